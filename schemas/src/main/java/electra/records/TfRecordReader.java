@@ -46,10 +46,11 @@ public final class TfRecordReader implements AutoCloseable, Iterable<byte[]> {
       throw new CorruptRecordException(source, start, Problem.TRUNCATED_HEADER,
           "only " + got + " of " + header.length + " bytes");
     }
-    ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
-    long length = h.getLong(0);
-    if (h.getInt(TfRecordFraming.LENGTH_BYTES) != TfRecordFraming.maskedCrc32c(header, 0, TfRecordFraming.LENGTH_BYTES)) {
-      throw new CorruptRecordException(source, start, Problem.LENGTH_CRC, "length field reads " + Long.toUnsignedString(length));
+    long length = littleEndian(header).getLong(0);
+    int lengthCrc = TfRecordFraming.maskedCrc32c(header, 0, TfRecordFraming.LENGTH_BYTES);
+    if (littleEndian(header).getInt(TfRecordFraming.LENGTH_BYTES) != lengthCrc) {
+      throw new CorruptRecordException(source, start, Problem.LENGTH_CRC,
+          "length field reads " + Long.toUnsignedString(length));
     }
     // Java arrays stop a few bytes short of Integer.MAX_VALUE.
     if (length < 0 || length > Integer.MAX_VALUE - 8) {
@@ -62,11 +63,15 @@ public final class TfRecordReader implements AutoCloseable, Iterable<byte[]> {
       throw new CorruptRecordException(source, start, Problem.TRUNCATED_DATA, "expected " + length
           + " data bytes and a 4-byte CRC, found " + (data.length + footerGot) + " bytes");
     }
-    if (ByteBuffer.wrap(footer).order(ByteOrder.LITTLE_ENDIAN).getInt() != TfRecordFraming.maskedCrc32c(data, 0, data.length)) {
+    if (littleEndian(footer).getInt(0) != TfRecordFraming.maskedCrc32c(data, 0, data.length)) {
       throw new CorruptRecordException(source, start, Problem.DATA_CRC, length + " data bytes");
     }
     offset = start + TfRecordFraming.HEADER_BYTES + length + TfRecordFraming.CRC_BYTES;
     return data;
+  }
+
+  private static ByteBuffer littleEndian(byte[] bytes) {
+    return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /** Byte offset of the next record to read (the input's length once {@link #next()} returned null). */

@@ -41,7 +41,8 @@ class ElectraConfigTest {
     assertEquals(embedding, c.embeddingSize());
     assertEquals(64, c.headSize());
     assertEquals(size.equals("small"), c.projectsEmbeddings());
-    assertEquals(new ElectraConfig(30522, embedding, hidden, layers, heads, ffn, "gelu", 0.1, 0.1, 512, 2, 0.02, 1e-12), c);
+    assertEquals(
+        new ElectraConfig(30522, embedding, hidden, layers, heads, ffn, "gelu", 0.1, 0.1, 512, 2, 0.02, 1e-12), c);
   }
 
   @Test
@@ -131,7 +132,8 @@ class ElectraConfigTest {
     assertMessage("hidden_size 100 is not divisible by num_attention_heads 3",
         () -> new ElectraConfig(30522, 100, 100, 2, 3, 400, "gelu", 0.1, 0.1, 512, 2, 0.02, 1e-12));
     Path file = writeBase(c -> c.put("num_attention_heads", 5));
-    assertMessage(file + ": hidden_size 768 is not divisible by num_attention_heads 5", () -> ElectraConfig.readJson(file));
+    assertMessage(file + ": hidden_size 768 is not divisible by num_attention_heads 5",
+        () -> ElectraConfig.readJson(file));
   }
 
   @Test

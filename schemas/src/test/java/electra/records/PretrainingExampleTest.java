@@ -86,12 +86,15 @@ class PretrainingExampleTest {
         .build();
 
     assertMessage("tf.Example has no feature 'input_mask' (it has [input_ids, segment_ids]); a pre-training "
-        + "example needs [input_ids, input_mask, segment_ids]", () -> PretrainingExample.fromBytes(noMask.toByteArray()));
+        + "example needs [input_ids, input_mask, segment_ids]",
+        () -> PretrainingExample.fromBytes(noMask.toByteArray()));
   }
 
   @Test
   void refusesWrongFeatureKindsAndValues() {
-    Feature text = Feature.newBuilder().setBytesList(BytesList.newBuilder().addValue(ByteString.copyFromUtf8("a"))).build();
+    Feature text = Feature.newBuilder()
+        .setBytesList(BytesList.newBuilder().addValue(ByteString.copyFromUtf8("a")))
+        .build();
     assertMessage("feature 'input_ids' holds BYTES_LIST, expected INT64_LIST",
         () -> PretrainingExample.fromExample(withFeature("input_ids", text)));
 
