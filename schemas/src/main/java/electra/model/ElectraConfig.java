@@ -1,5 +1,6 @@
 package electra.model;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -124,27 +125,36 @@ public record ElectraConfig(
    * The generator that goes with this discriminator (Google's {@code get_generator_config}): hidden =
    * round(H x hiddenMultiplier), layers = round(L x layersMultiplier), FFN = 4 x hidden, heads = max(1, hidden/64);
    * it shares the discriminator's embedding width. NVIDIA additionally rounds hidden up to a multiple of 64
-   * ({@code roundToMultipleOf64}).
+   * ({@code roundToMultipleOf64}). Rounding is Python's {@code round()}: halves go to the even neighbour.
    */
   public ElectraConfig generator(double hiddenMultiplier, double layersMultiplier, boolean roundToMultipleOf64) {
     if (!(hiddenMultiplier > 0) || !(layersMultiplier > 0)) {
       throw new IllegalArgumentException("generator size multipliers must be > 0, got hidden " + hiddenMultiplier
           + " and layers " + layersMultiplier);
     }
-    int hidden = (int) Math.round(hiddenSize * hiddenMultiplier);
+    int hidden = (int) Math.rint(hiddenSize * hiddenMultiplier);
     if (roundToMultipleOf64) {
       hidden = ((hidden + 63) / 64) * 64;
     }
-    int layers = (int) Math.round(numHiddenLayers * layersMultiplier);
+    int layers = (int) Math.rint(numHiddenLayers * layersMultiplier);
     return new ElectraConfig(vocabSize, embeddingSize, hidden, Math.max(1, layers), Math.max(1, hidden / 64),
         4 * hidden, hiddenAct, hiddenDropoutProb, attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize,
         initializerRange, layerNormEps);
   }
 
-  /** Reads a Hugging Face {@code config.json}; unknown keys are refused by name. */
+  /** Reads a Hugging Face {@code config.json}; unknown keys are refused by name. Errors name the file. */
   public static ElectraConfig readJson(Path file) throws IOException {
+    JsonNode node;
     try {
-      return fromJson(JSON.readTree(Files.readString(file)));
+      node = JSON.readTree(Files.readString(file));
+    } catch (JsonProcessingException e) {
+      // Jackson's own message points into an anonymous string, not at the file.
+      String where = e.getLocation() == null ? ""
+          : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+      throw new IOException(file + ": not valid JSON: " + e.getOriginalMessage() + where, e);
+    }
+    try {
+      return fromJson(node);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
@@ -173,11 +183,11 @@ public record ElectraConfig(
         throw new IllegalArgumentException("unknown config key '" + key + "'");
       }
     }
-    int hidden = requiredInt(node, "hidden_size");
     return new ElectraConfig(
         optionalInt(node, "vocab_size", BERT_VOCAB_SIZE),
-        optionalInt(node, "embedding_size", hidden),
-        hidden,
+        // Required: Hugging Face defaults a missing embedding_size to 128, Google to hidden_size.
+        requiredInt(node, "embedding_size"),
+        requiredInt(node, "hidden_size"),
         requiredInt(node, "num_hidden_layers"),
         requiredInt(node, "num_attention_heads"),
         requiredInt(node, "intermediate_size"),

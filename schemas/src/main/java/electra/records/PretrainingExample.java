@@ -1,0 +1,159 @@
+package electra.records;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import electra.proto.Example;
+import electra.proto.Feature;
+import electra.proto.Features;
+import electra.proto.Int64List;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * One pre-training sequence as ELECTRA's {@code build_pretraining_dataset.py} stores it: a tf.Example with three
+ * int64 features of length max_seq_length. Masking is dynamic, so no masked-LM features are stored.
+ *
+ * @param inputIds WordPiece ids: [CLS] A [SEP] (B [SEP]), then 0-padding
+ * @param inputMask 1 for real tokens, 0 for padding
+ * @param segmentIds 0 for [CLS], A and its [SEP]; 1 for B and the final [SEP]; 0 for padding
+ */
+public record PretrainingExample(int[] inputIds, int[] inputMask, int[] segmentIds) {
+
+  public static final String INPUT_IDS = "input_ids";
+  public static final String INPUT_MASK = "input_mask";
+  public static final String SEGMENT_IDS = "segment_ids";
+
+  /**
+   * The feature names, in the order they are written. This is also their sorted order, so the bytes equal
+   * protobuf's deterministic (key-sorted) serialization and the order Python's dict literal gives.
+   */
+  public static final List<String> FEATURE_NAMES = List.of(INPUT_IDS, INPUT_MASK, SEGMENT_IDS);
+
+  /** Copies the arrays, so the example cannot change after it was checked. */
+  public PretrainingExample {
+    inputIds = checked(INPUT_IDS, inputIds).clone();
+    inputMask = checked(INPUT_MASK, inputMask).clone();
+    segmentIds = checked(SEGMENT_IDS, segmentIds).clone();
+    if (inputIds.length == 0 || inputMask.length != inputIds.length || segmentIds.length != inputIds.length) {
+      throw new IllegalArgumentException("input_ids, input_mask and segment_ids must have the same length "
+          + "max_seq_length > 0, got " + inputIds.length + ", " + inputMask.length + " and " + segmentIds.length);
+    }
+    for (int i = 0; i < inputIds.length; i++) {
+      if (inputIds[i] < 0 || segmentIds[i] < 0) {
+        throw new IllegalArgumentException("negative id at position " + i + ": input_ids " + inputIds[i]
+            + ", segment_ids " + segmentIds[i]);
+      }
+      if (inputMask[i] != 0 && inputMask[i] != 1) {
+        throw new IllegalArgumentException("input_mask must be 0 or 1, got " + inputMask[i] + " at position " + i);
+      }
+    }
+  }
+
+  private static int[] checked(String name, int[] values) {
+    if (values == null) {
+      throw new IllegalArgumentException(name + " is missing (null)");
+    }
+    return values;
+  }
+
+  /** max_seq_length: the length of every feature. */
+  public int length() {
+    return inputIds.length;
+  }
+
+  @Override
+  public int[] inputIds() {
+    return inputIds.clone();
+  }
+
+  @Override
+  public int[] inputMask() {
+    return inputMask.clone();
+  }
+
+  @Override
+  public int[] segmentIds() {
+    return segmentIds.clone();
+  }
+
+  public Example toExample() {
+    return Example.newBuilder()
+        .setFeatures(Features.newBuilder()
+            .putFeature(INPUT_IDS, int64Feature(inputIds))
+            .putFeature(INPUT_MASK, int64Feature(inputMask))
+            .putFeature(SEGMENT_IDS, int64Feature(segmentIds)))
+        .build();
+  }
+
+  /** The serialized tf.Example: the payload of one TFRecord. */
+  public byte[] toBytes() {
+    return toExample().toByteArray();
+  }
+
+  /** Parses a serialized tf.Example; features other than the three are ignored, as TensorFlow's parser does. */
+  public static PretrainingExample fromBytes(byte[] bytes) {
+    Example example;
+    try {
+      example = Example.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalArgumentException("not a serialized tf.Example: " + e.getMessage(), e);
+    }
+    return fromExample(example);
+  }
+
+  public static PretrainingExample fromExample(Example example) {
+    Map<String, Feature> features = example.getFeatures().getFeatureMap();
+    return new PretrainingExample(
+        ints(features, INPUT_IDS), ints(features, INPUT_MASK), ints(features, SEGMENT_IDS));
+  }
+
+  private static Feature int64Feature(int[] values) {
+    Int64List.Builder list = Int64List.newBuilder();
+    for (int v : values) {
+      list.addValue(v);
+    }
+    return Feature.newBuilder().setInt64List(list).build();
+  }
+
+  private static int[] ints(Map<String, Feature> features, String name) {
+    Feature feature = features.get(name);
+    if (feature == null) {
+      throw new IllegalArgumentException("tf.Example has no feature '" + name + "' (it has "
+          + new TreeSet<>(features.keySet()) + "); a pre-training example needs " + FEATURE_NAMES);
+    }
+    if (feature.getKindCase() != Feature.KindCase.INT64_LIST) {
+      throw new IllegalArgumentException("feature '" + name + "' holds " + feature.getKindCase()
+          + ", expected INT64_LIST");
+    }
+    Int64List values = feature.getInt64List();
+    int[] out = new int[values.getValueCount()];
+    for (int i = 0; i < out.length; i++) {
+      long v = values.getValue(i);
+      if (v != (int) v) {
+        throw new IllegalArgumentException("feature '" + name + "' value " + v + " at position " + i
+            + " does not fit an int");
+      }
+      out[i] = (int) v;
+    }
+    return out;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof PretrainingExample other
+        && Arrays.equals(inputIds, other.inputIds)
+        && Arrays.equals(inputMask, other.inputMask)
+        && Arrays.equals(segmentIds, other.segmentIds);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * (31 * Arrays.hashCode(inputIds) + Arrays.hashCode(inputMask)) + Arrays.hashCode(segmentIds);
+  }
+
+  @Override
+  public String toString() {
+    return "PretrainingExample[length=" + length() + ", input_ids=" + Arrays.toString(inputIds) + "]";
+  }
+}
