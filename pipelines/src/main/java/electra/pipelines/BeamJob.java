@@ -1,0 +1,156 @@
+package electra.pipelines;
+
+import electra.cli.HelpRequested;
+import electra.cli.Job;
+import electra.cli.UsageException;
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.options.Validation;
+
+/**
+ * A job that is a Beam pipeline: flags are the options interface {@code O} ({@code @Description}, {@code @Default}),
+ * {@code --help} prints them, a bad flag is one line, and the runner is the embedded Flink runner unless
+ * {@code --runner} says otherwise ({@code --flinkMaster=host:port} sends the job to a Flink cluster).
+ *
+ * <p>Flags are written in snake case like every other job of this project and like the reference scripts
+ * ({@code --max_seq_length_p1}); Beam's own camel-case spelling ({@code --maxSeqLengthP1}) is accepted too.
+ */
+public abstract class BeamJob<O extends PipelineOptions> implements Job {
+
+  private final Class<O> optionsType;
+
+  protected BeamJob(Class<O> optionsType) {
+    this.optionsType = optionsType;
+  }
+
+  @Override
+  public final void run(String[] args) throws Exception {
+    run(parse(args));
+  }
+
+  /** Builds and runs the pipeline with parsed, validated options. */
+  protected abstract void run(O options) throws Exception;
+
+  /** Parses {@code --flag=value} arguments into the options interface, with this project's defaults. */
+  public O parse(String... args) {
+    PipelineOptionsFactory.register(optionsType);
+    List<String> all = new ArrayList<>();
+    boolean runnerGiven = false;
+    for (String arg : args) {
+      if (arg.equals("--help") || arg.equals("-h")) {
+        throw new HelpRequested(help());
+      }
+      String camel = camelCaseFlag(arg);
+      runnerGiven |= camel.startsWith("--runner=") || camel.equals("--runner");
+      all.add(camel);
+    }
+    if (!runnerGiven) {
+      all.add("--runner=FlinkRunner");
+    }
+    O options;
+    try {
+      options = PipelineOptionsFactory.fromArgs(all.toArray(String[]::new)).withValidation().as(optionsType);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(firstLine(e.getMessage()));
+    }
+    if (options.getRunner().getSimpleName().equals("FlinkRunner")) {
+      FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+      // Our DoFns never mutate their inputs, so Flink may skip defensive copies between operators.
+      flink.setObjectReuse(true);
+      flink.setFasterCopy(true);
+    }
+    return options;
+  }
+
+  /** {@code --max_seq_length=5} becomes Beam's {@code --maxSeqLength=5}; other arguments pass unchanged. */
+  static String camelCaseFlag(String arg) {
+    if (!arg.startsWith("--")) {
+      return arg;
+    }
+    int end = arg.indexOf('=');
+    String name = arg.substring(2, end < 0 ? arg.length() : end);
+    StringBuilder camel = new StringBuilder("--");
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c == '_' && i + 1 < name.length()) {
+        camel.append(Character.toUpperCase(name.charAt(++i)));
+      } else {
+        camel.append(c);
+      }
+    }
+    return camel + (end < 0 ? "" : arg.substring(end));
+  }
+
+  /** {@code maxSeqLengthP1} as users type it: {@code max_seq_length_p1}. */
+  static String snakeCase(String property) {
+    StringBuilder snake = new StringBuilder();
+    for (char c : property.toCharArray()) {
+      if (Character.isUpperCase(c)) {
+        snake.append('_').append(Character.toLowerCase(c));
+      } else {
+        snake.append(c);
+      }
+    }
+    return snake.toString();
+  }
+
+  /** This job's own flags (not Beam's), in snake case, with descriptions and defaults. */
+  private String help() {
+    StringBuilder out = new StringBuilder(name()).append(": ").append(description()).append("\n\nFlags:\n");
+    Map<String, String> lines = new TreeMap<>();
+    for (Method getter : optionsType.getMethods()) {
+      Description description = getter.getAnnotation(Description.class);
+      boolean ours = getter.getDeclaringClass().getName().startsWith("electra.");
+      if (description == null || !ours || getter.getParameterCount() != 0) {
+        continue;
+      }
+      String property = getter.getName().replaceFirst("^(get|is)", "");
+      property = Character.toLowerCase(property.charAt(0)) + property.substring(1);
+      String defaultValue = defaultValue(getter);
+      lines.put(snakeCase(property), description.value()
+          + (defaultValue == null ? "" : " (default: " + defaultValue + ")")
+          + (getter.isAnnotationPresent(Validation.Required.class) ? " [required]" : ""));
+    }
+    int width = lines.keySet().stream().mapToInt(String::length).max().orElse(0) + 6;
+    lines.forEach((flag, text) -> out.append("  --").append(flag).append(" ".repeat(width - flag.length()))
+        .append(text).append('\n'));
+    return out.append("\nBeam and Flink flags: --runner=FlinkRunner (default) or DirectRunner, ")
+        .append("--flinkMaster=host:port (a Flink cluster; default: embedded), --parallelism=N.\n\nExamples:\n")
+        .append(examples()).toString();
+  }
+
+  /** The value of whichever {@code @Default.*} annotation the getter carries, as text. */
+  private static String defaultValue(Method getter) {
+    for (Annotation a : getter.getAnnotations()) {
+      if (a.annotationType().getEnclosingClass() == Default.class) {
+        try {
+          Object value = a.annotationType().getMethod("value").invoke(a);
+          return value instanceof Class<?> c ? c.getSimpleName() : String.valueOf(value);
+        } catch (ReflectiveOperationException e) {
+          return null;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Real command lines shown at the end of {@code --help}, one per line, indented by two spaces. */
+  protected abstract String examples();
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "invalid options";
+    }
+    int nl = message.indexOf('\n');
+    return nl < 0 ? message : message.substring(0, nl);
+  }
+}

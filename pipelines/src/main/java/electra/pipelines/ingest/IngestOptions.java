@@ -1,0 +1,76 @@
+package electra.pipelines.ingest;
+
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.Validation;
+
+/** Flags of the ingest jobs ({@code IngestWiki}, {@code IngestBooks}, {@code IngestText}). */
+public interface IngestOptions extends PipelineOptions {
+
+  @Description("Corpus files: a file, a glob or a folder (every file in it); local, gs:// or s3://")
+  @Validation.Required
+  String getInput();
+
+  void setInput(String value);
+
+  @Description("Output folder; shards go to <output>/phase1/{train,test}/ and <output>/phase2/{train,test}/")
+  @Validation.Required
+  String getOutput();
+
+  void setOutput(String value);
+
+  @Description("WordPiece vocabulary: a vocab.txt path, or bert-base-uncased")
+  @Default.String("bert-base-uncased")
+  String getVocabFile();
+
+  void setVocabFile(String value);
+
+  @Description("Lower-case and strip accents before WordPiece (uncased vocabularies)")
+  @Default.Boolean(true)
+  boolean getDoLowerCase();
+
+  void setDoLowerCase(boolean value);
+
+  @Description("Words longer than this many characters become [UNK] (100 as NVIDIA/Hugging Face, 200 as Google)")
+  @Default.Integer(100)
+  int getMaxInputCharsPerWord();
+
+  void setMaxInputCharsPerWord(int value);
+
+  @Description("Tokens per phase-1 example")
+  @Default.Integer(128)
+  int getMaxSeqLengthP1();
+
+  void setMaxSeqLengthP1(int value);
+
+  @Description("Tokens per phase-2 example; 0 writes no phase-2 shards")
+  @Default.Integer(512)
+  int getMaxSeqLengthP2();
+
+  void setMaxSeqLengthP2(int value);
+
+  @Description("Shards per phase in the training split")
+  @Default.Integer(8)
+  int getNumTrainShards();
+
+  void setNumTrainShards(int value);
+
+  @Description("Shards per phase in the test split")
+  @Default.Integer(2)
+  int getNumTestShards();
+
+  void setNumTestShards(int value);
+
+  @Description("Fraction of documents held out for the test split, chosen by a stable hash of the document id")
+  @Default.Double(0.1)
+  double getTestFraction();
+
+  void setTestFraction(double value);
+
+  @Description("Seed of the packing rules; the same input and seed give byte-identical shards on any runner")
+  @Default.Long(12345)
+  long getSeed();
+
+  void setSeed(long value);
+}

@@ -1,0 +1,127 @@
+package electra.pipelines.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import electra.records.ShardManifest;
+import electra.records.TfRecordReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.beam.runners.direct.DirectRunner;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.runners.flink.FlinkRunner;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.values.KV;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WriteShardsTest {
+
+  private static final String FINGERPRINT = "ab".repeat(32);
+
+  private static List<KV<String, byte[]>> records(int n) {
+    List<KV<String, byte[]>> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(KV.of("doc" + (i / 7) + "#" + (i % 7), ("record-" + i).getBytes(StandardCharsets.UTF_8)));
+    }
+    return out;
+  }
+
+  private static void write(PipelineOptions options, Path dir, int shards, List<KV<String, byte[]>> records) {
+    Pipeline p = Pipeline.create(options);
+    p.apply(Create.of(records).withCoder(KvCoder.of(StringUtf8Coder.of(), ByteArrayCoder.of())))
+        .apply(new WriteShards(dir.toString(), shards, new ShardManifest(16, FINGERPRINT, Map.of("k", "v"), List.of())));
+    p.run().waitUntilFinish();
+  }
+
+  private static PipelineOptions direct() {
+    PipelineOptions o = PipelineOptionsFactory.create();
+    o.setRunner(DirectRunner.class);
+    return o;
+  }
+
+  private static PipelineOptions flink(int parallelism) {
+    FlinkPipelineOptions o = PipelineOptionsFactory.as(FlinkPipelineOptions.class);
+    o.setRunner(FlinkRunner.class);
+    o.setParallelism(parallelism);
+    return o;
+  }
+
+  @Test
+  void everyRecordLandsOnceAndTheManifestCountsThem(@TempDir Path dir) throws Exception {
+    List<KV<String, byte[]>> input = records(500);
+    write(direct(), dir, 4, input);
+
+    ShardManifest manifest = ShardManifest.fromJson(Files.readString(dir.resolve(ShardManifest.FILE_NAME)));
+    assertEquals(List.of("pretrain_data.tfrecord-00000-of-00004", "pretrain_data.tfrecord-00001-of-00004",
+        "pretrain_data.tfrecord-00002-of-00004", "pretrain_data.tfrecord-00003-of-00004"),
+        manifest.shards().stream().map(ShardManifest.Shard::file).toList());
+    assertEquals(500, manifest.records());
+    assertEquals(FINGERPRINT, manifest.vocabFingerprint());
+    assertEquals(Map.of("k", "v"), manifest.parameters());
+
+    Set<String> seen = new HashSet<>();
+    for (ShardManifest.Shard shard : manifest.shards()) {
+      long count = 0;
+      try (TfRecordReader reader = TfRecordReader.open(dir.resolve(shard.file()))) {
+        for (byte[] r : reader) {
+          assertTrue(seen.add(new String(r, StandardCharsets.UTF_8)), "duplicate record");
+          count++;
+        }
+      }
+      assertEquals(shard.records(), count, shard.file());
+      assertTrue(count > 60, "hash spreads records over shards: " + shard);
+    }
+    assertEquals(500, seen.size());
+    try (Stream<Path> files = Files.list(dir)) {
+      assertEquals(5, files.count(), "no temporary files are left behind");
+    }
+  }
+
+  @Test
+  void emptyShardsStillExistAndAreListed(@TempDir Path dir) throws Exception {
+    write(direct(), dir, 8, records(2));
+    ShardManifest manifest = ShardManifest.fromJson(Files.readString(dir.resolve(ShardManifest.FILE_NAME)));
+    assertEquals(8, manifest.shards().size());
+    assertEquals(2, manifest.records());
+    for (ShardManifest.Shard shard : manifest.shards()) {
+      long bytes = Files.size(dir.resolve(shard.file()));
+      assertEquals(shard.records() == 0, bytes == 0, shard + " has " + bytes + " bytes");
+    }
+  }
+
+  @Test
+  void bytesAreIdenticalOnEveryRunnerAndParallelism(@TempDir Path dir) throws Exception {
+    List<KV<String, byte[]>> input = records(300);
+    Path a = dir.resolve("direct");
+    Path b = dir.resolve("flink1");
+    Path c = dir.resolve("flink2");
+    write(direct(), a, 3, input);
+    write(flink(1), b, 3, input);
+    List<KV<String, byte[]>> reversed = new ArrayList<>(input);
+    Collections.reverse(reversed);
+    write(flink(2), c, 3, reversed);
+    for (int i = 0; i < 3; i++) {
+      String name = WriteShards.shardName(i, 3);
+      byte[] expected = Files.readAllBytes(a.resolve(name));
+      assertArrayEquals(expected, Files.readAllBytes(b.resolve(name)), name);
+      assertArrayEquals(expected, Files.readAllBytes(c.resolve(name)), name);
+    }
+    assertEquals(Files.readString(a.resolve(ShardManifest.FILE_NAME)), Files.readString(c.resolve(ShardManifest.FILE_NAME)));
+  }
+}
