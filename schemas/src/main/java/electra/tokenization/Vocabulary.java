@@ -33,8 +33,12 @@ public final class Vocabulary {
   private final String source;
   private final String fingerprint;
   private final String[] tokens;
-  /** Open-addressing table of id + 1 (0 = empty), so lookups need no String for the probed characters. */
+  /**
+   * Open-addressing table of id + 1 (0 = empty) and, beside it, each token's String.hashCode: lookups need no
+   * String for the probed characters and skip non-matching slots without touching their token.
+   */
   private final int[] slots;
+  private final int[] slotHashes;
   private final int longestToken;
   private final int unk;
 
@@ -43,6 +47,7 @@ public final class Vocabulary {
     this.fingerprint = fingerprint;
     this.tokens = tokens;
     this.slots = new int[Integer.highestOneBit(Math.max(tokens.length, 1) * 2) * 2];
+    this.slotHashes = new int[slots.length];
     int longest = 0;
     for (int id = 0; id < tokens.length; id++) {
       insert(id);
@@ -172,20 +177,31 @@ public final class Vocabulary {
   }
 
   /**
-   * The id of {@code chars[from, to)}, read as {@code "##" + chars} when {@code continuation}, or -1.
+   * The hash that {@link #find(char[], int, int, boolean, int)} needs for an empty piece. It grows one char at a
+   * time with {@link #extendHash}, so WordPiece hashes all candidate pieces at a position in one pass.
+   */
+  static int initialHash(boolean continuation) {
+    return continuation ? CONTINUATION_HASH : 0;
+  }
+
+  static int extendHash(int hash, char next) {
+    return 31 * hash + next;
+  }
+
+  /**
+   * The id of {@code chars[from, to)}, read as {@code "##" + chars} when {@code continuation}, or -1;
+   * {@code hash} is that piece's hash from {@link #initialHash} and {@link #extendHash}.
    * Allocation-free: this is WordPiece's inner loop.
    */
-  int find(char[] chars, int from, int to, boolean continuation) {
-    int hash = continuation ? CONTINUATION_HASH : 0;
-    for (int i = from; i < to; i++) {
-      hash = 31 * hash + chars[i];
-    }
+  int find(char[] chars, int from, int to, boolean continuation, int hash) {
     int prefix = continuation ? 2 : 0;
     int mask = slots.length - 1;
     for (int slot = spread(hash) & mask; slots[slot] != 0; slot = (slot + 1) & mask) {
+      if (slotHashes[slot] != hash) {
+        continue;
+      }
       String token = tokens[slots[slot] - 1];
-      if (token.hashCode() == hash && (!continuation || token.startsWith("##"))
-          && sameChars(token, prefix, chars, from, to)) {
+      if ((!continuation || token.startsWith("##")) && sameChars(token, prefix, chars, from, to)) {
         return slots[slot] - 1;
       }
     }
@@ -205,7 +221,7 @@ public final class Vocabulary {
   }
 
   private int find(String token) {
-    return find(token.toCharArray(), 0, token.length(), false);
+    return find(token.toCharArray(), 0, token.length(), false, token.hashCode());
   }
 
   private void insert(int id) {
@@ -216,6 +232,7 @@ public final class Vocabulary {
       slot = (slot + 1) & mask;
     }
     slots[slot] = id + 1;
+    slotHashes[slot] = token.hashCode();
   }
 
   /** Mixes the high bits in, as HashMap does, so similar tokens do not crowd one region of the table. */

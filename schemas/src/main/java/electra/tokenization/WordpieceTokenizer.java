@@ -66,8 +66,9 @@ public final class WordpieceTokenizer {
       return;
     }
     int mark = ids.size();
+    int[] pieceHashes = new int[vocabulary.longestToken() + 1];
     for (int start = from; start < to; ) {
-      int end = longestPiece(chars, start, to, start > from, ids);
+      int end = longestPiece(chars, start, to, start > from, pieceHashes, ids);
       if (end < 0) {
         ids.truncate(mark);
         ids.add(vocabulary.unkId());
@@ -77,13 +78,23 @@ public final class WordpieceTokenizer {
     }
   }
 
-  /** Finds the longest vocabulary piece at {@code start}, appends its id and returns its end, or -1 if none. */
-  private int longestPiece(char[] chars, int start, int to, boolean continuation, IntArray ids) {
-    for (int end = Math.min(to, start + vocabulary.longestToken()); end > start; end--) {
+  /**
+   * Finds the longest vocabulary piece at {@code start}, appends its id and returns its end, or -1 if none.
+   * No piece is longer than the vocabulary's longest token, and the hashes of all candidates are computed in
+   * one pass, so a long word costs linear, not quadratic, hashing.
+   */
+  private int longestPiece(char[] chars, int start, int to, boolean continuation, int[] pieceHashes, IntArray ids) {
+    int limit = Math.min(to, start + vocabulary.longestToken());
+    int hash = Vocabulary.initialHash(continuation);
+    for (int end = start + 1; end <= limit; end++) {
+      hash = Vocabulary.extendHash(hash, chars[end - 1]);
+      pieceHashes[end - start] = hash;
+    }
+    for (int end = limit; end > start; end--) {
       if (end < to && Character.isLowSurrogate(chars[end]) && Character.isHighSurrogate(chars[end - 1])) {
         continue; // a piece never ends inside a code point
       }
-      int id = vocabulary.find(chars, start, end, continuation);
+      int id = vocabulary.find(chars, start, end, continuation, pieceHashes[end - start]);
       if (id >= 0) {
         ids.add(id);
         return end;
