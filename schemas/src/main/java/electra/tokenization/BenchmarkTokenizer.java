@@ -48,7 +48,7 @@ public final class BenchmarkTokenizer implements Job {
             "tokenizes every line of the .txt files in a folder, warm-up first, then timed passes")
         .example("./electra BenchmarkTokenizer --input_dir=../shared/data/books --repeats=5")
         .text("input_dir", "../shared/data/books", "folder whose .txt files are tokenized, line by line")
-        .integer("warmup", 2, "untimed passes before measuring")
+        .integer("warmup", 5, "untimed passes first, so the JIT has compiled the tokenizer before measuring")
         .integer("repeats", 5, "timed passes; the median is reported"));
   }
 

@@ -66,9 +66,10 @@ class TokenizeJobTest {
   }
 
   @Test
-  void mistakesAreUsageErrorsAndHelpHasAnExample() {
+  void mistakesAreUsageErrorsAndHelpHasAnExample() throws Exception {
+    Path tinyVocab = Files.writeString(temp.resolve("vocab.txt"), "[UNK]\n");
     UsageException badLimit = assertThrows(UsageException.class,
-        () -> tokenize(new byte[0], vocabFlag(), "--max_input_chars_per_word=0"));
+        () -> tokenize(new byte[0], "--vocab_file=" + tinyVocab, "--max_input_chars_per_word=0"));
     assertTrue(badLimit.getMessage().contains("at least 1"), badLimit.getMessage());
     UsageException noVocab = assertThrows(UsageException.class,
         () -> tokenize(new byte[0], "--vocab_file=" + temp.resolve("missing.txt")));

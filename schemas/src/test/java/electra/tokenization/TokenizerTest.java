@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -164,8 +165,8 @@ class TokenizerTest {
 
   @Test
   void optionsAreValidatedWithAdvice() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new BertTokenizer(SharedData.vocabulary(), true, 0));
+    Vocabulary tiny = Vocabulary.fromBytes("[UNK]\n".getBytes(StandardCharsets.UTF_8), "tiny");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new BertTokenizer(tiny, true, 0));
     assertTrue(e.getMessage().contains("at least 1") && e.getMessage().contains("200"), e.getMessage());
   }
 }
