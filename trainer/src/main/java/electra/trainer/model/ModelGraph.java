@@ -108,8 +108,9 @@ public final class ModelGraph {
       throw new IllegalStateException("variable '" + name + "' is created twice");
     }
     Shape shape = Shape.of(dims);
+    // fill, not Ops.zeros: the latter opens a sub-scope, which rescans the whole graph each time.
     Operand<TFloat32> initial = switch (how) {
-      case ZEROS -> init.zeros(init.constant(dims), TFloat32.class);
+      case ZEROS -> init.fill(init.constant(dims), init.constant(0f));
       case ONES -> init.fill(init.constant(dims), init.constant(1f));
       case TRUNCATED_NORMAL -> init.math.mul(
           init.random.truncatedNormal(init.constant(dims), TFloat32.class,
