@@ -1,0 +1,156 @@
+package electra.trainer.model;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Assign;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.PlaceholderWithDefault;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.random.RandomUniform;
+import org.tensorflow.op.random.TruncatedNormal;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.types.TBool;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * What every layer of one model graph shares while it is built: the {@link Ops}, the variables (by their Google
+ * checkpoint names), dropout and the seeds of random ops. One instance per {@link Graph}.
+ *
+ * <p>Variables are legacy {@code VariableV2} ops (the only kind {@code Session.save} writes) created with their
+ * full slash-separated name directly, because {@code Ops.withSubScope} rescans the whole graph on every call and
+ * uniquifies names ({@code electra_1}), which would break checkpoint names. Layers read a variable through an
+ * {@code Identity}: gradients of some ops applied straight to a ref-typed variable crash TF Java 1.1.0.
+ */
+public final class ModelGraph {
+
+  /** How a variable starts before any checkpoint or weight file is loaded. */
+  public enum Init { TRUNCATED_NORMAL, ZEROS, ONES }
+
+  /** One trainable variable: its checkpoint name, the variable op and the value layers compute with. */
+  public record Parameter(String name, Shape shape, Variable<TFloat32> variable, Operand<TFloat32> value) {}
+
+  private final Ops tf;
+  private final Ops init;
+  private final boolean training;
+  private final PlaceholderWithDefault<TBool> dropoutOn;
+  private final long seed;
+  private long randomOps;
+  private final Map<String, Parameter> parameters = new LinkedHashMap<>();
+  private final Map<String, Importer> importers = new HashMap<>();
+
+  private ModelGraph(Graph graph, boolean training, long seed) {
+    this.tf = Ops.create(graph);
+    this.init = tf.withInitScope();
+    this.training = training;
+    this.seed = seed;
+    this.dropoutOn = training
+        ? tf.withName("dropout_on").placeholderWithDefault(tf.constant(true), Shape.scalar())
+        : null;
+  }
+
+  /** A graph for inference and export: no dropout ops at all. */
+  public static ModelGraph inference(Graph graph) {
+    return new ModelGraph(graph, false, 0);
+  }
+
+  /**
+   * A graph for training: dropout is applied wherever the config asks for it, and switched off for a run by
+   * feeding {@code false} to {@link #dropoutOn()} (e.g. to evaluate on the training graph). {@code seed} fixes the
+   * initial weights and the dropout masks (each random op gets its own second seed).
+   */
+  public static ModelGraph training(Graph graph, long seed) {
+    return new ModelGraph(graph, true, seed);
+  }
+
+  public Ops tf() {
+    return tf;
+  }
+
+  public boolean isTraining() {
+    return training;
+  }
+
+  /** The scalar bool that switches dropout off when fed {@code false}; absent in inference graphs. */
+  public PlaceholderWithDefault<TBool> dropoutOn() {
+    if (dropoutOn == null) {
+      throw new IllegalStateException("an inference graph has no dropout switch");
+    }
+    return dropoutOn;
+  }
+
+  /** Every variable in creation order. */
+  public List<Parameter> parameters() {
+    return Collections.unmodifiableList(new ArrayList<>(parameters.values()));
+  }
+
+  public Parameter parameter(String name) {
+    Parameter p = parameters.get(name);
+    if (p == null) {
+      throw new IllegalArgumentException("no variable '" + name + "' in this model graph");
+    }
+    return p;
+  }
+
+  /**
+   * Creates a float variable named exactly {@code name} (e.g. {@code electra/encoder/layer_0/output/dense/kernel}).
+   * Creating the same name twice is a bug: shared weights are shared by sharing the layer object.
+   */
+  public Operand<TFloat32> variable(String name, Init how, double stddev, long... dims) {
+    if (parameters.containsKey(name)) {
+      throw new IllegalStateException("variable '" + name + "' is created twice");
+    }
+    Shape shape = Shape.of(dims);
+    // fill, not Ops.zeros: the latter opens a sub-scope, which rescans the whole graph each time.
+    Operand<TFloat32> initial = switch (how) {
+      case ZEROS -> init.fill(init.constant(dims), init.constant(0f));
+      case ONES -> init.fill(init.constant(dims), init.constant(1f));
+      case TRUNCATED_NORMAL -> init.math.mul(
+          init.random.truncatedNormal(init.constant(dims), TFloat32.class,
+              TruncatedNormal.seed(seed), TruncatedNormal.seed2(nextSeed())),
+          init.constant((float) stddev));
+    };
+    Variable<TFloat32> variable = new Variable<>(init.scope().env()
+        .opBuilder(Variable.OP_NAME, name, init.scope())
+        .setAttr("shape", shape)
+        .setAttr("dtype", DataType.DT_FLOAT)
+        .build());
+    init.assign(variable, initial);
+    Operand<TFloat32> value = tf.identity(variable);
+    parameters.put(name, new Parameter(name, shape, variable, value));
+    return value;
+  }
+
+  /** Inverted dropout: keeps each value with probability 1 - rate and scales it by 1 / (1 - rate). */
+  public Operand<TFloat32> dropout(Operand<TFloat32> x, double rate) {
+    if (!training || rate == 0) {
+      return x;
+    }
+    // keep = 1 when switched off: floor(1 + u) = 1 for u in [0, 1), so x passes unchanged, bit for bit.
+    Operand<TFloat32> keep = tf.select(dropoutOn, tf.constant((float) (1 - rate)), tf.constant(1f));
+    Operand<TFloat32> u = tf.random.randomUniform(tf.shape(x), TFloat32.class,
+        RandomUniform.seed(seed), RandomUniform.seed2(nextSeed()));
+    return tf.math.mul(x, tf.math.div(tf.math.floor(tf.math.add(u, keep)), keep));
+  }
+
+  private long nextSeed() {
+    return ++randomOps;
+  }
+
+  /** A placeholder and an assign op that overwrite one variable with a fed value, made on first use. */
+  record Importer(Placeholder<TFloat32> value, Assign<TFloat32> assign) {}
+
+  Importer importer(Parameter p) {
+    return importers.computeIfAbsent(p.name(), n -> {
+      Placeholder<TFloat32> value = tf.placeholder(TFloat32.class, Placeholder.shape(p.shape()));
+      return new Importer(value, tf.assign(p.variable(), value));
+    });
+  }
+}
