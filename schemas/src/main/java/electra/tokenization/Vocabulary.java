@@ -1,6 +1,7 @@
 package electra.tokenization;
 
 import java.io.IOException;
+import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -19,7 +20,9 @@ import java.util.List;
  * keeps the id of its last line, as in Python's dict. {@link #fingerprint()} identifies the exact file, so
  * shards and checkpoints can refuse a vocabulary they were not made with. Immutable and thread-safe.
  */
-public final class Vocabulary {
+public final class Vocabulary implements Serializable {
+
+  private static final long serialVersionUID = 1L;
 
   public static final String PAD = "[PAD]";
   public static final String UNK = "[UNK]";
