@@ -21,10 +21,11 @@ import java.util.regex.Pattern;
  *   <li>A piece that starts with a lower-case letter continues the one before ({@code "Why?" she asked.}: UAX #29
  *       always breaks after '?' and '!').
  *   <li>A piece ending in an abbreviation continues into the next: always after titles and Latin abbreviations that
- *       never end a sentence ({@link #NEVER_FINAL}) and after a piece that is only an item number ("2."); after initials ("J."), dotted abbreviations ("U.S.", "a.m.") and
- *       {@link #OFTEN_FINAL} ones ("etc.", "Inc.", "Jan.") unless the next word is one that capitalised mostly starts
- *       a sentence ("The", "He" ...: {@link #SENTENCE_STARTERS}), a fixed stand-in for punkt's learned orthographic
- *       heuristic ("in the U.S. The next year" splits, "the U.S. Army" does not).
+ *       never end a sentence ({@link #NEVER_FINAL}) and after a piece that is only an item number ("2."); before a
+ *       number after "no." and the like ({@link #BEFORE_NUMBER}); after initials ("J."), dotted abbreviations
+ *       ("U.S.", "a.m.") and {@link #OFTEN_FINAL} ones ("etc.", "Inc.", "Jan.") unless the next word is one that
+ *       capitalised mostly starts a sentence ("The", "He" ...: {@link #SENTENCE_STARTERS}), a fixed stand-in for
+ *       punkt's learned orthographic heuristic ("in the U.S. The next year" splits, "the U.S. Army" does not).
  * </ol>
  *
  * <p>Not thread-safe (it owns a {@link BreakIterator}); use one per thread, e.g. one per {@code DoFn} instance.
@@ -33,20 +34,28 @@ public final class SentenceSplitter {
 
   /** Abbreviations always followed by more of the same sentence: titles before a name, Latin and citation forms. */
   private static final Set<String> NEVER_FINAL = Set.of(
-      "Mr.", "Mrs.", "Ms.", "Mx.", "Dr.", "Prof.", "St.", "Mt.", "Ft.", "Rev.", "Fr.", "Hon.", "Gen.", "Col.",
-      "Lt.", "Capt.", "Cmdr.", "Sgt.", "Maj.", "Adm.", "Gov.", "Sen.", "Rep.", "Pres.", "Supt.", "Messrs.", "Mme.",
-      "Mlle.", "Msgr.", "e.g.", "E.g.", "i.e.", "I.e.", "cf.", "Cf.", "viz.", "vs.", "v.", "approx.", "ca.", "c.",
-      "fl.", "b.", "d.", "p.", "pp.", "vol.", "Vol.", "Nos.", "fig.", "Fig.");
+      "Mr.", "Mrs.", "Ms.", "Mx.", "Dr.", "Prof.", "St.", "Mt.", "Ft.", "Rev.", "Fr.", "Hon.", "Gen.", "Brig.",
+      "Bvt.", "Col.", "Lt.", "Capt.", "Cmdr.", "Cdr.", "Sgt.", "Cpl.", "Pvt.", "Maj.", "Adm.", "Gov.", "Sen.", "Rep.",
+      "Pres.", "Supt.", "Atty.", "Messrs.", "Mme.", "Mlle.", "Msgr.",
+      "e.g.", "E.g.", "i.e.", "I.e.", "cf.", "Cf.", "viz.", "vs.", "v.", "approx.", "ca.", "c.", "fl.", "b.", "d.",
+      "p.", "pp.", "vol.", "Vol.", "fig.", "Fig.");
 
   /** Abbreviations that may as well end the sentence ("... Apple Inc. The company ..."). */
   private static final Set<String> OFTEN_FINAL = Set.of(
-      "etc.", "Inc.", "Ltd.", "Co.", "Corp.", "Bros.", "Jr.", "Sr.", "No.", "Ph.D.", "Ave.", "Blvd.", "Dept.",
+      "etc.", "Inc.", "Ltd.", "Co.", "Corp.", "Bros.", "Jr.", "Sr.", "Ph.D.", "Ave.", "Blvd.", "Dept.",
       "Univ.", "Jan.", "Feb.", "Mar.", "Apr.", "Jun.", "Jul.", "Aug.", "Sep.", "Sept.", "Oct.", "Nov.", "Dec.");
+
+  /**
+   * Abbreviations that continue into a number ("at no. 1.", "para. 2"), where ICU breaks when the number ends the
+   * sentence; before a word they may end one ("He said no. Lincoln agreed.").
+   */
+  private static final Set<String> BEFORE_NUMBER = Set.of(
+      "no.", "No.", "nos.", "Nos.", "para.", "art.", "Art.", "ch.", "Ch.", "sec.", "Sec.");
 
   /** One capital letter and a full stop: an initial ("J. R. R. Tolkien"), or the end of "World War I.". */
   private static final Pattern INITIAL = Pattern.compile("\\p{Lu}\\.");
 
-  /** A number and a full stop that make up a whole ICU piece: the label of an enumerated item ("2. The motion"). */
+  /** A number and a full stop that make up a whole sentence so far: an item's label ("2. The motion ..."). */
   private static final Pattern ENUMERATION_LABEL = Pattern.compile("\\d{1,3}\\.");
 
   /** Letters each followed by a full stop: "U.S.", "U.S.A.", "a.m.", "B.C.". */
@@ -70,7 +79,8 @@ public final class SentenceSplitter {
     StringBuilder sentence = new StringBuilder();
     String previous = null;
     for (String piece : icuPieces(paragraph)) {
-      if (previous != null && !continues(previous, piece)) {
+      boolean previousIsWholeSentence = previous != null && sentence.length() == previous.length();
+      if (previous != null && !continues(previous, previousIsWholeSentence, piece)) {
         addStripped(sentences, sentence);
         sentence.setLength(0);
       }
@@ -92,15 +102,21 @@ public final class SentenceSplitter {
     return pieces;
   }
 
-  /** Whether ICU's piece {@code next} goes on the sentence that its piece {@code before} ends. */
-  private static boolean continues(String before, String next) {
+  /**
+   * Whether ICU's piece {@code next} goes on the sentence that its piece {@code before} ends; {@code beforeIsWhole}
+   * when that sentence is just {@code before}, as an item number starting a sentence is.
+   */
+  private static boolean continues(String before, boolean beforeIsWhole, String next) {
     String nextWord = firstWord(next);
     if (nextWord.isEmpty() || Character.isLowerCase(nextWord.codePointAt(0))) {
       return true;
     }
     String abbreviation = lastWord(before);
-    if (NEVER_FINAL.contains(abbreviation) || ENUMERATION_LABEL.matcher(before.strip()).matches()) {
+    if (NEVER_FINAL.contains(abbreviation) || (beforeIsWhole && ENUMERATION_LABEL.matcher(before.strip()).matches())) {
       return true;
+    }
+    if (BEFORE_NUMBER.contains(abbreviation)) {
+      return Character.isDigit(nextWord.codePointAt(0));
     }
     boolean mayEndSentence = OFTEN_FINAL.contains(abbreviation)
         || INITIAL.matcher(abbreviation).matches()
