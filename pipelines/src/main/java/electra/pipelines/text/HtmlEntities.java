@@ -30,10 +30,8 @@ final class HtmlEntities {
     StringBuilder out = new StringBuilder(text.length());
     int from = 0;
     while (amp >= 0) {
-      int semicolon = text.indexOf(';', amp + 1);
-      int codePoint = semicolon < 0 || semicolon - amp - 1 > MAX_REFERENCE_LENGTH
-          ? -1
-          : codePointOf(text.substring(amp + 1, semicolon));
+      int semicolon = semicolonClosing(text, amp);
+      int codePoint = semicolon < 0 ? -1 : codePointOf(text.substring(amp + 1, semicolon));
       if (codePoint >= 0) {
         out.append(text, from, amp).appendCodePoint(codePoint);
         from = semicolon + 1;
@@ -41,6 +39,17 @@ final class HtmlEntities {
       amp = text.indexOf('&', codePoint >= 0 ? from : amp + 1);
     }
     return out.append(text, from, text.length()).toString();
+  }
+
+  /** The ';' that may end a reference starting at {@code amp}, or -1; the search is short so that time stays linear. */
+  private static int semicolonClosing(String text, int amp) {
+    int limit = Math.min(text.length(), amp + 2 + MAX_REFERENCE_LENGTH);
+    for (int i = amp + 1; i < limit; i++) {
+      if (text.charAt(i) == ';') {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** The character {@code reference} (what stands between '&' and ';') names, or -1. */

@@ -183,17 +183,19 @@ class WikiTextCleanerTest {
   @Test
   void pathologicalPagesFinishInLinearTime() {
     int megabyte = 1 << 20;
-    Map<String, Supplier<String>> pages = Map.of(
-        "nested braces", () -> "{{".repeat(megabyte / 4) + "}}".repeat(megabyte / 4),
-        "unclosed braces", () -> "{{x|".repeat(megabyte / 4),
-        "nested links", () -> "[[a|b ".repeat(megabyte / 6) + "]]".repeat(megabyte / 6),
-        "unclosed links", () -> "[[".repeat(megabyte / 2),
-        "unclosed refs", () -> "<ref>a ".repeat(megabyte / 7),
-        "unclosed comments", () -> "x <!-- ".repeat(megabyte / 7),
-        "unclosed external links", () -> "[http://x ".repeat(megabyte / 10),
-        "tag lookalikes", () -> "<a".repeat(megabyte / 2),
-        "unclosed tables", () -> "{|\n|x\n".repeat(megabyte / 7),
-        "quotes", () -> "''a'''".repeat(megabyte / 6));
+    Map<String, Supplier<String>> pages = Map.ofEntries(
+        Map.entry("nested braces", () -> "{{".repeat(megabyte / 4) + "}}".repeat(megabyte / 4)),
+        Map.entry("unclosed braces", () -> "{{x|".repeat(megabyte / 4)),
+        Map.entry("nested links", () -> "[[a|b ".repeat(megabyte / 6) + "]]".repeat(megabyte / 6)),
+        Map.entry("unclosed links", () -> "[[".repeat(megabyte / 2)),
+        Map.entry("unclosed refs", () -> "<ref>a ".repeat(megabyte / 7)),
+        Map.entry("unclosed comments", () -> "x <!-- ".repeat(megabyte / 7)),
+        Map.entry("unclosed external links", () -> "[http://x ".repeat(megabyte / 10)),
+        Map.entry("tag lookalikes", () -> "<a".repeat(megabyte / 2)),
+        Map.entry("unclosed tables", () -> "{|\n|x\n".repeat(megabyte / 7)),
+        Map.entry("quotes", () -> "''a'''".repeat(megabyte / 6)),
+        Map.entry("unterminated entities", () -> "&amp".repeat(megabyte / 4)),
+        Map.entry("one long paragraph", () -> "word (\n".repeat(megabyte / 7)));
 
     pages.forEach((name, page) -> {
       String wikitext = page.get();
