@@ -18,8 +18,10 @@ import java.util.regex.Pattern;
  *
  * <p>Decisions, where WikiExtractor offers a choice or has a quirk:
  * <ul>
- *   <li>Templates are dropped, not expanded (WikiExtractor's {@code --no-templates}): expansion needs every template
- *       and Lua module of the wiki, and what the expanded infoboxes and citations add is mostly not running text.
+ *   <li>Templates are dropped, not expanded, as with WikiExtractor's {@code --no-templates} (NVIDIA's run expands
+ *       them): expansion needs every template and Lua module of the wiki, and what expanded infoboxes, citations and
+ *       navigation boxes add is mostly not running text. Inline ones ({@code {{convert|5|km}}}, {@code {{lang|..}}})
+ *       leave a gap that is closed up afterwards.
  *   <li>List items ({@code *}, {@code #}, {@code :}, {@code ;} at the start of a line) are dropped, as WikiExtractor
  *       does without {@code --lists}: they are mostly link lists, "See also" and references. {@link #keepingLists()}
  *       keeps their text instead.
