@@ -15,14 +15,16 @@ import org.apache.beam.sdk.values.PCollection;
 
 /**
  * The corpus files named by {@code --input} (a file, a glob, or a folder meaning every file in it; local, gs://,
- * s3://), opened with decompression chosen by extension (.bz2, .gz, ...).
+ * s3://), opened with the given decompression ({@link Compression#AUTO} chooses by extension: .bz2, .gz, ...).
  */
 public final class MatchCorpusFiles extends PTransform<PBegin, PCollection<FileIO.ReadableFile>> {
 
   private final String filepattern;
+  private final Compression compression;
 
-  public MatchCorpusFiles(String input) {
+  public MatchCorpusFiles(String input, Compression compression) {
     this.filepattern = filepattern(input);
+    this.compression = compression;
   }
 
   /** A folder becomes "every file in it"; a file or glob stays as it is. */
@@ -49,6 +51,6 @@ public final class MatchCorpusFiles extends PTransform<PBegin, PCollection<FileI
   public PCollection<FileIO.ReadableFile> expand(PBegin begin) {
     return begin
         .apply("Match", FileIO.match().filepattern(filepattern))
-        .apply("Open", FileIO.readMatches().withCompression(Compression.AUTO));
+        .apply("Open", FileIO.readMatches().withCompression(compression));
   }
 }

@@ -12,13 +12,14 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.CoderRegistry;
+import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.io.FileSystems;
@@ -32,7 +33,7 @@ import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptor;
@@ -80,10 +81,8 @@ public final class WriteShards extends PTransform<PCollection<KV<String, byte[]>
         .setCoder(KvCoder.of(VarIntCoder.of(), KvCoder.of(VarLongCoder.of(), ByteArrayCoder.of())))
         .apply("GroupByShard", GroupByKey.create())
         .apply("WriteShardFiles", ParDo.of(new WriteShardFn(directory, shards)))
-        .setCoder(SerializableCoder.of(ShardManifest.Shard.class))
-        .apply("CollectShards", WithKeys.of(ShardManifest.FILE_NAME))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(ShardManifest.Shard.class)))
-        .apply("AllShards", GroupByKey.create())
+        .setCoder(SHARD_CODER)
+        .apply("CollectShards", Combine.globally(new CollectShardsFn())) // fires even when no record came
         .apply("WriteManifest", ParDo.of(new WriteManifestFn(directory, shards, template)))
         .setCoder(SerializableCoder.of(ShardManifest.class));
   }
@@ -125,7 +124,48 @@ public final class WriteShards extends PTransform<PCollection<KV<String, byte[]>
     }
   }
 
-  static final class WriteManifestFn extends DoFn<KV<String, Iterable<ShardManifest.Shard>>, ShardManifest> {
+  private static final Coder<ShardManifest.Shard> SHARD_CODER = SerializableCoder.of(ShardManifest.Shard.class);
+
+  /** Gathers the finished shards of all workers into one list, an empty one when there were none. */
+  static final class CollectShardsFn extends Combine.CombineFn<ShardManifest.Shard, List<ShardManifest.Shard>,
+      List<ShardManifest.Shard>> {
+    @Override
+    public List<ShardManifest.Shard> createAccumulator() {
+      return new ArrayList<>();
+    }
+
+    @Override
+    public List<ShardManifest.Shard> addInput(List<ShardManifest.Shard> shards, ShardManifest.Shard shard) {
+      shards.add(shard);
+      return shards;
+    }
+
+    @Override
+    public List<ShardManifest.Shard> mergeAccumulators(Iterable<List<ShardManifest.Shard>> lists) {
+      List<ShardManifest.Shard> all = new ArrayList<>();
+      lists.forEach(all::addAll);
+      return all;
+    }
+
+    @Override
+    public List<ShardManifest.Shard> extractOutput(List<ShardManifest.Shard> shards) {
+      return shards;
+    }
+
+    @Override
+    public Coder<List<ShardManifest.Shard>> getAccumulatorCoder(CoderRegistry registry,
+        Coder<ShardManifest.Shard> input) {
+      return ListCoder.of(SHARD_CODER);
+    }
+
+    @Override
+    public Coder<List<ShardManifest.Shard>> getDefaultOutputCoder(CoderRegistry registry,
+        Coder<ShardManifest.Shard> input) {
+      return ListCoder.of(SHARD_CODER);
+    }
+  }
+
+  static final class WriteManifestFn extends DoFn<List<ShardManifest.Shard>, ShardManifest> {
     private final String directory;
     private final int numShards;
     private final ShardManifest template;
@@ -137,10 +177,9 @@ public final class WriteShards extends PTransform<PCollection<KV<String, byte[]>
     }
 
     @ProcessElement
-    public void process(@Element KV<String, Iterable<ShardManifest.Shard>> written, OutputReceiver<ShardManifest> out)
+    public void process(@Element List<ShardManifest.Shard> written, OutputReceiver<ShardManifest> out)
         throws IOException {
-      List<ShardManifest.Shard> all = new ArrayList<>();
-      written.getValue().forEach(all::add);
+      List<ShardManifest.Shard> all = new ArrayList<>(written);
       Set<String> present = new HashSet<>();
       all.forEach(s -> present.add(s.file()));
       for (int i = 0; i < numShards; i++) { // a shard no record hashed to still exists, empty, so names stay dense
@@ -173,17 +212,5 @@ public final class WriteShards extends PTransform<PCollection<KV<String, byte[]>
       content.writeTo(stream);
     }
     FileSystems.rename(List.of(temporary), List.of(target), StandardMoveOptions.IGNORE_MISSING_FILES);
-  }
-
-  /** The parameters recorded in every manifest of an ingest run. */
-  static Map<String, String> parameters(IngestOptions options, String job) {
-    return Map.of(
-        "job", job,
-        "input", options.getInput(),
-        "vocab_file", options.getVocabFile(),
-        "do_lower_case", Boolean.toString(options.getDoLowerCase()),
-        "max_input_chars_per_word", Integer.toString(options.getMaxInputCharsPerWord()),
-        "test_fraction", Double.toString(options.getTestFraction()),
-        "seed", Long.toString(options.getSeed()));
   }
 }

@@ -1,0 +1,123 @@
+package electra.pipelines.ingest;
+
+import electra.pipelines.text.TextDocument;
+import electra.pipelines.text.TextFormat;
+import electra.pipelines.text.WikiDumpReader;
+import electra.pipelines.text.WikiTextCleaner;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.util.List;
+import java.util.Locale;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.io.Compression;
+import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+
+/**
+ * Turns corpus files into plain-text documents: Wikipedia dumps article by article, books one document per file,
+ * other text by blank lines or JSON lines. Document ids are built from file names (not full paths), so moving a
+ * corpus does not move documents between the train and test splits.
+ */
+public final class ExtractDocuments extends PTransform<PCollection<FileIO.ReadableFile>, PCollection<TextDocument>> {
+
+  /** What kind of corpus the files hold. */
+  public enum Source {
+    /** MediaWiki pages-articles XML dumps (.xml, .xml.bz2, multistream .bz2): namespace-0 articles, no redirects. */
+    WIKIPEDIA,
+    /** One book per .txt file (Project Gutenberg style, paragraphs separated by blank lines). */
+    BOOKS,
+    /**
+     * Any text: files named {@code *.jsonl} or {@code *.json} (optionally compressed) hold one JSON object per line
+     * with a "text" field and an optional "id"; other files hold documents separated by blank lines.
+     */
+    TEXT;
+
+    /** How files of this kind are opened: dumps detect bz2 themselves (multistream included), text by extension. */
+    public Compression compression() {
+      return this == WIKIPEDIA ? Compression.UNCOMPRESSED : Compression.AUTO;
+    }
+  }
+
+  private final Source source;
+
+  public ExtractDocuments(Source source) {
+    this.source = source;
+  }
+
+  @Override
+  public PCollection<TextDocument> expand(PCollection<FileIO.ReadableFile> files) {
+    DoFn<FileIO.ReadableFile, TextDocument> read = switch (source) {
+      case WIKIPEDIA -> new ReadWikiArticlesFn();
+      case BOOKS -> new ReadTextFn(TextFormat.BOOK);
+      case TEXT -> new ReadTextFn(null);
+    };
+    return files.apply("Read" + source, ParDo.of(read)).setCoder(SerializableCoder.of(TextDocument.class));
+  }
+
+  private static String fileName(FileIO.ReadableFile file) {
+    String name = file.getMetadata().resourceId().getFilename();
+    return name == null ? file.getMetadata().resourceId().toString() : name;
+  }
+
+  /** Reads one dump as a stream, cleans each article's wikitext and emits its paragraphs. */
+  static final class ReadWikiArticlesFn extends DoFn<FileIO.ReadableFile, TextDocument> {
+    private final Counter articles = Metrics.counter(ExtractDocuments.class, "wiki_articles");
+    private final Counter skippedPages = Metrics.counter(ExtractDocuments.class, "wiki_pages_skipped");
+    private final Counter emptyArticles = Metrics.counter(ExtractDocuments.class, "wiki_articles_without_text");
+    private transient WikiTextCleaner cleaner;
+
+    @Setup
+    public void setup() {
+      cleaner = WikiTextCleaner.likeWikiExtractor();
+    }
+
+    @ProcessElement
+    public void process(@Element FileIO.ReadableFile file, OutputReceiver<TextDocument> out) throws IOException {
+      try (InputStream in = Channels.newInputStream(file.open())) {
+        WikiDumpReader.ReadSummary summary = WikiDumpReader.readArticles(in, page -> {
+          List<String> paragraphs = cleaner.paragraphs(page.wikitext());
+          if (paragraphs.isEmpty()) {
+            emptyArticles.inc();
+          } else {
+            out.output(new TextDocument("wiki:" + page.id(), paragraphs));
+            articles.inc();
+          }
+        });
+        skippedPages.inc(summary.skipped().values().stream().mapToLong(Long::longValue).sum());
+      }
+    }
+  }
+
+  /** The layout of a {@link Source#TEXT} file, from its name. */
+  static TextFormat textFormatOf(String fileName) {
+    String plain = fileName.toLowerCase(Locale.ROOT).replaceAll("\\.(gz|bz2|zst|deflate|lzo|zip|snappy)$", "");
+    return plain.endsWith(".jsonl") || plain.endsWith(".json") ? TextFormat.JSON_LINES : TextFormat.BLANK_LINE_SEPARATED;
+  }
+
+  /** Reads one text file in the given layout, or (null) in the layout its name says. */
+  static final class ReadTextFn extends DoFn<FileIO.ReadableFile, TextDocument> {
+    private final Counter documents = Metrics.counter(ExtractDocuments.class, "text_documents");
+    private final TextFormat format;
+
+    ReadTextFn(TextFormat format) {
+      this.format = format;
+    }
+
+    @ProcessElement
+    public void process(@Element FileIO.ReadableFile file, OutputReceiver<TextDocument> out) throws IOException {
+      String name = fileName(file);
+      try (InputStream in = Channels.newInputStream(file.open())) {
+        (format != null ? format : textFormatOf(name)).read(name, in, document -> {
+          out.output(document);
+          documents.inc();
+        });
+      }
+    }
+  }
+}

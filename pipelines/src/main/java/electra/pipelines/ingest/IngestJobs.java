@@ -1,0 +1,128 @@
+package electra.pipelines.ingest;
+
+import electra.pipelines.BeamJob;
+import electra.records.ShardManifest;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
+import org.apache.beam.sdk.io.fs.ResourceId;
+
+/** The three ingest jobs: the same pipeline with a different first step. */
+public final class IngestJobs {
+
+  private IngestJobs() {}
+
+  /** Runs the pipeline to completion and prints where each shard set went and how many examples it holds. */
+  abstract static class IngestJob extends BeamJob<IngestOptions> {
+    private final ExtractDocuments.Source source;
+    private final PrintStream out;
+
+    IngestJob(ExtractDocuments.Source source, PrintStream out) {
+      super(IngestOptions.class);
+      this.source = source;
+      this.out = out;
+    }
+
+    @Override
+    protected void run(IngestOptions options) throws IOException {
+      IngestPipeline ingest = new IngestPipeline(options, source, name());
+      out.printf("%s: %s -> %s (runner %s)%n", name(), options.getInput(), options.getOutput(),
+          options.getRunner().getSimpleName());
+      Instant start = Instant.now();
+      PipelineResult.State state = ingest.build().run().waitUntilFinish();
+      if (state != PipelineResult.State.DONE) {
+        throw new IllegalStateException("the pipeline ended in state " + state);
+      }
+      for (IngestPipeline.ShardSet set : ingest.shardSets()) {
+        ShardManifest manifest = readManifest(set.directory());
+        out.printf(Locale.ROOT, "  %-40s %8d examples of %3d tokens in %d shards%n", set.directory(),
+            manifest.records(), manifest.maxSeqLength(), manifest.shards().size());
+      }
+      out.printf(Locale.ROOT, "%s: done in %.1f s%n", name(), Duration.between(start, Instant.now()).toMillis() / 1e3);
+    }
+  }
+
+  /** Reads {@code directory/manifest.json} (local, gs:// or s3://). */
+  public static ShardManifest readManifest(String directory) throws IOException {
+    ResourceId file = FileSystems.matchNewResource(directory, true)
+        .resolve(ShardManifest.FILE_NAME, StandardResolveOptions.RESOLVE_FILE);
+    try (var in = Channels.newInputStream(FileSystems.open(file))) {
+      return ShardManifest.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+  }
+
+  /** {@code IngestWiki}: Wikipedia dumps to pre-training shards. */
+  public static final class IngestWiki extends IngestJob {
+    public IngestWiki() {
+      super(ExtractDocuments.Source.WIKIPEDIA, System.out);
+    }
+
+    @Override
+    public String name() {
+      return "IngestWiki";
+    }
+
+    @Override
+    public String description() {
+      return "Wikipedia XML dumps (.xml, .bz2, multistream) -> phase-1/phase-2 pre-training shards";
+    }
+
+    @Override
+    protected String examples() {
+      return "  ./electra IngestWiki --input=../shared/data/wikipedia/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2 --output=runs/wiki\n"
+          + "  ./electra IngestWiki --input=gs://my-bucket/dumps/ --output=gs://my-bucket/shards --flinkMaster=flink:8081\n";
+    }
+  }
+
+  /** {@code IngestBooks}: one book per text file. */
+  public static final class IngestBooks extends IngestJob {
+    public IngestBooks() {
+      super(ExtractDocuments.Source.BOOKS, System.out);
+    }
+
+    @Override
+    public String name() {
+      return "IngestBooks";
+    }
+
+    @Override
+    public String description() {
+      return "book .txt files (one book per file, e.g. BookCorpus, Gutenberg) -> pre-training shards";
+    }
+
+    @Override
+    protected String examples() {
+      return "  ./electra IngestBooks --input=../shared/data/books/ --output=runs/books --num_train_shards=4\n";
+    }
+  }
+
+  /** {@code IngestText}: any text, documents separated by blank lines, or JSON lines. */
+  public static final class IngestText extends IngestJob {
+    public IngestText() {
+      super(ExtractDocuments.Source.TEXT, System.out);
+    }
+
+    @Override
+    public String name() {
+      return "IngestText";
+    }
+
+    @Override
+    public String description() {
+      return "any text (documents separated by blank lines; .jsonl files with a \"text\" field) -> pre-training shards";
+    }
+
+    @Override
+    protected String examples() {
+      return "  ./electra IngestText --input='corpus/*.txt' --output=runs/text --max_seq_length_p2=0\n"
+          + "  ./electra IngestText --input=s3://my-bucket/corpus/ --output=s3://my-bucket/shards\n";
+    }
+  }
+}

@@ -1,0 +1,91 @@
+package electra.pipelines.ingest;
+
+import electra.pipelines.ingest.Documents.TokenizedDocument;
+import electra.pipelines.pack.ExamplePacker;
+import electra.records.ShardManifest;
+import electra.tokenization.Vocabulary;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+
+/**
+ * The ingest pipeline, step by step as in the architecture picture:
+ * <pre>
+ *   MatchCorpusFiles -> ExtractDocuments -> SplitSentences -> TokenizeSentences -> SplitTrainTest
+ *     -> for phase 1 (128) and phase 2 (512), for train and test: PackExamples -> WriteShards (+ manifest)
+ * </pre>
+ * Both phases are packed from the same tokenized documents, so phase 2 sees exactly phase 1's text.
+ */
+public final class IngestPipeline {
+
+  /** One shard set the pipeline writes, e.g. {@code phase1/train}. */
+  public record ShardSet(String directory, int maxSeqLength, int shards) {}
+
+  private final IngestOptions options;
+  private final ExtractDocuments.Source source;
+  private final String job;
+
+  public IngestPipeline(IngestOptions options, ExtractDocuments.Source source, String job) {
+    this.options = options;
+    this.source = source;
+    this.job = job;
+  }
+
+  /** The folders this run writes, in order: phase1/train, phase1/test, then phase 2 when enabled. */
+  public List<ShardSet> shardSets() {
+    String out = options.getOutput().replaceAll("/+$", "");
+    List<ShardSet> sets = new ArrayList<>();
+    int[] lengths = options.getMaxSeqLengthP2() > 0
+        ? new int[] {options.getMaxSeqLengthP1(), options.getMaxSeqLengthP2()}
+        : new int[] {options.getMaxSeqLengthP1()};
+    for (int phase = 1; phase <= lengths.length; phase++) {
+      sets.add(new ShardSet(out + "/phase" + phase + "/train", lengths[phase - 1], options.getNumTrainShards()));
+      sets.add(new ShardSet(out + "/phase" + phase + "/test", lengths[phase - 1], options.getNumTestShards()));
+    }
+    return sets;
+  }
+
+  /** Builds the pipeline; the vocabulary is loaded here once and shipped to the workers with the tokenizer step. */
+  public Pipeline build() throws IOException {
+    FileSystems.setDefaultPipelineOptions(options);
+    Vocabulary vocabulary = Vocabulary.resolve(options.getVocabFile());
+    Pipeline pipeline = Pipeline.create(options);
+    PCollection<TokenizedDocument> documents = pipeline
+        .apply("MatchCorpusFiles", new MatchCorpusFiles(options.getInput(), source.compression()).requireMatches())
+        .apply("ExtractDocuments", new ExtractDocuments(source))
+        .apply("SplitSentences", new SplitSentences())
+        .apply("Tokenize", new TokenizeSentences(vocabulary, options.getDoLowerCase(),
+            options.getMaxInputCharsPerWord()));
+    PCollectionList<TokenizedDocument> splits = documents.apply("SplitTrainTest",
+        new SplitTrainTest(options.getTestFraction()));
+    for (ShardSet set : shardSets()) {
+      boolean test = set.directory().endsWith("/test");
+      String name = set.directory().substring(set.directory().lastIndexOf("/phase") + 1).replace('/', '-');
+      ShardManifest template = new ShardManifest(set.maxSeqLength(), vocabulary.fingerprint(), parameters(), List.of());
+      splits.get(test ? SplitTrainTest.TEST : SplitTrainTest.TRAIN)
+          .apply("Pack-" + name, new PackExamples(
+              new ExamplePacker(set.maxSeqLength(), vocabulary.clsId(), vocabulary.sepId()), options.getSeed()))
+          .apply("Write-" + name, new WriteShards(set.directory(), set.shards(), template));
+    }
+    return pipeline;
+  }
+
+  /** What every manifest records about the run that made it. */
+  private Map<String, String> parameters() {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("job", job);
+    p.put("input", options.getInput());
+    p.put("vocab_file", options.getVocabFile());
+    p.put("do_lower_case", Boolean.toString(options.getDoLowerCase()));
+    p.put("max_input_chars_per_word", Integer.toString(options.getMaxInputCharsPerWord()));
+    p.put("test_fraction", Double.toString(options.getTestFraction()));
+    p.put("seed", Long.toString(options.getSeed()));
+    return p;
+  }
+}

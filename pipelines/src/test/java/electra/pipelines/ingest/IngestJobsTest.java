@@ -1,0 +1,158 @@
+package electra.pipelines.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import electra.cli.UsageException;
+import electra.records.PretrainingExample;
+import electra.records.ShardManifest;
+import electra.records.TfRecordReader;
+import electra.tokenization.Vocabulary;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class IngestJobsTest {
+
+  private static Path shared;
+  private static Path vocabFile;
+
+  @BeforeAll
+  static void sharedData() {
+    shared = Path.of(System.getProperty("electra.shared.dir", "../shared"));
+    vocabFile = shared.resolve("data/vocab/bert-base-uncased-vocab.txt");
+    Assumptions.assumeTrue(Files.isRegularFile(vocabFile),
+        "reference data not found at " + shared.toAbsolutePath() + " (set -Delectra.shared.dir): skipping");
+  }
+
+  private static List<PretrainingExample> examples(Path dir) throws IOException {
+    ShardManifest manifest = ShardManifest.fromJson(Files.readString(dir.resolve(ShardManifest.FILE_NAME)));
+    List<PretrainingExample> out = new ArrayList<>();
+    for (ShardManifest.Shard shard : manifest.shards()) {
+      try (TfRecordReader reader = TfRecordReader.open(dir.resolve(shard.file()))) {
+        int before = out.size();
+        for (byte[] record : reader) {
+          out.add(PretrainingExample.fromBytes(record));
+        }
+        assertEquals(shard.records(), out.size() - before, shard.file());
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void wikipediaDumpBecomesWellFormedShardsForBothPhases(@TempDir Path out) throws Exception {
+    Path dump = shared.resolve("data/wikipedia/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2");
+    new IngestJobs.IngestWiki().run(new String[] {"--input=" + dump, "--output=" + out, "--vocab_file=" + vocabFile,
+        "--num_train_shards=3", "--num_test_shards=1", "--parallelism=2"});
+
+    Vocabulary vocab = Vocabulary.load(vocabFile);
+    long trainTokens = 0;
+    for (String phase : List.of("phase1", "phase2")) {
+      int length = phase.equals("phase1") ? 128 : 512;
+      for (String split : List.of("train", "test")) {
+        Path dir = out.resolve(phase).resolve(split);
+        ShardManifest manifest = ShardManifest.fromJson(Files.readString(dir.resolve(ShardManifest.FILE_NAME)));
+        assertEquals(length, manifest.maxSeqLength());
+        assertEquals(vocab.fingerprint(), manifest.vocabFingerprint());
+        assertEquals(split.equals("train") ? 3 : 1, manifest.shards().size());
+        assertEquals("IngestWiki", manifest.parameters().get("job"));
+        List<PretrainingExample> examples = examples(dir);
+        assertTrue(examples.size() > (split.equals("train") ? 500 : 50), dir + ": " + examples.size());
+        for (PretrainingExample e : examples) {
+          int[] ids = e.inputIds();
+          int real = IntStream.of(e.inputMask()).sum();
+          assertEquals(length, ids.length);
+          assertEquals(vocab.clsId(), ids[0]);
+          assertEquals(vocab.sepId(), ids[real - 1]);
+          assertTrue(IntStream.range(real, length).allMatch(i -> ids[i] == 0 && e.segmentIds()[i] == 0));
+          if (phase.equals("phase1") && split.equals("train")) {
+            trainTokens += real;
+          }
+        }
+      }
+    }
+    // The sample holds ~5.7 MB of wikitext; cleaned, about a million WordPiece tokens reach phase-1 training.
+    assertTrue(trainTokens > 300_000, "phase-1 training tokens: " + trainTokens);
+    List<String> text = new ArrayList<>();
+    for (PretrainingExample e : examples(out.resolve("phase1/train"))) {
+      text.addAll(vocab.tokens(e.inputIds()));
+    }
+    for (String word : List.of("anarchist", "autism", "algorithm", "philosophy")) {
+      assertTrue(text.contains(word), "the article words reach the shards: " + word);
+    }
+    assertTrue(text.stream().noneMatch(t -> t.equals("{") || t.equals("}")) || text.stream().filter("{"::equals)
+        .count() < text.size() / 10_000, "template braces are cleaned away");
+  }
+
+  @Test
+  void sameInputAndSeedGiveIdenticalBytesOnDirectAndFlinkRunners(@TempDir Path out) throws Exception {
+    Path books = shared.resolve("data/books");
+    String input = books + "/{blake-poems,shakespeare-hamlet}.txt";
+    for (String runner : List.of("DirectRunner", "FlinkRunner")) {
+      new IngestJobs.IngestBooks().run(new String[] {"--input=" + input, "--output=" + out.resolve(runner),
+          "--vocab_file=" + vocabFile, "--runner=" + runner, "--num_train_shards=2", "--num_test_shards=1",
+          "--max_seq_length_p2=0", "--test_fraction=0.5", "--seed=7"});
+    }
+    for (String shard : List.of("train/pretrain_data.tfrecord-00000-of-00002", "train/pretrain_data.tfrecord-00001-of-00002",
+        "test/pretrain_data.tfrecord-00000-of-00001", "train/manifest.json")) {
+      assertArrayEquals(Files.readAllBytes(out.resolve("DirectRunner/phase1").resolve(shard)),
+          Files.readAllBytes(out.resolve("FlinkRunner/phase1").resolve(shard)), shard);
+    }
+    assertTrue(Files.notExists(out.resolve("DirectRunner/phase2")), "--max_seq_length_p2=0 writes no phase 2");
+    long train = examples(out.resolve("DirectRunner/phase1/train")).size();
+    long test = examples(out.resolve("DirectRunner/phase1/test")).size();
+    assertTrue(train + test > 300, "two books give hundreds of 128-token examples: " + (train + test));
+  }
+
+  @Test
+  void testSplitHoldsOutTheAskedFractionOfDocumentsStably() {
+    long held = IntStream.range(0, 20_000).filter(i -> SplitTrainTest.isTest("doc-" + i, 0.1)).count();
+    assertTrue(Math.abs(held - 2_000) < 150, "held out " + held + " of 20000");
+    assertEquals(SplitTrainTest.isTest("wiki:12", 0.1), SplitTrainTest.isTest("wiki:12", 0.1));
+    assertTrue(IntStream.range(0, 1000).noneMatch(i -> SplitTrainTest.isTest("d" + i, 0.0)));
+  }
+
+  @Test
+  void jsonLinesAndBlankLineTextAreBothRead(@TempDir Path dir) throws Exception {
+    Path corpus = Files.createDirectories(dir.resolve("corpus"));
+    Files.writeString(corpus.resolve("a.jsonl"),
+        "{\"id\": \"j1\", \"text\": \"The cat sat on the mat. It was happy.\"}\n"
+            + "{\"id\": \"j2\", \"text\": \"Dogs bark loudly at night.\"}\n");
+    Files.writeString(corpus.resolve("b.txt"), "Paris is the capital of France.\nIt is large.\n\nRome is old.\n");
+    Path out = dir.resolve("out");
+    new IngestJobs.IngestText().run(new String[] {"--input=" + corpus, "--output=" + out, "--vocab_file=" + vocabFile,
+        "--runner=DirectRunner", "--num_train_shards=1", "--num_test_shards=1", "--max_seq_length_p2=0",
+        "--test_fraction=0"});
+    Vocabulary vocab = Vocabulary.load(vocabFile);
+    List<String> words = new ArrayList<>();
+    List<PretrainingExample> examples = examples(out.resolve("phase1/train"));
+    examples.forEach(e -> words.addAll(vocab.tokens(e.inputIds())));
+    assertEquals(4, examples.size(), "four documents, each shorter than one example");
+    for (String w : List.of("cat", "happy", "dogs", "paris", "france", "rome")) {
+      assertTrue(words.contains(w), w);
+    }
+    assertEquals(0, examples(out.resolve("phase1/test")).size());
+  }
+
+  @Test
+  void missingInputIsAOneLineUsageError(@TempDir Path dir) {
+    UsageException e = assertThrows(UsageException.class, () -> new IngestJobs.IngestText().run(new String[] {
+        "--input=" + dir.resolve("nothing-here") + "/*.txt", "--output=" + dir, "--vocab_file=" + vocabFile}));
+    assertTrue(e.getMessage().startsWith("no corpus files match --input"), e.getMessage());
+    UsageException missing = assertThrows(UsageException.class, () -> new IngestJobs.IngestText().run(new String[] {}));
+    assertTrue(missing.getMessage().startsWith("Missing required value for [--"), missing.getMessage());
+    UsageException unknown = assertThrows(UsageException.class,
+        () -> new IngestJobs.IngestText().run(new String[] {"--inptu=x"}));
+    assertTrue(unknown.getMessage().toLowerCase().contains("inptu"), unknown.getMessage());
+  }
+}
