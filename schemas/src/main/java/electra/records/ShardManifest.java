@@ -64,11 +64,15 @@ public record ShardManifest(int maxSeqLength, String vocabFingerprint, Map<Strin
     return shards.stream().mapToLong(Shard::records).sum();
   }
 
-  /** The same manifest with more finished shards (continuous ingestion appends). */
+  /**
+   * The same manifest with more finished shards (continuous ingestion appends). A shard with the name of a listed
+   * one replaces it: re-running an interrupted batch rewrites its shards under the same names, never twice.
+   */
   public ShardManifest withShards(List<Shard> more) {
-    List<Shard> all = new ArrayList<>(shards);
-    all.addAll(more);
-    return new ShardManifest(maxSeqLength, vocabFingerprint, parameters, all);
+    Map<String, Shard> byName = new TreeMap<>();
+    shards.forEach(s -> byName.put(s.file(), s));
+    more.forEach(s -> byName.put(s.file(), s));
+    return new ShardManifest(maxSeqLength, vocabFingerprint, parameters, new ArrayList<>(byName.values()));
   }
 
   public String toJson() {

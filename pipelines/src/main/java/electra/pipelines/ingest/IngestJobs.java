@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
@@ -31,10 +33,14 @@ public final class IngestJobs {
     }
 
     @Override
-    protected void run(IngestOptions options) throws IOException {
+    protected void run(IngestOptions options) throws IOException, InterruptedException {
       IngestPipeline ingest = new IngestPipeline(options, source, name());
       out.printf("%s: %s -> %s (runner %s)%n", name(), options.getInput(), options.getOutput(),
           options.getRunner().getSimpleName());
+      if (options.getWatch()) {
+        watch(new ContinuousIngest(ingest, options, out));
+        return;
+      }
       Instant start = Instant.now();
       PipelineResult.State state = ingest.build().run().waitUntilFinish();
       if (state != PipelineResult.State.DONE) {
@@ -46,6 +52,33 @@ public final class IngestJobs {
             manifest.records(), manifest.maxSeqLength(), manifest.shards().size());
       }
       out.printf(Locale.ROOT, "%s: done in %.1f s%n", name(), Duration.between(start, Instant.now()).toMillis() / 1e3);
+    }
+  }
+
+  /**
+   * Runs continuous ingestion until it stops by itself or the process is asked to end (Ctrl-C, SIGTERM): then the
+   * batch in progress may finish (its shards are listed) or fail (its partial shards are not), never half-listed.
+   */
+  static void watch(ContinuousIngest watcher) throws IOException, InterruptedException {
+    CountDownLatch finished = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      watcher.stop();
+      try {
+        finished.await(2, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "stop-continuous-ingest");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      watcher.run();
+    } finally {
+      finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is already running and has just been released
+      }
     }
   }
 

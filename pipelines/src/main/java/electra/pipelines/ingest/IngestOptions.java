@@ -73,4 +73,22 @@ public interface IngestOptions extends PipelineOptions {
   long getSeed();
 
   void setSeed(long value);
+
+  @Description("Keep running: ingest each new file that lands under --input once, appending shards to the manifests")
+  @Default.Boolean(false)
+  boolean getWatch();
+
+  void setWatch(boolean value);
+
+  @Description("With --watch: seconds between looks at --input")
+  @Default.Integer(10)
+  int getPollInterval();
+
+  void setPollInterval(int value);
+
+  @Description("With --watch: stop after this many seconds without a new file; 0 runs until stopped (Ctrl-C, SIGTERM)")
+  @Default.Integer(0)
+  int getMaxIdle();
+
+  void setMaxIdle(int value);
 }

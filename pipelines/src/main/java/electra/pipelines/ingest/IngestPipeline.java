@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.values.PCollection;
@@ -51,13 +52,26 @@ public final class IngestPipeline {
     return sets;
   }
 
-  /** Builds the pipeline; the vocabulary is loaded here once and shipped to the workers with the tokenizer step. */
+  /** The pipeline over every file of {@code --input}, writing fresh shard sets and manifests. */
   public Pipeline build() throws IOException {
     FileSystems.setDefaultPipelineOptions(options);
+    return build(MatchCorpusFiles.input(options.getInput(), source.compression()).requireMatches(),
+        ShardNames::batch, false);
+  }
+
+  /** The pipeline over one batch of newly landed files, appending its shards to the existing manifests. */
+  public Pipeline buildBatch(int batch, List<String> files) throws IOException {
+    FileSystems.setDefaultPipelineOptions(options);
+    return build(MatchCorpusFiles.files(files, source.compression()), count -> ShardNames.watchBatch(batch, count),
+        true);
+  }
+
+  /** Builds the steps; the vocabulary is loaded here once and shipped to the workers with the tokenizer step. */
+  private Pipeline build(MatchCorpusFiles files, IntFunction<ShardNames> names, boolean append) throws IOException {
     Vocabulary vocabulary = Vocabulary.resolve(options.getVocabFile());
     Pipeline pipeline = Pipeline.create(options);
     PCollection<TokenizedDocument> documents = pipeline
-        .apply("MatchCorpusFiles", new MatchCorpusFiles(options.getInput(), source.compression()).requireMatches())
+        .apply("MatchCorpusFiles", files)
         .apply("ExtractDocuments", new ExtractDocuments(source))
         .apply("SplitSentences", new SplitSentences())
         .apply("Tokenize", new TokenizeSentences(vocabulary, options.getDoLowerCase(),
@@ -71,7 +85,7 @@ public final class IngestPipeline {
       splits.get(test ? SplitTrainTest.TEST : SplitTrainTest.TRAIN)
           .apply("Pack-" + name, new PackExamples(
               new ExamplePacker(set.maxSeqLength(), vocabulary.clsId(), vocabulary.sepId()), options.getSeed()))
-          .apply("Write-" + name, new WriteShards(set.directory(), set.shards(), template));
+          .apply("Write-" + name, new WriteShards(set.directory(), names.apply(set.shards()), template, append));
     }
     return pipeline;
   }

@@ -4,27 +4,40 @@ import electra.cli.UsageException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
+import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
  * The corpus files named by {@code --input} (a file, a glob, or a folder meaning every file in it; local, gs://,
- * s3://), opened with the given decompression ({@link Compression#AUTO} chooses by extension: .bz2, .gz, ...).
+ * s3://) or, in continuous mode, the list of files a batch takes,
+ * opened with the given decompression ({@link Compression#AUTO} chooses by extension: .bz2, .gz, ...).
  */
 public final class MatchCorpusFiles extends PTransform<PBegin, PCollection<FileIO.ReadableFile>> {
 
-  private final String filepattern;
+  private final List<String> filepatterns;
   private final Compression compression;
 
-  public MatchCorpusFiles(String input, Compression compression) {
-    this.filepattern = filepattern(input);
+  private MatchCorpusFiles(List<String> filepatterns, Compression compression) {
+    this.filepatterns = List.copyOf(filepatterns);
     this.compression = compression;
+  }
+
+  /** Every file {@code --input} names. */
+  public static MatchCorpusFiles input(String input, Compression compression) {
+    return new MatchCorpusFiles(List.of(filepattern(input)), compression);
+  }
+
+  /** Exactly these files. */
+  public static MatchCorpusFiles files(List<String> files, Compression compression) {
+    return new MatchCorpusFiles(files, compression);
   }
 
   /** A folder becomes "every file in it"; a file or glob stays as it is. */
@@ -36,21 +49,29 @@ public final class MatchCorpusFiles extends PTransform<PBegin, PCollection<FileI
 
   /** Fails now, with the pattern in the message, when nothing matches: better than an empty run. */
   public MatchCorpusFiles requireMatches() {
-    try {
-      MatchResult result = FileSystems.match(filepattern, EmptyMatchTreatment.ALLOW);
-      if (result.status() != MatchResult.Status.OK || result.metadata().isEmpty()) {
+    for (String filepattern : filepatterns) {
+      if (list(filepattern).isEmpty()) {
         throw new UsageException("no corpus files match --input " + filepattern);
       }
+    }
+    return this;
+  }
+
+  /** The files a pattern matches now, with their sizes (none when nothing matches). */
+  static List<MatchResult.Metadata> list(String filepattern) {
+    try {
+      MatchResult result = FileSystems.match(filepattern, EmptyMatchTreatment.ALLOW);
+      return result.status() == MatchResult.Status.OK ? result.metadata() : List.of();
     } catch (IOException e) {
       throw new UsageException("cannot list --input " + filepattern + ": " + e.getMessage());
     }
-    return this;
   }
 
   @Override
   public PCollection<FileIO.ReadableFile> expand(PBegin begin) {
     return begin
-        .apply("Match", FileIO.match().filepattern(filepattern))
+        .apply("Patterns", Create.of(filepatterns))
+        .apply("Match", FileIO.matchAll())
         .apply("Open", FileIO.readMatches().withCompression(compression));
   }
 }

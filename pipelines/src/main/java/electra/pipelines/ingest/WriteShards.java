@@ -3,46 +3,37 @@ package electra.pipelines.ingest;
 import electra.records.ShardManifest;
 import electra.records.TfRecordWriter;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.WritableByteChannel;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
-import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions;
-import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
-import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
-import org.apache.beam.sdk.util.MimeTypes;
 
 /**
- * Writes keyed records into {@code numShards} TFRecord files named {@code pretrain_data.tfrecord-NNNNN-of-MMMMM}
- * in one folder, then the folder's {@link ShardManifest}.
+ * Writes keyed records into a number of TFRecord files named {@code pretrain_data.tfrecord-NNNNN-of-MMMMM}
+ * ({@link ShardNames}) in one folder, then the folder's {@link ShardManifest}: a new one, or in append mode the
+ * existing one with these shards added (continuous ingestion).
  *
  * <p>Output is byte-identical whatever the runner or parallelism: a record's shard and its place inside the shard
  * come from a stable hash of its key (which also shuffles documents across and within shards). Each shard is
@@ -52,27 +43,24 @@ import org.apache.beam.sdk.util.MimeTypes;
 public final class WriteShards extends PTransform<PCollection<KV<String, byte[]>>, PCollection<ShardManifest>> {
 
   private final String directory;
-  private final int numShards;
+  private final ShardNames names;
   private final ShardManifest template;
+  private final boolean append;
 
-  /** {@code template} carries the manifest's length, vocab fingerprint and parameters; its shard list is ignored. */
-  public WriteShards(String directory, int numShards, ShardManifest template) {
-    if (numShards < 1) {
-      throw new IllegalArgumentException("the number of shards must be at least 1, got " + numShards);
-    }
+  /**
+   * {@code template} carries the manifest's length, vocab fingerprint and parameters; its shard list is ignored.
+   * With {@code append}, the shards are added to the folder's existing manifest instead of replacing it.
+   */
+  public WriteShards(String directory, ShardNames names, ShardManifest template, boolean append) {
     this.directory = directory;
-    this.numShards = numShards;
+    this.names = names;
     this.template = template;
-  }
-
-  /** {@code pretrain_data.tfrecord-00003-of-00008}. */
-  public static String shardName(int index, int numShards) {
-    return String.format("pretrain_data.tfrecord-%05d-of-%05d", index, numShards);
+    this.append = append;
   }
 
   @Override
   public PCollection<ShardManifest> expand(PCollection<KV<String, byte[]>> records) {
-    int shards = numShards;
+    int shards = names.count();
     return records
         .apply("AssignShard", MapElements
             .into(TypeDescriptors.kvs(TypeDescriptors.integers(),
@@ -80,10 +68,10 @@ public final class WriteShards extends PTransform<PCollection<KV<String, byte[]>
             .via((KV<String, byte[]> r) -> placed(r, shards)))
         .setCoder(KvCoder.of(VarIntCoder.of(), KvCoder.of(VarLongCoder.of(), ByteArrayCoder.of())))
         .apply("GroupByShard", GroupByKey.create())
-        .apply("WriteShardFiles", ParDo.of(new WriteShardFn(directory, shards)))
+        .apply("WriteShardFiles", ParDo.of(new WriteShardFn(directory, names)))
         .setCoder(SHARD_CODER)
         .apply("CollectShards", Combine.globally(new CollectShardsFn())) // fires even when no record came
-        .apply("WriteManifest", ParDo.of(new WriteManifestFn(directory, shards, template)))
+        .apply("WriteManifest", ParDo.of(new WriteManifestFn(directory, names, template, append)))
         .setCoder(SerializableCoder.of(ShardManifest.class));
   }
 
@@ -97,11 +85,11 @@ public final class WriteShards extends PTransform<PCollection<KV<String, byte[]>
   static final class WriteShardFn extends DoFn<KV<Integer, Iterable<KV<Long, byte[]>>>, ShardManifest.Shard> {
     private final Counter written = Metrics.counter(WriteShards.class, "records_written");
     private final String directory;
-    private final int numShards;
+    private final ShardNames names;
 
-    WriteShardFn(String directory, int numShards) {
+    WriteShardFn(String directory, ShardNames names) {
       this.directory = directory;
-      this.numShards = numShards;
+      this.names = names;
     }
 
     @ProcessElement
@@ -111,8 +99,8 @@ public final class WriteShards extends PTransform<PCollection<KV<String, byte[]>
       shard.getValue().forEach(records::add);
       records.sort(Comparator.<KV<Long, byte[]>>comparingLong(KV::getKey)
           .thenComparing(KV::getValue, Arrays::compareUnsigned));
-      String name = shardName(shard.getKey(), numShards);
-      writeAtomically(directory, name, stream -> {
+      String name = names.name(shard.getKey());
+      AtomicFiles.write(directory, name, stream -> {
         try (TfRecordWriter writer = new TfRecordWriter(stream)) {
           for (KV<Long, byte[]> r : records) {
             writer.write(r.getValue());
@@ -167,13 +155,15 @@ public final class WriteShards extends PTransform<PCollection<KV<String, byte[]>
 
   static final class WriteManifestFn extends DoFn<List<ShardManifest.Shard>, ShardManifest> {
     private final String directory;
-    private final int numShards;
+    private final ShardNames names;
     private final ShardManifest template;
+    private final boolean append;
 
-    WriteManifestFn(String directory, int numShards, ShardManifest template) {
+    WriteManifestFn(String directory, ShardNames names, ShardManifest template, boolean append) {
       this.directory = directory;
-      this.numShards = numShards;
+      this.names = names;
       this.template = template;
+      this.append = append;
     }
 
     @ProcessElement
@@ -182,35 +172,20 @@ public final class WriteShards extends PTransform<PCollection<KV<String, byte[]>
       List<ShardManifest.Shard> all = new ArrayList<>(written);
       Set<String> present = new HashSet<>();
       all.forEach(s -> present.add(s.file()));
-      for (int i = 0; i < numShards; i++) { // a shard no record hashed to still exists, empty, so names stay dense
-        String name = shardName(i, numShards);
+      for (int i = 0; i < names.count(); i++) { // a shard no record hashed to still exists, empty: names stay dense
+        String name = names.name(i);
         if (!present.contains(name)) {
-          writeAtomically(directory, name, stream -> { });
+          AtomicFiles.write(directory, name, stream -> { });
           all.add(new ShardManifest.Shard(name, 0));
         }
       }
+      ShardManifest previous = append
+          ? AtomicFiles.readText(directory, ShardManifest.FILE_NAME).map(ShardManifest::fromJson).orElse(template)
+          : template;
       ShardManifest manifest = new ShardManifest(template.maxSeqLength(), template.vocabFingerprint(),
-          template.parameters(), all);
-      byte[] json = manifest.toJson().getBytes(StandardCharsets.UTF_8);
-      writeAtomically(directory, ShardManifest.FILE_NAME, stream -> stream.write(json));
+          template.parameters(), previous.shards()).withShards(all);
+      AtomicFiles.writeText(directory, ShardManifest.FILE_NAME, manifest.toJson());
       out.output(manifest);
     }
-  }
-
-  /** What writes a file's content into the stream it is given. */
-  interface Content {
-    void writeTo(OutputStream stream) throws IOException;
-  }
-
-  /** Writes {@code directory/name} under a temporary name first and renames it, so readers never see half a file. */
-  static void writeAtomically(String directory, String name, Content content) throws IOException {
-    ResourceId dir = FileSystems.matchNewResource(directory, true);
-    ResourceId target = dir.resolve(name, StandardResolveOptions.RESOLVE_FILE);
-    ResourceId temporary = dir.resolve(".tmp-" + name + "-" + UUID.randomUUID(), StandardResolveOptions.RESOLVE_FILE);
-    try (WritableByteChannel channel = FileSystems.create(temporary, MimeTypes.BINARY);
-        OutputStream stream = Channels.newOutputStream(channel)) {
-      content.writeTo(stream);
-    }
-    FileSystems.rename(List.of(temporary), List.of(target), StandardMoveOptions.IGNORE_MISSING_FILES);
   }
 }

@@ -45,7 +45,8 @@ class WriteShardsTest {
   private static void write(PipelineOptions options, Path dir, int shards, List<KV<String, byte[]>> records) {
     Pipeline p = Pipeline.create(options);
     p.apply(Create.of(records).withCoder(KvCoder.of(StringUtf8Coder.of(), ByteArrayCoder.of())))
-        .apply(new WriteShards(dir.toString(), shards, new ShardManifest(16, FINGERPRINT, Map.of("k", "v"), List.of())));
+        .apply(new WriteShards(dir.toString(), ShardNames.batch(shards),
+            new ShardManifest(16, FINGERPRINT, Map.of("k", "v"), List.of()), false));
     p.run().waitUntilFinish();
   }
 
@@ -117,7 +118,7 @@ class WriteShardsTest {
     Collections.reverse(reversed);
     write(flink(2), c, 3, reversed);
     for (int i = 0; i < 3; i++) {
-      String name = WriteShards.shardName(i, 3);
+      String name = ShardNames.batch(3).name(i);
       byte[] expected = Files.readAllBytes(a.resolve(name));
       assertArrayEquals(expected, Files.readAllBytes(b.resolve(name)), name);
       assertArrayEquals(expected, Files.readAllBytes(c.resolve(name)), name);

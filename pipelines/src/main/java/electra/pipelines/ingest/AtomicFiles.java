@@ -1,0 +1,58 @@
+package electra.pipelines.ingest;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions;
+import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
+import org.apache.beam.sdk.io.fs.ResourceId;
+import org.apache.beam.sdk.util.MimeTypes;
+
+/**
+ * Whole-file writes that readers never see half done, and reads, on any Beam file system (local, gs://, s3://):
+ * the content goes to a temporary name in the same folder, then is renamed over the target.
+ */
+final class AtomicFiles {
+
+  private AtomicFiles() {}
+
+  /** What writes a file's content into the stream it is given. */
+  interface Content {
+    void writeTo(OutputStream stream) throws IOException;
+  }
+
+  static void write(String directory, String name, Content content) throws IOException {
+    ResourceId dir = FileSystems.matchNewResource(directory, true);
+    ResourceId target = dir.resolve(name, StandardResolveOptions.RESOLVE_FILE);
+    ResourceId temporary = dir.resolve(".tmp-" + name + "-" + UUID.randomUUID(), StandardResolveOptions.RESOLVE_FILE);
+    try (WritableByteChannel channel = FileSystems.create(temporary, MimeTypes.BINARY);
+        OutputStream stream = Channels.newOutputStream(channel)) {
+      content.writeTo(stream);
+    }
+    FileSystems.rename(List.of(temporary), List.of(target), StandardMoveOptions.IGNORE_MISSING_FILES);
+  }
+
+  static void writeText(String directory, String name, String text) throws IOException {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    write(directory, name, stream -> stream.write(bytes));
+  }
+
+  /** The file's text, or empty when it does not exist. */
+  static Optional<String> readText(String directory, String name) throws IOException {
+    ResourceId file = FileSystems.matchNewResource(directory, true).resolve(name, StandardResolveOptions.RESOLVE_FILE);
+    try (InputStream in = Channels.newInputStream(FileSystems.open(file))) {
+      return Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (FileNotFoundException | NoSuchFileException e) {
+      return Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package electra.pipelines.ingest;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.MatchResult;
+
+/**
+ * Continuous ingestion ({@code --watch}): every poll interval, the files under {@code --input} that no finished
+ * batch has taken and whose size held still since the last look (so a file still being copied waits) become one
+ * batch, run as a batch pipeline that appends its shards to the manifests; then the {@link IngestLedger} records
+ * the batch.
+ *
+ * <p>Why a loop of batch pipelines and not one unbounded streaming pipeline: the ledger and the manifests live next
+ * to the shards, so a restart (or a new cluster) knows exactly what was ingested without Flink savepoints, files that
+ * landed while the job was down are simply "new", and each batch keeps the byte-for-byte determinism of batch runs.
+ */
+final class ContinuousIngest {
+
+  private final IngestPipeline ingest;
+  private final IngestOptions options;
+  private final PrintStream out;
+  private final CountDownLatch stop = new CountDownLatch(1);
+
+  ContinuousIngest(IngestPipeline ingest, IngestOptions options, PrintStream out) {
+    this.ingest = ingest;
+    this.options = options;
+    this.out = out;
+  }
+
+  /** Asks the loop to end after the batch in progress, if any. */
+  void stop() {
+    stop.countDown();
+  }
+
+  /** Runs until stopped or idle for {@code --max_idle} seconds; returns the number of batches run. */
+  int run() throws IOException, InterruptedException {
+    FileSystems.setDefaultPipelineOptions(options);
+    String output = options.getOutput().replaceAll("/+$", "");
+    String pattern = MatchCorpusFiles.filepattern(options.getInput());
+    Duration maxIdle = Duration.ofSeconds(options.getMaxIdle());
+    Map<String, Long> lastSizes = new HashMap<>();
+    Instant lastNewFile = Instant.now();
+    int batches = 0;
+    out.printf("watching %s every %d s%n", pattern, options.getPollInterval());
+    do {
+      IngestLedger ledger = IngestLedger.read(output);
+      List<String> ready = readyFiles(MatchCorpusFiles.list(pattern), ledger.files(), lastSizes);
+      if (!ready.isEmpty()) {
+        int batch = ledger.nextBatch();
+        out.printf("batch %d: %d new file(s)%n", batch, ready.size());
+        PipelineResult.State state = ingest.buildBatch(batch, ready).run().waitUntilFinish();
+        if (state != PipelineResult.State.DONE) {
+          throw new IllegalStateException("batch " + batch + " ended in state " + state);
+        }
+        ledger.with(new IngestLedger.Batch(batch, ready)).write(output);
+        out.printf("batch %d: done%n", batch);
+        batches++;
+        lastNewFile = Instant.now();
+      } else if (!maxIdle.isZero() && Duration.between(lastNewFile, Instant.now()).compareTo(maxIdle) >= 0) {
+        out.printf("no new files for %d s: stopping%n", options.getMaxIdle());
+        break;
+      }
+    } while (!stop.await(options.getPollInterval(), TimeUnit.SECONDS));
+    return batches;
+  }
+
+  /**
+   * Files not yet ingested whose size is the same as at the previous look, in name order; {@code lastSizes} is
+   * updated to this look.
+   */
+  static List<String> readyFiles(List<MatchResult.Metadata> present, Set<String> ingested, Map<String, Long> lastSizes) {
+    Map<String, Long> sizes = new HashMap<>();
+    present.forEach(m -> sizes.put(m.resourceId().toString(), m.sizeBytes()));
+    List<String> ready = sizes.entrySet().stream()
+        .filter(e -> !ingested.contains(e.getKey()))
+        .filter(e -> e.getValue().equals(lastSizes.get(e.getKey())))
+        .map(Map.Entry::getKey)
+        .sorted()
+        .toList();
+    lastSizes.clear();
+    lastSizes.putAll(sizes);
+    return ready;
+  }
+}

@@ -1,0 +1,40 @@
+package electra.pipelines.ingest;
+
+import java.io.Serializable;
+
+/**
+ * How the shards of one write are named: {@code pretrain_data.tfrecord-00003-of-00008} for a batch run, and
+ * {@code pretrain_data.tfrecord-b00002-00003-of-00008} for the second batch of continuous ingestion, so that
+ * appended shards never collide and all still match {@code pretrain_data.tfrecord*}.
+ *
+ * @param prefix everything before {@code -NNNNN-of-MMMMM}
+ * @param count how many shards the write makes
+ */
+public record ShardNames(String prefix, int count) implements Serializable {
+
+  /** The file-name stem of every pre-training shard (ELECTRA's {@code build_pretraining_dataset.py} uses it too). */
+  public static final String STEM = "pretrain_data.tfrecord";
+
+  public ShardNames {
+    if (count < 1) {
+      throw new IllegalArgumentException("the number of shards must be at least 1, got " + count);
+    }
+    if (!prefix.startsWith(STEM)) {
+      throw new IllegalArgumentException("shard names must start with " + STEM + ", got " + prefix);
+    }
+  }
+
+  /** Shards of a one-off batch run. */
+  public static ShardNames batch(int count) {
+    return new ShardNames(STEM, count);
+  }
+
+  /** Shards of the given batch of continuous ingestion (1, 2, ...). */
+  public static ShardNames watchBatch(int batch, int count) {
+    return new ShardNames(String.format("%s-b%05d", STEM, batch), count);
+  }
+
+  public String name(int index) {
+    return String.format("%s-%05d-of-%05d", prefix, index, count);
+  }
+}

@@ -1,0 +1,104 @@
+package electra.pipelines.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import electra.records.ShardManifest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ContinuousIngestTest {
+
+  private static final Path VOCAB =
+      Path.of(System.getProperty("electra.shared.dir", "../shared"), "data/vocab/bert-base-uncased-vocab.txt");
+
+  private static String[] watchArgs(Path corpus, Path out, int maxIdleSeconds) {
+    return new String[] {"--input=" + corpus, "--output=" + out, "--vocab_file=" + VOCAB, "--runner=DirectRunner",
+        "--watch", "--poll_interval=1", "--max_idle=" + maxIdleSeconds, "--max_seq_length_p2=0",
+        "--test_fraction=0", "--num_train_shards=2", "--num_test_shards=1"};
+  }
+
+  /** Lands a file the way well-behaved producers do: written elsewhere, then moved in. */
+  private static void land(Path corpus, String name, String text) throws Exception {
+    Path staging = Files.writeString(corpus.resolveSibling(name + ".part"), text);
+    Files.move(staging, corpus.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static IngestLedger ledger(Path out) throws Exception {
+    return IngestLedger.read(out.toString());
+  }
+
+  private static void awaitBatches(Path out, int batches) throws Exception {
+    Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
+    while (ledger(out).batches().size() < batches) {
+      assertTrue(Instant.now().isBefore(deadline), "batch " + batches + " did not finish in time");
+      Thread.sleep(200);
+    }
+  }
+
+  private static ShardManifest manifest(Path out) throws Exception {
+    return ShardManifest.fromJson(Files.readString(out.resolve("phase1/train/manifest.json")));
+  }
+
+  private static Thread start(String[] args, AtomicReference<Throwable> failure) {
+    Thread t = new Thread(() -> {
+      try {
+        new IngestJobs.IngestText().run(args);
+      } catch (Throwable e) {
+        failure.set(e);
+      }
+    });
+    t.start();
+    return t;
+  }
+
+  @Test
+  void eachFileIsIngestedOnceAsItLandsAndRestartsPickUpWhereTheyStopped(@TempDir Path dir) throws Exception {
+    Assumptions.assumeTrue(Files.isRegularFile(VOCAB), "reference data not found (" + VOCAB + "): skipping");
+    Path corpus = Files.createDirectories(dir.resolve("corpus"));
+    Path out = dir.resolve("out");
+    land(corpus, "a.txt", "The cat sat.\n\nA dog ran home.\n\nBirds sing in spring.\n");
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    Thread job = start(watchArgs(corpus, out, 4), failure);
+    awaitBatches(out, 1);
+    assertEquals(3, manifest(out).records(), "three short documents, one example each");
+    land(corpus, "b.txt", "Rivers flow to the sea.\n\nMountains are tall.\n");
+    awaitBatches(out, 2);
+    job.join(60_000);
+    assertTrue(!job.isAlive() && failure.get() == null, "stops after --max_idle: " + failure.get());
+    assertEquals(5, manifest(out).records());
+    assertEquals(List.of("pretrain_data.tfrecord-b00001-00000-of-00002", "pretrain_data.tfrecord-b00001-00001-of-00002",
+        "pretrain_data.tfrecord-b00002-00000-of-00002", "pretrain_data.tfrecord-b00002-00001-of-00002"),
+        manifest(out).shards().stream().map(ShardManifest.Shard::file).toList());
+    assertEquals(List.of(List.of(corpus.resolve("a.txt").toString()), List.of(corpus.resolve("b.txt").toString())),
+        ledger(out).batches().stream().map(IngestLedger.Batch::files).toList());
+
+    // Restarted with nothing new: nothing is ingested twice.
+    job = start(watchArgs(corpus, out, 2), failure);
+    job.join(60_000);
+    assertEquals(2, ledger(out).batches().size());
+    assertEquals(5, manifest(out).records());
+
+    // Killed after batch 2's shards and manifests but before its ledger entry, and c.txt landed while it was down:
+    // the restart runs batch 2 again over b and c, rewriting batch 2's shards instead of adding copies.
+    new IngestLedger(List.of(ledger(out).batches().get(0))).write(out.toString());
+    land(corpus, "c.txt", "Stars shine at night.\n");
+    job = start(watchArgs(corpus, out, 3), failure);
+    job.join(90_000);
+    assertTrue(failure.get() == null, String.valueOf(failure.get()));
+    assertEquals(6, manifest(out).records(), "a (3) + b (2) + c (1), each once");
+    assertEquals(4, manifest(out).shards().size());
+    List<String> batch2 = new ArrayList<>(ledger(out).batches().get(1).files());
+    assertEquals(List.of(corpus.resolve("b.txt").toString(), corpus.resolve("c.txt").toString()), batch2);
+  }
+}
