@@ -3,9 +3,9 @@ package electra.pipelines.ingest;
 import electra.pipelines.text.TextDocument;
 import electra.pipelines.text.TextFormat;
 import electra.pipelines.text.WikiDumpReader;
+import electra.pipelines.text.WikiPage;
 import electra.pipelines.text.WikiTextCleaner;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.util.List;
 import java.util.Locale;
@@ -18,6 +18,8 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns corpus files into plain-text documents: Wikipedia dumps article by article, books one document per file,
@@ -25,6 +27,8 @@ import org.apache.beam.sdk.values.PCollection;
  * corpus does not move documents between the train and test splits.
  */
 public final class ExtractDocuments extends PTransform<PCollection<FileIO.ReadableFile>, PCollection<TextDocument>> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ExtractDocuments.class);
 
   /** What kind of corpus the files hold. */
   public enum Source {
@@ -65,11 +69,22 @@ public final class ExtractDocuments extends PTransform<PCollection<FileIO.Readab
     return name == null ? file.getMetadata().resourceId().toString() : name;
   }
 
-  /** Reads one dump as a stream, cleans each article's wikitext and emits its paragraphs. */
+  /** Opens a file for reading with progress reports. */
+  private static ReadProgress open(FileIO.ReadableFile file) throws IOException {
+    return new ReadProgress(Channels.newInputStream(file.open()), fileName(file), file.getMetadata().sizeBytes());
+  }
+
+  /**
+   * Reads one dump as a stream, cleans each article's wikitext and emits its paragraphs. A damaged file (bad XML,
+   * a corrupt bz2 block) ends that file with a logged reason and position; the articles before it are kept, and the
+   * job goes on. An article the cleaner cannot handle is skipped the same way.
+   */
   static final class ReadWikiArticlesFn extends DoFn<FileIO.ReadableFile, TextDocument> {
     private final Counter articles = Metrics.counter(ExtractDocuments.class, "wiki_articles");
     private final Counter skippedPages = Metrics.counter(ExtractDocuments.class, "wiki_pages_skipped");
     private final Counter emptyArticles = Metrics.counter(ExtractDocuments.class, "wiki_articles_without_text");
+    private final Counter badArticles = Metrics.counter(ExtractDocuments.class, "wiki_articles_failed");
+    private final Counter damagedFiles = Metrics.counter(ExtractDocuments.class, "damaged_files");
     private transient WikiTextCleaner cleaner;
 
     @Setup
@@ -79,17 +94,35 @@ public final class ExtractDocuments extends PTransform<PCollection<FileIO.Readab
 
     @ProcessElement
     public void process(@Element FileIO.ReadableFile file, OutputReceiver<TextDocument> out) throws IOException {
-      try (InputStream in = Channels.newInputStream(file.open())) {
-        WikiDumpReader.ReadSummary summary = WikiDumpReader.readArticles(in, page -> {
-          List<String> paragraphs = cleaner.paragraphs(page.wikitext());
-          if (paragraphs.isEmpty()) {
-            emptyArticles.inc();
-          } else {
-            out.output(new TextDocument("wiki:" + page.id(), paragraphs));
-            articles.inc();
-          }
-        });
-        skippedPages.inc(summary.skipped().values().stream().mapToLong(Long::longValue).sum());
+      try (ReadProgress in = open(file)) {
+        try {
+          WikiDumpReader.ReadSummary summary = WikiDumpReader.readArticles(in, page -> {
+            emit(page, out);
+            in.document();
+          });
+          skippedPages.inc(summary.skipped().values().stream().mapToLong(Long::longValue).sum());
+        } catch (IOException | RuntimeException damaged) {
+          damagedFiles.inc();
+          LOG.warn("{}: damaged at about byte {} of the file as stored ({}); kept what was read before, skipping the"
+              + " rest", fileName(file), in.position(), damaged.getMessage());
+        }
+      }
+    }
+
+    private void emit(WikiPage page, OutputReceiver<TextDocument> out) {
+      List<String> paragraphs;
+      try {
+        paragraphs = cleaner.paragraphs(page.wikitext());
+      } catch (RuntimeException e) {
+        badArticles.inc();
+        LOG.warn("article {} ({}): cannot clean its wikitext ({}); skipped", page.id(), page.title(), e.toString());
+        return;
+      }
+      if (paragraphs.isEmpty()) {
+        emptyArticles.inc();
+      } else {
+        out.output(new TextDocument("wiki:" + page.id(), paragraphs));
+        articles.inc();
       }
     }
   }
@@ -100,9 +133,14 @@ public final class ExtractDocuments extends PTransform<PCollection<FileIO.Readab
     return plain.endsWith(".jsonl") || plain.endsWith(".json") ? TextFormat.JSON_LINES : TextFormat.BLANK_LINE_SEPARATED;
   }
 
-  /** Reads one text file in the given layout, or (null) in the layout its name says. */
+  /**
+   * Reads one text file in the given layout, or (null) in the layout its name says. A malformed JSON line is logged
+   * with its file and line number and skipped; the documents around it are kept.
+   */
   static final class ReadTextFn extends DoFn<FileIO.ReadableFile, TextDocument> {
     private final Counter documents = Metrics.counter(ExtractDocuments.class, "text_documents");
+    private final Counter badLines = Metrics.counter(ExtractDocuments.class, "malformed_lines");
+    private final Counter damagedFiles = Metrics.counter(ExtractDocuments.class, "damaged_files");
     private final TextFormat format;
 
     ReadTextFn(TextFormat format) {
@@ -112,11 +150,21 @@ public final class ExtractDocuments extends PTransform<PCollection<FileIO.Readab
     @ProcessElement
     public void process(@Element FileIO.ReadableFile file, OutputReceiver<TextDocument> out) throws IOException {
       String name = fileName(file);
-      try (InputStream in = Channels.newInputStream(file.open())) {
-        (format != null ? format : textFormatOf(name)).read(name, in, document -> {
-          out.output(document);
-          documents.inc();
-        });
+      try (ReadProgress in = open(file)) {
+        try {
+          (format != null ? format : textFormatOf(name)).read(name, in, document -> {
+            out.output(document);
+            documents.inc();
+            in.document();
+          }, bad -> {
+            badLines.inc();
+            LOG.warn("{}; line skipped", bad.getMessage());
+          });
+        } catch (IOException | RuntimeException damaged) {
+          damagedFiles.inc();
+          LOG.warn("{}: damaged at about byte {} of the file as stored ({}); kept what was read before, skipping the"
+              + " rest", name, in.position(), damaged.getMessage());
+        }
       }
     }
   }

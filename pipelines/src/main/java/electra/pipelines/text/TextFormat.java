@@ -50,11 +50,24 @@ public enum TextFormat {
    * @throws TextFormatException for a line the format does not allow
    */
   public void read(String sourceName, InputStream in, Consumer<TextDocument> documents) throws IOException {
+    read(sourceName, in, documents, bad -> {
+      throw bad;
+    });
+  }
+
+  /** What to do with a line the format does not allow: throw to stop, or return to skip it and go on. */
+  public interface BadLines {
+    void handle(TextFormatException bad) throws TextFormatException;
+  }
+
+  /** Like {@link #read(String, InputStream, Consumer)}, handing bad lines to {@code badLines} instead of failing. */
+  public void read(String sourceName, InputStream in, Consumer<TextDocument> documents, BadLines badLines)
+      throws IOException {
     BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
     switch (this) {
       case BOOK -> readBook(sourceName, lines, documents);
       case BLANK_LINE_SEPARATED -> readBlankLineSeparated(sourceName, lines, documents);
-      case JSON_LINES -> readJsonLines(sourceName, lines, documents);
+      case JSON_LINES -> readJsonLines(sourceName, lines, documents, badLines);
     }
   }
 
@@ -110,38 +123,47 @@ public enum TextFormat {
     }
   }
 
-  private static void readJsonLines(String sourceName, BufferedReader lines, Consumer<TextDocument> documents)
-      throws IOException {
+  private static void readJsonLines(String sourceName, BufferedReader lines, Consumer<TextDocument> documents,
+      BadLines badLines) throws IOException {
     long lineNumber = 0;
     for (String line = firstLine(lines); line != null; line = lines.readLine()) {
       lineNumber++;
       if (line.isBlank()) {
         continue;
       }
-      JsonNode record;
       try {
-        record = JSON.readTree(line);
-      } catch (JsonProcessingException e) {
-        throw new TextFormatException(sourceName, lineNumber, "not JSON: " + e.getOriginalMessage(), e);
+        readJsonLine(sourceName, lineNumber, line, documents);
+      } catch (TextFormatException bad) {
+        badLines.handle(bad);
       }
-      if (record == null || !record.isObject()) {
-        throw new TextFormatException(sourceName, lineNumber, "expected a JSON object, got " + kind(record), null);
-      }
-      JsonNode text = record.get("text");
-      if (text == null || !text.isTextual()) {
-        throw new TextFormatException(
-            sourceName, lineNumber, "field \"text\" must be a string, got " + kind(text), null);
-      }
-      JsonNode id = record.get("id");
-      if (id != null && !id.isTextual() && !id.isIntegralNumber()) {
-        throw new TextFormatException(
-            sourceName, lineNumber, "field \"id\" must be a string or an integer, got " + kind(id), null);
-      }
-      List<String> paragraphs = text.asText().lines().map(String::strip).filter(p -> !p.isEmpty()).toList();
-      String documentId = id == null || id.asText().isBlank() ? sourceName + ":" + lineNumber : id.asText();
-      if (!paragraphs.isEmpty()) {
-        documents.accept(new TextDocument(documentId, paragraphs));
-      }
+    }
+  }
+
+  private static void readJsonLine(String sourceName, long lineNumber, String line, Consumer<TextDocument> documents)
+      throws TextFormatException {
+    JsonNode record;
+    try {
+      record = JSON.readTree(line);
+    } catch (JsonProcessingException e) {
+      throw new TextFormatException(sourceName, lineNumber, "not JSON: " + e.getOriginalMessage(), e);
+    }
+    if (record == null || !record.isObject()) {
+      throw new TextFormatException(sourceName, lineNumber, "expected a JSON object, got " + kind(record), null);
+    }
+    JsonNode text = record.get("text");
+    if (text == null || !text.isTextual()) {
+      throw new TextFormatException(
+          sourceName, lineNumber, "field \"text\" must be a string, got " + kind(text), null);
+    }
+    JsonNode id = record.get("id");
+    if (id != null && !id.isTextual() && !id.isIntegralNumber()) {
+      throw new TextFormatException(
+          sourceName, lineNumber, "field \"id\" must be a string or an integer, got " + kind(id), null);
+    }
+    List<String> paragraphs = text.asText().lines().map(String::strip).filter(p -> !p.isEmpty()).toList();
+    String documentId = id == null || id.asText().isBlank() ? sourceName + ":" + lineNumber : id.asText();
+    if (!paragraphs.isEmpty()) {
+      documents.accept(new TextDocument(documentId, paragraphs));
     }
   }
 

@@ -145,6 +145,30 @@ class IngestJobsTest {
   }
 
   @Test
+  void damagedInputIsSkippedWithoutLosingTheGoodDocumentsAroundIt(@TempDir Path dir) throws Exception {
+    Path corpus = Files.createDirectories(dir.resolve("corpus"));
+    byte[] dump = Files.readAllBytes(
+        shared.resolve("data/wikipedia/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"));
+    for (int i = dump.length / 2; i < dump.length / 2 + 64; i++) {
+      dump[i] ^= 0x5a; // a corrupt bz2 block in the middle of the dump
+    }
+    Files.write(corpus.resolve("damaged.xml.bz2"), dump);
+    Path out = dir.resolve("wiki");
+    new IngestJobs.IngestWiki().run(new String[] {"--input=" + corpus, "--output=" + out, "--vocab_file=" + vocabFile,
+        "--runner=DirectRunner", "--max_seq_length_p2=0", "--test_fraction=0", "--num_train_shards=1"});
+    long kept = examples(out.resolve("phase1/train")).size();
+    assertTrue(kept > 100 && kept < 3000, "the articles before the damage are kept: " + kept);
+
+    Files.writeString(corpus.resolve("docs.jsonl"), "{\"text\": \"Good one.\"}\n{\"text\": 5}\nnot json\n"
+        + "{\"text\": \"Good two.\"}\n");
+    Path text = dir.resolve("text");
+    new IngestJobs.IngestText().run(new String[] {"--input=" + corpus.resolve("docs.jsonl"), "--output=" + text,
+        "--vocab_file=" + vocabFile, "--runner=DirectRunner", "--max_seq_length_p2=0", "--test_fraction=0",
+        "--num_train_shards=1"});
+    assertEquals(2, examples(text.resolve("phase1/train")).size(), "both good lines around the two bad ones");
+  }
+
+  @Test
   void missingInputIsAOneLineUsageError(@TempDir Path dir) {
     UsageException e = assertThrows(UsageException.class, () -> new IngestJobs.IngestText().run(new String[] {
         "--input=" + dir.resolve("nothing-here") + "/*.txt", "--output=" + dir, "--vocab_file=" + vocabFile}));
