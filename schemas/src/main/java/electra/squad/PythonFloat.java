@@ -45,9 +45,9 @@ public final class PythonFloat {
 
   /**
    * The shortest decimal that parses back to {@code x} (positive, finite). For each length, only the two decimals
-   * of that length around x can be the answer: the one rounded down and the one rounded up; of the two, the
-   * closer one that reads back as x wins. (Both cannot be equally close and both read back: that would need x to
-   * be a decimal midpoint finer than the spacing of doubles around it.)
+   * of that length around x can be the answer: the one rounded down and the one rounded up. If both read back as
+   * x, the closer one wins, and when x lies exactly halfway (2068587064773984.75 between ….7 and ….8), the one
+   * whose last digit is even, as in the rounding of Python's dtoa.
    */
   static Decimal shortestDecimal(double x) {
     BigDecimal exact = new BigDecimal(x);
@@ -57,7 +57,9 @@ public final class PythonFloat {
       boolean downReadsBack = down.doubleValue() == x;
       boolean upReadsBack = up.doubleValue() == x;
       if (downReadsBack && upReadsBack) {
-        return decimal(exact.subtract(down).compareTo(up.subtract(exact)) <= 0 ? down : up);
+        int closer = exact.subtract(down).compareTo(up.subtract(exact));
+        boolean downIsEven = !down.unscaledValue().testBit(0);
+        return decimal(closer < 0 || (closer == 0 && downIsEven) ? down : up);
       }
       if (downReadsBack || upReadsBack) {
         return decimal(downReadsBack ? down : up);
