@@ -62,8 +62,8 @@ public final class EvalSquad implements Job {
     Flags.Values flags = flags().parse(args);
     Path dataFile = existingFile(flags, "data_file");
     Path predictionsFile = existingFile(flags, "predictions_file");
-    Optional<Path> naProbFile = Optional.ofNullable(flags.text("na_prob_file"))
-        .map(name -> existingFile(flags, "na_prob_file"));
+    Optional<Path> naProbFile = flags.text("na_prob_file") == null
+        ? Optional.empty() : Optional.of(existingFile(flags, "na_prob_file"));
     double naProbThresh = flags.decimal("na_prob_thresh");
     Optional<SquadVersion> requested = requestedVersion(flags.text("version"));
     try {
