@@ -2,6 +2,7 @@ package electra.tokenization;
 
 import com.ibm.icu.lang.UCharacter;
 import com.ibm.icu.lang.UCharacterCategory;
+import com.ibm.icu.lang.UProperty;
 import com.ibm.icu.text.Normalizer2;
 import com.ibm.icu.util.ULocale;
 
@@ -9,8 +10,11 @@ import com.ibm.icu.util.ULocale;
  * The character rules of BERT's {@code tokenization.py}, one small predicate each, over Unicode 14 (ICU 71),
  * the Unicode version of Python 3.11's {@code unicodedata}. {@link Character} is not used: JDK 17 knows only
  * Unicode 13, and every category that changed between the two would tokenize differently from Python.
+ *
+ * <p>The rules of Python itself ({@code str.lower}, {@code str.isspace}, {@code re}'s {@code \w}) are public: the
+ * official SQuAD metrics normalise answers with them too.
  */
-final class CharClasses {
+public final class CharClasses {
 
   private static final Normalizer2 NFD = Normalizer2.getNFDInstance();
 
@@ -73,17 +77,35 @@ final class CharClasses {
    * or category Zs (Unicode 14). Cleaning removes most of these or turns them into spaces; the line and paragraph
    * separators U+2028 and U+2029 survive it (categories Zl and Zp) and still split words.
    */
-  static boolean isPythonWhitespace(int cp) {
+  public static boolean isPythonWhitespace(int cp) {
     return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20) || cp == 0x85 || cp == 0xA0 || cp == 0x1680
         || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F
         || cp == 0x3000;
   }
 
   /**
+   * Python's {@code \w} in a {@code str} pattern, and so what its {@code \b} separates: {@code str.isalnum()} or
+   * {@code _}. That is any letter (L*) or any code point with a numeric value (superscripts, Roman numerals, CJK
+   * numerals); unlike Java's Unicode {@code \w}, combining marks and connector punctuation other than {@code _}
+   * are not word characters.
+   */
+  public static boolean isPythonWordCharacter(int cp) {
+    if (cp == '_') {
+      return true;
+    }
+    return switch (UCharacter.getType(cp)) {
+      case UCharacterCategory.UPPERCASE_LETTER, UCharacterCategory.LOWERCASE_LETTER,
+          UCharacterCategory.TITLECASE_LETTER, UCharacterCategory.MODIFIER_LETTER,
+          UCharacterCategory.OTHER_LETTER -> true;
+      default -> UCharacter.getIntPropertyValue(cp, UProperty.NUMERIC_TYPE) != UCharacter.NumericType.NONE;
+    };
+  }
+
+  /**
    * Python's {@code str.lower()}: full case mapping (U+0130 becomes two code points), final sigma in context,
    * no language-specific rules. ICU's root locale applies exactly these.
    */
-  static String lower(String s) {
+  public static String lower(String s) {
     return UCharacter.toLowerCase(ULocale.ROOT, s);
   }
 
