@@ -118,6 +118,9 @@ public final class OptimizerGraph {
     Operand<TFloat32> b1 = tf.constant((float) s.beta1());
     Operand<TFloat32> b2 = tf.constant((float) s.beta2());
     Operand<TFloat32> one = tf.constant(1f);
+    // 1 − β rounded once from double: 1 − 0.999f is off by 5e-5 relative, which AdamW's √v would show.
+    Operand<TFloat32> oneMinusB1 = tf.constant((float) (1 - s.beta1()));
+    Operand<TFloat32> oneMinusB2 = tf.constant((float) (1 - s.beta2()));
     Operand<TFloat32> lamb1 = tf.math.sub(one, tf.math.pow(b1, t));
     Operand<TFloat32> lamb2 = tf.math.sub(one, tf.math.pow(b2, t));
     for (int i = 0; i < params.size(); i++) {
@@ -128,8 +131,8 @@ public final class OptimizerGraph {
       Operand<TFloat32> m = tf.identity(mVar);
       Operand<TFloat32> v = tf.identity(vVar);
       Operand<TFloat32> w = p.value();
-      Operand<TFloat32> mNew = tf.math.add(tf.math.mul(b1, m), tf.math.mul(tf.math.sub(one, b1), clipped));
-      Operand<TFloat32> vNew = tf.math.add(tf.math.mul(b2, v), tf.math.mul(tf.math.sub(one, b2), tf.math.square(clipped)));
+      Operand<TFloat32> mNew = tf.math.add(tf.math.mul(b1, m), tf.math.mul(oneMinusB1, clipped));
+      Operand<TFloat32> vNew = tf.math.add(tf.math.mul(b2, v), tf.math.mul(oneMinusB2, tf.math.square(clipped)));
       boolean excluded = NO_DECAY.matcher(p.name()).find();
       Operand<TFloat32> u;
       if (s.kind() == PretrainConfig.OptimizerKind.LAMB) {
