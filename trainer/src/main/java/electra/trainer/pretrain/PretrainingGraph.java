@@ -50,6 +50,7 @@ public final class PretrainingGraph implements AutoCloseable {
   private Placeholder<TString> initPrefix;
   private Op initFromCheckpoint;
   private List<String> initNames;
+  private Map<String, Operand<TFloat32>> allValues;
 
   /**
    * @param lossScaling dynamic loss scaling (fp16 mixed precision on GPU)
@@ -146,18 +147,25 @@ public final class PretrainingGraph implements AutoCloseable {
     }
   }
 
-  /** Every variable's value by name (model weights, slots, step as float), for tests and checks. */
+  /** Every variable's value by name (model weights, slots, step as float) in one run, for tests and checks. */
   public Map<String, float[]> variableValues() {
-    List<Variable<?>> all = new ArrayList<>();
-    model.parameters().forEach(p -> all.add(p.variable()));
-    all.addAll(optimizer.variables());
+    if (allValues == null) {
+      List<Variable<?>> all = new ArrayList<>();
+      model.parameters().forEach(p -> all.add(p.variable()));
+      all.addAll(optimizer.variables());
+      Ops tf = model.tf();
+      allValues = new LinkedHashMap<>();
+      for (Variable<?> v : all) {
+        allValues.put(v.op().name(), tf.dtypes.cast(tf.identity(v), TFloat32.class));
+      }
+    }
+    Session.Runner r = session.runner();
+    allValues.values().forEach(r::fetch);
     Map<String, float[]> out = new LinkedHashMap<>();
-    Ops tf = model.tf();
-    for (Variable<?> v : all) {
-      Operand<TFloat32> asFloat = v.type() == TFloat32.class ? tf.identity((Variable<TFloat32>) v)
-          : tf.dtypes.cast(tf.identity(v), TFloat32.class);
-      try (Result r = session.runner().fetch(asFloat).run()) {
-        out.put(v.op().name(), floats((TFloat32) r.get(0)));
+    try (Result res = r.run()) {
+      int i = 0;
+      for (String name : allValues.keySet()) {
+        out.put(name, floats((TFloat32) res.get(i++)));
       }
     }
     return out;
