@@ -75,7 +75,7 @@ public final class DownloadWiki implements Job {
   }
 
   /** The dump's digest from the first checksum list the dump folder has. */
-  static Checksum publishedChecksum(Downloader downloader, WikiDump dump) throws IOException, InterruptedException {
+  private Checksum publishedChecksum(Downloader downloader, WikiDump dump) throws IOException, InterruptedException {
     for (URI list : dump.checksumUrls()) {
       String text;
       try {
@@ -89,6 +89,7 @@ public final class DownloadWiki implements Job {
       WikiDump.Published published = dump.findChecksum(text).orElseThrow(() -> new IOException(list
           + " lists no " + dump.fileName() + "; the dump may still be in progress (try an earlier --dump_date) or"
           + " pass --skip_checksum to download it unverified"));
+      out.println(list + ": " + published.fileName() + " has " + published.checksum());
       return published.checksum();
     }
     throw new IOException("no checksum list for " + dump.fileUrl() + " (looked for " + dump.checksumUrls()

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -73,8 +74,12 @@ public final class Downloader {
     }
     Files.createDirectories(absolute.getParent());
     Path part = partFile(absolute);
+    if (size(part) > 0) {
+      log.println(part + ": resuming an earlier download at byte " + size(part));
+    }
     Checksum.Algorithm algorithm = expected.map(Checksum::algorithm).orElse(Checksum.Algorithm.SHA256);
-    Checksum actual = retrying(url, () -> transfer(url, part, algorithm), () -> size(part));
+    String name = absolute.getFileName().toString();
+    Checksum actual = retrying(url, () -> transfer(url, part, name, algorithm), () -> size(part));
     if (expected.isPresent() && !expected.get().equals(actual)) {
       Files.deleteIfExists(part);
       throw new ChecksumMismatchException(url, expected.get(), actual);
@@ -149,18 +154,19 @@ public final class Downloader {
           throw new IOException("gave up on " + url + " after " + failures + " tries in a row without progress; last: "
               + e.getMessage(), e.getCause());
         }
-        long waitMillis = settings.backoff(failures).toMillis();
-        log.printf(Locale.ROOT, "%s; trying again in %.1f s%n", e.getMessage(), waitMillis / 1e3);
-        Thread.sleep(waitMillis);
+        Duration wait = settings.backoff(failures);
+        log.println(e.getMessage() + "; trying again in " + seconds(wait));
+        Thread.sleep(wait.toMillis());
       }
     }
   }
 
   /**
    * One request for the rest of {@code part} (all of it when there is none); appends what arrives and returns the
-   * checksum of the complete file.
+   * checksum of the complete file. {@code name} labels the progress lines.
    */
-  private Checksum transfer(URI url, Path part, Checksum.Algorithm algorithm) throws IOException, Transient {
+  private Checksum transfer(URI url, Path part, String name, Checksum.Algorithm algorithm)
+      throws IOException, Transient {
     long have = size(part);
     HttpResponse<InputStream> response = send(request(url, have));
     try (InputStream body = response.body()) {
@@ -183,7 +189,9 @@ public final class Downloader {
       } else {
         throw failure(url, status);
       }
-      return append(url, body, part, offset, totalSize(response, range, offset), algorithm);
+      Progress progress = new Progress(log, name, offset, totalSize(response, range, offset),
+          settings.progressEvery(), System::nanoTime);
+      return append(url, body, part, progress, algorithm);
     }
   }
 
@@ -202,17 +210,17 @@ public final class Downloader {
   }
 
   /**
-   * Copies the body into {@code part} from byte {@code offset}, digesting the bytes already there first. Network
-   * errors and a body shorter than {@code total} are transient; errors writing the file are not.
+   * Copies the body into {@code part} after the progress's start bytes, digesting the bytes already there first.
+   * Network errors and a body shorter than the progress's total are transient; errors writing the file are not.
    */
-  private Checksum append(URI url, InputStream body, Path part, long offset, long total, Checksum.Algorithm algorithm)
+  private Checksum append(URI url, InputStream body, Path part, Progress progress, Checksum.Algorithm algorithm)
       throws IOException, Transient {
+    long offset = progress.startBytes();
+    long total = progress.totalBytes();
     MessageDigest digest = algorithm.newDigest();
     if (offset > 0) {
       Checksum.update(digest, part);
     }
-    Progress progress = new Progress(log, part.getFileName().toString(), offset, total, settings.progressEvery(),
-        System::nanoTime);
     long written = offset;
     byte[] buffer = new byte[1 << 16];
     try (IdleWatchdog watchdog = new IdleWatchdog(body, settings.idleTimeout());
@@ -225,8 +233,8 @@ public final class Downloader {
         try {
           n = body.read(buffer);
         } catch (IOException e) {
-          throw new Transient(url + ": " + (watchdog.fired() ? "no data for " + settings.idleTimeout().toSeconds()
-              + " s" : "connection lost (" + e.getMessage() + ")") + " after " + written + " bytes", e);
+          throw new Transient(url + ": " + (watchdog.fired() ? "no data for " + seconds(settings.idleTimeout())
+              : "connection lost (" + e.getMessage() + ")") + " after " + written + " bytes", e);
         }
         if (n < 0) {
           break;
@@ -281,6 +289,10 @@ public final class Downloader {
       return range.get().total();
     }
     return response.headers().firstValueAsLong("Content-Length").stream().map(n -> offset + n).findFirst().orElse(-1);
+  }
+
+  private static String seconds(Duration duration) {
+    return String.format(Locale.ROOT, "%.1f s", duration.toMillis() / 1e3);
   }
 
   /** The size of a file, 0 when it does not exist. */

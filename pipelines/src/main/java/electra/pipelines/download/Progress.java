@@ -39,6 +39,14 @@ final class Progress {
     this.bytes = startBytes;
   }
 
+  long startBytes() {
+    return startBytes;
+  }
+
+  long totalBytes() {
+    return totalBytes;
+  }
+
   /** Counts {@code n} more bytes and prints a line when the last one is old enough. */
   void advance(long n) {
     bytes += n;

@@ -83,7 +83,7 @@ class DownloaderTest {
     assertArrayEquals(CONTENT, Files.readAllBytes(file));
     assertFalse(Files.exists(Downloader.partFile(file)), ".part must be renamed away");
     assertEquals(List.of(new Request(PATH, null)), server.requests());
-    assertTrue(log().contains("file.bin.part: 0.3 MB of 0.3 MB (100%)"), log());
+    assertTrue(log().contains("file.bin: 0.3 MB of 0.3 MB (100%)"), log());
     assertTrue(log().contains(sha256(CONTENT) + " (verified)"), log());
   }
 
@@ -127,6 +127,8 @@ class DownloaderTest {
     Path file = download(sha256(CONTENT));
     assertArrayEquals(CONTENT, Files.readAllBytes(file));
     assertEquals(List.of(new Request(PATH, "bytes=100000-")), server.requests());
+    assertTrue(log().contains("file.bin.part: resuming an earlier download at byte 100000"), log());
+    assertTrue(log().contains("file.bin: 0.3 MB of 0.3 MB (100%)"), log());
   }
 
   @Test
@@ -200,7 +202,7 @@ class DownloaderTest {
     assertArrayEquals(CONTENT, Files.readAllBytes(file));
     assertEquals(2, server.requests().size());
     assertTrue(server.requests().get(1).range().startsWith("bytes="), server.requests().toString());
-    assertTrue(log().contains("no data for"), log());
+    assertTrue(log().contains(server.url(PATH) + ": no data for 0.7 s after "), log());
   }
 
   @Test
