@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import electra.cli.HelpRequested;
 import electra.cli.Job;
 import electra.cli.UsageException;
 import electra.pipelines.text.SharedData;
@@ -142,6 +143,17 @@ class DownloadJobsTest {
     assertEquals("the dump date must be 'latest' or YYYYMMDD (e.g. 20240601), got '2024-06-01'", date.getMessage());
     UsageException url = assertThrows(UsageException.class, () -> runWiki("--base_url=dumps.wikimedia.org"));
     assertEquals("a base URL must look like https://host/path, got 'dumps.wikimedia.org'", url.getMessage());
+  }
+
+  @Test
+  void helpListsEveryFlagWithItsDefault() {
+    String wiki = assertThrows(HelpRequested.class, () -> runWiki("--help")).getMessage();
+    assertTrue(wiki.contains("--dump_date"), wiki);
+    assertTrue(wiki.contains("(default: https://dumps.wikimedia.org)"), wiki);
+    assertTrue(wiki.contains("--skip_checksum"), wiki);
+    String squad = assertThrows(HelpRequested.class, () -> new DownloadSquad().run(new String[] {"--help"}))
+        .getMessage();
+    assertTrue(squad.contains("--version") && squad.contains("(default: all)"), squad);
   }
 
   @Test
