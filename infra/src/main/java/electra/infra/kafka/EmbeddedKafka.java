@@ -352,6 +352,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private EmbeddedKafka startIn(Path dir, boolean temporary) {
+      if (!temporary) {
+        checkLogDir(dir);
+      }
       String clusterId = existingClusterId(dir);
       boolean formatted = clusterId != null;
       if (clusterId == null) {
@@ -554,6 +557,37 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (RuntimeException ignored) {
       // already failing; the original error is the one to report
     }
+  }
+
+  /**
+   * Checks that {@code dir} can serve as a kept log dir: missing, empty, or one a broker formatted before (it has
+   * {@code meta.properties}). Refuses a file, and a non-empty folder of something else, which Kafka would fill.
+   *
+   * @throws IllegalArgumentException saying why not
+   */
+  public static void checkLogDir(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException(dir + " is a file, not a folder for Kafka's data");
+    }
+    if (Files.isRegularFile(dir.resolve("meta.properties"))) {
+      return;
+    }
+    try (Stream<Path> entries = Files.list(dir)) {
+      if (entries.findAny().isPresent()) {
+        throw new IllegalArgumentException(dir + " is neither empty nor a Kafka log dir (no meta.properties);"
+            + " give a new or empty folder");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + dir, e);
+    }
+  }
+
+  /** Whether {@code dir} holds a formatted Kafka log dir, i.e. a broker started on it would find earlier data. */
+  public static boolean isFormatted(Path dir) {
+    return Files.isRegularFile(dir.resolve("meta.properties"));
   }
 
   /** The cluster id in {@code meta.properties} of an already formatted log dir, or null for a new one. */

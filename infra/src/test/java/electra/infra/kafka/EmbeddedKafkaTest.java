@@ -271,10 +271,14 @@ class EmbeddedKafkaTest {
     return consumeAll(kafka, topic, isolation);
   }
 
-  /** Every record of every partition, from the start up to the end offsets as seen with {@code isolation}. */
   static List<ConsumerRecord<String, String>> consumeAll(EmbeddedKafka broker, String topic, String isolation) {
+    return consumeAll(broker.bootstrapServers(), topic, isolation);
+  }
+
+  /** Every record of every partition, from the start up to the end offsets as seen with {@code isolation}. */
+  static List<ConsumerRecord<String, String>> consumeAll(String bootstrapServers, String topic, String isolation) {
     Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
