@@ -10,9 +10,12 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,6 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -70,11 +75,20 @@ public final class EmbeddedKafka implements AutoCloseable {
   public static final String HOST = "127.0.0.1";
 
   private static final int NODE_ID = 1;
+
+  /**
+   * Log dirs (real paths) of the brokers running in this JVM. Kafka's own lock cannot protect a dir within one
+   * process: in combined mode the controller opens the metadata log before the broker takes the lock, so a second
+   * broker on the same dir disturbs the first one before it fails. And probing a lock file that this JVM already
+   * holds would release that lock (POSIX locks belong to the process and go with any close of the file).
+   */
+  private static final Set<Path> RUNNING_DIRS = ConcurrentHashMap.newKeySet();
   private static final int BIND_ATTEMPTS = 3;
 
   private final KafkaRaftServer server;
   private final Admin admin;
   private final Path logDir;
+  private final Path claimedDir;
   private final boolean deleteLogDir;
   private final String clusterId;
   private final int port;
@@ -83,11 +97,12 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final Duration timeout;
   private boolean closed;
 
-  private EmbeddedKafka(KafkaRaftServer server, Admin admin, Path logDir, boolean deleteLogDir, String clusterId,
-      int port, int controllerPort, int defaultPartitions, Duration timeout) {
+  private EmbeddedKafka(KafkaRaftServer server, Admin admin, Path logDir, Path claimedDir, boolean deleteLogDir,
+      String clusterId, int port, int controllerPort, int defaultPartitions, Duration timeout) {
     this.server = server;
     this.admin = admin;
     this.logDir = logDir;
+    this.claimedDir = claimedDir;
     this.deleteLogDir = deleteLogDir;
     this.clusterId = clusterId;
     this.port = port;
@@ -247,6 +262,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         if (deleteLogDir) {
           deleteRecursively(logDir);
         }
+        RUNNING_DIRS.remove(claimedDir);
       }
     }
   }
@@ -269,6 +285,20 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     public int port() {
       return port;
+    }
+  }
+
+  /** Another broker, in this process or another, is running on the kept log dir. */
+  public static final class LogDirInUseException extends IllegalStateException {
+    private final Path logDir;
+
+    LogDirInUseException(Path logDir, Throwable cause) {
+      super("the Kafka log dir " + logDir + " is in use by another running broker", cause);
+      this.logDir = logDir;
+    }
+
+    public Path logDir() {
+      return logDir;
     }
   }
 
@@ -330,6 +360,9 @@ public final class EmbeddedKafka implements AutoCloseable {
      * Formats the log dir if it is new and starts the broker; returns once it answers a {@code describeCluster}.
      *
      * @throws PortInUseException when a given port is taken
+     * @throws LogDirInUseException when another broker runs on the given log dir
+     * @throws IllegalArgumentException when the given log dir is a file, or a non-empty folder that is not a
+     *     Kafka log dir (see {@link EmbeddedKafka#checkLogDir(Path)})
      * @throws IllegalStateException when the broker cannot start for another reason
      */
     public EmbeddedKafka start() {
@@ -341,9 +374,11 @@ public final class EmbeddedKafka implements AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException("cannot create the Kafka log dir " + logDir, e);
       }
+      Path claimed = claim(dir);
       try {
-        return startIn(dir.toAbsolutePath(), temporary);
+        return startIn(dir.toAbsolutePath(), claimed, temporary);
       } catch (RuntimeException | Error e) {
+        RUNNING_DIRS.remove(claimed);
         if (temporary) {
           deleteRecursively(dir);
         }
@@ -351,7 +386,36 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
     }
 
-    private EmbeddedKafka startIn(Path dir, boolean temporary) {
+    /** Reserves {@code dir} for this broker, or says who has it. */
+    private static Path claim(Path dir) {
+      Path real;
+      try {
+        real = dir.toRealPath();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot resolve the Kafka log dir " + dir, e);
+      }
+      if (!RUNNING_DIRS.add(real)) {
+        throw new LogDirInUseException(dir.toAbsolutePath(), null);
+      }
+      // Another process: a running broker holds the .lock file in its log dir.
+      Path kafkaLock = real.resolve(".lock");
+      if (Files.exists(kafkaLock)) {
+        try (FileChannel channel = FileChannel.open(kafkaLock, StandardOpenOption.WRITE)) {
+          FileLock lock = channel.tryLock();
+          if (lock == null) {
+            RUNNING_DIRS.remove(real);
+            throw new LogDirInUseException(dir.toAbsolutePath(), null);
+          }
+          lock.release();
+        } catch (IOException e) {
+          RUNNING_DIRS.remove(real);
+          throw new UncheckedIOException("cannot check the lock of the Kafka log dir " + dir, e);
+        }
+      }
+      return real;
+    }
+
+    private EmbeddedKafka startIn(Path dir, Path claimed, boolean temporary) {
       if (!temporary) {
         checkLogDir(dir);
       }
@@ -381,6 +445,10 @@ public final class EmbeddedKafka implements AutoCloseable {
             int busy = boundPort(e, clientPort);
             throw new PortInUseException(busy == quorumPort ? "Kafka controller" : "Kafka", busy, e);
           }
+          if (causes(e).anyMatch(c -> String.valueOf(c.getMessage()).startsWith("Failed to acquire lock"))) {
+            // a broker in another process that took the lock after claim() looked
+            throw new LogDirInUseException(dir, e);
+          }
           throw new IllegalStateException("the Kafka broker did not start: " + e, e);
         }
         Admin admin = null;
@@ -391,8 +459,8 @@ public final class EmbeddedKafka implements AutoCloseable {
               AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
               AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis())));
           awaitBroker(admin, clusterId, clientPort);
-          return new EmbeddedKafka(server, admin, dir, temporary, clusterId, clientPort, quorumPort, partitions,
-              timeout);
+          return new EmbeddedKafka(server, admin, dir, claimed, temporary, clusterId, clientPort, quorumPort,
+              partitions, timeout);
         } catch (RuntimeException | Error e) {
           if (admin != null) {
             admin.close(Duration.ZERO);

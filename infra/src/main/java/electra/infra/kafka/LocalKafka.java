@@ -135,6 +135,9 @@ public final class LocalKafka implements Job {
       throw new UsageException("--" + flag + "=" + e.port() + " is already in use on 127.0.0.1"
           + (e.port() == 9092 ? " (is another Kafka running?)" : "") + "; pick another port, or --" + flag
           + "=0 for any free one");
+    } catch (EmbeddedKafka.LogDirInUseException e) {
+      throw new UsageException("--log_dir " + s.logDir() + " is in use by another running Kafka broker;"
+          + " stop that one or give another folder");
     }
     CompletableFuture<Void> closedByHook = new CompletableFuture<>();
     Thread hook = new Thread(() -> {

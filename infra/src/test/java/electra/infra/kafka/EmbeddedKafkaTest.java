@@ -36,9 +36,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** One shared broker for the message tests; the lifecycle tests start their own. */
+@Timeout(90)
 class EmbeddedKafkaTest {
 
   static final List<String> QA_TOPICS = List.of("qa-requests", "qa-answers", "qa-errors");
@@ -58,7 +60,9 @@ class EmbeddedKafkaTest {
   @AfterAll
   static void stopBroker() {
     if (kafka != null) {
+      long t0 = System.nanoTime();
       kafka.close();
+      System.out.printf("EmbeddedKafkaTest: shared broker closed in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     }
   }
 
@@ -152,6 +156,9 @@ class EmbeddedKafkaTest {
       assertFalse(first.deletesLogDirOnClose());
       clusterId = first.clusterId();
       first.createTopics("kept");
+      EmbeddedKafka.LogDirInUseException e = assertThrows(EmbeddedKafka.LogDirInUseException.class,
+          () -> EmbeddedKafka.builder().logDir(logDir).start());
+      assertEquals(logDir.toAbsolutePath(), e.logDir());
       try (KafkaProducer<String, String> producer = producer(first, Map.of())) {
         for (String v : sent) {
           producer.send(new ProducerRecord<>("kept", v, v));

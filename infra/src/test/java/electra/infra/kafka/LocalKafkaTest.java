@@ -35,8 +35,10 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+@Timeout(90)
 class LocalKafkaTest {
 
   private static final Pattern BOOTSTRAP = Pattern.compile("bootstrap servers:\\s+(127\\.0\\.0\\.1:\\d+)");
@@ -127,6 +129,11 @@ class LocalKafkaTest {
         Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), new StringSerializer(), new StringSerializer())) {
       producer.send(new ProducerRecord<>("qa-requests", "id-1", "{\"question\":\"who?\"}")).get(10, TimeUnit.SECONDS);
     }
+    UsageException inUse = assertThrows(UsageException.class, () -> new LocalKafka(new PrintStream(
+        new ByteArrayOutputStream())).serve(new String[] {"--port=0", "--log_dir=" + logDir}, new CompletableFuture<>()));
+    assertEquals("--log_dir " + logDir + " is in use by another running Kafka broker; stop that one or give another"
+        + " folder", inUse.getMessage());
+
     String log = first.stop();
     assertTrue(log.contains("LocalKafka: stopped in "), log);
     assertTrue(log.contains("the data stays in " + logDir.toAbsolutePath()), log);
@@ -147,24 +154,23 @@ class LocalKafkaTest {
   }
 
   @Test
-  void sigtermStopsTheBrokerCleanly() throws Exception {
+  void sigtermStopsTheBrokerCleanly(@TempDir Path dir) throws Exception {
     // A separate JVM, as `./electra LocalKafka` runs, stopped the way Ctrl-C / kill stop it.
+    Path logDir = dir.resolve("kafka");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", LocalKafkaMain.class.getName(), "--port=0")
-        .redirectErrorStream(true).start();
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", LocalKafkaMain.class.getName(), "--port=0",
+        "--log_dir=" + logDir).redirectErrorStream(true).start();
     List<String> lines = new ArrayList<>();
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      String tempDir = null;
       for (String line = r.readLine(); line != null; line = r.readLine()) {
         lines.add(line);
-        Matcher m = Pattern.compile("log dir:\\s+(\\S+) \\(temporary").matcher(line);
-        if (m.find()) {
-          tempDir = m.group(1);
-        }
         if (line.equals("Ctrl-C stops the broker.")) {
-          assertTrue(tempDir != null && Files.isDirectory(Path.of(tempDir)), lines.toString());
+          // The other process's broker holds the log dir: this JVM may not start a second one on it.
+          EmbeddedKafka.LogDirInUseException e = assertThrows(EmbeddedKafka.LogDirInUseException.class,
+              () -> EmbeddedKafka.builder().logDir(logDir).start());
+          assertEquals(logDir.toAbsolutePath(), e.logDir());
           long t0 = System.nanoTime();
           p.toHandle().destroy(); // SIGTERM; Process.destroy() would also close the output we still read
           assertTrue(p.waitFor(20, TimeUnit.SECONDS), "LocalKafka did not exit after SIGTERM: " + lines);
@@ -175,10 +181,13 @@ class LocalKafkaTest {
       }
       assertEquals(143, p.waitFor(), "exit status after SIGTERM: " + lines);
       String out = String.join("\n", lines);
-      assertTrue(out.contains("LocalKafka: stopped in ") && out.contains("(temporary data deleted)"), out);
-      assertFalse(Files.exists(Path.of(tempDir)), "the temporary log dir is gone");
+      assertTrue(out.contains("LocalKafka: stopped in ") && out.contains("the data stays in " + logDir), out);
+      assertFalse(out.contains("Exception"), out);
     } finally {
       p.destroyForcibly();
+    }
+    try (EmbeddedKafka after = EmbeddedKafka.builder().logDir(logDir).start()) { // free again, topics kept
+      assertTrue(after.topics().containsAll(List.of("qa-requests", "qa-answers", "qa-errors")), after.topics().toString());
     }
   }
 
