@@ -3,6 +3,7 @@ package electra.squad;
 import electra.tokenization.BertTokenizer;
 import electra.tokenization.CharClasses;
 import electra.tokenization.Vocabulary;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -28,7 +29,7 @@ public final class QaFeaturizer {
    * @param docStride how far apart windows start, in WordPieces
    * @param maxQueryLength the question is cut to this many WordPieces
    */
-  public record Options(int maxSeqLength, int docStride, int maxQueryLength) {
+  public record Options(int maxSeqLength, int docStride, int maxQueryLength) implements Serializable {
 
     /** NVIDIA's SQuAD settings: 384 / 128 / 64. */
     public static final Options DEFAULTS = new Options(384, 128, 64);

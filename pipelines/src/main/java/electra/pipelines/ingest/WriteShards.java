@@ -31,7 +31,7 @@ import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * Writes keyed records into a number of TFRecord files named {@code pretrain_data.tfrecord-NNNNN-of-MMMMM}
+ * Writes keyed records into a number of TFRecord files named {@code <stem>-NNNNN-of-MMMMM}
  * ({@link ShardNames}) in one folder, then the folder's {@link ShardManifest}: a new one, or in append mode the
  * existing one with these shards added (continuous ingestion).
  *
