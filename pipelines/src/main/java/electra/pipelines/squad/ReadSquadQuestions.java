@@ -27,6 +27,12 @@ import org.apache.beam.sdk.values.PCollection;
  */
 public final class ReadSquadQuestions extends PTransform<PBegin, PCollection<KV<Integer, SquadExample>>> {
 
+  /**
+   * Groups the questions travel in to the workers: enough to keep a cluster busy, few enough that runners which
+   * handle each group as a bundle (the direct runner) do not drown in bundle overhead.
+   */
+  private static final int SPREAD = 64;
+
   private final String file;
 
   public ReadSquadQuestions(String file) {
@@ -40,7 +46,7 @@ public final class ReadSquadQuestions extends PTransform<PBegin, PCollection<KV<
         .apply("MatchFile", MatchCorpusFiles.input(file, Compression.UNCOMPRESSED))
         .apply("ParseQuestions", ParDo.of(new ParseFn()))
         .setCoder(KvCoder.of(VarIntCoder.of(), SerializableCoder.of(SquadExample.class)))
-        .apply("Spread", Reshuffle.viaRandomKey());
+        .apply("Spread", Reshuffle.<KV<Integer, SquadExample>>viaRandomKey().withNumBuckets(SPREAD));
   }
 
   static final class ParseFn extends DoFn<FileIO.ReadableFile, KV<Integer, SquadExample>> {
