@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
@@ -72,5 +73,39 @@ class SquadDevFeaturesTest {
     assertEquals(10532, exact);
     assertEquals(10833, features);
     assertEquals(new TreeMap<>(Map.of(1, 10387, 2, 127, 3, 36, 4, 16, 5, 4)), windowsPerQuestion);
+  }
+
+  @Test
+  void unanswerableQuestionsOfV2PointAtClsInEveryWindow() throws IOException {
+    SquadDataset dev = SquadDataset.read(SquadData.devV20First5Articles());
+    BertTokenizer tokenizer = BertTokenizer.uncased(Vocabulary.load(SquadData.vocab()));
+    QaFeaturizer featurizer = new QaFeaturizer(tokenizer, QaFeaturizer.Options.DEFAULTS);
+    AnswerDecoder decoder = new AnswerDecoder(tokenizer, AnswerDecoder.Options.defaults(SquadVersion.V2_0));
+    int impossible = 0;
+    int recovered = 0;
+    int features = 0;
+    for (SquadExample example : dev.examples()) {
+      List<QaFeature> windows = featurizer.features(example, true);
+      features += windows.size();
+      if (example.isImpossible()) {
+        impossible++;
+        assertTrue(windows.stream().allMatch(f -> f.label().equals(Optional.of(new QaFeature.Label(0, 0, true)))),
+            example.id());
+        continue;
+      }
+      QaFeature holder = windows.stream().filter(f -> f.label().orElseThrow().hasAnswer()).findFirst().orElseThrow();
+      QaFeature.Label label = holder.label().orElseThrow();
+      String text = decoder.answer(holder, label.startPosition(), label.endPosition()).text();
+      if (AnswerNormalization.normalize(text).equals(AnswerNormalization.normalize(example.answers().get(0).text()))) {
+        recovered++;
+      }
+    }
+    System.out.printf(Locale.ROOT, "SQuAD v2.0 dev, first 5 articles: %d questions, %d unanswerable, %d features, "
+        + "%d of %d answers recovered%n", dev.examples().size(), impossible, features, recovered,
+        dev.examples().size() - impossible);
+    assertEquals(1407, dev.examples().size());
+    assertEquals(702, impossible);
+    assertEquals(1414, features);
+    assertEquals(704, recovered);
   }
 }
