@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.sdk.extensions.gcp.options.GcsOptions;
+import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -43,6 +45,9 @@ public abstract class BeamJob<O extends PipelineOptions> implements Job {
   /** Parses {@code --flag=value} arguments into the options interface, with this project's defaults. */
   public O parse(String... args) {
     PipelineOptionsFactory.register(optionsType);
+    // Object-store flags (--endpoint, --awsRegion, --s3ClientFactoryClass, --project, ...) for s3:// and gs:// paths.
+    PipelineOptionsFactory.register(S3Options.class);
+    PipelineOptionsFactory.register(GcsOptions.class);
     List<String> all = new ArrayList<>();
     boolean runnerGiven = false;
     for (String arg : args) {

@@ -1,11 +1,11 @@
 package electra.pipelines.ingest;
 
 import java.io.FileNotFoundException;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
-import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.util.List;
@@ -34,9 +34,20 @@ final class AtomicFiles {
     ResourceId dir = FileSystems.matchNewResource(directory, true);
     ResourceId target = dir.resolve(name, StandardResolveOptions.RESOLVE_FILE);
     ResourceId temporary = dir.resolve(".tmp-" + name + "-" + UUID.randomUUID(), StandardResolveOptions.RESOLVE_FILE);
-    try (WritableByteChannel channel = FileSystems.create(temporary, MimeTypes.BINARY);
-        OutputStream stream = Channels.newOutputStream(channel)) {
-      content.writeTo(stream);
+    // Closed exactly once, here: a second close would complete an S3 multipart upload twice (and fail), so the
+    // content writer gets a view whose close() only flushes.
+    try (OutputStream stream = Channels.newOutputStream(FileSystems.create(temporary, MimeTypes.BINARY))) {
+      content.writeTo(new FilterOutputStream(stream) {
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+          out.write(bytes, offset, length);
+        }
+
+        @Override
+        public void close() throws IOException {
+          flush();
+        }
+      });
     }
     FileSystems.rename(List.of(temporary), List.of(target), StandardMoveOptions.IGNORE_MISSING_FILES);
   }

@@ -117,7 +117,11 @@ public final class IngestJobs {
   /** {@code IngestBooks}: one book per text file. */
   public static final class IngestBooks extends IngestJob {
     public IngestBooks() {
-      super(ExtractDocuments.Source.BOOKS, System.out);
+      this(System.out);
+    }
+
+    IngestBooks(PrintStream out) {
+      super(ExtractDocuments.Source.BOOKS, out);
     }
 
     @Override

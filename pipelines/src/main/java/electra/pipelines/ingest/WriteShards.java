@@ -6,9 +6,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
@@ -33,7 +31,8 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 /**
  * Writes keyed records into a number of TFRecord files named {@code <stem>-NNNNN-of-MMMMM}
  * ({@link ShardNames}) in one folder, then the folder's {@link ShardManifest}: a new one, or in append mode the
- * existing one with these shards added (continuous ingestion).
+ * existing one with these shards added (continuous ingestion). A shard no record hashed to is not written, so
+ * no empty files are made (object stores refuse empty multipart uploads); the manifest is the list to read.
  *
  * <p>Output is byte-identical whatever the runner or parallelism: a record's shard and its place inside the shard
  * come from a stable hash of its key (which also shuffles documents across and within shards). Each shard is
@@ -71,7 +70,7 @@ public final class WriteShards extends PTransform<PCollection<KV<String, byte[]>
         .apply("WriteShardFiles", ParDo.of(new WriteShardFn(directory, names)))
         .setCoder(SHARD_CODER)
         .apply("CollectShards", Combine.globally(new CollectShardsFn())) // fires even when no record came
-        .apply("WriteManifest", ParDo.of(new WriteManifestFn(directory, names, template, append)))
+        .apply("WriteManifest", ParDo.of(new WriteManifestFn(directory, template, append)))
         .setCoder(SerializableCoder.of(ShardManifest.class));
   }
 
@@ -155,13 +154,11 @@ public final class WriteShards extends PTransform<PCollection<KV<String, byte[]>
 
   static final class WriteManifestFn extends DoFn<List<ShardManifest.Shard>, ShardManifest> {
     private final String directory;
-    private final ShardNames names;
     private final ShardManifest template;
     private final boolean append;
 
-    WriteManifestFn(String directory, ShardNames names, ShardManifest template, boolean append) {
+    WriteManifestFn(String directory, ShardManifest template, boolean append) {
       this.directory = directory;
-      this.names = names;
       this.template = template;
       this.append = append;
     }
@@ -169,21 +166,11 @@ public final class WriteShards extends PTransform<PCollection<KV<String, byte[]>
     @ProcessElement
     public void process(@Element List<ShardManifest.Shard> written, OutputReceiver<ShardManifest> out)
         throws IOException {
-      List<ShardManifest.Shard> all = new ArrayList<>(written);
-      Set<String> present = new HashSet<>();
-      all.forEach(s -> present.add(s.file()));
-      for (int i = 0; i < names.count(); i++) { // a shard no record hashed to still exists, empty: names stay dense
-        String name = names.name(i);
-        if (!present.contains(name)) {
-          AtomicFiles.write(directory, name, stream -> { });
-          all.add(new ShardManifest.Shard(name, 0));
-        }
-      }
       ShardManifest previous = append
           ? AtomicFiles.readText(directory, ShardManifest.FILE_NAME).map(ShardManifest::fromJson).orElse(template)
           : template;
       ShardManifest manifest = new ShardManifest(template.maxSeqLength(), template.vocabFingerprint(),
-          template.parameters(), previous.shards()).withShards(all);
+          template.parameters(), previous.shards()).withShards(written);
       AtomicFiles.writeText(directory, ShardManifest.FILE_NAME, manifest.toJson());
       out.output(manifest);
     }

@@ -14,11 +14,13 @@ import org.tensorflow.op.core.Assign;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.PlaceholderWithDefault;
 import org.tensorflow.op.core.Variable;
-import org.tensorflow.op.random.RandomUniform;
+import org.tensorflow.op.random.RandomUniformInt;
 import org.tensorflow.op.random.TruncatedNormal;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 
 /**
  * What every layer of one model graph shares while it is built: the {@link Ops}, the variables (by their Google
@@ -41,6 +43,7 @@ public final class ModelGraph {
   private final Ops init;
   private final boolean training;
   private final PlaceholderWithDefault<TBool> dropoutOn;
+  private final PlaceholderWithDefault<TInt64> stepSeed;
   private final long seed;
   private long randomOps;
   private final Map<String, Parameter> parameters = new LinkedHashMap<>();
@@ -54,6 +57,13 @@ public final class ModelGraph {
     this.dropoutOn = training
         ? tf.withName("dropout_on").placeholderWithDefault(tf.constant(true), Shape.scalar())
         : null;
+    // Default: a fresh random key per run (stateful op). A trainer feeds its own key to make every step
+    // reproducible from (seed, step) alone, which is what makes a resumed run continue bit for bit.
+    this.stepSeed = training
+        ? tf.withName("step_seed").placeholderWithDefault(tf.random.randomUniformInt(tf.constant(new int[] {2}),
+            tf.constant(0L), tf.constant(Long.MAX_VALUE), RandomUniformInt.seed(seed), RandomUniformInt.seed2(0L)),
+            Shape.of(2))
+        : null;
   }
 
   /** A graph for inference and export: no dropout ops at all. */
@@ -64,7 +74,7 @@ public final class ModelGraph {
   /**
    * A graph for training: dropout is applied wherever the config asks for it, and switched off for a run by
    * feeding {@code false} to {@link #dropoutOn()} (e.g. to evaluate on the training graph). {@code seed} fixes the
-   * initial weights and the dropout masks (each random op gets its own second seed).
+   * initial weights and, unless a {@link #stepSeed()} is fed, the sequence of dropout masks.
    */
   public static ModelGraph training(Graph graph, long seed) {
     return new ModelGraph(graph, true, seed);
@@ -84,6 +94,26 @@ public final class ModelGraph {
       throw new IllegalStateException("an inference graph has no dropout switch");
     }
     return dropoutOn;
+  }
+
+  /**
+   * The int64 [2] key of every random op that runs per step (dropout, {@link #uniform}): random values are a pure
+   * function of this key and the op, so feeding the same key gives the same masks. Absent in inference graphs.
+   */
+  public PlaceholderWithDefault<TInt64> stepSeed() {
+    if (stepSeed == null) {
+      throw new IllegalStateException("an inference graph has no step seed");
+    }
+    return stepSeed;
+  }
+
+  /**
+   * Uniform values in [0, 1) of the given shape, different for each call site and each fed {@link #stepSeed()}
+   * (stateless: op number i uses the key {@code stepSeed + [0, i << 32]}).
+   */
+  public Operand<TFloat32> uniform(Operand<TInt32> shape) {
+    Operand<TInt64> key = tf.math.add(stepSeed(), tf.constant(new long[] {0L, nextSeed() << 32}));
+    return tf.random.statelessRandomUniform(shape, key, TFloat32.class);
   }
 
   /** Every variable in creation order. */
@@ -135,8 +165,7 @@ public final class ModelGraph {
     }
     // keep = 1 when switched off: floor(1 + u) = 1 for u in [0, 1), so x passes unchanged, bit for bit.
     Operand<TFloat32> keep = tf.select(dropoutOn, tf.constant((float) (1 - rate)), tf.constant(1f));
-    Operand<TFloat32> u = tf.random.randomUniform(tf.shape(x), TFloat32.class,
-        RandomUniform.seed(seed), RandomUniform.seed2(nextSeed()));
+    Operand<TFloat32> u = uniform(tf.shape(x));
     return tf.math.mul(x, tf.math.div(tf.math.floor(tf.math.add(u, keep)), keep));
   }
 

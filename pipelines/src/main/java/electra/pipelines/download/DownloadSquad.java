@@ -1,0 +1,100 @@
+package electra.pipelines.download;
+
+import electra.cli.Flags;
+import electra.cli.Job;
+import electra.cli.UsageException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * {@code DownloadSquad}: the SQuAD v1.1 and v2.0 train and dev sets, each verified against its known SHA-256. The
+ * dev files are all that the official evaluation reads besides the predictions.
+ */
+public final class DownloadSquad implements Job {
+
+  /**
+   * SHA-256 of the official files, from the project's reference data notes ({@code shared/data/README.md}):
+   * train-v1.1 from the Git-LFS pointer in salmedina/SQuAD; dev-v1.1 computed from the official file (equal to
+   * that LFS oid and to the git blob in rajpurkar/SQuAD-explorer); the v2.0 files from ParlAI's download manifests.
+   */
+  public static final Map<String, Checksum> OFFICIAL_SHA256 = Map.of(
+      "train-v1.1.json", Checksum.sha256("3527663986b8295af4f7fcdff1ba1ff3f72d07d61a20f487cb238a6ef92fd955"),
+      "dev-v1.1.json", Checksum.sha256("95aa6a52d5d6a735563366753ca50492a658031da74f301ac5238b03966972c9"),
+      "train-v2.0.json", Checksum.sha256("68dcfbb971bd3e96d5b46c7177b16c1a4e7d4bdef19fb204502738552dede002"),
+      "dev-v2.0.json", Checksum.sha256("80a5225e94905956a6446d296ca1093975c4d3b3260f1d6c8f68bc2ab77182d8"));
+
+  private final PrintStream out;
+  private final DownloadSettings settings;
+  private final Map<String, Checksum> checksums;
+
+  public DownloadSquad() {
+    this(System.out, DownloadSettings.DEFAULT, OFFICIAL_SHA256);
+  }
+
+  /** @param checksums the digest each file must have, by file name (tests serve files of their own) */
+  public DownloadSquad(PrintStream out, DownloadSettings settings, Map<String, Checksum> checksums) {
+    this.out = out;
+    this.settings = settings;
+    this.checksums = Map.copyOf(checksums);
+  }
+
+  @Override
+  public String name() {
+    return "DownloadSquad";
+  }
+
+  @Override
+  public String description() {
+    return "SQuAD v1.1 / v2.0 train and dev JSON files, checked against their official SHA-256";
+  }
+
+  static Flags flags() {
+    return Flags.forJob("DownloadSquad", "downloads train-v<version>.json and dev-v<version>.json and verifies their"
+            + " official SHA-256")
+        .example("./electra DownloadSquad")
+        .example("./electra DownloadSquad --version=1.1 --output_dir=data/squad")
+        .text("version", "all", "1.1, 2.0 or all")
+        .text("base_url", "https://rajpurkar.github.io/SQuAD-explorer/dataset", "folder that serves the files")
+        .text("output_dir", "data/download/squad", "folder for the files");
+  }
+
+  /** The file names of a {@code --version}: train and dev of 1.1, of 2.0, or of both. */
+  static List<String> files(String version) {
+    List<String> versions = switch (version.trim()) {
+      case "1.1", "2.0" -> List.of(version.trim());
+      case "all" -> List.of("1.1", "2.0");
+      default -> throw new UsageException("--version must be 1.1, 2.0 or all, got '" + version + "'");
+    };
+    List<String> files = new ArrayList<>();
+    versions.forEach(v -> files.addAll(List.of("train-v" + v + ".json", "dev-v" + v + ".json")));
+    return files;
+  }
+
+  @Override
+  public void run(String[] args) throws IOException, InterruptedException {
+    Flags.Values flags = flags().parse(args);
+    List<String> files = files(flags.text("version"));
+    BaseUrl base;
+    try {
+      base = BaseUrl.parse(flags.text("base_url"));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--base_url: " + e.getMessage());
+    }
+    Path dir = Path.of(flags.text("output_dir"));
+    Downloader downloader = new Downloader(out, settings);
+    List<Path> done = new ArrayList<>();
+    for (String file : files) {
+      Checksum expected = Objects.requireNonNull(checksums.get(file), () -> "no checksum known for " + file);
+      done.add(downloader.download(base.resolve(file), dir.resolve(file), Optional.of(expected)));
+    }
+    out.println();
+    out.println("SQuAD files (verified):");
+    done.forEach(p -> out.println("  " + p));
+  }
+}

@@ -1,0 +1,98 @@
+package electra.pipelines.download;
+
+import electra.cli.Flags;
+import electra.cli.Job;
+import electra.cli.UsageException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * {@code DownloadWiki}: a Wikipedia dump, verified against the checksum list published beside it, ready for
+ * {@code IngestWiki}. NVIDIA's recipe downloads {@code enwiki-latest-pages-articles.xml.bz2} the same way; IngestWiki
+ * reads the .bz2 directly, so nothing is unpacked.
+ */
+public final class DownloadWiki implements Job {
+
+  private final PrintStream out;
+  private final DownloadSettings settings;
+
+  public DownloadWiki() {
+    this(System.out, DownloadSettings.DEFAULT);
+  }
+
+  public DownloadWiki(PrintStream out, DownloadSettings settings) {
+    this.out = out;
+    this.settings = settings;
+  }
+
+  @Override
+  public String name() {
+    return "DownloadWiki";
+  }
+
+  @Override
+  public String description() {
+    return "a Wikipedia XML dump (.bz2) from dumps.wikimedia.org, resumable, checked against its published sha1";
+  }
+
+  static Flags flags() {
+    return Flags.forJob("DownloadWiki", "downloads <lang>wiki-<date>-pages-articles.xml.bz2 and verifies its"
+            + " published checksum; an interrupted download resumes where it stopped")
+        .example("./electra DownloadWiki")
+        .example("./electra DownloadWiki --language=de --dump_date=20240601 --multistream")
+        .example("./electra DownloadWiki --base_url=https://mirror.accum.se/mirror/wikimedia.org/dumps")
+        .text("language", "en", "Wikipedia language code as in the dump folder names (en, de, zh_yue)")
+        .text("dump_date", WikiDump.LATEST, "'latest' or a dump date YYYYMMDD (see <base_url>/<language>wiki/)")
+        .text("base_url", "https://dumps.wikimedia.org", "dump site or mirror with the same folder layout")
+        .text("output_dir", null, "folder for the dump (default: data/download/wikicorpus_<language>)")
+        .bool("multistream", false, "the pages-articles-multistream.xml.bz2 variant (same articles)")
+        .bool("skip_checksum", false, "download even when no checksum list is published (not verified)");
+  }
+
+  @Override
+  public void run(String[] args) throws IOException, InterruptedException {
+    Flags.Values flags = flags().parse(args);
+    WikiDump dump;
+    try {
+      dump = new WikiDump(BaseUrl.parse(flags.text("base_url")), flags.text("language").trim(),
+          flags.text("dump_date").trim(), flags.bool("multistream"));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+    Path dir = Path.of(Optional.ofNullable(flags.text("output_dir"))
+        .orElse("data/download/wikicorpus_" + dump.language()));
+    Downloader downloader = new Downloader(out, settings);
+    Optional<Checksum> expected = flags.bool("skip_checksum")
+        ? Optional.empty()
+        : Optional.of(publishedChecksum(downloader, dump));
+    Path file = downloader.download(dump.fileUrl(), dir.resolve(dump.fileName()), expected);
+    out.println();
+    out.println("Wikipedia dump: " + file);
+    out.println("Next: ./electra IngestWiki --input=" + file + " --output=runs/wikicorpus_" + dump.language());
+  }
+
+  /** The dump's digest from the first checksum list the dump folder has. */
+  private Checksum publishedChecksum(Downloader downloader, WikiDump dump) throws IOException, InterruptedException {
+    for (URI list : dump.checksumUrls()) {
+      String text;
+      try {
+        text = downloader.fetchText(list);
+      } catch (HttpStatusException e) {
+        if (e.status() == 404) {
+          continue;
+        }
+        throw e;
+      }
+      WikiDump.Published published = dump.findChecksum(text).orElseThrow(() -> new IOException(list
+          + " lists no " + dump.fileName() + "; the dump may still be in progress (try an earlier --dump_date) or"
+          + " pass --skip_checksum to download it unverified"));
+      out.println(list + ": " + published.fileName() + " has " + published.checksum());
+      return published.checksum();
+    }
+    throw new IOException("no checksum list for " + dump.fileUrl() + " (looked for " + dump.checksumUrls()
+        + "); check --language and --dump_date, or pass --skip_checksum to download it unverified");
+  }
+}

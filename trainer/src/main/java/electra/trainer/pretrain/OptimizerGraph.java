@@ -1,0 +1,239 @@
+package electra.trainer.pretrain;
+
+import electra.trainer.model.ModelGraph;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.types.TBool;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.family.TType;
+
+/**
+ * LAMB (NVIDIA / TF Addons, spec §3.4) or AdamW (Google, no bias correction, §3.1) in graph ops, with global-norm
+ * clipping, gradient accumulation and optional dynamic loss scaling, as one train op with a fixed signature.
+ *
+ * <p>Every run of {@link #trainOp()} is one micro-step: it adds the gradients into the accumulators and, when
+ * {@link #applyNow()} is fed true, averages them, clips, updates the weights and slots, clears the accumulators
+ * and increments {@code global_step}. The choice is made with {@code Select}, not a second train op, so the
+ * session sees one feed/fetch signature (each new one costs a graph re-optimisation). With one accumulation
+ * step there are no accumulators and {@link #applyNow()} defaults to true.
+ *
+ * <p>With loss scaling the gradients are taken of loss × scale and divided back; a step with non-finite gradients
+ * is skipped and halves the scale, 2000 finite steps double it (Keras' dynamic loss scale).
+ *
+ * <p>Slots are VariableV2 named {@code <var>/adam_m}, {@code <var>/adam_v} (as in Google's checkpoints) and
+ * {@code <var>/accum}; all of them, {@code global_step} and the loss scale are saved with the model.
+ */
+public final class OptimizerGraph {
+
+  /** Names excluded from weight decay and (LAMB with skip_adaptive) from the trust ratio. */
+  public static final Pattern NO_DECAY = Pattern.compile("LayerNorm|layer_norm|bias");
+
+  static final int GOOD_STEPS_TO_GROW = 2000;
+
+  private final Ops tf;
+  private final Ops init;
+  private final Placeholder<TFloat32> learningRate;
+  private final Operand<TBool> applyNow;
+  private final Variable<TInt64> globalStep;
+  private final Variable<TFloat32> lossScale;
+  private final Operand<TFloat32> gradientNorm;
+  private final Op trainOp;
+  private final List<Variable<?>> slots = new ArrayList<>();
+
+  /** The update rule's constants. */
+  public record Settings(PretrainConfig.OptimizerKind kind, double beta1, double beta2, double epsilon,
+      double weightDecay, boolean skipAdaptive, double clipNorm, int accumulationSteps, boolean lossScaling) {
+
+    public static Settings of(PretrainConfig c, boolean lossScaling) {
+      return new Settings(c.optimizer(), c.beta1(), c.beta2(), c.epsilon(), c.weightDecay(), c.skipAdaptive(),
+          c.clipNorm(), c.gradientAccumulationSteps(), lossScaling);
+    }
+  }
+
+  public OptimizerGraph(ModelGraph g, Operand<TFloat32> loss, Settings s) {
+    this.tf = g.tf();
+    this.init = tf.withInitScope();
+    Graph graph = (Graph) tf.scope().env();
+    List<ModelGraph.Parameter> params = g.parameters();
+
+    learningRate = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+    applyNow = tf.withName("apply_gradients").placeholderWithDefault(tf.constant(true), Shape.scalar());
+    globalStep = variable("global_step", DataType.DT_INT64, Shape.scalar(), init.constant(0L));
+    lossScale = s.lossScaling()
+        ? variable("loss_scale", DataType.DT_FLOAT, Shape.scalar(), init.constant(32768f)) : null;
+    Variable<TInt64> goodSteps = s.lossScaling()
+        ? variable("loss_scale_good_steps", DataType.DT_INT64, Shape.scalar(), init.constant(0L)) : null;
+
+    Operand<TFloat32> scaledLoss = lossScale == null ? loss : tf.math.mul(loss, tf.identity(lossScale));
+    Output<?>[] grads = graph.addGradients(scaledLoss.asOutput(),
+        params.stream().map(p -> p.variable().asOutput()).toArray(Output<?>[]::new));
+
+    // 1. This micro-step's gradients (unscaled), summed with the accumulated ones and averaged.
+    List<Operand<TFloat32>> averaged = new ArrayList<>();
+    List<Op> updates = new ArrayList<>();
+    Operand<TFloat32> unscale = lossScale == null ? null : tf.math.reciprocal(tf.identity(lossScale));
+    for (int i = 0; i < params.size(); i++) {
+      ModelGraph.Parameter p = params.get(i);
+      if (grads[i] == null || grads[i].isClosed()) {
+        throw new IllegalStateException("variable " + p.name() + " gets no gradient from the loss");
+      }
+      @SuppressWarnings("unchecked")
+      Operand<TFloat32> grad = (Operand<TFloat32>) grads[i];
+      if (unscale != null) {
+        grad = tf.math.mul(grad, unscale);
+      }
+      if (s.accumulationSteps() > 1) {
+        Variable<TFloat32> accum = slot(p, "accum");
+        Operand<TFloat32> sum = tf.math.add(tf.identity(accum), grad);
+        updates.add(tf.assign(accum, tf.select(applyNow, tf.zerosLike(sum), sum)));
+        grad = tf.math.div(sum, tf.constant((float) s.accumulationSteps()));
+      }
+      averaged.add(grad);
+    }
+
+    // 2. Global-norm clipping: g · clip / max(‖g‖, clip).
+    List<Operand<TFloat32>> squares = new ArrayList<>();
+    for (Operand<TFloat32> grad : averaged) {
+      squares.add(tf.reduceSum(tf.math.square(grad), allAxes(grad)));
+    }
+    gradientNorm = tf.math.sqrt(tf.math.addN(squares));
+    Operand<TFloat32> clip = tf.constant((float) s.clipNorm());
+    Operand<TFloat32> clipFactor = tf.math.div(clip, tf.math.maximum(gradientNorm, clip));
+    Operand<TBool> finite = tf.math.isFinite(gradientNorm);
+    Operand<TBool> update = s.lossScaling() ? tf.math.logicalAnd(applyNow, finite) : applyNow;
+
+    // 3. The update rule, written back only when this micro-step applies.
+    Operand<TFloat32> t = tf.dtypes.cast(tf.math.add(tf.identity(globalStep), tf.constant(1L)), TFloat32.class);
+    Operand<TFloat32> b1 = tf.constant((float) s.beta1());
+    Operand<TFloat32> b2 = tf.constant((float) s.beta2());
+    Operand<TFloat32> one = tf.constant(1f);
+    // 1 − β rounded once from double: 1 − 0.999f is off by 5e-5 relative, which AdamW's √v would show.
+    Operand<TFloat32> oneMinusB1 = tf.constant((float) (1 - s.beta1()));
+    Operand<TFloat32> oneMinusB2 = tf.constant((float) (1 - s.beta2()));
+    Operand<TFloat32> lamb1 = tf.math.sub(one, tf.math.pow(b1, t));
+    Operand<TFloat32> lamb2 = tf.math.sub(one, tf.math.pow(b2, t));
+    for (int i = 0; i < params.size(); i++) {
+      ModelGraph.Parameter p = params.get(i);
+      Operand<TFloat32> clipped = tf.math.mul(averaged.get(i), clipFactor);
+      Variable<TFloat32> mVar = slot(p, "adam_m");
+      Variable<TFloat32> vVar = slot(p, "adam_v");
+      Operand<TFloat32> m = tf.identity(mVar);
+      Operand<TFloat32> v = tf.identity(vVar);
+      Operand<TFloat32> w = p.value();
+      Operand<TFloat32> mNew = tf.math.add(tf.math.mul(b1, m), tf.math.mul(oneMinusB1, clipped));
+      Operand<TFloat32> vNew = tf.math.add(tf.math.mul(b2, v), tf.math.mul(oneMinusB2, tf.math.square(clipped)));
+      boolean excluded = NO_DECAY.matcher(p.name()).find();
+      Operand<TFloat32> u;
+      if (s.kind() == PretrainConfig.OptimizerKind.LAMB) {
+        u = tf.math.div(tf.math.div(mNew, lamb1),
+            tf.math.add(tf.math.sqrt(tf.math.div(vNew, lamb2)), tf.constant((float) s.epsilon())));
+      } else {
+        u = tf.math.div(mNew, tf.math.add(tf.math.sqrt(vNew), tf.constant((float) s.epsilon())));
+      }
+      if (!excluded && s.weightDecay() > 0) {
+        u = tf.math.add(u, tf.math.mul(tf.constant((float) s.weightDecay()), w));
+      }
+      Operand<TFloat32> step = tf.math.mul(learningRate, u);
+      if (s.kind() == PretrainConfig.OptimizerKind.LAMB && !(excluded && s.skipAdaptive())) {
+        step = tf.math.mul(trustRatio(w, u), step);
+      }
+      updates.add(tf.assign(mVar, tf.select(update, mNew, m)));
+      updates.add(tf.assign(vVar, tf.select(update, vNew, v)));
+      updates.add(tf.assign(p.variable(), tf.select(update, tf.math.sub(w, step), w)));
+    }
+
+    // 4. Loss scale: halve on overflow, double after GOOD_STEPS_TO_GROW finite applied steps.
+    if (s.lossScaling()) {
+      Operand<TInt64> good = tf.math.add(tf.identity(goodSteps), tf.constant(1L));
+      Operand<TBool> grow = tf.math.greaterEqual(good, tf.constant((long) GOOD_STEPS_TO_GROW));
+      Operand<TFloat32> scale = tf.identity(lossScale);
+      Operand<TFloat32> newScale = tf.select(finite,
+          tf.select(grow, tf.math.mul(scale, tf.constant(2f)), scale),
+          tf.math.maximum(tf.math.mul(scale, tf.constant(0.5f)), tf.constant(1f)));
+      Operand<TInt64> newGood = tf.select(finite, tf.select(grow, tf.constant(0L), good), tf.constant(0L));
+      updates.add(tf.assign(lossScale, tf.select(applyNow, newScale, scale)));
+      updates.add(tf.assign(goodSteps, tf.select(applyNow, newGood, tf.identity(goodSteps))));
+    }
+
+    Op stepUpdate = tf.withControlDependencies(updates).assignAdd(globalStep,
+        tf.dtypes.cast(update, TInt64.class));
+    trainOp = tf.withName("train_op").withControlDependencies(List.of(stepUpdate)).noOp();
+  }
+
+  /** ‖w‖ / ‖u‖ when both are > 0, else 1. */
+  private Operand<TFloat32> trustRatio(Operand<TFloat32> w, Operand<TFloat32> u) {
+    Operand<TFloat32> wNorm = tf.math.sqrt(tf.reduceSum(tf.math.square(w), allAxes(w)));
+    Operand<TFloat32> uNorm = tf.math.sqrt(tf.reduceSum(tf.math.square(u), allAxes(u)));
+    Operand<TFloat32> zero = tf.constant(0f);
+    return tf.select(tf.math.logicalAnd(tf.math.greater(wNorm, zero), tf.math.greater(uNorm, zero)),
+        tf.math.divNoNan(wNorm, uNorm), tf.constant(1f));
+  }
+
+  private Operand<org.tensorflow.types.TInt32> allAxes(Operand<?> x) {
+    int rank = x.shape().numDimensions();
+    int[] axes = new int[Math.max(rank, 0)];
+    for (int i = 0; i < axes.length; i++) {
+      axes[i] = i;
+    }
+    return tf.constant(axes);
+  }
+
+  private Variable<TFloat32> slot(ModelGraph.Parameter p, String suffix) {
+    Variable<TFloat32> v = variable(p.name() + "/" + suffix, DataType.DT_FLOAT, p.shape(),
+        init.fill(init.constant(p.shape().asArray()), init.constant(0f)));
+    return v;
+  }
+
+  private <T extends TType> Variable<T> variable(String name, DataType type, Shape shape, Operand<T> initial) {
+    Variable<T> v = new Variable<>(init.scope().env().opBuilder(Variable.OP_NAME, name, init.scope())
+        .setAttr("shape", shape).setAttr("dtype", type).build());
+    init.assign(v, initial);
+    slots.add(v);
+    return v;
+  }
+
+  /** The scalar learning rate fed every step (the schedule lives in Java). */
+  public Placeholder<TFloat32> learningRate() {
+    return learningRate;
+  }
+
+  /** Bool fed every micro-step: true on the last micro-batch of an optimizer step. */
+  public Operand<TBool> applyNow() {
+    return applyNow;
+  }
+
+  /** Optimizer steps applied so far (saved with the checkpoint). */
+  public Variable<TInt64> globalStep() {
+    return globalStep;
+  }
+
+  /** The dynamic loss scale, or null without loss scaling. */
+  public Variable<TFloat32> lossScale() {
+    return lossScale;
+  }
+
+  /** Global norm of the (averaged, unscaled) gradients before clipping. */
+  public Operand<TFloat32> gradientNorm() {
+    return gradientNorm;
+  }
+
+  public Op trainOp() {
+    return trainOp;
+  }
+
+  /** Every variable this optimizer made (slots, accumulators, step, loss scale), in creation order. */
+  public List<Variable<?>> variables() {
+    return List.copyOf(slots);
+  }
+}

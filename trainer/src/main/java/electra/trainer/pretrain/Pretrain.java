@@ -1,0 +1,33 @@
+package electra.trainer.pretrain;
+
+import electra.cli.Job;
+import java.io.PrintStream;
+
+/** The {@code Pretrain} job: ELECTRA pre-training from TFRecord shards, flags in {@link PretrainConfig#flags()}. */
+public final class Pretrain implements Job {
+
+  private final PrintStream out;
+
+  public Pretrain() {
+    this(System.out);
+  }
+
+  public Pretrain(PrintStream out) {
+    this.out = out;
+  }
+
+  @Override
+  public String name() {
+    return "Pretrain";
+  }
+
+  @Override
+  public String description() {
+    return "ELECTRA pre-training (phase 1 or 2) from TFRecord shards, with resumable checkpoints";
+  }
+
+  @Override
+  public void run(String[] args) throws Exception {
+    new Trainer(PretrainConfig.parse(args), out).run();
+  }
+}

@@ -1,0 +1,228 @@
+package electra.trainer.pretrain;
+
+import electra.trainer.model.ModelGraph;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.NdArrays;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.train.Restore;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TBool;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TString;
+import org.tensorflow.types.family.TType;
+
+/**
+ * The whole pre-training graph in one session: model + objective + optimizer, run through one fixed
+ * feed/fetch/target signature per micro-step, plus checkpoint save/restore. The training loop talks only to this
+ * class (and {@link MaskedBatch}), never to the model's parts.
+ */
+public final class PretrainingGraph implements AutoCloseable {
+
+  /** What one micro-step returns: the scalars of {@link PretrainingObjective.Outputs#SCALAR_NAMES}, the gradient
+   * norm and, per real token, the discriminator's probability and label (for AUC). */
+  public record StepResult(float[] scalars, float gradientNorm, float[] discProbs, float[] discLabels) {
+    public float total() {
+      return scalars[0];
+    }
+  }
+
+  private final Graph graph = new Graph();
+  private final ModelGraph model;
+  private final PretrainingObjective objective;
+  private final OptimizerGraph optimizer;
+  private final Session session;
+  private final long seed;
+  private Placeholder<TString> initPrefix;
+  private Op initFromCheckpoint;
+  private List<String> initNames;
+  private Map<String, Operand<TFloat32>> allValues;
+
+  /**
+   * @param lossScaling dynamic loss scaling (fp16 mixed precision on GPU)
+   * @param sessionConfig threads, AMP and XLA settings
+   */
+  public PretrainingGraph(PretrainConfig c, boolean lossScaling, ConfigProto sessionConfig) {
+    this.seed = c.seed();
+    try {
+      model = ModelGraph.training(graph, c.seed());
+      objective = new PretrainingObjective(model, c.discriminator(), c.generator(), c.genWeight(), c.discWeight(),
+          c.temperature());
+      optimizer = new OptimizerGraph(model, objective.outputs().total(), OptimizerGraph.Settings.of(c, lossScaling));
+      buildInitFromCheckpoint();
+      session = sessionConfig == null ? new Session(graph, false) : new Session(graph, false, sessionConfig);
+    } catch (RuntimeException e) {
+      graph.close();
+      throw e;
+    }
+  }
+
+  /** Fresh weights from the seeded initializers, zero slots and step. */
+  public void initialize() {
+    session.initialize();
+  }
+
+  /** Every variable (weights, slots, step) exactly as saved at {@code prefix}. */
+  public void restore(Path prefix) {
+    session.restore(prefix.toString());
+  }
+
+  /** Writes every variable to {@code prefix}.index / .data-*. */
+  public void save(Path prefix) {
+    session.save(prefix.toString());
+  }
+
+  /**
+   * Initializes, then loads the model weights and their {@code adam_m}/{@code adam_v} slots from another run's
+   * checkpoint; the step counter stays 0 and accumulators empty (phase 2 and fine starts).
+   */
+  public void initializeFrom(Path prefix) {
+    session.initialize();
+    try (TString p = TString.scalarOf(prefix.toString())) {
+      session.runner().feed(initPrefix, p).addTarget(initFromCheckpoint).run().close();
+    }
+  }
+
+  /** The current dynamic loss scale (only with loss scaling). */
+  public double lossScale() {
+    try (Result r = session.runner().fetch(optimizer.lossScale()).run()) {
+      return ((TFloat32) r.get(0)).getFloat();
+    }
+  }
+
+  /** Optimizer steps applied so far (read from the graph). */
+  public long globalStep() {
+    try (Result r = session.runner().fetch(optimizer.globalStep()).run()) {
+      return ((TInt64) r.get(0)).getLong();
+    }
+  }
+
+  /**
+   * One micro-step on a masked batch: forward, backward, accumulate, and apply when {@code apply}.
+   *
+   * @param microStep index of this micro-batch in the run; with the run's seed it keys dropout and sampling
+   */
+  public StepResult step(MaskedBatch b, double learningRate, boolean apply, long microStep) {
+    PretrainingObjective.Feeds f = objective.feeds();
+    PretrainingObjective.Outputs o = objective.outputs();
+    Shape tokens = Shape.of(b.batch(), b.length());
+    Shape slots = Shape.of(b.batch(), b.maxPredictions());
+    try (TInt32 ids = ints(tokens, b.maskedInputIds()); TInt32 mask = ints(tokens, b.inputMask());
+        TInt32 seg = ints(tokens, b.segmentIds()); TInt32 pos = ints(slots, b.maskedLmPositions());
+        TInt32 lmIds = ints(slots, b.maskedLmIds());
+        TFloat32 weights = TFloat32.tensorOf(slots, DataBuffers.of(b.maskedLmWeights(), true, false));
+        TFloat32 lr = TFloat32.scalarOf((float) learningRate); TBool applyNow = TBool.scalarOf(apply);
+        TInt64 stepSeed = TInt64.vectorOf(seed, microStep)) {
+      Session.Runner r = session.runner()
+          .feed(f.inputs().inputIds(), ids).feed(f.inputs().inputMask(), mask).feed(f.inputs().segmentIds(), seg)
+          .feed(f.maskedLmPositions(), pos).feed(f.maskedLmIds(), lmIds).feed(f.maskedLmWeights(), weights)
+          .feed(optimizer.learningRate(), lr).feed(optimizer.applyNow(), applyNow).feed(model.stepSeed(), stepSeed);
+      for (Operand<TFloat32> s : o.scalars()) {
+        r.fetch(s);
+      }
+      r.fetch(optimizer.gradientNorm()).fetch(o.discProbs()).fetch(o.discLabels()).addTarget(optimizer.trainOp());
+      try (Result res = r.run()) {
+        int n = o.scalars().size();
+        float[] scalars = new float[n];
+        for (int i = 0; i < n; i++) {
+          scalars[i] = ((TFloat32) res.get(i)).getFloat();
+        }
+        return new StepResult(scalars, ((TFloat32) res.get(n)).getFloat(), floats((TFloat32) res.get(n + 1)),
+            floats((TFloat32) res.get(n + 2)));
+      }
+    }
+  }
+
+  /** Every variable's value by name (model weights, slots, step as float) in one run, for tests and checks. */
+  public Map<String, float[]> variableValues() {
+    if (allValues == null) {
+      List<Variable<?>> all = new ArrayList<>();
+      model.parameters().forEach(p -> all.add(p.variable()));
+      all.addAll(optimizer.variables());
+      Ops tf = model.tf();
+      allValues = new LinkedHashMap<>();
+      for (Variable<?> v : all) {
+        allValues.put(v.op().name(), tf.dtypes.cast(tf.identity(v), TFloat32.class));
+      }
+    }
+    Session.Runner r = session.runner();
+    allValues.values().forEach(r::fetch);
+    Map<String, float[]> out = new LinkedHashMap<>();
+    try (Result res = r.run()) {
+      int i = 0;
+      for (String name : allValues.keySet()) {
+        out.put(name, floats((TFloat32) res.get(i++)));
+      }
+    }
+    return out;
+  }
+
+  public ModelGraph model() {
+    return model;
+  }
+
+  public OptimizerGraph optimizer() {
+    return optimizer;
+  }
+
+  private void buildInitFromCheckpoint() {
+    Ops tf = model.tf();
+    List<Variable<TFloat32>> targets = new ArrayList<>();
+    initNames = new ArrayList<>();
+    for (ModelGraph.Parameter p : model.parameters()) {
+      targets.add(p.variable());
+      initNames.add(p.name());
+    }
+    for (Variable<?> v : optimizer.variables()) {
+      String name = v.op().name();
+      if (name.endsWith("/adam_m") || name.endsWith("/adam_v")) {
+        @SuppressWarnings("unchecked")
+        Variable<TFloat32> f = (Variable<TFloat32>) v;
+        targets.add(f);
+        initNames.add(name);
+      }
+    }
+    initPrefix = tf.withName("init_checkpoint_prefix").placeholder(TString.class, Placeholder.shape(Shape.scalar()));
+    List<Class<? extends TType>> types = new ArrayList<>();
+    targets.forEach(t -> types.add(TFloat32.class));
+    Restore restore = tf.train.restore(initPrefix, tf.constant(NdArrays.vectorOfObjects(initNames.toArray(String[]::new))),
+        tf.constant(NdArrays.vectorOfObjects(initNames.stream().map(n -> "").toArray(String[]::new))), types);
+    List<Op> assigns = new ArrayList<>();
+    for (int i = 0; i < targets.size(); i++) {
+      @SuppressWarnings("unchecked")
+      Operand<TFloat32> value = (Operand<TFloat32>) restore.tensors().get(i);
+      assigns.add(tf.assign(targets.get(i), value));
+    }
+    initFromCheckpoint = tf.withName("init_from_checkpoint").withControlDependencies(assigns).noOp();
+  }
+
+  private static TInt32 ints(Shape shape, int[] values) {
+    return TInt32.tensorOf(shape, DataBuffers.of(values, true, false));
+  }
+
+  private static float[] floats(TFloat32 t) {
+    float[] out = new float[Math.toIntExact(t.size())];
+    t.copyTo(DataBuffers.of(out, false, false));
+    return out;
+  }
+
+  @Override
+  public void close() {
+    session.close();
+    graph.close();
+  }
+}

@@ -1,0 +1,50 @@
+package electra.trainer.pretrain;
+
+import org.tensorflow.Graph;
+import org.tensorflow.Session;
+import org.tensorflow.op.Ops;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.GraphOptions;
+import org.tensorflow.proto.OptimizerOptions;
+import org.tensorflow.proto.RewriterConfig;
+
+/** Session settings for training: mixed precision and XLA as the flags ask, and whether a GPU is there. */
+public final class SessionConfigs {
+
+  private SessionConfigs() {}
+
+  /**
+   * {@code amp}: TensorFlow's automatic mixed precision graph rewrite, fp16 on GPU ({@code auto_mixed_precision},
+   * needs loss scaling) or bf16 on CPU ({@code auto_mixed_precision_onednn_bfloat16}); {@code xla}: global JIT ON_1.
+   */
+  public static ConfigProto training(boolean amp, boolean xla, boolean gpu) {
+    RewriterConfig.Builder rewrite = RewriterConfig.newBuilder();
+    if (amp) {
+      if (gpu) {
+        rewrite.setAutoMixedPrecision(RewriterConfig.Toggle.ON);
+      } else {
+        rewrite.setAutoMixedPrecisionOnednnBfloat16(RewriterConfig.Toggle.ON);
+      }
+    }
+    GraphOptions.Builder graph = GraphOptions.newBuilder().setRewriteOptions(rewrite);
+    if (xla) {
+      graph.setOptimizerOptions(OptimizerOptions.newBuilder()
+          .setGlobalJitLevel(OptimizerOptions.GlobalJitLevel.ON_1).setCpuGlobalJit(true));
+    }
+    return ConfigProto.newBuilder().setGraphOptions(graph).setAllowSoftPlacement(true).build();
+  }
+
+  /** Whether TensorFlow can place an op on GPU 0 (the GPU native build on a machine with a GPU). */
+  public static boolean gpuAvailable() {
+    try (Graph g = new Graph();
+        Session s = new Session(g, ConfigProto.newBuilder().setAllowSoftPlacement(false).build())) {
+      Ops tf = Ops.create(g).withDevice(org.tensorflow.DeviceSpec.newBuilder()
+          .deviceType(org.tensorflow.DeviceSpec.DeviceType.GPU).deviceIndex(0).build());
+      var c = tf.math.add(tf.constant(1f), tf.constant(1f));
+      s.runner().fetch(c).run().close();
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+}
