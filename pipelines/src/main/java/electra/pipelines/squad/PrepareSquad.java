@@ -58,7 +58,8 @@ public final class PrepareSquad extends BeamJob<PrepareSquadOptions> {
 
   @Override
   protected String examples() {
-    return "  ./electra PrepareSquad --input=../shared/data/squad/dev-v1.1.json.gz --output=runs/squad/dev --training=false\n"
+    return "  ./electra PrepareSquad --input=data/download/squad/train-v1.1.json --output=runs/squad/train-v1.1\n"
+        + "  ./electra PrepareSquad --input=../shared/data/squad/dev-v1.1.json.gz --output=runs/squad/dev --training=false\n"
         + "  ./electra PrepareSquad --input=gs://my-bucket/squad/train-v2.0.json --output=gs://my-bucket/squad/train "
         + "--flinkMaster=flink:8081\n";
   }
