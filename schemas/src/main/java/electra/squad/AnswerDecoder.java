@@ -239,8 +239,9 @@ public final class AnswerDecoder {
   private List<Scored> candidates(QaFeature feature, WindowLogits window) {
     int tokens = feature.tokenCount();
     List<Scored> spans = new ArrayList<>();
+    int[] ends = bestIndexes(window.endLogits, options.nBestSize());
     for (int start : bestIndexes(window.startLogits, options.nBestSize())) {
-      for (int end : bestIndexes(window.endLogits, options.nBestSize())) {
+      for (int end : ends) {
         if (start >= tokens || end >= tokens || start == 0
             || feature.originalWord(start) < 0 || feature.originalWord(end) < 0 || !feature.isMaxContext(start)
             || end < start || end - start + 1 > options.maxAnswerLength()) {
