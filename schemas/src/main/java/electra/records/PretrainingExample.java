@@ -9,7 +9,8 @@ import java.util.Map;
 
 /**
  * One pre-training sequence as ELECTRA's {@code build_pretraining_dataset.py} stores it: a tf.Example with three
- * int64 features of length max_seq_length. Masking is dynamic, so no masked-LM features are stored.
+ * int64 features of length max_seq_length. Masking is dynamic, so no masked-LM features are stored. The same three
+ * features are the model inputs of every other record kind ({@code electra.squad.QaRecord}).
  *
  * @param inputIds WordPiece ids: [CLS] A [SEP] (B [SEP]), then 0-padding
  * @param inputMask 1 for real tokens, 0 for padding

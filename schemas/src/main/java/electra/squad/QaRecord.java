@@ -5,8 +5,6 @@ import electra.proto.Feature;
 import electra.proto.Features;
 import electra.records.Int64Features;
 import electra.records.PretrainingExample;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -27,9 +25,10 @@ import java.util.TreeMap;
  *
  * @param exampleIndex the question's position in its SQuAD file (every question counts, used or not)
  * @param windowIndex the window's position among the question's windows
+ * @param inputs the model inputs, laid out and checked as in a pre-training record
  * @param label the training target; empty in records made for prediction
  */
-public record QaRecord(int exampleIndex, int windowIndex, int[] inputIds, int[] inputMask, int[] segmentIds,
+public record QaRecord(int exampleIndex, int windowIndex, PretrainingExample inputs,
     Optional<QaFeature.Label> label) {
 
   /** Windows per question that unique ids can tell apart. */
@@ -41,8 +40,7 @@ public record QaRecord(int exampleIndex, int windowIndex, int[] inputIds, int[] 
   public static final String END_POSITIONS = "end_positions";
   public static final String IS_IMPOSSIBLE = "is_impossible";
 
-  private static final String KIND = "a SQuAD feature needs " + List.of(UNIQUE_IDS, PretrainingExample.INPUT_IDS,
-      PretrainingExample.INPUT_MASK, PretrainingExample.SEGMENT_IDS);
+  private static final String KIND = "a SQuAD feature needs " + UNIQUE_IDS + " and " + PretrainingExample.FEATURE_NAMES;
 
   public QaRecord {
     if (exampleIndex < 0) {
@@ -53,18 +51,14 @@ public record QaRecord(int exampleIndex, int windowIndex, int[] inputIds, int[] 
           + "(1000 * example_index + window) allow at most " + MAX_WINDOWS + " windows: shorten the context or "
           + "raise doc_stride");
     }
+    Objects.requireNonNull(inputs, "inputs");
     Objects.requireNonNull(label, "label");
-    // The shared checks of the three model inputs (lengths, 0/1 mask, no negative ids).
-    new PretrainingExample(inputIds, inputMask, segmentIds);
-    inputIds = inputIds.clone();
-    inputMask = inputMask.clone();
-    segmentIds = segmentIds.clone();
   }
 
   /** The record of a window of question number {@code exampleIndex}. */
   public static QaRecord of(QaFeature feature, int exampleIndex) {
-    return new QaRecord(exampleIndex, feature.windowIndex(), feature.inputIds(), feature.inputMask(),
-        feature.segmentIds(), feature.label());
+    return new QaRecord(exampleIndex, feature.windowIndex(),
+        new PretrainingExample(feature.inputIds(), feature.inputMask(), feature.segmentIds()), feature.label());
   }
 
   /** {@code 1000 * example_index + window_index}. */
@@ -74,12 +68,9 @@ public record QaRecord(int exampleIndex, int windowIndex, int[] inputIds, int[] 
 
   public Example toExample() {
     // Keys go in sorted order: the bytes then equal protobuf's deterministic serialization.
-    Map<String, Feature> features = new TreeMap<>();
+    Map<String, Feature> features = new TreeMap<>(inputs.toExample().getFeatures().getFeatureMap());
     features.put(UNIQUE_IDS, Int64Features.of(uniqueId()));
     features.put(EXAMPLE_INDEX, Int64Features.of(exampleIndex));
-    features.put(PretrainingExample.INPUT_IDS, Int64Features.of(inputIds));
-    features.put(PretrainingExample.INPUT_MASK, Int64Features.of(inputMask));
-    features.put(PretrainingExample.SEGMENT_IDS, Int64Features.of(segmentIds));
     label.ifPresent(l -> {
       features.put(START_POSITIONS, Int64Features.of(l.startPosition()));
       features.put(END_POSITIONS, Int64Features.of(l.endPosition()));
@@ -95,7 +86,8 @@ public record QaRecord(int exampleIndex, int windowIndex, int[] inputIds, int[] 
 
   /** Parses a record; it has a label when it holds {@code start_positions}. */
   public static QaRecord fromBytes(byte[] bytes) {
-    Map<String, Feature> features = Int64Features.parse(bytes).getFeatures().getFeatureMap();
+    Example example = Int64Features.parse(bytes);
+    Map<String, Feature> features = example.getFeatures().getFeatureMap();
     long uniqueId = Int64Features.scalar(features, UNIQUE_IDS, KIND);
     long exampleIndex = uniqueId / MAX_WINDOWS;
     if (features.containsKey(EXAMPLE_INDEX) && Int64Features.scalar(features, EXAMPLE_INDEX, KIND) != exampleIndex) {
@@ -109,40 +101,6 @@ public record QaRecord(int exampleIndex, int windowIndex, int[] inputIds, int[] 
             Int64Features.scalar(features, IS_IMPOSSIBLE, KIND) != 0))
         : Optional.empty();
     return new QaRecord(Math.toIntExact(exampleIndex), (int) (uniqueId % MAX_WINDOWS),
-        Int64Features.ints(features, PretrainingExample.INPUT_IDS, KIND),
-        Int64Features.ints(features, PretrainingExample.INPUT_MASK, KIND),
-        Int64Features.ints(features, PretrainingExample.SEGMENT_IDS, KIND), label);
-  }
-
-  @Override
-  public int[] inputIds() {
-    return inputIds.clone();
-  }
-
-  @Override
-  public int[] inputMask() {
-    return inputMask.clone();
-  }
-
-  @Override
-  public int[] segmentIds() {
-    return segmentIds.clone();
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof QaRecord other && exampleIndex == other.exampleIndex && windowIndex == other.windowIndex
-        && Arrays.equals(inputIds, other.inputIds) && Arrays.equals(inputMask, other.inputMask)
-        && Arrays.equals(segmentIds, other.segmentIds) && label.equals(other.label);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(exampleIndex, windowIndex, Arrays.hashCode(inputIds), label);
-  }
-
-  @Override
-  public String toString() {
-    return "QaRecord[unique_id=" + uniqueId() + ", label=" + label.map(Object::toString).orElse("none") + "]";
+        PretrainingExample.fromExample(example), label);
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.CodedOutputStream;
 import electra.proto.Example;
+import electra.records.PretrainingExample;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
@@ -32,7 +33,7 @@ class QaRecordTest {
     QaRecord back = QaRecord.fromBytes(record.toBytes());
     assertEquals(record, back);
     assertEquals(1, back.windowIndex());
-    assertArrayEquals(second.inputIds(), back.inputIds());
+    assertArrayEquals(second.inputIds(), back.inputs().inputIds());
     assertEquals(Optional.of(new QaFeature.Label(7, 8, false)), back.label());
   }
 
@@ -59,14 +60,11 @@ class QaRecordTest {
 
   @Test
   void uniqueIdsAllowAThousandWindowsPerQuestion() {
-    int[] ids = {2, 3};
-    int[] ones = {1, 1};
-    new QaRecord(5, 999, ids, ones, new int[2], Optional.empty());
+    PretrainingExample inputs = new PretrainingExample(new int[] {2, 3}, new int[] {1, 1}, new int[2]);
+    assertEquals(5999, new QaRecord(5, 999, inputs, Optional.empty()).uniqueId());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new QaRecord(5, 1000, ids, ones, new int[2], Optional.empty()));
+        () -> new QaRecord(5, 1000, inputs, Optional.empty()));
     assertTrue(e.getMessage().contains("at most 1000 windows"), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> new QaRecord(-1, 0, ids, ones, new int[2], Optional.empty()));
-    assertThrows(IllegalArgumentException.class,
-        () -> new QaRecord(0, 0, ids, new int[] {1, 2}, new int[2], Optional.empty()));
+    assertThrows(IllegalArgumentException.class, () -> new QaRecord(-1, 0, inputs, Optional.empty()));
   }
 }

@@ -1,12 +1,12 @@
 package electra.pipelines.squad;
 
+import electra.pipelines.TokenizerOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
-import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.Validation;
 
 /** Flags of {@code PrepareSquad}; names and defaults as in BERT's and NVIDIA's {@code run_squad}. */
-public interface PrepareSquadOptions extends PipelineOptions {
+public interface PrepareSquadOptions extends TokenizerOptions {
 
   @Description("A SQuAD v1.1 or v2.0 JSON file, plain or gzipped; local, gs:// or s3://")
   @Validation.Required
@@ -19,24 +19,6 @@ public interface PrepareSquadOptions extends PipelineOptions {
   String getOutput();
 
   void setOutput(String value);
-
-  @Description("WordPiece vocabulary: a vocab.txt path, or bert-base-uncased")
-  @Default.String("bert-base-uncased")
-  String getVocabFile();
-
-  void setVocabFile(String value);
-
-  @Description("Lower-case and strip accents before WordPiece (uncased vocabularies)")
-  @Default.Boolean(true)
-  boolean getDoLowerCase();
-
-  void setDoLowerCase(boolean value);
-
-  @Description("Words longer than this many characters become [UNK] (100 as NVIDIA/Hugging Face, 200 as Google)")
-  @Default.Integer(100)
-  int getMaxInputCharsPerWord();
-
-  void setMaxInputCharsPerWord(int value);
 
   @Description("Tokens per feature: [CLS] question [SEP] context window [SEP], padded")
   @Default.Integer(384)

@@ -150,7 +150,7 @@ class PrepareSquadTest {
     prepare(out, "--training=false", "--num_shards=1", "--max_seq_length=256", "--doc_stride=64");
     Map<Long, QaRecord> records = records(out.resolve(""));
     assertTrue(Files.isRegularFile(out.resolve("squad_eval.tfrecord-00000-of-00001")));
-    assertTrue(records.values().stream().allMatch(r -> r.label().isEmpty() && r.inputIds().length == 256));
+    assertTrue(records.values().stream().allMatch(r -> r.label().isEmpty() && r.inputs().length() == 256));
     QaFeaturizer featurizer = new QaFeaturizer(BertTokenizer.uncased(Vocabulary.load(vocabFile)),
         new QaFeaturizer.Options(256, 64, 64));
     long features = SquadDataset.read(slice).examples().stream().mapToLong(q -> featurizer.features(q, false).size())
