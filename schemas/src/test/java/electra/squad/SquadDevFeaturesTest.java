@@ -67,8 +67,9 @@ class SquadDevFeaturesTest {
     assertEquals(10570, dev.examples().size());
     assertEquals(0, skipped, "every dev answer is found in its context");
     assertTrue(recovered >= 0.99 * used, "recovered " + recovered + " of " + used);
-    // Measured once and pinned, so that any change in featurization or alignment shows. 10833 features is also
-    // the count BERT's run_squad.py logs for this file at 384/128.
+    // Measured once and pinned, so that any change in featurization or alignment shows. Google's featurize and
+    // get_final_text, run in Python over the reference tokenizer of TokenizerAgainstPythonTest, gave the same
+    // 10833 features (ids and positions identical record for record) and the same 10533 recoveries.
     assertEquals(10533, recovered);
     assertEquals(10532, exact);
     assertEquals(10833, features);
