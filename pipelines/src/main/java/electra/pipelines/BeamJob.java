@@ -95,15 +95,22 @@ public abstract class BeamJob<O extends PipelineOptions> implements Job {
     return camel + (end < 0 ? "" : arg.substring(end));
   }
 
-  /** {@code maxSeqLengthP1} as users type it: {@code max_seq_length_p1}. */
+  /**
+   * {@code maxSeqLengthP1} as users type it: {@code max_seq_length_p1}; a number after a lower-case letter is a
+   * word of its own ({@code version2WithNegative}: {@code version_2_with_negative}).
+   */
   static String snakeCase(String property) {
     StringBuilder snake = new StringBuilder();
+    char previous = 'x';
     for (char c : property.toCharArray()) {
       if (Character.isUpperCase(c)) {
         snake.append('_').append(Character.toLowerCase(c));
+      } else if (Character.isDigit(c) && Character.isLowerCase(previous)) {
+        snake.append('_').append(c);
       } else {
         snake.append(c);
       }
+      previous = c;
     }
     return snake.toString();
   }

@@ -1,18 +1,16 @@
 package electra.records;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import electra.proto.Example;
 import electra.proto.Feature;
 import electra.proto.Features;
-import electra.proto.Int64List;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * One pre-training sequence as ELECTRA's {@code build_pretraining_dataset.py} stores it: a tf.Example with three
- * int64 features of length max_seq_length. Masking is dynamic, so no masked-LM features are stored.
+ * int64 features of length max_seq_length. Masking is dynamic, so no masked-LM features are stored. The same three
+ * features are the model inputs of every other record kind ({@code electra.squad.QaRecord}).
  *
  * @param inputIds WordPiece ids: [CLS] A [SEP] (B [SEP]), then 0-padding
  * @param inputMask 1 for real tokens, 0 for padding
@@ -80,9 +78,9 @@ public record PretrainingExample(int[] inputIds, int[] inputMask, int[] segmentI
   public Example toExample() {
     return Example.newBuilder()
         .setFeatures(Features.newBuilder()
-            .putFeature(INPUT_IDS, int64Feature(inputIds))
-            .putFeature(INPUT_MASK, int64Feature(inputMask))
-            .putFeature(SEGMENT_IDS, int64Feature(segmentIds)))
+            .putFeature(INPUT_IDS, Int64Features.of(inputIds))
+            .putFeature(INPUT_MASK, Int64Features.of(inputMask))
+            .putFeature(SEGMENT_IDS, Int64Features.of(segmentIds)))
         .build();
   }
 
@@ -93,13 +91,7 @@ public record PretrainingExample(int[] inputIds, int[] inputMask, int[] segmentI
 
   /** Parses a serialized tf.Example; features other than the three are ignored, as TensorFlow's parser does. */
   public static PretrainingExample fromBytes(byte[] bytes) {
-    Example example;
-    try {
-      example = Example.parseFrom(bytes);
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalArgumentException("not a serialized tf.Example: " + e.getMessage(), e);
-    }
-    return fromExample(example);
+    return fromExample(Int64Features.parse(bytes));
   }
 
   public static PretrainingExample fromExample(Example example) {
@@ -108,35 +100,8 @@ public record PretrainingExample(int[] inputIds, int[] inputMask, int[] segmentI
         ints(features, INPUT_IDS), ints(features, INPUT_MASK), ints(features, SEGMENT_IDS));
   }
 
-  private static Feature int64Feature(int[] values) {
-    Int64List.Builder list = Int64List.newBuilder();
-    for (int v : values) {
-      list.addValue(v);
-    }
-    return Feature.newBuilder().setInt64List(list).build();
-  }
-
   private static int[] ints(Map<String, Feature> features, String name) {
-    Feature feature = features.get(name);
-    if (feature == null) {
-      throw new IllegalArgumentException("tf.Example has no feature '" + name + "' (it has "
-          + new TreeSet<>(features.keySet()) + "); a pre-training example needs " + FEATURE_NAMES);
-    }
-    if (feature.getKindCase() != Feature.KindCase.INT64_LIST) {
-      throw new IllegalArgumentException("feature '" + name + "' holds " + feature.getKindCase()
-          + ", expected INT64_LIST");
-    }
-    Int64List values = feature.getInt64List();
-    int[] out = new int[values.getValueCount()];
-    for (int i = 0; i < out.length; i++) {
-      long v = values.getValue(i);
-      if (v != (int) v) {
-        throw new IllegalArgumentException("feature '" + name + "' value " + v + " at position " + i
-            + " does not fit an int");
-      }
-      out[i] = (int) v;
-    }
-    return out;
+    return Int64Features.ints(features, name, "a pre-training example needs " + FEATURE_NAMES);
   }
 
   @Override

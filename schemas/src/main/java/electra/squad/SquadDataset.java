@@ -2,6 +2,7 @@ package electra.squad;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +28,14 @@ public record SquadDataset(Optional<String> version, List<SquadExample> examples
   /** Reads a SQuAD JSON file, plain or gzipped; a malformed one is a {@link SquadInputException} saying where. */
   public static SquadDataset read(Path file) throws IOException {
     return parse(SquadFiles.json(file), file.toString());
+  }
+
+  /**
+   * Reads a SQuAD JSON stream, plain or gzipped (from gs://, s3://, ...); {@code source} names it in error
+   * messages. Closes the stream.
+   */
+  public static SquadDataset read(InputStream in, String source) throws IOException {
+    return parse(SquadFiles.json(in, source), source);
   }
 
   /** The dataset in an already parsed JSON tree; {@code source} names it in error messages. */

@@ -1,5 +1,6 @@
 package electra.squad;
 
+import java.io.Serializable;
 import java.util.List;
 import java.util.Objects;
 
@@ -13,9 +14,11 @@ import java.util.Objects;
  * @param answers gold answers; SQuAD 1.1 dev has up to several per question, an unanswerable 2.0 question none
  * @param isImpossible SQuAD 2.0's {@code is_impossible}; false where the file has no such field (1.1)
  * @param plausibleAnswers SQuAD 2.0's {@code plausible_answers} of an unanswerable question, else empty
+ *
+ * <p>Serializable so that pipelines can pass examples between workers.
  */
 public record SquadExample(String id, String title, String question, String context, List<Answer> answers,
-    boolean isImpossible, List<Answer> plausibleAnswers) {
+    boolean isImpossible, List<Answer> plausibleAnswers) implements Serializable {
 
   /**
    * One answer span.
@@ -24,7 +27,7 @@ public record SquadExample(String id, String title, String question, String cont
    * @param answerStart where it starts in the context, counted in Python characters (code points), not in Java
    *     chars: the two differ after any character outside the Basic Multilingual Plane
    */
-  public record Answer(String text, int answerStart) {
+  public record Answer(String text, int answerStart) implements Serializable {
     public Answer {
       Objects.requireNonNull(text, "text");
       if (answerStart < 0) {

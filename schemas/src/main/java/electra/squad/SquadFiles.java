@@ -82,19 +82,26 @@ public final class SquadFiles {
 
   /** The whole file as a JSON tree; malformed JSON is a {@link SquadInputException} naming file, line and column. */
   static JsonNode json(Path file) throws IOException {
-    try (InputStream in = open(file); JsonParser parser = JSON.createParser(in)) {
+    try (InputStream in = Files.newInputStream(file)) {
+      return json(in, file.toString());
+    }
+  }
+
+  /** The whole stream, plain or gzipped, as a JSON tree, then closes it; {@code source} names it in messages. */
+  static JsonNode json(InputStream stream, String source) throws IOException {
+    try (JsonParser parser = JSON.createParser(decompressed(stream))) {
       JsonNode root = JSON.readTree(parser);
       if (root == null) {
-        throw new SquadInputException(file + ": empty file, expected JSON");
+        throw new SquadInputException(source + ": empty file, expected JSON");
       }
       if (parser.nextToken() != null) {
-        throw new SquadInputException(file + ": more than one JSON value (line "
+        throw new SquadInputException(source + ": more than one JSON value (line "
             + parser.currentLocation().getLineNr() + ")");
       }
       return root;
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
-      throw new SquadInputException(file + ": not valid JSON: " + e.getOriginalMessage()
+      throw new SquadInputException(source + ": not valid JSON: " + e.getOriginalMessage()
           + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
     }
   }
@@ -115,8 +122,8 @@ public final class SquadFiles {
     };
   }
 
-  private static InputStream open(Path file) throws IOException {
-    InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+  private static InputStream decompressed(InputStream stream) throws IOException {
+    InputStream in = new BufferedInputStream(stream, 1 << 16);
     in.mark(2);
     int magic = in.read() | (in.read() << 8);
     in.reset();

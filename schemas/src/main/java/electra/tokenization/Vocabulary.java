@@ -103,6 +103,20 @@ public final class Vocabulary implements Serializable {
     return VocabularyResolver.fromEnvironment().resolve(nameOrPath);
   }
 
+  /**
+   * Serialized as its tokens in one string: pipelines ship the vocabulary inside their steps, and runners copy
+   * steps often, so 30,000 separate strings and the lookup table would be written and read again each time.
+   */
+  private Object writeReplace() {
+    return new SerializedForm(source, fingerprint, String.join("\n", tokens));
+  }
+
+  private record SerializedForm(String source, String fingerprint, String tokens) implements Serializable {
+    private Object readResolve() {
+      return new Vocabulary(source, fingerprint, tokens.split("\n", -1));
+    }
+  }
+
   /** Number of ids, i.e. lines: the rows of the embedding table. */
   public int size() {
     return tokens.length;

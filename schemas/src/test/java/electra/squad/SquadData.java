@@ -19,6 +19,11 @@ final class SquadData {
     return file("squad/dev-v2.0.first5articles.UNVERIFIED.json.gz");
   }
 
+  /** The uncased BERT vocabulary of every released ELECTRA. */
+  static Path vocab() {
+    return file("vocab/bert-base-uncased-vocab.txt");
+  }
+
   static Path predictions(String name) {
     return file("squad-predictions/" + name + ".predictions.json.gz");
   }

@@ -7,7 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -35,6 +39,25 @@ class VocabularyTest {
   void stopServer() {
     if (server != null) {
       server.stop(0);
+    }
+  }
+
+  @Test
+  void serializationKeepsEveryTokenIdAndTheFingerprint() throws Exception {
+    Vocabulary vocabulary = SharedData.vocabulary();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+      out.writeObject(vocabulary);
+    }
+    Vocabulary copy;
+    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+      copy = (Vocabulary) in.readObject();
+    }
+    assertEquals(vocabulary.fingerprint(), copy.fingerprint());
+    assertEquals(vocabulary.source(), copy.source());
+    assertEquals(vocabulary.size(), copy.size());
+    for (int id = 0; id < vocabulary.size(); id++) {
+      assertEquals(id, copy.id(vocabulary.token(id)));
     }
   }
 

@@ -1,12 +1,12 @@
 package electra.pipelines.ingest;
 
+import electra.pipelines.TokenizerOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
-import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.Validation;
 
 /** Flags of the ingest jobs ({@code IngestWiki}, {@code IngestBooks}, {@code IngestText}). */
-public interface IngestOptions extends PipelineOptions {
+public interface IngestOptions extends TokenizerOptions {
 
   @Description("Corpus files: a file, a glob or a folder (every file in it); local, gs:// or s3://")
   @Validation.Required
@@ -19,24 +19,6 @@ public interface IngestOptions extends PipelineOptions {
   String getOutput();
 
   void setOutput(String value);
-
-  @Description("WordPiece vocabulary: a vocab.txt path, or bert-base-uncased")
-  @Default.String("bert-base-uncased")
-  String getVocabFile();
-
-  void setVocabFile(String value);
-
-  @Description("Lower-case and strip accents before WordPiece (uncased vocabularies)")
-  @Default.Boolean(true)
-  boolean getDoLowerCase();
-
-  void setDoLowerCase(boolean value);
-
-  @Description("Words longer than this many characters become [UNK] (100 as NVIDIA/Hugging Face, 200 as Google)")
-  @Default.Integer(100)
-  int getMaxInputCharsPerWord();
-
-  void setMaxInputCharsPerWord(int value);
 
   @Description("Tokens per phase-1 example")
   @Default.Integer(128)

@@ -5,7 +5,8 @@ import java.io.Serializable;
 /**
  * How the shards of one write are named: {@code pretrain_data.tfrecord-00003-of-00008} for a batch run, and
  * {@code pretrain_data.tfrecord-b00002-00003-of-00008} for the second batch of continuous ingestion, so that
- * appended shards never collide and all still match {@code pretrain_data.tfrecord*}.
+ * appended shards never collide and all still match {@code pretrain_data.tfrecord*}. Other record kinds name
+ * their shards after their own stem ({@code squad_train.tfrecord-00000-of-00008}).
  *
  * @param prefix everything before {@code -NNNNN-of-MMMMM}
  * @param count how many shards the write makes
@@ -19,14 +20,19 @@ public record ShardNames(String prefix, int count) implements Serializable {
     if (count < 1) {
       throw new IllegalArgumentException("the number of shards must be at least 1, got " + count);
     }
-    if (!prefix.startsWith(STEM)) {
-      throw new IllegalArgumentException("shard names must start with " + STEM + ", got " + prefix);
+    if (prefix.isEmpty() || prefix.contains("/")) {
+      throw new IllegalArgumentException("shard names must start with a plain file name, got '" + prefix + "'");
     }
   }
 
-  /** Shards of a one-off batch run. */
+  /** Pre-training shards of a one-off batch run. */
   public static ShardNames batch(int count) {
-    return new ShardNames(STEM, count);
+    return batch(STEM, count);
+  }
+
+  /** Shards of a one-off batch run, named after {@code stem}. */
+  public static ShardNames batch(String stem, int count) {
+    return new ShardNames(stem, count);
   }
 
   /** Shards of the given batch of continuous ingestion (1, 2, ...). */

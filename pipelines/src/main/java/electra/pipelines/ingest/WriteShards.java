@@ -29,7 +29,7 @@ import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * Writes keyed records into a number of TFRecord files named {@code pretrain_data.tfrecord-NNNNN-of-MMMMM}
+ * Writes keyed records into a number of TFRecord files named {@code <stem>-NNNNN-of-MMMMM}
  * ({@link ShardNames}) in one folder, then the folder's {@link ShardManifest}: a new one, or in append mode the
  * existing one with these shards added (continuous ingestion). A shard no record hashed to is not written, so
  * no empty files are made (object stores refuse empty multipart uploads); the manifest is the list to read.
