@@ -25,16 +25,20 @@ public final class BenchmarkPretraining implements Job {
 
   /** What a benchmark measured. */
   public record Result(String model, int seqLength, int batch, String precision, boolean xla, String optimizer,
-      int threads, List<Double> stepSeconds, double medianSeconds, double sequencesPerSecond) {
+      int intraOpThreads, int interOpThreads, List<Double> stepSeconds, double medianSeconds, double sequencesPerSecond) {
 
     public String markdownRow() {
       return String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s | %s | %.1f | %.2f |", model, seqLength, batch,
-          precision, xla ? "yes" : "no", optimizer, threads == 0 ? "default" : String.valueOf(threads),
+          precision, xla ? "yes" : "no", optimizer, threads(intraOpThreads) + "/" + threads(interOpThreads),
           medianSeconds * 1000, sequencesPerSecond);
     }
 
+    private static String threads(int n) {
+      return n == 0 ? "default" : String.valueOf(n);
+    }
+
     public static String markdownHeader() {
-      return "| model | seq | batch | precision | XLA | optimizer | intra-op threads | median ms/step | seq/s |\n"
+      return "| model | seq | batch | precision | XLA | optimizer | threads intra/inter | median ms/step | seq/s |\n"
           + "|---|---|---|---|---|---|---|---|---|";
     }
   }
@@ -175,7 +179,7 @@ public final class BenchmarkPretraining implements Job {
         batch / median, times.stream().mapToDouble(Double::doubleValue).min().orElseThrow() * 1000,
         times.stream().mapToDouble(Double::doubleValue).max().orElseThrow() * 1000);
     return new Result(model, length, batch, precision, c.xla(), c.optimizer().name().toLowerCase(Locale.ROOT), intra,
-        times, median, batch / median);
+        f.intValue("inter_op_threads"), times, median, batch / median);
   }
 
   /** [CLS] A [SEP] B [SEP] of random word ids, no padding, masked like a real batch. */
