@@ -73,6 +73,15 @@ public final class HuggingFaceWeights {
    */
   public static Report load(Path dir, Tower tower, ElectraConfig towerConfig, ModelGraph g, Session session,
       Match match) throws IOException {
+    return load(dir, tower, towerConfig, g, session, match, true);
+  }
+
+  /**
+   * As {@link #load(Path, Tower, ElectraConfig, ModelGraph, Session, Match)}, but with {@code initialize} false the
+   * session's initializers are not run first: variables loaded before (e.g. the other tower) keep their values.
+   */
+  public static Report load(Path dir, Tower tower, ElectraConfig towerConfig, ModelGraph g, Session session,
+      Match match, boolean initialize) throws IOException {
     ElectraConfig fileConfig = readConfig(dir);
     List<String> differences = architectureDifferences(towerConfig, fileConfig);
     if (!differences.isEmpty()) {
@@ -133,7 +142,9 @@ public final class HuggingFaceWeights {
             + " match):\n  " + String.join("\n  ", problems));
       }
 
-      session.initialize();
+      if (initialize) {
+        session.initialize();
+      }
       assign(file, items, g, session);
       return new Report(items.stream().map(i -> i.parameter().name()).toList(), missing, ignored);
     }

@@ -28,9 +28,12 @@ public final class Checkpoints {
   public static final String MODEL = "model";
   public static final String STATE = "state.json";
 
-  /** What a checkpoint records besides the variables: enough to continue the run exactly. */
+  /**
+   * What a checkpoint records besides the variables: enough to continue the run exactly, and the SHA-256 of the
+   * vocabulary the model was trained with (null in checkpoints written before it was recorded).
+   */
   public record State(long step, long microStep, boolean phase2, long seed, int maxSeqLength, long dataEpoch,
-      int dataShardIndex, String dataShard, long dataRecord, long dataByteOffset) {
+      int dataShardIndex, String dataShard, long dataRecord, long dataByteOffset, String vocabFingerprint) {
 
     public ShardStream.Position position() {
       return new ShardStream.Position(dataEpoch, dataShardIndex, dataRecord, dataByteOffset);

@@ -18,6 +18,14 @@ public final class SessionConfigs {
    * needs loss scaling) or bf16 on CPU ({@code auto_mixed_precision_onednn_bfloat16}); {@code xla}: global JIT ON_1.
    */
   public static ConfigProto training(boolean amp, boolean xla, boolean gpu) {
+    return training(amp, xla, gpu, 0, 0);
+  }
+
+  /**
+   * As {@link #training(boolean, boolean, boolean)} with explicit thread pools: {@code intraOp} threads inside one
+   * op (matmuls), {@code interOp} ops run side by side; 0 leaves TensorFlow's choice (the number of cores).
+   */
+  public static ConfigProto training(boolean amp, boolean xla, boolean gpu, int intraOp, int interOp) {
     RewriterConfig.Builder rewrite = RewriterConfig.newBuilder();
     if (amp) {
       if (gpu) {
@@ -31,7 +39,9 @@ public final class SessionConfigs {
       graph.setOptimizerOptions(OptimizerOptions.newBuilder()
           .setGlobalJitLevel(OptimizerOptions.GlobalJitLevel.ON_1).setCpuGlobalJit(true));
     }
-    return ConfigProto.newBuilder().setGraphOptions(graph).setAllowSoftPlacement(true).build();
+    return ConfigProto.newBuilder().setGraphOptions(graph).setAllowSoftPlacement(true)
+        .setIntraOpParallelismThreads(Math.max(0, intraOp)).setInterOpParallelismThreads(Math.max(0, interOp))
+        .build();
   }
 
   /** Whether TensorFlow can place an op on GPU 0 (the GPU native build on a machine with a GPU). */

@@ -113,7 +113,7 @@ public final class Trainer {
             if (step % c.saveCheckpointsSteps() == 0 || step == c.numTrainSteps()) {
               ShardStream.Position p = last.after();
               Checkpoints.State state = new Checkpoints.State(step, micro, c.phase2(), c.seed(), length, p.epoch(),
-                  p.shardIndex(), last.shard(), p.record(), p.byteOffset());
+                  p.shardIndex(), last.shard(), p.record(), p.byteOffset(), vocab.fingerprint());
               lastCheckpoint = checkpoints.save(state, graph::save);
               out.println("saved " + lastCheckpoint);
             }
@@ -166,7 +166,7 @@ public final class Trainer {
     } else {
       graph.initialize();
     }
-    return new Checkpoints.State(0, 0, c.phase2(), c.seed(), length, 0, 0, null, 0, 0);
+    return new Checkpoints.State(0, 0, c.phase2(), c.seed(), length, 0, 0, null, 0, 0, null);
   }
 
   private static double lossScale(PretrainingGraph graph) {

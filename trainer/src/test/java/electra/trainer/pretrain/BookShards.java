@@ -18,11 +18,11 @@ import java.util.Map;
  * Small pre-training shards made in the test from real book text of the shared reference folder: the token
  * stream of a book cut into [CLS] A [SEP] B [SEP] sequences (simple packing; the real packing lives in pipelines).
  */
-final class BookShards {
+public final class BookShards {
 
   private BookShards() {}
 
-  static Path shared() {
+  public static Path shared() {
     String shared = System.getProperty("electra.shared.dir");
     assumeTrue(shared != null, "skipped: system property electra.shared.dir is not set (book text and vocab live there)");
     Path dir = Path.of(shared);
@@ -31,12 +31,12 @@ final class BookShards {
     return dir;
   }
 
-  static Path vocabFile(Path shared) {
+  public static Path vocabFile(Path shared) {
     return shared.resolve("data/vocab/bert-base-uncased-vocab.txt");
   }
 
   /** Writes {@code shards} shards of {@code perShard} sequences of {@code length} tokens plus manifest.json. */
-  static Path write(Path dir, int length, int shards, int perShard, String fingerprintOverride) throws IOException {
+  public static Path write(Path dir, int length, int shards, int perShard, String fingerprintOverride) throws IOException {
     Path shared = shared();
     Vocabulary vocab = Vocabulary.load(vocabFile(shared));
     BertTokenizer tokenizer = BertTokenizer.uncased(vocab);
@@ -92,7 +92,7 @@ final class BookShards {
   }
 
   /** A tiny discriminator: E 16, H 32, 2 layers, 2 heads, BERT vocabulary, 128 positions. */
-  static Path tinyConfig(Path dir) throws IOException {
+  public static Path tinyConfig(Path dir) throws IOException {
     Files.createDirectories(dir);
     Path file = dir.resolve("tiny_config.json");
     Files.writeString(file, """

@@ -1,0 +1,212 @@
+package electra.trainer.pretrain;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import electra.cli.Flags;
+import electra.cli.Job;
+import electra.cli.UsageException;
+import electra.records.ShardManifest;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * The {@code BenchmarkPretraining} job (NVIDIA's {@code benchmark_pretraining.sh}): times full pre-training steps
+ * (generator + discriminator forward, backward, optimizer update) of a preset model on synthetic or shard input,
+ * after a few untimed warm-up steps, and reports the median sequences per second and a Markdown table row.
+ */
+public final class BenchmarkPretraining implements Job {
+
+  /** What a benchmark measured. */
+  public record Result(String model, int seqLength, int batch, String precision, boolean xla, String optimizer,
+      int intraOpThreads, int interOpThreads, List<Double> stepSeconds, double medianSeconds, double sequencesPerSecond) {
+
+    public String markdownRow() {
+      return String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s | %s | %.1f | %.2f |", model, seqLength, batch,
+          precision, xla ? "yes" : "no", optimizer, threads(intraOpThreads) + "/" + threads(interOpThreads),
+          medianSeconds * 1000, sequencesPerSecond);
+    }
+
+    private static String threads(int n) {
+      return n == 0 ? "default" : String.valueOf(n);
+    }
+
+    public static String markdownHeader() {
+      return "| model | seq | batch | precision | XLA | optimizer | threads intra/inter | median ms/step | seq/s |\n"
+          + "|---|---|---|---|---|---|---|---|---|";
+    }
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final PrintStream out;
+
+  public BenchmarkPretraining() {
+    this(System.out);
+  }
+
+  public BenchmarkPretraining(PrintStream out) {
+    this.out = out;
+  }
+
+  @Override
+  public String name() {
+    return "BenchmarkPretraining";
+  }
+
+  @Override
+  public String description() {
+    return "time pre-training steps (synthetic or shard input) and report median sequences/s";
+  }
+
+  public static Flags flags() {
+    return Flags.forJob("BenchmarkPretraining", "pre-training throughput: median sequences/s over timed steps")
+        .example("./electra BenchmarkPretraining --model_size=small --max_seq_length=128 --train_batch_size=8")
+        .example("./electra BenchmarkPretraining --model_size=base --max_seq_length=512 --train_batch_size=4 --amp")
+        .text("model_size", "small", "discriminator preset: small, base or large")
+        .text("model_config", null, "Hugging Face config.json of the discriminator (instead of --model_size)")
+        .decimal("generator_hidden_size", 0.25, "generator width as a multiple of the discriminator's")
+        .integer("max_seq_length", 128, "tokens per sequence: 128 (phase 1) or 512 (phase 2)")
+        .integer("train_batch_size", 8, "sequences per step")
+        .bool("amp", false, "automatic mixed precision (bf16 on CPU, fp16 with loss scaling on GPU)")
+        .bool("xla", false, "XLA JIT compilation")
+        .integer("warmup_steps", 3, "untimed steps first")
+        .integer("steps", 10, "timed steps")
+        .text("optimizer", "lamb", "lamb (NVIDIA) or adam (Google's AdamW)")
+        .text("pretrain_tfrecords", null, "shard folder with manifest.json; synthetic input when absent")
+        .text("vocab_file", "bert-base-uncased", "vocabulary of the shards (only with --pretrain_tfrecords)")
+        .integer("intra_op_threads", 0, "TensorFlow threads inside one op; 0 = TensorFlow's default (all cores)")
+        .integer("inter_op_threads", 0, "TensorFlow ops run side by side; 0 = TensorFlow's default")
+        .integer("seed", 12439, "seed of weights, input and masking")
+        .text("json_out", null, "also write the result as JSON here");
+  }
+
+  @Override
+  public void run(String[] args) throws Exception {
+    Flags.Values f = flags().parse(args);
+    int warmup = f.intValue("warmup_steps");
+    int steps = f.intValue("steps");
+    if (warmup < 0 || steps < 1) {
+      throw new UsageException("--warmup_steps must be >= 0 and --steps >= 1");
+    }
+    Result r = run(f, warmup, steps);
+    out.println(Result.markdownHeader());
+    out.println(r.markdownRow());
+    String json = f.text("json_out");
+    if (json != null && !json.isBlank()) {
+      ObjectNode node = JSON.valueToTree(r);
+      Files.writeString(Path.of(json), JSON.writeValueAsString(node));
+    }
+  }
+
+  private Result run(Flags.Values f, int warmup, int steps) throws Exception {
+    String shards = f.text("pretrain_tfrecords");
+    boolean synthetic = shards == null || shards.isBlank();
+    List<String> a = new ArrayList<>(List.of("--pretrain_tfrecords=" + (synthetic ? "synthetic" : shards),
+        "--generator_hidden_size=" + f.decimal("generator_hidden_size"),
+        "--max_seq_length=" + f.intValue("max_seq_length"), "--train_batch_size=" + f.intValue("train_batch_size"),
+        "--num_train_steps=" + (warmup + steps), "--num_warmup_steps=0", "--optimizer=" + f.text("optimizer"),
+        "--seed=" + f.integer("seed"), "--vocab_file=" + f.text("vocab_file"), "--amp=" + f.bool("amp"),
+        "--xla=" + f.bool("xla")));
+    String config = f.text("model_config");
+    a.add(config != null && !config.isBlank() ? "--model_config=" + config : "--model_size=" + f.text("model_size"));
+    PretrainConfig c = PretrainConfig.parse(a.toArray(String[]::new));
+    int length = c.maxSeqLength();
+    if (length < 8) {
+      throw new UsageException("--max_seq_length must be at least 8, got " + length);
+    }
+    int batch = c.trainBatchSize();
+    int maxPredictions = c.maxPredictionsPerSeq(length);
+    Masking.SpecialIds special = new Masking.SpecialIds(101, 102, 103, 0);
+    boolean gpu = c.amp() && SessionConfigs.gpuAvailable();
+    int intra = f.intValue("intra_op_threads");
+    String precision = c.amp() ? (gpu ? "amp fp16" : "amp bf16") : "fp32";
+    String model = config != null && !config.isBlank() ? Path.of(config).getFileName().toString()
+        : "ELECTRA-" + f.text("model_size").toLowerCase(Locale.ROOT);
+    out.printf(Locale.ROOT, "BenchmarkPretraining: %s (discriminator %s, generator %s), %d tokens, batch %d, %s%s, "
+            + "%s, %s input, %d warm-up + %d timed steps%n", model, c.discriminator(), c.generator(), length, batch,
+        precision, c.xla() ? ", xla" : "", c.optimizer().name().toLowerCase(Locale.ROOT),
+        synthetic ? "synthetic" : "shard", warmup, steps);
+
+    List<Double> times = new ArrayList<>();
+    try (PretrainingGraph graph = new PretrainingGraph(c, c.amp() && gpu,
+        SessionConfigs.training(c.amp(), c.xla(), gpu, intra, f.intValue("inter_op_threads")))) {
+      graph.initialize();
+      Prefetcher prefetch = null;
+      ShardStream stream = null;
+      MaskedBatch fixed = null;
+      try {
+        if (synthetic) {
+          fixed = syntheticBatch(batch, length, maxPredictions, c.maskProb(), special, c.seed());
+        } else {
+          ShardManifest manifest = ShardStream.readManifest(c.pretrainTfrecords());
+          if (manifest.maxSeqLength() != length) {
+            throw new UsageException("--max_seq_length " + length + " but the shards in " + c.pretrainTfrecords()
+                + " hold sequences of " + manifest.maxSeqLength() + " tokens");
+          }
+          stream = new ShardStream(c.pretrainTfrecords(), manifest, c.seed(), ShardStream.Position.START);
+          prefetch = new Prefetcher(stream, batch, length, maxPredictions, c.maskProb(), special, c.seed(), 0,
+              c.prefetchBatches());
+        }
+        for (int i = 0; i < warmup + steps; i++) {
+          MaskedBatch b = synthetic ? fixed : prefetch.take().batch();
+          long t0 = System.nanoTime();
+          PretrainingGraph.StepResult r = graph.step(b, 1e-4, true, i);
+          double dt = (System.nanoTime() - t0) / 1e9;
+          out.printf(Locale.ROOT, "%s step %d: %.1f ms, %.2f seq/s, loss %.3f%n", i < warmup ? "warm-up" : "timed",
+              i < warmup ? i + 1 : i - warmup + 1, dt * 1000, batch / dt, r.total());
+          if (i >= warmup) {
+            times.add(dt);
+          }
+        }
+      } finally {
+        if (prefetch != null) {
+          prefetch.close();
+        }
+        if (stream != null) {
+          stream.close();
+        }
+      }
+    }
+    double median = median(times);
+    out.printf(Locale.ROOT, "median %.1f ms/step, %.2f sequences/s (min %.1f ms, max %.1f ms)%n", median * 1000,
+        batch / median, times.stream().mapToDouble(Double::doubleValue).min().orElseThrow() * 1000,
+        times.stream().mapToDouble(Double::doubleValue).max().orElseThrow() * 1000);
+    return new Result(model, length, batch, precision, c.xla(), c.optimizer().name().toLowerCase(Locale.ROOT), intra,
+        f.intValue("inter_op_threads"), times, median, batch / median);
+  }
+
+  /** [CLS] A [SEP] B [SEP] of random word ids, no padding, masked like a real batch. */
+  static MaskedBatch syntheticBatch(int batch, int length, int maxPredictions, double maskProb,
+      Masking.SpecialIds special, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    int[] ids = new int[batch * length];
+    int[] mask = new int[batch * length];
+    int[] seg = new int[batch * length];
+    Arrays.fill(mask, 1);
+    for (int b = 0; b < batch; b++) {
+      int row = b * length;
+      int mid = length / 2;
+      for (int t = 0; t < length; t++) {
+        ids[row + t] = 1996 + random.nextInt(28000);
+        seg[row + t] = t > mid ? 1 : 0;
+      }
+      ids[row] = special.cls();
+      ids[row + mid] = special.sep();
+      ids[row + length - 1] = special.sep();
+    }
+    return Masking.mask(ids, mask, seg, batch, length, maxPredictions, maskProb, special, Masking.randomFor(seed, 0));
+  }
+
+  static double median(List<Double> values) {
+    double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    int n = v.length;
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  }
+}
