@@ -112,8 +112,13 @@ public final class QaGraph implements AutoCloseable {
         SpanHead.Logits logits = new SpanHead(model, config).logits(hidden);
         predictions.addAll(List.of(logits.start(), logits.end()));
         if (training != null) {
-          loss = tf.math.mean(tf.math.mul(tf.constant(0.5f), tf.math.add(crossEntropy(tf, logits.start(),
-              startPositions), crossEntropy(tf, logits.end(), endPositions))), tf.constant(0));
+          // The loss sees [G]'s answer mask (context + [CLS]); predictions stay the raw qa_outputs logits,
+          // as Hugging Face computes them (the decoder only reads context positions anyway).
+          Operand<TFloat32> mask = tf.math.mul(tf.constant(1000f), tf.math.sub(
+              JointSpanHead.answerMask(tf, inputs.inputMask(), inputs.segmentIds()), tf.constant(1f)));
+          loss = tf.math.mean(tf.math.mul(tf.constant(0.5f), tf.math.add(
+              crossEntropy(tf, tf.math.add(logits.start(), mask), startPositions),
+              crossEntropy(tf, tf.math.add(logits.end(), mask), endPositions))), tf.constant(0));
         }
       }
       if (training != null) {
@@ -195,6 +200,15 @@ public final class QaGraph implements AutoCloseable {
     }
   }
 
+  /**
+   * Writes the discriminator and, for the simple head, {@code qa_outputs} as a Hugging Face folder
+   * ({@code ElectraForQuestionAnswering}, loadable by {@code transformers}); the joint head has no Hugging Face
+   * counterpart and is left out (export a checkpoint for it).
+   */
+  public void saveHuggingFace(Path dir) throws IOException {
+    HuggingFaceWeights.save(dir, Tower.DISCRIMINATOR, config, model, session);
+  }
+
   /** Every variable (weights, optimizer slots, step) exactly as saved. */
   public void restore(Path prefix) {
     session.restore(prefix.toString());
@@ -202,6 +216,13 @@ public final class QaGraph implements AutoCloseable {
 
   public void save(Path prefix) {
     session.save(prefix.toString());
+  }
+
+  /** The current value of one model variable, flattened (for checks and tests). */
+  public float[] value(String name) {
+    try (Result r = session.runner().fetch(model.parameter(name).variable()).run()) {
+      return floats((TFloat32) r.get(0));
+    }
   }
 
   /** Optimizer steps applied so far. */

@@ -61,6 +61,11 @@ public final class JointSpanHead {
 
   /** [B, T] float: 1 on the context tokens (mask × segment) and on [CLS] (position 0), else 0. */
   public Operand<TFloat32> answerMask(Operand<TInt32> inputMask, Operand<TInt32> segmentIds) {
+    return answerMask(tf, inputMask, segmentIds);
+  }
+
+  /** The answer mask of {@link #answerMask(Operand, Operand)}, for any head. */
+  public static Operand<TFloat32> answerMask(Ops tf, Operand<TInt32> inputMask, Operand<TInt32> segmentIds) {
     Operand<TFloat32> context = tf.dtypes.cast(tf.math.mul(inputMask, segmentIds), TFloat32.class);
     Operand<TInt32> length = tf.gather(tf.shape(inputMask), tf.constant(1), tf.constant(0));
     Operand<TFloat32> cls = tf.expandDims(tf.oneHot(tf.constant(0), length, tf.constant(1f), tf.constant(0f)),
