@@ -3,6 +3,7 @@ package electra.trainer.pretrain;
 import electra.trainer.model.ModelGraph;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToDoubleFunction;
 import java.util.regex.Pattern;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -62,6 +63,14 @@ public final class OptimizerGraph {
   }
 
   public OptimizerGraph(ModelGraph g, Operand<TFloat32> loss, Settings s) {
+    this(g, loss, s, name -> 1.0);
+  }
+
+  /**
+   * As above, with a learning-rate multiplier per variable (by name), applied to that variable's update: layer-wise
+   * learning-rate decay for fine-tuning (spec §3.6, {@code LayerwiseDecay}). Slots and clipping are unchanged.
+   */
+  public OptimizerGraph(ModelGraph g, Operand<TFloat32> loss, Settings s, ToDoubleFunction<String> lrMultiplier) {
     this.tf = g.tf();
     this.init = tf.withInitScope();
     Graph graph = (Graph) tf.scope().env();
@@ -144,7 +153,9 @@ public final class OptimizerGraph {
       if (!excluded && s.weightDecay() > 0) {
         u = tf.math.add(u, tf.math.mul(tf.constant((float) s.weightDecay()), w));
       }
-      Operand<TFloat32> step = tf.math.mul(learningRate, u);
+      double multiplier = lrMultiplier.applyAsDouble(p.name());
+      Operand<TFloat32> step = tf.math.mul(multiplier == 1.0 ? learningRate
+          : tf.math.mul(learningRate, tf.constant((float) multiplier)), u);
       if (s.kind() == PretrainConfig.OptimizerKind.LAMB && !(excluded && s.skipAdaptive())) {
         step = tf.math.mul(trustRatio(w, u), step);
       }
