@@ -136,8 +136,9 @@ public final class LossCurves {
           num(last, "disc_accuracy"), num(last, "learning_rate")), 20, 56);
 
       long lastStep = last.get("step").asLong();
-      double xMax = Math.max(lastStep, 1);
       double xMin = Math.min(0, lines.get(0).get("step").asLong());
+      double xMax = Math.max(lastStep, xMin + 1);
+      xMax += 0.015 * (xMax - xMin); // room for the last point
 
       // Losses, log scale.
       double lo = Double.POSITIVE_INFINITY;
@@ -157,7 +158,7 @@ public final class LossCurves {
       }
       double logLo = Math.log10(lo);
       double logHi = Math.log10(hi);
-      double pad = Math.max(0.04 * (logHi - logLo), 0.02);
+      double pad = Math.max(0.06 * (logHi - logLo), 0.02);
       logLo -= pad;
       logHi += pad;
       Axis lossAxis = new Axis(Math.pow(10, logLo), Math.pow(10, logHi), true);
@@ -325,6 +326,9 @@ public final class LossCurves {
       return "-";
     }
     double d = v.asDouble();
+    if (d == 0) {
+      return "0";
+    }
     return Math.abs(d) < 1e-2 && d != 0 ? String.format(Locale.ROOT, "%.2e", d) : String.format(Locale.ROOT, "%.4g", d);
   }
 }
