@@ -207,6 +207,21 @@ class PretrainOutputsTest {
     assertEquals(4, Event.parseFrom(records.get(2)).getStep());
   }
 
+  @Test
+  void followFlags() throws Exception {
+    var help = org.junit.jupiter.api.Assertions.assertThrows(electra.cli.HelpRequested.class,
+        () -> new Pretrain().run(new String[] {"--help"}));
+    assertTrue(help.getMessage().contains("--follow") && help.getMessage().contains("--follow_timeout"),
+        help.getMessage());
+    PretrainConfig c = PretrainConfig.parse(args(shards, tmp, "--follow", "--follow_timeout=2.5"));
+    assertTrue(c.follow());
+    assertEquals(2.5, c.followTimeoutSeconds());
+    assertFalse(PretrainConfig.parse(args(shards, tmp)).follow());
+    var e = org.junit.jupiter.api.Assertions.assertThrows(electra.cli.UsageException.class,
+        () -> PretrainConfig.parse(args(shards, tmp, "--follow_timeout=-1")));
+    assertTrue(e.getMessage().contains("--follow_timeout must be >= 0"), e.getMessage());
+  }
+
   // ---------------------------------------------------------------------------------------------------------
   // SIGTERM
 
