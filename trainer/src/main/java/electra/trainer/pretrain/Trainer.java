@@ -10,12 +10,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 
 /**
  * The pre-training loop: reads the shards through their manifest, masks batches on a background thread, runs
  * micro-steps through {@link PretrainingGraph}, applies an optimizer step every {@code gradient_accumulation_steps}
- * micro-batches with the learning rate of {@link LearningRateSchedule}, logs, and checkpoints every
- * {@code save_checkpoints_steps} steps with the data position, so that a restarted run continues exactly.
+ * micro-batches with the learning rate of {@link LearningRateSchedule}, logs (console, {@code log.jsonl},
+ * TensorBoard event file), and checkpoints every {@code save_checkpoints_steps} steps with the data position, so
+ * that a restarted run continues exactly. With {@code --follow} the stream keeps taking up shards that are added to
+ * the manifest. {@link #requestStop()} (Ctrl-C, SIGTERM: see {@link Pretrain}) ends the run after the optimizer step
+ * in progress with a checkpoint. At the end the loss curves are drawn to {@code loss_curves.png}.
  */
 public final class Trainer {
 
@@ -24,10 +28,35 @@ public final class Trainer {
 
   private final PretrainConfig c;
   private final PrintStream out;
+  private volatile boolean stopRequested;
+  private Consumer<Prefetcher.Prepared> batchListener = p -> { };
 
   public Trainer(PretrainConfig config, PrintStream out) {
     this.c = config;
     this.out = out;
+  }
+
+  /**
+   * Asks {@link #run} to stop after the optimizer step in progress: it then writes a checkpoint (unless the step was
+   * just saved), the pending log line and the loss curves, and returns. Safe to call from any thread.
+   */
+  public void requestStop() {
+    stopRequested = true;
+  }
+
+  /** Test hook: hears every micro-batch the loop takes, on the training thread. */
+  void onBatch(Consumer<Prefetcher.Prepared> listener) {
+    this.batchListener = listener;
+  }
+
+  /** The loss-curve picture of this run's phase. */
+  public Path lossCurvesFile() {
+    return c.runDir().resolve(c.phase2() ? "loss_curves_phase2.png" : "loss_curves.png");
+  }
+
+  /** Where this phase's TensorBoard event files go: the run folder, phase 2 in its sub-folder {@code phase2}. */
+  public Path eventsDir() {
+    return c.phase2() ? c.runDir().resolve("phase2") : c.runDir();
   }
 
   public Summary run() throws Exception {
@@ -80,20 +109,47 @@ public final class Trainer {
         out.println("already trained " + step + " of " + c.numTrainSteps() + " steps; nothing to do");
         return new Summary(step, losses, 0, null);
       }
-      try (ShardStream stream = new ShardStream(c.pretrainTfrecords(), manifest, c.seed(), start.position());
-          TrainingLog log = new TrainingLog(runDir.resolve("log.jsonl"), out)) {
+      ShardStream.Follow follow = c.follow()
+          ? new ShardStream.Follow(c.followTimeoutSeconds(),
+              Math.min(1.0, Math.max(0.05, c.followTimeoutSeconds() / 10)), out::println)
+          : null;
+      try (TensorBoardEvents events = TensorBoardEvents.create(eventsDir());
+          ShardStream stream = new ShardStream(c.pretrainTfrecords(), manifest, c.seed(), start.position(), follow);
+          TrainingLog log = new TrainingLog(runDir.resolve("log.jsonl"), out, c.phase2() ? 2 : 1, events)) {
         Prefetcher prefetch = new Prefetcher(stream, c.trainBatchSize(), length, maxPredictions, c.maskProb(),
             special, c.seed(), micro, c.prefetchBatches());
+        if (step > 0) {
+          events.sessionStart(step, System.currentTimeMillis() / 1e3);
+        }
+        out.println("TensorBoard: tensorboard --logdir " + c.outputDir() + "   (events in " + events.file() + ")");
         try {
           long started = System.nanoTime();
           long firstStep = step;
+          long savedStep = step;
+          double lr = Double.NaN;
+          boolean stopped = false;
           Prefetcher.Prepared last = null;
           log.restartClock();
+          training:
           while (step < c.numTrainSteps() && step < stopAfter) {
-            double lr = schedule.at(step);
+            if (stopRequested) {
+              stopped = true;
+              break;
+            }
+            lr = schedule.at(step);
             double loss = 0;
             for (int i = 0; i < c.gradientAccumulationSteps(); i++) {
-              last = prefetch.take();
+              if (i == 0) { // between optimizer steps a stop may interrupt the wait (--follow) for data
+                Prefetcher.Prepared next = prefetch.take(() -> stopRequested);
+                if (next == null) {
+                  stopped = true;
+                  break training;
+                }
+                last = next;
+              } else {
+                last = prefetch.take();
+              }
+              batchListener.accept(last);
               PretrainingGraph.StepResult r = graph.step(last.batch(), lr, i == c.gradientAccumulationSteps() - 1,
                   last.microStep());
               log.add(r, last.batch().inputMask(), c.trainBatchSize());
@@ -111,19 +167,53 @@ public final class Trainer {
               log.write(step, c.numTrainSteps(), lr, lossScale(graph));
             }
             if (step % c.saveCheckpointsSteps() == 0 || step == c.numTrainSteps()) {
-              ShardStream.Position p = last.after();
-              Checkpoints.State state = new Checkpoints.State(step, micro, c.phase2(), c.seed(), length, p.epoch(),
-                  p.shardIndex(), last.shard(), p.record(), p.byteOffset(), vocab.fingerprint());
-              lastCheckpoint = checkpoints.save(state, graph::save);
-              out.println("saved " + lastCheckpoint);
+              lastCheckpoint = save(checkpoints, graph, step, micro, last, length, vocab);
+              savedStep = step;
             }
           }
+          if (stopped) {
+            if (log.pending()) {
+              log.write(step, c.numTrainSteps(), lr, lossScale(graph));
+            }
+            if (step > savedStep) {
+              lastCheckpoint = save(checkpoints, graph, step, micro, last, length, vocab);
+            }
+            out.println("stopped at step " + step + " of " + c.numTrainSteps() + " as asked; "
+                + "--restore_checkpoint=latest continues from " + (lastCheckpoint != null ? lastCheckpoint
+                : "the last checkpoint"));
+          }
           double secondsPerStep = (System.nanoTime() - started) / 1e9 / Math.max(1, step - firstStep);
+          drawCurves(runDir);
           return new Summary(firstStep, losses, secondsPerStep, lastCheckpoint);
         } finally {
           prefetch.close();
         }
       }
+    }
+  }
+
+  private Path save(Checkpoints checkpoints, PretrainingGraph graph, long step, long micro, Prefetcher.Prepared last,
+      int length, Vocabulary vocab) throws IOException {
+    ShardStream.Position p = last.after();
+    Checkpoints.State state = new Checkpoints.State(step, micro, c.phase2(), c.seed(), length, p.epoch(),
+        p.shardIndex(), last.shard(), p.record(), p.byteOffset(), vocab.fingerprint(), p.order());
+    Path saved = checkpoints.save(state, graph::save);
+    out.println("saved " + saved);
+    return saved;
+  }
+
+  /** Draws the loss curves of this phase from log.jsonl; a failure to draw is reported, not thrown. */
+  private void drawCurves(Path runDir) {
+    Path png = lossCurvesFile();
+    try {
+      if (LossCurves.draw(runDir.resolve("log.jsonl"), c.phase2() ? 2 : 1, png,
+          "ELECTRA pre-training: " + c.modelName() + (c.phase2() ? ", phase 2" : ", phase 1"))) {
+        out.println("loss curves: " + png);
+      }
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (Exception | Error e) { // e.g. a JVM without fonts
+      out.println("could not draw " + png + ": " + e);
     }
   }
 
