@@ -3,6 +3,7 @@ package electra.serving;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import electra.infra.kafka.EmbeddedKafka;
@@ -170,17 +171,69 @@ class ServeQATest {
         }
         System.out.printf("ServeQA: 200 answers and %d errors, %.1f s from start%n", errs.size(),
             (System.nanoTime() - t0) / 1e9);
+
+        // One request at a time: end-to-end latency through Kafka + Flink next to the bare model's.
+        int n = 20;
+        double[] endToEnd = new double[n];
+        double[] bare = new double[n];
+        QaAnswerer answerer = SharedAnswerers.acquire(model.toString(), 8, new RequestLimits(1000, 0, 400, 16));
+        try {
+          for (int i = 0; i < n; i++) {
+            int r = 1000 + i;
+            long s0 = System.nanoTime();
+            answerer.answer("bare", QUESTIONS[r % QUESTIONS.length], CONTEXTS[r % CONTEXTS.length]);
+            bare[i] = (System.nanoTime() - s0) / 1e6;
+            long s1 = System.nanoTime();
+            send(producer, "qa-requests", "req-" + r, request(r));
+            producer.flush();
+            List<ConsumerRecord<String, String>> one = poll(answers, 1, Duration.ofSeconds(10));
+            endToEnd[i] = (System.nanoTime() - s1) / 1e6;
+            assertEquals(1, one.size());
+            assertEquals("req-" + r, one.get(0).key());
+          }
+        } finally {
+          SharedAnswerers.release(answerer);
+        }
+        java.util.Arrays.sort(endToEnd);
+        java.util.Arrays.sort(bare);
+        System.out.printf("latency, one request at a time (ms): through Kafka+Flink p50 %.1f p90 %.1f max %.1f; "
+            + "bare QaAnswerer p50 %.1f p90 %.1f max %.1f%n", endToEnd[n / 2], endToEnd[n * 9 / 10], endToEnd[n - 1],
+            bare[n / 2], bare[n * 9 / 10], bare[n - 1]);
       }
     }
   }
 
   @Test
   void aJobKilledMidStreamAndRestartedWithTheSameGroupAnswersEveryRequest() throws Exception {
+    long duplicates = killAndRestart(false);
+    assertTrue(duplicates >= 0);
+  }
+
+  @Test
+  void exactlyOnceIsRefusedWithTheReason() {
+    electra.cli.UsageException e = org.junit.jupiter.api.Assertions.assertThrows(electra.cli.UsageException.class,
+        () -> ServeQA.start(options("--model=" + model, "--exactly_once"), System.out));
+    assertTrue(e.getMessage().contains("at least once"), e.getMessage());
+  }
+
+  @Test
+  void exactlyOnceProbe() throws Exception {
+    // Found on Beam 2.62 + Flink 1.19 (see serving/README.md): fails. Re-test a newer runner with
+    // -DargLine="-Delectra.serving.experimentalEos=true --add-opens=java.base/java.util=ALL-UNNAMED"
+    assumeTrue(Boolean.getBoolean(ServeQA.EXPERIMENTAL_EOS_PROPERTY),
+        "skipped: KafkaIO's exactly-once sink fails on this runner; probe with -D" + ServeQA.EXPERIMENTAL_EOS_PROPERTY
+        + "=true");
+    long duplicates = killAndRestart(true);
+    assertEquals(0, duplicates);
+  }
+
+  /** Returns the number of duplicate answers. */
+  private long killAndRestart(boolean exactlyOnce) throws Exception {
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       kafka.createTopics("qa-requests", "qa-answers", "qa-errors");
       String bootstrap = kafka.bootstrapServers();
       String[] args = {"--model=" + model, "--bootstrap_servers=" + bootstrap, "--group_id=restart-test",
-          "--checkpointing_interval=500", "--max_batch_size=4"};
+          "--checkpointing_interval=500", "--max_batch_size=4", "--exactly_once=" + exactlyOnce};
       PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
       int total = 300;
       try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap);
@@ -220,8 +273,10 @@ class ServeQATest {
         }
         long duplicates = got.size() - perId.size();
         System.out.printf("restart: %d answers before the kill, %d requests, %d answers in all, %d duplicates "
-            + "(at-least-once)%n", answeredBeforeKill, total, got.size(), duplicates);
+            + "(%s)%n", answeredBeforeKill, total, got.size(), duplicates,
+            exactlyOnce ? "exactly-once sink" : "at-least-once");
         assertEquals(total, perId.size());
+        return duplicates;
       }
     }
   }
