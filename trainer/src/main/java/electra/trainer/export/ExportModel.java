@@ -206,7 +206,7 @@ public final class ExportModel implements Job {
   }
 
   /** The vocabulary's own file bytes when it came from a file, so its fingerprint stays the same. */
-  private static byte[] vocabularyBytes(Vocabulary vocabulary) throws IOException {
+  public static byte[] vocabularyBytes(Vocabulary vocabulary) throws IOException {
     Path source = Path.of(vocabulary.source());
     if (Files.isRegularFile(source)) {
       byte[] bytes = Files.readAllBytes(source);

@@ -42,7 +42,8 @@ public record FinetuneConfig(
     Path outputDir,
     int maxExamples,              // 0 = all questions
     int keepCheckpointMax,
-    int logFreq) {
+    int logFreq,
+    Path exportHfDir) {           // null: none; else the simple head's Hugging Face QA folder, written after training
 
   /** What the run does. */
   public enum Mode {
@@ -94,6 +95,10 @@ public record FinetuneConfig(
     require(maxExamples >= 0, "--max_examples must be >= 0, got " + maxExamples);
     require(keepCheckpointMax > 0, "--keep_checkpoint_max must be positive, got " + keepCheckpointMax);
     require(logFreq > 0, "--log_freq must be positive, got " + logFreq);
+    if (exportHfDir != null) {
+      require(mode.trains(), "--export_hf_dir needs --mode train or train_eval");
+      require(!jointHead, "--export_hf_dir needs --joint_head=false: the joint head has no Hugging Face counterpart");
+    }
   }
 
   private static String name(Mode m) {
@@ -156,7 +161,9 @@ public record FinetuneConfig(
         .text("output_dir", null, "predictions, eval_results.json and checkpoints/ go here")
         .integer("max_examples", 0, "use only the first N questions of each file (0 = all)")
         .integer("keep_checkpoint_max", 2, "checkpoints kept")
-        .integer("log_freq", 10, "log every this many steps");
+        .integer("log_freq", 10, "log every this many steps")
+        .text("export_hf_dir", null, "after training, write the simple head's model as a Hugging Face "
+            + "ElectraForQuestionAnswering folder here (config.json, model.safetensors, vocab.txt; for ExportModel)");
   }
 
   public static FinetuneConfig parse(String... args) {
@@ -188,7 +195,8 @@ public record FinetuneConfig(
         f.intValue("num_train_epochs"), f.intValue("train_batch_size"), f.intValue("predict_batch_size"),
         f.decimal("learning_rate"), f.decimal("layerwise_lr_decay"), f.decimal("warmup_proportion"),
         f.decimal("weight_decay"), f.bool("amp"), f.bool("xla"), f.integer("seed"), path(output),
-        f.intValue("max_examples"), f.intValue("keep_checkpoint_max"), f.intValue("log_freq"));
+        f.intValue("max_examples"), f.intValue("keep_checkpoint_max"), f.intValue("log_freq"),
+        path(f.text("export_hf_dir")));
   }
 
   private static String blankToNull(String s) {

@@ -20,6 +20,7 @@ import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
 import electra.tokenization.VocabularyResolver;
 import electra.tokenization.WordpieceTokenizer;
+import electra.trainer.export.ExportModel;
 import electra.trainer.model.HuggingFaceWeights;
 import electra.trainer.model.ModelGraph;
 import electra.trainer.pretrain.Checkpoints;
@@ -156,6 +157,9 @@ public final class FinetuneSquad implements Job {
         if (epoch < c.numTrainEpochs()) {
           return new Summary(losses, firstStep, lastStep, Map.of(), secondsPerStep);
         }
+        if (c.exportHfDir() != null) {
+          exportHuggingFace(graph, vocab, c.exportHfDir());
+        }
       } else {
         loadForPrediction(c, graph, source);
       }
@@ -165,6 +169,13 @@ public final class FinetuneSquad implements Job {
       }
       return new Summary(losses, firstStep, lastStep, results, secondsPerStep);
     }
+  }
+
+  /** Writes the trained simple-head model as a Hugging Face QA folder, with the vocabulary it was trained with. */
+  private void exportHuggingFace(QaGraph graph, Vocabulary vocab, Path dir) throws IOException {
+    graph.saveHuggingFace(dir);
+    Files.write(dir.resolve("vocab.txt"), ExportModel.vocabularyBytes(vocab));
+    out.println("wrote the Hugging Face ElectraForQuestionAnswering folder " + dir);
   }
 
   /** The model architecture and the vocabulary, and where the starting weights come from. */

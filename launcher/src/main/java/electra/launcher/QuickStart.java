@@ -1,0 +1,380 @@
+package electra.launcher;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import electra.cli.Flags;
+import electra.cli.Job;
+import electra.cli.UsageException;
+import electra.model.ElectraConfig;
+import electra.pipelines.ingest.IngestJobs;
+import electra.serving.QaMessages;
+import electra.serving.ServeQA;
+import electra.squad.SquadDataset;
+import electra.squad.SquadExample;
+import electra.trainer.export.ExportModel;
+import electra.trainer.finetune.FinetuneSquad;
+import electra.trainer.postprocess.Postprocess;
+import electra.trainer.pretrain.Pretrain;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * {@code QuickStart}: the whole system end to end on embedded defaults, by calling each job in turn —
+ * IngestWiki -> Pretrain (a tiny ELECTRA) -> Postprocess -> FinetuneSquad (simple head) -> ExportModel -> ServeQA
+ * (in-process Kafka broker, embedded Flink) -> a handful of questions through {@code qa-requests} /
+ * {@code qa-answers} -> clean shutdown. Every stage writes under {@code --work_dir}; {@code --skip_to} reuses the
+ * outputs of the stages before it.
+ */
+public final class QuickStart implements Job {
+
+  /** The stages, in order; {@code --skip_to} names one. */
+  public enum Stage {
+    INGEST("ingest"), PRETRAIN("pretrain"), POSTPROCESS("postprocess"), FINETUNE("finetune"), EXPORT("export"),
+    SERVE("serve");
+
+    final String dir;
+
+    Stage(String dir) {
+      this.dir = dir;
+    }
+  }
+
+  static final String SHARED = "../shared/data/";
+  static final String WIKI = SHARED + "wikipedia/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2";
+  static final String SQUAD = SHARED + "squad/dev-v1.1.json.gz";
+  static final String HARRY_CONTEXT = "My name is Harry and I grew up in Canada. I love apples.";
+  static final String HARRY_QUESTION = "What food does Harry like?";
+
+  // The tiny model and its windows: E 64 / H 128 / 2 layers, 128-token pre-training and fine-tuning windows.
+  static final int EMBEDDING = 64;
+  static final int HIDDEN = 128;
+  static final int LAYERS = 2;
+  static final int SEQ = 128;
+  static final int QA_STRIDE = 64;
+  static final int QA_QUERY = 32;
+
+  private final PrintStream out;
+
+  public QuickStart() {
+    this(System.out);
+  }
+
+  public QuickStart(PrintStream out) {
+    this.out = out;
+  }
+
+  @Override
+  public String name() {
+    return "QuickStart";
+  }
+
+  @Override
+  public String description() {
+    return "end to end in minutes: ingest Wikipedia sample -> pre-train tiny ELECTRA -> fine-tune SQuAD -> export "
+        + "-> serve over Kafka + Flink -> answer questions";
+  }
+
+  static Flags flags() {
+    return Flags.forJob("QuickStart", "every stage on embedded defaults with a tiny model, then questions answered "
+            + "through Kafka and Flink")
+        .example("./electra QuickStart")
+        .example("./electra QuickStart --skip_to=serve")
+        .text("work_dir", "runs/quickstart", "every stage's outputs go under this folder")
+        .integer("pretrain_steps", 300, "pre-training steps (batch 16, 128 tokens)")
+        .integer("finetune_examples", 300, "SQuAD dev questions to fine-tune on (1 epoch, 128 tokens)")
+        .integer("questions", 4, "SQuAD dev questions sent to the served model, besides the Harry question")
+        .text("skip_to", "ingest", "first stage to run (ingest, pretrain, postprocess, finetune, export, serve); "
+            + "earlier stages' outputs under --work_dir are reused")
+        .text("wiki", WIKI, "Wikipedia dump to ingest")
+        .text("squad", SQUAD, "SQuAD JSON to fine-tune on and to take questions from")
+        .text("vocab_file", "bert-base-uncased", "WordPiece vocabulary: vocab.txt path or bert-base-uncased")
+        .integer("answer_timeout_s", 120, "longest wait for all answers");
+  }
+
+  /** Where each stage writes. */
+  record Layout(Path work) {
+    Path wiki() {
+      return work.resolve("wiki");
+    }
+
+    Path shards() {
+      return wiki().resolve("phase1/train");
+    }
+
+    Path modelConfig() {
+      return work.resolve("tiny-electra-config.json");
+    }
+
+    Path pretrain() {
+      return work.resolve("pretrain");
+    }
+
+    Path pretrainRun() {
+      return pretrain().resolve("tiny");
+    }
+
+    Path postprocess() {
+      return work.resolve("postprocess");
+    }
+
+    Path discriminator() {
+      return postprocess().resolve("discriminator");
+    }
+
+    Path finetune() {
+      return work.resolve("finetune");
+    }
+
+    Path finetunedHf() {
+      return finetune().resolve("hf");
+    }
+
+    Path export() {
+      return work.resolve("export");
+    }
+
+    Path answers() {
+      return work.resolve("answers.jsonl");
+    }
+
+    Path of(Stage s) {
+      return switch (s) {
+        case INGEST -> wiki();
+        case PRETRAIN -> pretrain();
+        case POSTPROCESS -> postprocess();
+        case FINETUNE -> finetune();
+        case EXPORT -> export();
+        case SERVE -> answers();
+      };
+    }
+  }
+
+  /** One question sent, and its answer once it came. */
+  record Question(String id, String question, String context) {}
+
+  @Override
+  public void run(String[] args) throws Exception {
+    Flags.Values f = flags().parse(args);
+    Stage first;
+    try {
+      first = Stage.valueOf(f.text("skip_to").trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--skip_to must be one of ingest, pretrain, postprocess, finetune, export, serve; got '"
+          + f.text("skip_to") + "'");
+    }
+    long steps = f.integer("pretrain_steps");
+    long examples = f.integer("finetune_examples");
+    if (steps < 1 || examples < 1 || f.integer("questions") < 0) {
+      throw new UsageException("--pretrain_steps and --finetune_examples must be positive, --questions >= 0");
+    }
+    Layout l = new Layout(Path.of(f.text("work_dir")));
+    String vocab = f.text("vocab_file");
+    long t0 = System.nanoTime();
+    out.printf("QuickStart: work dir %s, first stage %s%n", l.work().toAbsolutePath(), first.dir);
+    Files.createDirectories(l.work());
+    for (Stage s : Stage.values()) {
+      if (s.ordinal() < first.ordinal()) {
+        if (!Files.exists(l.of(s)) && s != Stage.SERVE) {
+          throw new UsageException("--skip_to " + first.dir + ": the " + s.dir + " stage's output " + l.of(s)
+              + " is missing; run from an earlier stage");
+        }
+        out.printf("%n== %s: reusing %s%n", s.dir, l.of(s));
+        continue;
+      }
+      if (s != Stage.SERVE) {
+        deleteRecursively(l.of(s));
+      }
+      long start = System.nanoTime();
+      out.printf("%n== %s: %s%n", s.dir, what(s));
+      switch (s) {
+        case INGEST -> new IngestJobs.IngestWiki().run(new String[] {
+            "--input=" + f.text("wiki"), "--output=" + l.wiki(), "--vocab_file=" + vocab,
+            "--max_seq_length_p1=" + SEQ, "--max_seq_length_p2=0", "--num_train_shards=2", "--num_test_shards=1"});
+        case PRETRAIN -> {
+          Files.createDirectories(l.pretrain());
+          ElectraConfig.standard(EMBEDDING, HIDDEN, LAYERS).writeJson(l.modelConfig(), "ElectraForPreTraining");
+          new Pretrain().run(new String[] {
+              "--model_config=" + l.modelConfig(), "--pretrain_tfrecords=" + l.shards(),
+              "--output_dir=" + l.pretrain(), "--model_name=tiny", "--vocab_file=" + vocab,
+              "--train_batch_size=16", "--num_train_steps=" + steps,
+              "--num_warmup_steps=" + Math.max(1, steps / 10), "--learning_rate=2e-3",
+              "--save_checkpoints_steps=" + steps, "--keep_checkpoint_max=1",
+              "--log_freq=" + Math.max(1, Math.min(50, steps / 5))});
+        }
+        case POSTPROCESS -> new Postprocess().run(new String[] {
+            "--pretrain_dir=" + l.pretrainRun(), "--output_dir=" + l.postprocess(), "--what=discriminator",
+            "--vocab_file=" + vocab});
+        case FINETUNE -> new FinetuneSquad().run(new String[] {
+            "--mode=train", "--electra_model=" + l.discriminator(), "--train_file=" + f.text("squad"),
+            "--max_examples=" + examples, "--joint_head=false", "--max_seq_length=" + SEQ,
+            "--doc_stride=" + QA_STRIDE, "--max_query_length=" + QA_QUERY, "--num_train_epochs=1",
+            "--train_batch_size=16", "--learning_rate=3e-4", "--keep_checkpoint_max=1",
+            "--output_dir=" + l.finetune(), "--export_hf_dir=" + l.finetunedHf()});
+        case EXPORT -> new ExportModel().run(new String[] {
+            "--electra_model=" + l.finetunedHf(), "--output_dir=" + l.export(), "--max_seq_length=" + SEQ,
+            "--doc_stride=" + QA_STRIDE, "--max_query_length=" + QA_QUERY});
+        case SERVE -> serve(l, questions(Path.of(f.text("squad")), f.intValue("questions")),
+            Duration.ofSeconds(f.integer("answer_timeout_s")));
+      }
+      out.printf(Locale.ROOT, "== %s: done in %.1f s; outputs in %s%n", s.dir, seconds(start), l.of(s));
+    }
+    out.printf(Locale.ROOT, "%nQuickStart: done in %.1f s. Outputs under %s:%n", seconds(t0), l.work());
+    for (Stage s : Stage.values()) {
+      out.printf("  %-12s %s%n", s.dir, l.of(s));
+    }
+    out.printf("Serve the model yourself: ./electra ServeQA --model=%s%n", l.export());
+  }
+
+  private static String what(Stage s) {
+    return switch (s) {
+      case INGEST -> "IngestWiki: the sample Wikipedia dump -> 128-token pre-training shards (Beam on embedded Flink)";
+      case PRETRAIN -> "Pretrain: a tiny ELECTRA (E " + EMBEDDING + " / H " + HIDDEN + " / " + LAYERS
+          + " layers, batch 16, " + SEQ + " tokens)";
+      case POSTPROCESS -> "Postprocess: the pre-trained discriminator -> a Hugging Face folder";
+      case FINETUNE -> "FinetuneSquad: the simple QA head on SQuAD dev questions (" + SEQ + " tokens, 1 epoch)";
+      case EXPORT -> "ExportModel: the fine-tuned Hugging Face QA folder -> a TF SavedModel";
+      case SERVE -> "ServeQA: in-process Kafka broker + streaming job on embedded Flink; questions -> qa-requests";
+    };
+  }
+
+  /** The first {@code count} SQuAD questions of distinct paragraphs, then the Harry question. */
+  static List<Question> questions(Path squad, int count) throws IOException {
+    List<Question> qs = new ArrayList<>();
+    String lastContext = null;
+    for (SquadExample e : SquadDataset.read(squad).examples()) {
+      if (qs.size() >= count) {
+        break;
+      }
+      if (e.context().equals(lastContext) || e.context().length() > 2000) {
+        continue;
+      }
+      lastContext = e.context();
+      qs.add(new Question(e.id(), e.question(), e.context()));
+    }
+    qs.add(new Question("harry", HARRY_QUESTION, HARRY_CONTEXT));
+    return qs;
+  }
+
+  /** Starts the broker and ServeQA, sends the questions, prints the answers, and shuts everything down. */
+  private void serve(Layout l, List<Question> questions, Duration timeout) throws Exception {
+    ServeQA.Running job = ServeQA.start(new ServeQA(out).parse("--model=" + l.export(), "--model_name=quickstart",
+        "--max_batch_wait_ms=20"), out);
+    try {
+      String bootstrap = job.bootstrapServers();
+      Map<String, Question> byId = new LinkedHashMap<>();
+      questions.forEach(q -> byId.put(q.id(), q));
+      Map<String, Long> sentAt = new LinkedHashMap<>();
+      Map<String, JsonNode> answers = new LinkedHashMap<>();
+      Map<String, String> errors = new LinkedHashMap<>();
+      try (KafkaConsumer<String, String> consumer = consumer(bootstrap, "qa-answers");
+          KafkaConsumer<String, String> errorConsumer = consumer(bootstrap, "qa-errors");
+          KafkaProducer<byte[], byte[]> producer = producer(bootstrap)) {
+        consumer.poll(Duration.ofMillis(100)); // joins the group before the questions go out
+        errorConsumer.poll(Duration.ofMillis(100));
+        for (Question q : questions) {
+          sentAt.put(q.id(), System.nanoTime());
+          producer.send(new ProducerRecord<>("qa-requests", q.id().getBytes(StandardCharsets.UTF_8),
+              QaMessages.request(q.id(), q.question(), q.context()).getBytes(StandardCharsets.UTF_8)));
+        }
+        producer.flush();
+        out.printf("sent %d questions to qa-requests on %s; waiting for qa-answers ...%n", questions.size(), bootstrap);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> lines = new ArrayList<>();
+        while (answers.size() + errors.size() < byId.size() && System.nanoTime() < deadline) {
+          for (ConsumerRecord<String, String> r : errorConsumer.poll(Duration.ofMillis(10))) {
+            JsonNode e = QaMessages.read(r.value());
+            String id = e.path("id").asText();
+            if (byId.containsKey(id) && !answers.containsKey(id) && errors.put(id, r.value()) == null) {
+              out.printf("%nQ [%s] %s%n  error: %s%n", id, byId.get(id).question(), r.value());
+            }
+          }
+          for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+            JsonNode a = QaMessages.read(r.value());
+            String id = a.path("id").asText();
+            Question q = byId.get(id);
+            if (q == null || answers.containsKey(id) || errors.containsKey(id)) {
+              continue; // not ours, or answered again after a replay (at-least-once)
+            }
+            answers.put(id, a);
+            lines.add(r.value());
+            double roundTrip = (System.nanoTime() - sentAt.get(id)) / 1e6;
+            out.printf(Locale.ROOT, "%nQ [%s] %s%n  context: %s%n  answer:  \"%s\" (score %.2f; model %d ms, "
+                    + "round trip through Kafka + Flink %.0f ms)%n", id, q.question(), abbreviate(q.context(), 100),
+                a.path("answer").asText(), a.path("score").asDouble(), a.path("latency_ms").asLong(), roundTrip);
+          }
+        }
+        Files.write(l.answers(), lines, StandardCharsets.UTF_8);
+      }
+      if (!errors.isEmpty()) {
+        throw new IllegalStateException(errors.size() + " question(s) were refused on qa-errors: " + errors.values());
+      }
+      if (answers.size() < byId.size()) {
+        List<String> missing = byId.keySet().stream().filter(id -> !answers.containsKey(id)).toList();
+        throw new IllegalStateException("no answer within " + timeout.toSeconds() + " s for " + missing);
+      }
+    } finally {
+      long stop = System.nanoTime();
+      job.close();
+      out.printf(Locale.ROOT, "%nstopped the streaming job and the Kafka broker in %.1f s%n", seconds(stop));
+    }
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    return new KafkaProducer<>(p);
+  }
+
+  private static KafkaConsumer<String, String> consumer(String bootstrap, String topic) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "quickstart-" + System.nanoTime());
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    KafkaConsumer<String, String> c = new KafkaConsumer<>(p);
+    c.subscribe(List.of(topic));
+    return c;
+  }
+
+  private static String abbreviate(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max - 3) + "...";
+  }
+
+  private static double seconds(long since) {
+    return (System.nanoTime() - since) / 1e9;
+  }
+
+  private static void deleteRecursively(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(p)) {
+      for (Path x : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(x);
+      }
+    }
+  }
+}
