@@ -99,8 +99,8 @@ public final class QuickStart implements Job {
         .example("./electra QuickStart")
         .example("./electra QuickStart --skip_to=serve")
         .text("work_dir", "runs/quickstart", "every stage's outputs go under this folder")
-        .integer("pretrain_steps", 300, "pre-training steps (batch 16, 128 tokens)")
-        .integer("finetune_examples", 300, "SQuAD dev questions to fine-tune on (1 epoch, 128 tokens)")
+        .integer("pretrain_steps", 500, "pre-training steps (batch 16, 128 tokens)")
+        .integer("finetune_examples", 500, "SQuAD dev questions to fine-tune on (2 epochs, 128 tokens)")
         .integer("questions", 4, "SQuAD dev questions sent to the served model, besides the Harry question")
         .text("skip_to", "ingest", "first stage to run (ingest, pretrain, postprocess, finetune, export, serve); "
             + "earlier stages' outputs under --work_dir are reused")
@@ -226,8 +226,8 @@ public final class QuickStart implements Job {
         case FINETUNE -> new FinetuneSquad().run(new String[] {
             "--mode=train", "--electra_model=" + l.discriminator(), "--train_file=" + f.text("squad"),
             "--max_examples=" + examples, "--joint_head=false", "--max_seq_length=" + SEQ,
-            "--doc_stride=" + QA_STRIDE, "--max_query_length=" + QA_QUERY, "--num_train_epochs=1",
-            "--train_batch_size=16", "--learning_rate=3e-4", "--keep_checkpoint_max=1",
+            "--doc_stride=" + QA_STRIDE, "--max_query_length=" + QA_QUERY, "--num_train_epochs=2",
+            "--train_batch_size=16", "--learning_rate=5e-4", "--keep_checkpoint_max=1",
             "--output_dir=" + l.finetune(), "--export_hf_dir=" + l.finetunedHf()});
         case EXPORT -> new ExportModel().run(new String[] {
             "--electra_model=" + l.finetunedHf(), "--output_dir=" + l.export(), "--max_seq_length=" + SEQ,
@@ -250,7 +250,7 @@ public final class QuickStart implements Job {
       case PRETRAIN -> "Pretrain: a tiny ELECTRA (E " + EMBEDDING + " / H " + HIDDEN + " / " + LAYERS
           + " layers, batch 16, " + SEQ + " tokens)";
       case POSTPROCESS -> "Postprocess: the pre-trained discriminator -> a Hugging Face folder";
-      case FINETUNE -> "FinetuneSquad: the simple QA head on SQuAD dev questions (" + SEQ + " tokens, 1 epoch)";
+      case FINETUNE -> "FinetuneSquad: the simple QA head on SQuAD dev questions (" + SEQ + " tokens, 2 epochs)";
       case EXPORT -> "ExportModel: the fine-tuned Hugging Face QA folder -> a TF SavedModel";
       case SERVE -> "ServeQA: in-process Kafka broker + streaming job on embedded Flink; questions -> qa-requests";
     };

@@ -297,8 +297,11 @@ public final class AnswerDecoder {
   /** The window's valid spans among its best starts and ends, in start-major order. */
   private List<Scored> candidates(QaFeature feature, WindowLogits window) {
     List<Scored> spans = new ArrayList<>();
-    int[] ends = bestIndexes(window.endLogits, options.nBestSize());
-    for (int start : bestIndexes(window.startLogits, options.nBestSize())) {
+    // Only the window's real tokens are ranked: padding is never part of a span, and a model whose loss ignores it
+    // (the simple head's is masked to the context) may give all its identical padding positions the top logits.
+    int tokens = Math.min(feature.tokenCount(), window.startLogits.length);
+    int[] ends = bestIndexes(window.endLogits, tokens, options.nBestSize());
+    for (int start : bestIndexes(window.startLogits, tokens, options.nBestSize())) {
       for (int end : ends) {
         if (!valid(feature, start, end)) {
           continue;
@@ -311,7 +314,12 @@ public final class AnswerDecoder {
 
   /** The positions of the {@code n} highest logits, highest first; equal logits in position order. */
   static int[] bestIndexes(float[] logits, int n) {
-    return IntStream.range(0, logits.length).boxed()
+    return bestIndexes(logits, logits.length, n);
+  }
+
+  /** {@link #bestIndexes(float[], int)} among the first {@code length} positions. */
+  static int[] bestIndexes(float[] logits, int length, int n) {
+    return IntStream.range(0, length).boxed()
         .sorted(Comparator.comparingDouble((Integer i) -> logits[i]).reversed())
         .limit(n).mapToInt(Integer::intValue).toArray();
   }
