@@ -317,8 +317,8 @@ public final class QuickStart implements Job {
             answers.put(id, a);
             lines.add(r.value());
             double roundTrip = (System.nanoTime() - sentAt.get(id)) / 1e6;
-            out.printf(Locale.ROOT, "%nQ [%s] %s%n  context: %s%n  answer:  \"%s\" (score %.2f; model %d ms, "
-                    + "round trip through Kafka + Flink %.0f ms)%n", id, q.question(), abbreviate(q.context(), 100),
+            out.printf(Locale.ROOT, "%nQ [%s] %s%n  context: %s%n  answer:  \"%s\" (score %.2f; latency_ms %d: sent -> answered "
+                    + "by ServeQA; %.0f ms until read back from qa-answers)%n", id, q.question(), abbreviate(q.context(), 100),
                 a.path("answer").asText(), a.path("score").asDouble(), a.path("latency_ms").asLong(), roundTrip);
           }
         }
