@@ -79,7 +79,13 @@ class FinetuneSquadTest {
   @Test
   void simpleHeadLearnsTwentyFourQuestions(@TempDir Path tmp) throws Exception {
     // Known gap: the simple head reaches EM 87.5 here (21/24), not the 90 the joint head reaches; 2e-3 diverges.
-    learnV1(tmp, false, 24, 85, "--num_train_epochs=60", "--learning_rate=1e-3");
+    Path hf = tmp.resolve("hf");
+    learnV1(tmp, false, 24, 85, "--num_train_epochs=60", "--learning_rate=1e-3", "--export_hf_dir=" + hf);
+    // --export_hf_dir: the trained simple head as a Hugging Face QA folder, ready for ExportModel
+    assertEquals("ElectraForQuestionAnswering",
+        JSON.readTree(hf.resolve("config.json").toFile()).get("architectures").get(0).asText());
+    assertTrue(Files.isRegularFile(hf.resolve("model.safetensors")));
+    assertTrue(Files.isRegularFile(hf.resolve("vocab.txt")));
   }
 
   @Test
@@ -166,6 +172,9 @@ class FinetuneSquadTest {
         {"--mode=train", "--output_dir=o", "--electra_model=m", "--train_file=t", "--beam_size=x"},
         {"--mode=train", "--electra_model=m", "--train_file=t"},
         {"--mode=train", "--output_dir=o", "--electra_model=m", "--train_file=t", "--nope=1"},
+        {"--mode=train", "--output_dir=o", "--electra_model=m", "--train_file=t", "--export_hf_dir=h"},
+        {"--mode=eval", "--output_dir=o", "--init_checkpoint=c", "--predict_file=p", "--joint_head=false",
+            "--export_hf_dir=h"},
     };
     for (String[] args : bad) {
       UsageException e = assertThrows(UsageException.class, () -> FinetuneConfig.parse(args), String.join(" ", args));
