@@ -62,6 +62,39 @@ class AnswerDecoderTest {
   }
 
   @Test
+  void paddingWithTheHighestLogitsDoesNotCrowdTheContextOutOfTheNBest() {
+    // The simple head's loss is masked to the context, so padding logits are unconstrained: a barely trained model
+    // can give every (identical) padding position the top logits. Only a window's real tokens are ranked.
+    QaFeature window = WINDOWS.stream().filter(f -> f.tokenCount() < 12).findFirst().orElseThrow();
+    int w = WINDOWS.indexOf(window);
+    int position = -1;
+    for (int i = 1; i < window.tokenCount() && position < 0; i++) {
+      if (window.originalWord(i) >= 0 && window.isMaxContext(i)) {
+        position = i;
+      }
+    }
+    assertTrue(position > 0, "the window has a context token");
+    List<WindowLogits> all = new ArrayList<>();
+    for (int i = 0; i < WINDOWS.size(); i++) {
+      float[] start = filled();
+      float[] end = filled();
+      if (i == w) {
+        for (int pad = window.tokenCount(); pad < 12; pad++) {
+          start[pad] = 50f;
+          end[pad] = 50f;
+        }
+        start[position] = 1f;
+        end[position] = 1f;
+      }
+      all.add(WindowLogits.of(start, end));
+    }
+    AnswerDecoder oneBest = decoder(new AnswerDecoder.Options(1, 30, SquadVersion.V1_1, 0.0));
+    Prediction p = oneBest.decode(WINDOWS, all);
+    assertTrue(p.answer().isPresent() && p.answer().get().span().isPresent(), "an answer despite the padding");
+    assertEquals(1f, p.answer().get().startLogit());
+  }
+
+  @Test
   void logitsPeakingAtASpanGiveExactlyItsTextAndCharacters() {
     Prediction p = v1().decode(WINDOWS, logits(1, at(7, 10), at(8, 10)));
     AnswerDecoder.Candidate best = p.nbest().get(0);
