@@ -61,7 +61,21 @@ public final class OptimizerGraph {
     }
   }
 
+  /**
+   * Turns each micro-step's (accumulated, averaged) gradients into the ones the update uses; data-parallel training
+   * averages them across workers here ({@code electra.trainer.distributed}). Returns one tensor per input, same shapes.
+   */
+  @FunctionalInterface
+  public interface GradientReducer {
+    List<Operand<TFloat32>> reduce(Ops tf, List<Operand<TFloat32>> gradients);
+  }
+
   public OptimizerGraph(ModelGraph g, Operand<TFloat32> loss, Settings s) {
+    this(g, loss, s, null);
+  }
+
+  /** @param reducer combines the gradients of all replicas before clipping and the update; null for one process */
+  public OptimizerGraph(ModelGraph g, Operand<TFloat32> loss, Settings s, GradientReducer reducer) {
     this.tf = g.tf();
     this.init = tf.withInitScope();
     Graph graph = (Graph) tf.scope().env();
@@ -100,6 +114,13 @@ public final class OptimizerGraph {
         grad = tf.math.div(sum, tf.constant((float) s.accumulationSteps()));
       }
       averaged.add(grad);
+    }
+    if (reducer != null) {
+      List<Operand<TFloat32>> shaped = new ArrayList<>();
+      for (int i = 0; i < params.size(); i++) {
+        shaped.add(tf.ensureShape(averaged.get(i), params.get(i).shape())); // static shapes for packing
+      }
+      averaged = new ArrayList<>(reducer.reduce(tf, shaped));
     }
 
     // 2. Global-norm clipping: g · clip / max(‖g‖, clip).
