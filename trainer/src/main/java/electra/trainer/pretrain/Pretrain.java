@@ -1,6 +1,7 @@
 package electra.trainer.pretrain;
 
 import electra.cli.Job;
+import electra.trainer.distributed.DataParallelSettings;
 import java.io.PrintStream;
 
 /** The {@code Pretrain} job: ELECTRA pre-training from TFRecord shards, flags in {@link PretrainConfig#flags()}. */
@@ -28,6 +29,7 @@ public final class Pretrain implements Job {
 
   @Override
   public void run(String[] args) throws Exception {
-    new Trainer(PretrainConfig.parse(args), out).run();
+    electra.cli.Flags.Values f = PretrainConfig.flags().parse(args);
+    new Trainer(PretrainConfig.fromFlags(f), out, DataParallelSettings.fromFlags(f, System.getenv())).run();
   }
 }

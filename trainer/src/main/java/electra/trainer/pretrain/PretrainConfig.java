@@ -169,7 +169,15 @@ public record PretrainConfig(
         .integer("seed", 12439, "seed of weights, data order, masking, sampling and dropout")
         .integer("log_freq", 10, "log every this many steps")
         .bool("amp", false, "automatic mixed precision (bf16 on CPU, fp16 with loss scaling on GPU)")
-        .bool("xla", false, "XLA JIT compilation (slow on CPU)");
+        .bool("xla", false, "XLA JIT compilation (slow on CPU)")
+        // data-parallel workers: electra.trainer.distributed.DataParallelSettings reads these
+        .text("workers", null, "host:port of every worker's TensorFlow server, task order (or ELECTRA_WORKERS, "
+            + "or Slurm's node list); one worker per GPU")
+        .integer("task_index", -1, "this worker's index in --workers (or ELECTRA_TASK_INDEX, JOB_COMPLETION_INDEX, "
+            + "SLURM_PROCID); 0 is the chief")
+        .text("collective", "auto", "all-reduce implementation: auto, ring (gRPC) or nccl (GPUs)")
+        .integer("step_timeout_s", 300, "a step waiting longer for the other workers fails the run")
+        .integer("startup_timeout_s", 1800, "the same for the first step (graph optimisation, workers joining)");
   }
 
   /** Parses and checks a command line; mistakes are {@link UsageException}s naming the flag. */

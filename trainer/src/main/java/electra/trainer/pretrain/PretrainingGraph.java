@@ -61,6 +61,9 @@ public final class PretrainingGraph implements AutoCloseable {
     RunOptions stepOptions(boolean first);
   }
 
+  /** Values per worker in {@link #lastGatheredPositions()}: epoch, shard index, record, byte offset, run's first step. */
+  public static final int POSITION_VALUES = 5;
+
   private final Graph graph = new Graph();
   private final ModelGraph model;
   private final PretrainingObjective objective;
@@ -100,7 +103,7 @@ public final class PretrainingGraph implements AutoCloseable {
       if (replication != null) {
         Ops tf = model.tf();
         reportedScalars = replication.allReduceMean().reduce(tf, reportedScalars);
-        dataPosition = tf.withName("data_position").placeholder(TInt64.class, Placeholder.shape(Shape.of(4)));
+        dataPosition = tf.withName("data_position").placeholder(TInt64.class, Placeholder.shape(Shape.of(POSITION_VALUES)));
         gatheredPositions = replication.gather(tf, dataPosition);
       }
       buildInitFromCheckpoint();
@@ -166,8 +169,8 @@ public final class PretrainingGraph implements AutoCloseable {
 
   /**
    * As {@link #step(MaskedBatch, double, boolean, long)}; with replication the scalars are the means over all
-   * workers, and {@code position} (epoch, shard index, record, byte offset of this worker's data after the batch)
-   * is gathered from every worker into {@link #lastGatheredPositions()}.
+   * workers, and {@code position} ({@link #POSITION_VALUES} values: epoch, shard index, record, byte offset of this
+   * worker's data after the batch, and the step this process started from) is gathered from every worker into {@link #lastGatheredPositions()}.
    */
   public StepResult step(MaskedBatch b, double learningRate, boolean apply, long microStep, long[] position) {
     PretrainingObjective.Feeds f = objective.feeds();
@@ -180,7 +183,7 @@ public final class PretrainingGraph implements AutoCloseable {
         TFloat32 weights = TFloat32.tensorOf(slots, DataBuffers.of(b.maskedLmWeights(), true, false));
         TFloat32 lr = TFloat32.scalarOf((float) learningRate); TBool applyNow = TBool.scalarOf(apply);
         TInt64 stepSeed = TInt64.vectorOf(seed, microStep);
-        TInt64 positionNow = TInt64.vectorOf(position == null ? new long[4] : position)) {
+        TInt64 positionNow = TInt64.vectorOf(position == null ? new long[POSITION_VALUES] : position)) {
       Session.Runner r = session.runner()
           .feed(f.inputs().inputIds(), ids).feed(f.inputs().inputMask(), mask).feed(f.inputs().segmentIds(), seg)
           .feed(f.maskedLmPositions(), pos).feed(f.maskedLmIds(), lmIds).feed(f.maskedLmWeights(), weights)
@@ -234,7 +237,7 @@ public final class PretrainingGraph implements AutoCloseable {
     return out;
   }
 
-  /** Every worker's data position after the last step, 4 values per task in task order (replicated runs only). */
+  /** Every worker's data position after the last step, {@link #POSITION_VALUES} values per task in task order (replicated runs only). */
   public long[] lastGatheredPositions() {
     return lastGatheredPositions == null ? null : lastGatheredPositions.clone();
   }

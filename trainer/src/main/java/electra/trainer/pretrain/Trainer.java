@@ -3,6 +3,10 @@ package electra.trainer.pretrain;
 import electra.cli.UsageException;
 import electra.records.ShardManifest;
 import electra.tokenization.Vocabulary;
+import electra.trainer.distributed.ClusterSpec;
+import electra.trainer.distributed.DataParallelSettings;
+import electra.trainer.distributed.DataSharding;
+import electra.trainer.distributed.WorkerRuntime;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -24,10 +28,20 @@ public final class Trainer {
 
   private final PretrainConfig c;
   private final PrintStream out;
+  private final DataParallelSettings dp;
 
   public Trainer(PretrainConfig config, PrintStream out) {
+    this(config, out, DataParallelSettings.none());
+  }
+
+  /**
+   * @param dataParallel the workers of a synchronous data-parallel run: each reads the shards i with
+   *     i mod N = task, gradients are averaged by all-reduce, only task 0 writes checkpoints and logs
+   */
+  public Trainer(PretrainConfig config, PrintStream out, DataParallelSettings dataParallel) {
     this.c = config;
     this.out = out;
+    this.dp = dataParallel;
   }
 
   public Summary run() throws Exception {
@@ -56,12 +70,17 @@ public final class Trainer {
           + c.discriminator().maxPositionEmbeddings());
     }
     int maxPredictions = c.maxPredictionsPerSeq(length);
+    ClusterSpec cluster = dp.cluster();
+    boolean chief = cluster.isChief();
+    ShardManifest mine = DataSharding.forWorker(manifest, cluster);
     Masking.SpecialIds special = new Masking.SpecialIds(vocab.clsId(), vocab.sepId(), vocab.maskId(), vocab.padId());
     boolean gpu = c.amp() && SessionConfigs.gpuAvailable();
     Path runDir = c.runDir();
-    Files.createDirectories(runDir);
-    c.discriminator().writeJson(runDir.resolve("discriminator_config.json"), "ElectraForPreTraining");
-    c.generator().writeJson(runDir.resolve("generator_config.json"), "ElectraForMaskedLM");
+    if (chief) {
+      Files.createDirectories(runDir);
+      c.discriminator().writeJson(runDir.resolve("discriminator_config.json"), "ElectraForPreTraining");
+      c.generator().writeJson(runDir.resolve("generator_config.json"), "ElectraForMaskedLM");
+    }
     Checkpoints checkpoints = new Checkpoints(runDir, c.checkpointPrefix(), c.keepCheckpointMax());
     LearningRateSchedule schedule = LearningRateSchedule.of(c);
 
@@ -69,9 +88,17 @@ public final class Trainer {
         c.modelName(), c.discriminator(), c.generator(), length, c.trainBatchSize(), c.gradientAccumulationSteps(),
         c.optimizer().name().toLowerCase(Locale.ROOT), c.numTrainSteps(),
         c.amp() ? (gpu ? ", amp fp16" : ", amp bf16") : "", c.xla() ? ", xla" : "");
-    try (PretrainingGraph graph = new PretrainingGraph(c, c.amp() && gpu,
-        SessionConfigs.training(c.amp(), c.xla(), gpu))) {
+    if (cluster.distributed()) {
+      out.printf(Locale.ROOT, "worker %d of %d (%s), %d of %d shards, global batch %d%n", cluster.taskIndex(),
+          cluster.size(), cluster.self(), mine.shards().size(), manifest.shards().size(),
+          c.sequencesPerStep() * cluster.size());
+    }
+    try (WorkerRuntime runtime = dp.start();
+        PretrainingGraph graph = new PretrainingGraph(c, c.amp() && gpu,
+            SessionConfigs.training(c.amp(), c.xla(), gpu), runtime)) {
       Checkpoints.State start = start(graph, checkpoints, runDir, length);
+      ShardStream.Position startPosition = DataSharding.startPosition(start, cluster, runDir, c.restoreCheckpoint(),
+          checkpoints);
       long step = start.step();
       long micro = start.microStep();
       Path lastCheckpoint = null;
@@ -80,23 +107,42 @@ public final class Trainer {
         out.println("already trained " + step + " of " + c.numTrainSteps() + " steps; nothing to do");
         return new Summary(step, losses, 0, null);
       }
-      try (ShardStream stream = new ShardStream(c.pretrainTfrecords(), manifest, c.seed(), start.position());
-          TrainingLog log = new TrainingLog(runDir.resolve("log.jsonl"), out)) {
+      try (ShardStream stream = new ShardStream(c.pretrainTfrecords(), mine, c.seed(), startPosition);
+          TrainingLog log = chief ? new TrainingLog(runDir.resolve("log.jsonl"), out) : null) {
         Prefetcher prefetch = new Prefetcher(stream, c.trainBatchSize(), length, maxPredictions, c.maskProb(),
-            special, c.seed(), micro, c.prefetchBatches());
+            special, DataSharding.maskingSeed(c.seed(), cluster), micro, c.prefetchBatches());
         try {
           long started = System.nanoTime();
-          long firstStep = step;
+          final long firstStep = step;
           Prefetcher.Prepared last = null;
-          log.restartClock();
+          if (log != null) {
+            log.restartClock();
+          }
           while (step < c.numTrainSteps() && step < stopAfter) {
             double lr = schedule.at(step);
             double loss = 0;
             for (int i = 0; i < c.gradientAccumulationSteps(); i++) {
               last = prefetch.take();
-              PretrainingGraph.StepResult r = graph.step(last.batch(), lr, i == c.gradientAccumulationSteps() - 1,
-                  last.microStep());
-              log.add(r, last.batch().inputMask(), c.trainBatchSize());
+              PretrainingGraph.StepResult r;
+              if (runtime == null) {
+                r = graph.step(last.batch(), lr, i == c.gradientAccumulationSteps() - 1, last.microStep());
+              } else {
+                long t0 = System.nanoTime();
+                try {
+                  // micro-batch k of worker t has the seed of micro-batch k*N+t of one process with N× accumulation
+                  r = graph.step(last.batch(), lr, i == c.gradientAccumulationSteps() - 1,
+                      last.microStep() * cluster.size() + cluster.taskIndex(),
+                      DataSharding.position(last.after(), firstStep));
+                } catch (RuntimeException e) {
+                  throw runtime.stepFailed(step + 1, e, (System.nanoTime() - t0) / 1_000_000);
+                }
+                if (step == firstStep && i == 0) {
+                  DataSharding.requireSameStart(graph.lastGatheredPositions(), cluster);
+                }
+              }
+              if (log != null) {
+                log.add(r, last.batch().inputMask(), c.trainBatchSize());
+              }
               loss += r.total();
               micro = last.microStep() + 1;
             }
@@ -106,15 +152,23 @@ public final class Trainer {
             if (!Double.isFinite(loss) && graph.optimizer().lossScale() == null) {
               throw new IllegalStateException("loss is " + loss + " at step " + step + "; lower --learning_rate");
             }
-            log.stepDone();
-            if (step % c.logFreq() == 0 || step == c.numTrainSteps()) {
-              log.write(step, c.numTrainSteps(), lr, lossScale(graph));
+            if (log != null) {
+              log.stepDone();
+              if (step % c.logFreq() == 0 || step == c.numTrainSteps()) {
+                log.write(step, c.numTrainSteps(), lr, lossScale(graph));
+              }
             }
-            if (step % c.saveCheckpointsSteps() == 0 || step == c.numTrainSteps()) {
+            if (chief && (step % c.saveCheckpointsSteps() == 0 || step == c.numTrainSteps())) {
               ShardStream.Position p = last.after();
               Checkpoints.State state = new Checkpoints.State(step, micro, c.phase2(), c.seed(), length, p.epoch(),
                   p.shardIndex(), last.shard(), p.record(), p.byteOffset(), vocab.fingerprint());
-              lastCheckpoint = checkpoints.save(state, graph::save);
+              long[] workers = graph.lastGatheredPositions();
+              lastCheckpoint = checkpoints.save(state, prefix -> {
+                graph.save(prefix);
+                if (workers != null) {
+                  DataSharding.writeWorkerPositions(prefix.resolveSibling(DataSharding.WORKERS_FILE), workers);
+                }
+              });
               out.println("saved " + lastCheckpoint);
             }
           }

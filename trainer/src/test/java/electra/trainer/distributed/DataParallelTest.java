@@ -52,8 +52,16 @@ class DataParallelTest {
     final Thread reader;
 
     Child(String... args) throws IOException {
+      this(false, args);
+    }
+
+    /** @param mainGiven the first argument is the main class (else {@link ReplicaMain}) */
+    Child(boolean mainGiven, String... args) throws IOException {
       List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-cp", System.getProperty("java.class.path"), ReplicaMain.class.getName()));
+          "-cp", System.getProperty("java.class.path")));
+      if (!mainGiven) {
+        cmd.add(ReplicaMain.class.getName());
+      }
       cmd.addAll(List.of(args));
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
       pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");
@@ -132,9 +140,9 @@ class DataParallelTest {
     String workers = freeWorkers(2);
     Child w0 = new Child("worker", dir.toString(), String.valueOf(steps), workers, "0", "60000");
     Child w1 = new Child("worker", dir.toString(), String.valueOf(steps), workers, "1", "60000");
+    Child ref = new Child("reference", dir.toString(), String.valueOf(steps), "2");
     assertEquals(0, w0.await(240), w0.output());
     assertEquals(0, w1.await(30), w1.output());
-    Child ref = new Child("reference", dir.toString(), String.valueOf(steps), "2");
     assertEquals(0, ref.await(240), ref.output());
 
     List<String[]> s0 = w0.steps();
@@ -143,7 +151,7 @@ class DataParallelTest {
     assertEquals(steps, s0.size(), w0.output());
     assertEquals(steps, s1.size(), w1.output());
     assertEquals(steps, sr.size(), ref.output());
-    assertTrue(w0.output().contains("GATHERED [0, 0, 100, 0, 0, 1, 101, 1]"), "data positions of both tasks: "
+    assertTrue(w0.output().contains("GATHERED [0, 0, 100, 0, 7, 0, 1, 101, 1, 7]"), "data positions of both tasks: "
         + w0.output());
     double maxRel = 0;
     for (int s = 0; s < steps; s++) {
