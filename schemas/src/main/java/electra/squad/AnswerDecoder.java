@@ -194,39 +194,98 @@ public final class AnswerDecoder {
    * decoded; callers answer it themselves (the reference would predict its placeholder "empty").
    */
   public Prediction decode(List<QaFeature> features, List<WindowLogits> logits) {
-    if (features.isEmpty() || features.size() != logits.size()) {
-      throw new IllegalArgumentException("need the windows of a question and their logits, got " + features.size()
-          + " windows and " + logits.size() + " logits");
-    }
-    String exampleId = features.get(0).exampleId();
+    checkWindows(features, logits.size());
     List<Scored> spans = new ArrayList<>();
     float nullScore = Float.POSITIVE_INFINITY;
     for (int w = 0; w < features.size(); w++) {
       QaFeature feature = features.get(w);
       WindowLogits window = logits.get(w);
-      if (!feature.exampleId().equals(exampleId)) {
-        throw new IllegalArgumentException("windows of two questions: " + exampleId + " and " + feature.exampleId());
-      }
       if (window.startLogits.length != feature.length()) {
-        throw new IllegalArgumentException("window " + w + " of " + exampleId + " has " + feature.length()
+        throw new IllegalArgumentException("window " + w + " of " + feature.exampleId() + " has " + feature.length()
             + " positions but " + window.startLogits.length + " logits");
       }
       if (window.answerableLogit().isPresent() != logits.get(0).answerableLogit().isPresent()) {
-        throw new IllegalArgumentException("some windows of " + exampleId + " have an answerable logit, some not");
+        throw new IllegalArgumentException("some windows of " + feature.exampleId()
+            + " have an answerable logit, some not");
       }
       nullScore = Math.min(nullScore, nullScore(window));
       spans.addAll(candidates(feature, window));
     }
+    return predict(features.get(0).exampleId(), spans, nullScore, logits.get(0).answerableLogit().isPresent());
+  }
+
+  /**
+   * The outputs of the joint head's beam search for one window ([G] {@code joint_prediction}): the k best start
+   * positions with their log-probabilities and, for start beam i, the k best ends given that start.
+   *
+   * @param answerableLogit the answerability score (higher: more likely no answer)
+   */
+  public record WindowBeams(int[] startIndex, float[] startLogProb, int[][] endIndex, float[][] endLogProb,
+      double answerableLogit) {
+    public WindowBeams {
+      if (startIndex.length != startLogProb.length || endIndex.length != startIndex.length
+          || endLogProb.length != startIndex.length) {
+        throw new IllegalArgumentException("beam arrays differ in length");
+      }
+    }
+  }
+
+  /**
+   * Decodes one question from the joint head's beams, as [G] does with {@code joint_prediction}: each (start beam
+   * i, end beam j) pair is a candidate scored start log-prob + end log-prob, filtered exactly as in
+   * {@link #decode}; the null score is the smallest answerable logit over the windows.
+   */
+  public Prediction decodeBeams(List<QaFeature> features, List<WindowBeams> beams) {
+    checkWindows(features, beams.size());
+    List<Scored> spans = new ArrayList<>();
+    float nullScore = Float.POSITIVE_INFINITY;
+    for (int w = 0; w < features.size(); w++) {
+      QaFeature feature = features.get(w);
+      WindowBeams beam = beams.get(w);
+      nullScore = Math.min(nullScore, (float) beam.answerableLogit());
+      for (int i = 0; i < beam.startIndex().length; i++) {
+        int start = beam.startIndex()[i];
+        for (int j = 0; j < beam.endIndex()[i].length; j++) {
+          int end = beam.endIndex()[i][j];
+          if (valid(feature, start, end)) {
+            spans.add(new Scored(feature, start, end, beam.startLogProb()[i], beam.endLogProb()[i][j]));
+          }
+        }
+      }
+    }
+    return predict(features.get(0).exampleId(), spans, nullScore, true);
+  }
+
+  private static void checkWindows(List<QaFeature> features, int outputs) {
+    if (features.isEmpty() || features.size() != outputs) {
+      throw new IllegalArgumentException("need the windows of a question and their model outputs, got "
+          + features.size() + " windows and " + outputs + " outputs");
+    }
+    String exampleId = features.get(0).exampleId();
+    for (QaFeature feature : features) {
+      if (!feature.exampleId().equals(exampleId)) {
+        throw new IllegalArgumentException("windows of two questions: " + exampleId + " and " + feature.exampleId());
+      }
+    }
+  }
+
+  private Prediction predict(String exampleId, List<Scored> spans, float nullScore, boolean classifier) {
     spans.sort(Comparator.comparingDouble(Scored::score).reversed()); // stable, like Python's sorted
     List<Candidate> nbest = nbest(spans);
     if (options.version() == SquadVersion.V1_1) {
       return new Prediction(exampleId, nbest, OptionalDouble.empty(), Optional.of(nbest.get(0)));
     }
     Candidate bestNonNull = nbest.stream().filter(c -> !c.text().isEmpty()).findFirst().orElse(nbest.get(0));
-    boolean classifier = logits.get(0).answerableLogit().isPresent();
     float nullOdds = classifier ? nullScore : nullScore - bestNonNull.startLogit() - bestNonNull.endLogit();
     return new Prediction(exampleId, nbest, OptionalDouble.of(nullOdds),
         nullOdds > options.nullScoreDiffThreshold() ? Optional.empty() : Optional.of(bestNonNull));
+  }
+
+  private boolean valid(QaFeature feature, int start, int end) {
+    int tokens = feature.tokenCount();
+    return !(start >= tokens || end >= tokens || start == 0
+        || feature.originalWord(start) < 0 || feature.originalWord(end) < 0 || !feature.isMaxContext(start)
+        || end < start || end - start + 1 > options.maxAnswerLength());
   }
 
   private static float nullScore(WindowLogits window) {
@@ -237,14 +296,11 @@ public final class AnswerDecoder {
 
   /** The window's valid spans among its best starts and ends, in start-major order. */
   private List<Scored> candidates(QaFeature feature, WindowLogits window) {
-    int tokens = feature.tokenCount();
     List<Scored> spans = new ArrayList<>();
     int[] ends = bestIndexes(window.endLogits, options.nBestSize());
     for (int start : bestIndexes(window.startLogits, options.nBestSize())) {
       for (int end : ends) {
-        if (start >= tokens || end >= tokens || start == 0
-            || feature.originalWord(start) < 0 || feature.originalWord(end) < 0 || !feature.isMaxContext(start)
-            || end < start || end - start + 1 > options.maxAnswerLength()) {
+        if (!valid(feature, start, end)) {
           continue;
         }
         spans.add(new Scored(feature, start, end, window.startLogits[start], window.endLogits[end]));

@@ -54,9 +54,15 @@ public final class DataSharding {
     return seed + cluster.taskIndex() * 0x9E3779B97F4A7C15L;
   }
 
-  /** The values this worker contributes to the gathered positions. */
-  public static long[] position(ShardStream.Position p, long firstStep) {
-    long[] v = {p.epoch(), p.shardIndex(), p.record(), p.byteOffset(), firstStep};
+  private static final int FIRST_STEP = 4;
+  private static final int STOP = 5;
+
+  /**
+   * The values this worker contributes to the gathered positions: its data position, the step it started from and
+   * whether it has been asked to stop.
+   */
+  public static long[] position(ShardStream.Position p, long firstStep, boolean stopRequested) {
+    long[] v = {p.epoch(), p.shardIndex(), p.record(), p.byteOffset(), firstStep, stopRequested ? 1 : 0};
     if (v.length != PretrainingGraph.POSITION_VALUES) {
       throw new IllegalStateException("position has " + v.length + " values");
     }
@@ -68,12 +74,29 @@ public final class DataSharding {
     int k = PretrainingGraph.POSITION_VALUES;
     List<Long> starts = new ArrayList<>();
     for (int t = 0; t < cluster.size(); t++) {
-      starts.add(gathered[t * k + k - 1]);
+      starts.add(gathered[t * k + FIRST_STEP]);
     }
     if (starts.stream().distinct().count() > 1) {
       throw new IllegalStateException("the workers started from different steps " + starts + " (task order): they "
           + "must all see the chief's run folder (a shared file system) to resume from the same checkpoint");
     }
+  }
+
+  /**
+   * Whether any worker had been asked to stop when it contributed to the gathered values (false before the first
+   * step). Every worker sees the same gathered values, so all of them decide alike and stop after the same step.
+   */
+  public static boolean stopRequested(long[] gathered) {
+    if (gathered == null) {
+      return false;
+    }
+    int k = PretrainingGraph.POSITION_VALUES;
+    for (int t = 0; t < gathered.length / k; t++) {
+      if (gathered[t * k + STOP] != 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Writes every worker's position (from the gathered values) next to the checkpoint's variables. */

@@ -9,6 +9,7 @@
  * (Add, then Div by the group size) before clipping and LAMB/AdamW, as MultiWorkerMirroredStrategy and Horovod do:
  * a ring over gRPC on CPU, NCCL on GPUs ({@code --collective=nccl}). The reported losses are all-reduced too, and
  * every worker's data position is gathered ({@code CollectiveGather}) so the chief's checkpoint can resume all.
+ * The gathered values also carry each worker's stop flag (SIGTERM), so that all workers stop after the same step.
  *
  * <p>What was probed (TF Java 1.1.0 / TF 2.18, two JVMs on loopback, CPU): {@code Server} starts and serves; the
  * public {@code Session} constructors ignore a target (they always make a local DirectSession, which then cannot

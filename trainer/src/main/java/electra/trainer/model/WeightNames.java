@@ -21,6 +21,7 @@ import java.util.Set;
  * discriminator_predictions/dense/{kernel,bias}        discriminator_predictions.dense.{weight,bias}  discriminator
  * discriminator_predictions/dense_1/{kernel,bias}      discriminator_predictions.dense_prediction.*   discriminator
  * qa_outputs/{kernel,bias}                             qa_outputs.{weight,bias}                       discriminator
+ * task_specific/squad/...  (joint SQuAD head)          none: not part of any Hugging Face folder      -
  * generator_predictions/dense/{kernel,bias}            generator_predictions.dense.{weight,bias}      generator
  * generator_predictions/LayerNorm/{gamma,beta}         generator_predictions.LayerNorm.{weight,bias}  generator
  * generator_predictions/output_bias                    generator_lm_head.bias                         generator
@@ -54,6 +55,9 @@ public final class WeightNames {
    * part of that folder (the other tower, or the other tower's head).
    */
   public static Optional<HfName> toHuggingFace(String google, Tower tower) {
+    if (google.startsWith(JointSpanHead.SCOPE + "/")) {
+      return Optional.empty(); // Google's joint SQuAD head has no Hugging Face counterpart
+    }
     if (google.equals(GeneratorHead.SCOPE + "/output_bias")) {
       return only(tower, Tower.GENERATOR, new HfName("generator_lm_head.bias", false));
     }

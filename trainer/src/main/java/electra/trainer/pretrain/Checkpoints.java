@@ -29,14 +29,23 @@ public final class Checkpoints {
   public static final String STATE = "state.json";
 
   /**
-   * What a checkpoint records besides the variables: enough to continue the run exactly, and the SHA-256 of the
-   * vocabulary the model was trained with (null in checkpoints written before it was recorded).
+   * What a checkpoint records besides the variables: enough to continue the run exactly, the SHA-256 of the
+   * vocabulary the model was trained with, and the shard order of the data epoch (both null in checkpoints written
+   * before they were recorded; the order is then derived from the seed and the manifest, as it was).
    */
   public record State(long step, long microStep, boolean phase2, long seed, int maxSeqLength, long dataEpoch,
-      int dataShardIndex, String dataShard, long dataRecord, long dataByteOffset, String vocabFingerprint) {
+      int dataShardIndex, String dataShard, long dataRecord, long dataByteOffset, String vocabFingerprint,
+      List<String> dataOrder) {
+
+    /** A state without a recorded shard order. */
+    public State(long step, long microStep, boolean phase2, long seed, int maxSeqLength, long dataEpoch,
+        int dataShardIndex, String dataShard, long dataRecord, long dataByteOffset, String vocabFingerprint) {
+      this(step, microStep, phase2, seed, maxSeqLength, dataEpoch, dataShardIndex, dataShard, dataRecord,
+          dataByteOffset, vocabFingerprint, null);
+    }
 
     public ShardStream.Position position() {
-      return new ShardStream.Position(dataEpoch, dataShardIndex, dataRecord, dataByteOffset);
+      return new ShardStream.Position(dataEpoch, dataShardIndex, dataRecord, dataByteOffset, dataOrder);
     }
   }
 

@@ -3,6 +3,7 @@ package electra.trainer.pretrain;
 import electra.trainer.model.ModelGraph;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToDoubleFunction;
 import java.util.regex.Pattern;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -41,6 +42,9 @@ public final class OptimizerGraph {
 
   static final int GOOD_STEPS_TO_GROW = 2000;
 
+  /** The learning-rate multiplier of every variable without layer-wise decay: 1. */
+  public static final ToDoubleFunction<String> NO_LR_DECAY = name -> 1.0;
+
   private final Ops tf;
   private final Ops init;
   private final Placeholder<TFloat32> learningRate;
@@ -71,11 +75,25 @@ public final class OptimizerGraph {
   }
 
   public OptimizerGraph(ModelGraph g, Operand<TFloat32> loss, Settings s) {
-    this(g, loss, s, null);
+    this(g, loss, s, NO_LR_DECAY, null);
   }
 
-  /** @param reducer combines the gradients of all replicas before clipping and the update; null for one process */
-  public OptimizerGraph(ModelGraph g, Operand<TFloat32> loss, Settings s, GradientReducer reducer) {
+  /**
+   * As above, with a learning-rate multiplier per variable (by name), applied to that variable's update: layer-wise
+   * learning-rate decay for fine-tuning (spec §3.6, {@code LayerwiseDecay}). Slots and clipping are unchanged.
+   */
+  public OptimizerGraph(ModelGraph g, Operand<TFloat32> loss, Settings s, ToDoubleFunction<String> lrMultiplier) {
+    this(g, loss, s, lrMultiplier, null);
+  }
+
+  /**
+   * The general form.
+   *
+   * @param lrMultiplier learning-rate multiplier per variable name ({@link #NO_LR_DECAY}: 1 for all)
+   * @param reducer combines the gradients of all replicas before clipping and the update; null for one process
+   */
+  public OptimizerGraph(ModelGraph g, Operand<TFloat32> loss, Settings s, ToDoubleFunction<String> lrMultiplier,
+      GradientReducer reducer) {
     this.tf = g.tf();
     this.init = tf.withInitScope();
     Graph graph = (Graph) tf.scope().env();
@@ -165,7 +183,9 @@ public final class OptimizerGraph {
       if (!excluded && s.weightDecay() > 0) {
         u = tf.math.add(u, tf.math.mul(tf.constant((float) s.weightDecay()), w));
       }
-      Operand<TFloat32> step = tf.math.mul(learningRate, u);
+      double multiplier = lrMultiplier.applyAsDouble(p.name());
+      Operand<TFloat32> step = tf.math.mul(multiplier == 1.0 ? learningRate
+          : tf.math.mul(learningRate, tf.constant((float) multiplier)), u);
       if (s.kind() == PretrainConfig.OptimizerKind.LAMB && !(excluded && s.skipAdaptive())) {
         step = tf.math.mul(trustRatio(w, u), step);
       }

@@ -4,6 +4,7 @@ import electra.records.PretrainingExample;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * A background thread that reads and masks the next micro-batches while the session runs. Each batch carries
@@ -48,9 +49,12 @@ public final class Prefetcher implements AutoCloseable {
             // wait for the trainer
           }
         }
-      } catch (InterruptedException e) {
+      } catch (InterruptedException | ShardStream.StreamInterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (Throwable t) {
+        if (stopped) {
+          return; // closing: whatever the interrupted read threw does not matter
+        }
         failure = t;
         queue.offer(END);
       }
@@ -66,6 +70,25 @@ public final class Prefetcher implements AutoCloseable {
       throw new IllegalStateException("reading pre-training records failed: " + failure.getMessage(), failure);
     }
     return p;
+  }
+
+  /**
+   * The next micro-batch, or null when {@code cancelled} turns true while waiting for it (checked every 100 ms);
+   * rethrows what stopped the reader.
+   */
+  public Prepared take(BooleanSupplier cancelled) throws InterruptedException {
+    while (true) {
+      Prepared p = queue.poll(100, TimeUnit.MILLISECONDS);
+      if (p == END) {
+        throw new IllegalStateException("reading pre-training records failed: " + failure.getMessage(), failure);
+      }
+      if (p != null) {
+        return p;
+      }
+      if (cancelled.getAsBoolean()) {
+        return null;
+      }
+    }
   }
 
   @Override

@@ -3,6 +3,9 @@ package electra.trainer.pretrain;
 import electra.cli.Job;
 import electra.trainer.distributed.DataParallelSettings;
 import java.io.PrintStream;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /** The {@code Pretrain} job: ELECTRA pre-training from TFRecord shards, flags in {@link PretrainConfig#flags()}. */
 public final class Pretrain implements Job {
@@ -27,9 +30,46 @@ public final class Pretrain implements Job {
     return "ELECTRA pre-training (phase 1 or 2) from TFRecord shards, with resumable checkpoints";
   }
 
+  /**
+   * Trains; Ctrl-C or SIGTERM (the JVM's shutdown) asks the trainer to stop after the optimizer step in progress,
+   * and the shutdown waits (up to {@link #STOP_GRACE}) until it has written its checkpoint, so that
+   * {@code --restore_checkpoint=latest} continues from where it stopped. A {@code kill -9} cannot be caught: then the
+   * run continues from its last periodic checkpoint. With {@code --workers}, a stop asked of any worker stops every
+   * worker after the same step (the flag travels with the gathered data positions) and the chief saves.
+   */
   @Override
   public void run(String[] args) throws Exception {
     electra.cli.Flags.Values f = PretrainConfig.flags().parse(args);
-    new Trainer(PretrainConfig.fromFlags(f), out, DataParallelSettings.fromFlags(f, System.getenv())).run();
+    Trainer trainer = new Trainer(PretrainConfig.fromFlags(f), out,
+        DataParallelSettings.fromFlags(f, System.getenv()));
+    CountDownLatch finished = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      out.println("Pretrain: stop requested (SIGTERM or Ctrl-C): finishing the step in progress and saving a "
+          + "checkpoint ...");
+      out.flush();
+      trainer.requestStop();
+      try {
+        if (!finished.await(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+          out.println("Pretrain: no checkpoint after " + STOP_GRACE.toSeconds() + " s; exiting without it");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      out.flush();
+    }, "pretrain-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      trainer.run();
+    } finally {
+      finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running and has just been released
+      }
+    }
   }
+
+  /** How long a stop request waits for the step in progress and the checkpoint. */
+  static final Duration STOP_GRACE = Duration.ofMinutes(5);
 }

@@ -49,7 +49,9 @@ public record PretrainConfig(
     long logFreq,                     // log line every this many optimizer steps
     boolean amp,                      // auto mixed precision graph rewrite (bf16 on CPU, fp16 + loss scaling on GPU)
     boolean xla,                      // XLA JIT (global_jit_level ON_1)
-    int prefetchBatches) {            // batches the background reader prepares ahead
+    int prefetchBatches,              // batches the background reader prepares ahead
+    boolean follow,                   // keep reading shards as they are added to the manifest
+    double followTimeoutSeconds) {    // with follow: wait this long for new shards before another epoch
 
   /** The optimizer's update rule. */
   public enum OptimizerKind { LAMB, ADAM }
@@ -88,6 +90,7 @@ public record PretrainConfig(
     require(keepCheckpointMax > 0, "--keep_checkpoint_max must be positive, got " + keepCheckpointMax);
     require(logFreq > 0, "--log_freq must be positive, got " + logFreq);
     require(prefetchBatches > 0, "prefetch must be positive, got " + prefetchBatches);
+    require(followTimeoutSeconds >= 0, "--follow_timeout must be >= 0 seconds, got " + followTimeoutSeconds);
     if (restoreCheckpoint != null && restoreCheckpoint.isBlank()) {
       restoreCheckpoint = null;
     }
@@ -170,6 +173,10 @@ public record PretrainConfig(
         .integer("log_freq", 10, "log every this many steps")
         .bool("amp", false, "automatic mixed precision (bf16 on CPU, fp16 with loss scaling on GPU)")
         .bool("xla", false, "XLA JIT compilation (slow on CPU)")
+        .bool("follow", false, "keep training on shards added to the manifest while running (continuous "
+            + "ingestion): at the end of the listed shards, read the new ones before starting another epoch")
+        .decimal("follow_timeout", 600, "with --follow: seconds to wait for new shards at the end of the listed "
+            + "ones before another epoch over them")
         // data-parallel workers: electra.trainer.distributed.DataParallelSettings reads these
         .text("workers", null, "host:port of every worker's TensorFlow server, task order (or ELECTRA_WORKERS, "
             + "or Slurm's node list); one worker per GPU")
@@ -233,7 +240,9 @@ public record PretrainConfig(
         f.integer("log_freq"),
         f.bool("amp"),
         f.bool("xla"),
-        4);
+        4,
+        f.bool("follow"),
+        f.decimal("follow_timeout"));
   }
 
   private static ElectraConfig modelConfig(Flags.Values f) throws IOException {

@@ -61,8 +61,11 @@ public final class PretrainingGraph implements AutoCloseable {
     RunOptions stepOptions(boolean first);
   }
 
-  /** Values per worker in {@link #lastGatheredPositions()}: epoch, shard index, record, byte offset, run's first step. */
-  public static final int POSITION_VALUES = 5;
+  /**
+   * Values per worker in {@link #lastGatheredPositions()}: epoch, shard index, record, byte offset, run's first step,
+   * and whether the worker was asked to stop (1) or not (0).
+   */
+  public static final int POSITION_VALUES = 6;
 
   private final Graph graph = new Graph();
   private final ModelGraph model;
@@ -98,7 +101,7 @@ public final class PretrainingGraph implements AutoCloseable {
       objective = new PretrainingObjective(model, c.discriminator(), c.generator(), c.genWeight(), c.discWeight(),
           c.temperature());
       optimizer = new OptimizerGraph(model, objective.outputs().total(), OptimizerGraph.Settings.of(c, lossScaling),
-          replication == null ? null : replication.allReduceMean());
+          OptimizerGraph.NO_LR_DECAY, replication == null ? null : replication.allReduceMean());
       reportedScalars = objective.outputs().scalars();
       if (replication != null) {
         Ops tf = model.tf();
@@ -170,7 +173,7 @@ public final class PretrainingGraph implements AutoCloseable {
   /**
    * As {@link #step(MaskedBatch, double, boolean, long)}; with replication the scalars are the means over all
    * workers, and {@code position} ({@link #POSITION_VALUES} values: epoch, shard index, record, byte offset of this
-   * worker's data after the batch, and the step this process started from) is gathered from every worker into {@link #lastGatheredPositions()}.
+   * worker's data after the batch, the step this process started from, and its stop flag) is gathered from every worker into {@link #lastGatheredPositions()}.
    */
   public StepResult step(MaskedBatch b, double learningRate, boolean apply, long microStep, long[] position) {
     PretrainingObjective.Feeds f = objective.feeds();

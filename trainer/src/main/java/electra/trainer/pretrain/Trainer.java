@@ -14,12 +14,20 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 
 /**
  * The pre-training loop: reads the shards through their manifest, masks batches on a background thread, runs
  * micro-steps through {@link PretrainingGraph}, applies an optimizer step every {@code gradient_accumulation_steps}
- * micro-batches with the learning rate of {@link LearningRateSchedule}, logs, and checkpoints every
- * {@code save_checkpoints_steps} steps with the data position, so that a restarted run continues exactly.
+ * micro-batches with the learning rate of {@link LearningRateSchedule}, logs (console, {@code log.jsonl},
+ * TensorBoard event file), and checkpoints every {@code save_checkpoints_steps} steps with the data position, so
+ * that a restarted run continues exactly. With {@code --follow} the stream keeps taking up shards that are added to
+ * the manifest. {@link #requestStop()} (Ctrl-C, SIGTERM: see {@link Pretrain}) ends the run after the optimizer step
+ * in progress with a checkpoint. At the end the loss curves are drawn to {@code loss_curves.png}.
+ *
+ * <p>Data-parallel ({@link DataParallelSettings}): only the chief (task 0) writes the log, the event file, the
+ * loss curves and the checkpoints (with every worker's data position); a stop asked of any worker stops all of
+ * them after the same step. {@code --follow} is refused with several workers.
  */
 public final class Trainer {
 
@@ -29,6 +37,8 @@ public final class Trainer {
   private final PretrainConfig c;
   private final PrintStream out;
   private final DataParallelSettings dp;
+  private volatile boolean stopRequested;
+  private Consumer<Prefetcher.Prepared> batchListener = p -> { };
 
   public Trainer(PretrainConfig config, PrintStream out) {
     this(config, out, DataParallelSettings.none());
@@ -42,6 +52,29 @@ public final class Trainer {
     this.c = config;
     this.out = out;
     this.dp = dataParallel;
+  }
+
+  /**
+   * Asks {@link #run} to stop after the optimizer step in progress: it then writes a checkpoint (unless the step was
+   * just saved), the pending log line and the loss curves, and returns. Safe to call from any thread.
+   */
+  public void requestStop() {
+    stopRequested = true;
+  }
+
+  /** Test hook: hears every micro-batch the loop takes, on the training thread. */
+  void onBatch(Consumer<Prefetcher.Prepared> listener) {
+    this.batchListener = listener;
+  }
+
+  /** The loss-curve picture of this run's phase. */
+  public Path lossCurvesFile() {
+    return c.runDir().resolve(c.phase2() ? "loss_curves_phase2.png" : "loss_curves.png");
+  }
+
+  /** Where this phase's TensorBoard event files go: the run folder, phase 2 in its sub-folder {@code phase2}. */
+  public Path eventsDir() {
+    return c.phase2() ? c.runDir().resolve("phase2") : c.runDir();
   }
 
   public Summary run() throws Exception {
@@ -72,6 +105,10 @@ public final class Trainer {
     int maxPredictions = c.maxPredictionsPerSeq(length);
     ClusterSpec cluster = dp.cluster();
     boolean chief = cluster.isChief();
+    if (c.follow() && cluster.distributed()) {
+      throw new UsageException("--follow is not supported with --workers yet: new shards would have to be dealt to "
+          + "the workers and each worker's shard order recorded in the checkpoint");
+    }
     ShardManifest mine = DataSharding.forWorker(manifest, cluster);
     Masking.SpecialIds special = new Masking.SpecialIds(vocab.clsId(), vocab.sepId(), vocab.maskId(), vocab.padId());
     boolean gpu = c.amp() && SessionConfigs.gpuAvailable();
@@ -107,32 +144,62 @@ public final class Trainer {
         out.println("already trained " + step + " of " + c.numTrainSteps() + " steps; nothing to do");
         return new Summary(step, losses, 0, null);
       }
-      try (ShardStream stream = new ShardStream(c.pretrainTfrecords(), mine, c.seed(), startPosition);
-          TrainingLog log = chief ? new TrainingLog(runDir.resolve("log.jsonl"), out) : null) {
+      ShardStream.Follow follow = c.follow()
+          ? new ShardStream.Follow(c.followTimeoutSeconds(),
+              Math.min(1.0, Math.max(0.05, c.followTimeoutSeconds() / 10)), out::println)
+          : null;
+      // only the chief writes the log, the event file, the loss curves and the checkpoints
+      try (TensorBoardEvents events = chief ? TensorBoardEvents.create(eventsDir()) : null;
+          ShardStream stream = new ShardStream(c.pretrainTfrecords(), mine, c.seed(), startPosition, follow);
+          TrainingLog log = chief
+              ? new TrainingLog(runDir.resolve("log.jsonl"), out, c.phase2() ? 2 : 1, events) : null) {
         Prefetcher prefetch = new Prefetcher(stream, c.trainBatchSize(), length, maxPredictions, c.maskProb(),
             special, DataSharding.maskingSeed(c.seed(), cluster), micro, c.prefetchBatches());
+        if (chief) {
+          if (step > 0) {
+            events.sessionStart(step, System.currentTimeMillis() / 1e3);
+          }
+          out.println("TensorBoard: tensorboard --logdir " + c.outputDir() + "   (events in " + events.file() + ")");
+          log.restartClock();
+        }
         try {
           long started = System.nanoTime();
-          final long firstStep = step;
+          long firstStep = step;
+          long savedStep = step;
+          double lr = Double.NaN;
+          boolean stopped = false;
           Prefetcher.Prepared last = null;
-          if (log != null) {
-            log.restartClock();
-          }
+          training:
           while (step < c.numTrainSteps() && step < stopAfter) {
-            double lr = schedule.at(step);
+            if (stopDecided(graph, runtime)) {
+              stopped = true;
+              break;
+            }
+            lr = schedule.at(step);
             double loss = 0;
             for (int i = 0; i < c.gradientAccumulationSteps(); i++) {
-              last = prefetch.take();
+              if (i == 0 && runtime == null) { // between steps a stop may interrupt the wait (--follow) for data
+                Prefetcher.Prepared next = prefetch.take(() -> stopRequested);
+                if (next == null) {
+                  stopped = true;
+                  break training;
+                }
+                last = next;
+              } else {
+                last = prefetch.take();
+              }
+              batchListener.accept(last);
+              boolean apply = i == c.gradientAccumulationSteps() - 1;
+              // micro-batch k of worker t has the seed of micro-batch k*N+t of one process with N× accumulation
+              long seedStep = last.microStep() * cluster.size() + cluster.taskIndex();
               PretrainingGraph.StepResult r;
               if (runtime == null) {
-                r = graph.step(last.batch(), lr, i == c.gradientAccumulationSteps() - 1, last.microStep());
+                r = graph.step(last.batch(), lr, apply, seedStep);
               } else {
                 long t0 = System.nanoTime();
                 try {
-                  // micro-batch k of worker t has the seed of micro-batch k*N+t of one process with N× accumulation
-                  r = graph.step(last.batch(), lr, i == c.gradientAccumulationSteps() - 1,
-                      last.microStep() * cluster.size() + cluster.taskIndex(),
-                      DataSharding.position(last.after(), firstStep));
+                  r = graph.step(last.batch(), lr, apply, seedStep,
+                      DataSharding.position(last.after(), firstStep, stopRequested));
                 } catch (RuntimeException e) {
                   throw runtime.stepFailed(step + 1, e, (System.nanoTime() - t0) / 1_000_000);
                 }
@@ -158,26 +225,78 @@ public final class Trainer {
                 log.write(step, c.numTrainSteps(), lr, lossScale(graph));
               }
             }
-            if (chief && (step % c.saveCheckpointsSteps() == 0 || step == c.numTrainSteps())) {
-              ShardStream.Position p = last.after();
-              Checkpoints.State state = new Checkpoints.State(step, micro, c.phase2(), c.seed(), length, p.epoch(),
-                  p.shardIndex(), last.shard(), p.record(), p.byteOffset(), vocab.fingerprint());
-              long[] workers = graph.lastGatheredPositions();
-              lastCheckpoint = checkpoints.save(state, prefix -> {
-                graph.save(prefix);
-                if (workers != null) {
-                  DataSharding.writeWorkerPositions(prefix.resolveSibling(DataSharding.WORKERS_FILE), workers);
-                }
-              });
-              out.println("saved " + lastCheckpoint);
+            if (step % c.saveCheckpointsSteps() == 0 || step == c.numTrainSteps()) {
+              lastCheckpoint = save(checkpoints, graph, step, micro, last, length, vocab, chief);
+              savedStep = step;
             }
           }
+          if (stopped) {
+            if (log != null && log.pending()) {
+              log.write(step, c.numTrainSteps(), lr, lossScale(graph));
+            }
+            if (step > savedStep) {
+              lastCheckpoint = save(checkpoints, graph, step, micro, last, length, vocab, chief);
+            }
+            out.println("stopped at step " + step + " of " + c.numTrainSteps() + " as asked; "
+                + "--restore_checkpoint=latest continues from " + (lastCheckpoint != null ? lastCheckpoint
+                : "the last checkpoint"));
+          }
           double secondsPerStep = (System.nanoTime() - started) / 1e9 / Math.max(1, step - firstStep);
+          if (chief) {
+            drawCurves(runDir);
+          }
           return new Summary(firstStep, losses, secondsPerStep, lastCheckpoint);
         } finally {
           prefetch.close();
         }
       }
+    }
+  }
+
+  /**
+   * Whether to stop before the next step. One process: as soon as {@link #requestStop()} was called. Data-parallel:
+   * when any worker had been asked by the end of the last step (its flag travels with the gathered positions, so
+   * every worker decides the same and all stop after the same step).
+   */
+  private boolean stopDecided(PretrainingGraph graph, WorkerRuntime runtime) {
+    return runtime == null ? stopRequested : DataSharding.stopRequested(graph.lastGatheredPositions());
+  }
+
+  /**
+   * The chief writes checkpoint {@code step} (with every worker's data position when data-parallel) and returns
+   * it; the other workers write nothing and get null.
+   */
+  private Path save(Checkpoints checkpoints, PretrainingGraph graph, long step, long micro, Prefetcher.Prepared last,
+      int length, Vocabulary vocab, boolean chief) throws IOException {
+    if (!chief) {
+      return null;
+    }
+    ShardStream.Position p = last.after();
+    Checkpoints.State state = new Checkpoints.State(step, micro, c.phase2(), c.seed(), length, p.epoch(),
+        p.shardIndex(), last.shard(), p.record(), p.byteOffset(), vocab.fingerprint(), p.order());
+    long[] workers = graph.lastGatheredPositions();
+    Path saved = checkpoints.save(state, prefix -> {
+      graph.save(prefix);
+      if (workers != null) {
+        DataSharding.writeWorkerPositions(prefix.resolveSibling(DataSharding.WORKERS_FILE), workers);
+      }
+    });
+    out.println("saved " + saved);
+    return saved;
+  }
+
+  /** Draws the loss curves of this phase from log.jsonl; a failure to draw is reported, not thrown. */
+  private void drawCurves(Path runDir) {
+    Path png = lossCurvesFile();
+    try {
+      if (LossCurves.draw(runDir.resolve("log.jsonl"), c.phase2() ? 2 : 1, png,
+          "ELECTRA pre-training: " + c.modelName() + (c.phase2() ? ", phase 2" : ", phase 1"))) {
+        out.println("loss curves: " + png);
+      }
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (Exception | Error e) { // e.g. a JVM without fonts
+      out.println("could not draw " + png + ": " + e);
     }
   }
 

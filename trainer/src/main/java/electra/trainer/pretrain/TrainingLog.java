@@ -1,5 +1,6 @@
 package electra.trainer.pretrain;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
@@ -10,13 +11,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * What users see: every {@code logFreq} steps one line on the console and the same values as one JSON object in
  * {@code log.jsonl}, averaged over the micro-steps since the last line: losses, the metrics of spec §2.7 (AUC over
- * the window's real tokens), learning rate, sequences per second and the estimated time left.
+ * the window's real tokens), learning rate, sequences per second and the estimated time left; with the step, the
+ * phase and the wall time. When given a {@link TensorBoardEvents} file, every metric of the line is also written
+ * there as a scalar of the same name, step and wall time.
  */
 public final class TrainingLog implements AutoCloseable {
 
@@ -25,6 +31,8 @@ public final class TrainingLog implements AutoCloseable {
 
   private final BufferedWriter jsonl;
   private final PrintStream console;
+  private final int phase;
+  private final TensorBoardEvents events;
   private final double[] sums = new double[NAMES.size()];
   private double gradNormSum;
   private int microSteps;
@@ -35,10 +43,20 @@ public final class TrainingLog implements AutoCloseable {
   private long windowStart = System.nanoTime();
 
   public TrainingLog(Path file, PrintStream console) throws IOException {
+    this(file, console, 1, null);
+  }
+
+  /**
+   * Appends to {@code file}; lines carry {@code phase}; {@code events} (may be null, not closed by this log) gets the
+   * same scalars.
+   */
+  public TrainingLog(Path file, PrintStream console, int phase, TensorBoardEvents events) throws IOException {
     Files.createDirectories(file.getParent());
     this.jsonl = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
         StandardOpenOption.APPEND);
     this.console = console;
+    this.phase = phase;
+    this.events = events;
   }
 
   /** Adds one micro-step; {@code inputMask} selects the tokens AUC counts. */
@@ -67,8 +85,11 @@ public final class TrainingLog implements AutoCloseable {
     double seconds = (now - windowStart) / 1e9;
     double seqPerSec = sequences / Math.max(seconds, 1e-9);
     double secondsPerStep = seconds / Math.max(1, stepsInWindow);
+    double wallTime = System.currentTimeMillis() / 1e3;
     ObjectNode o = JSON.createObjectNode();
     o.put("step", step);
+    o.put("phase", phase);
+    o.put("wall_time", wallTime);
     for (int i = 0; i < NAMES.size(); i++) {
       o.put(NAMES.get(i), sums[i] / microSteps);
     }
@@ -89,6 +110,9 @@ public final class TrainingLog implements AutoCloseable {
     jsonl.write(JSON.writeValueAsString(o));
     jsonl.newLine();
     jsonl.flush();
+    if (events != null) {
+      events.scalars(step, wallTime, metrics(o));
+    }
     console.printf(Locale.ROOT, "step %d/%d  loss %.4f (mlm %.4f, disc %.4f)  gen_acc %.3f  disc_acc %.3f  "
             + "lr %.3e  %.1f seq/s  ETA %s%n", step, totalSteps, o.get("total_loss").asDouble(),
         o.get("masked_lm_loss").asDouble(), o.get("disc_loss").asDouble(), o.get("masked_lm_accuracy").asDouble(),
@@ -103,6 +127,24 @@ public final class TrainingLog implements AutoCloseable {
   }
 
   private long stepsInWindow;
+
+  /** The metrics of a log line, in its order: every numeric field but the step, phase and wall time. */
+  static Map<String, Double> metrics(JsonNode line) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    line.fields().forEachRemaining(e -> {
+      if (e.getValue().isNumber() && !NOT_METRICS.contains(e.getKey())) {
+        m.put(e.getKey(), e.getValue().asDouble());
+      }
+    });
+    return m;
+  }
+
+  private static final Set<String> NOT_METRICS = Set.of("step", "phase", "wall_time");
+
+  /** Whether optimizer steps have been added since the last line. */
+  public boolean pending() {
+    return stepsInWindow > 0;
+  }
 
   /** Marks the end of one optimizer step in the window. */
   public void stepDone() {
@@ -154,6 +196,7 @@ public final class TrainingLog implements AutoCloseable {
         : String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
   }
 
+  /** Closes log.jsonl (the event file stays open: its creator closes it). */
   @Override
   public void close() throws IOException {
     jsonl.close();

@@ -1,0 +1,122 @@
+package electra.serving;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.io.kafka.KafkaRecord;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.TupleTag;
+import org.joda.time.Instant;
+
+/**
+ * Reads, validates and answers requests, micro-batched within a bundle: valid requests are buffered and answered
+ * together when {@code maxBatchSize} of them are waiting or when the bundle ends, whichever comes first. The
+ * runner ends bundles after {@code --max_batch_wait_ms} ({@code maxBundleTimeMills} on Flink) and before every
+ * checkpoint, so no request is held in a buffer across a checkpoint: once a checkpoint commits a request's offset,
+ * its answer has been written.
+ *
+ * <p>Requests that cannot be answered go to {@link #ERRORS} right away, keyed by their id (null when none); the
+ * job never stops for a bad request, nor for a model failure (every request of the failed run gets an error).
+ */
+final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String, String>> {
+
+  static final TupleTag<KV<String, String>> ANSWERS = new TupleTag<>("answers") {};
+  static final TupleTag<KV<String, String>> ERRORS = new TupleTag<>("errors") {};
+
+  private final String modelDir;
+  private final String modelName;
+  private final int maxBatchSize;
+  private final RequestLimits limits;
+
+  private transient QaAnswerer answerer;
+  private transient List<Pending> buffer;
+
+  private record Pending(QaAnswerer.Question question, long receivedMillis, Instant timestamp) {}
+
+  AnswerRequestsFn(String modelDir, String modelName, int maxBatchSize, RequestLimits limits) {
+    this.modelDir = modelDir;
+    this.modelName = modelName;
+    this.maxBatchSize = maxBatchSize;
+    this.limits = limits;
+  }
+
+  @Setup
+  public void setup() {
+    answerer = SharedAnswerers.acquire(modelDir, maxBatchSize, limits);
+  }
+
+  @StartBundle
+  public void startBundle() {
+    buffer = new ArrayList<>();
+  }
+
+  @ProcessElement
+  public void process(@Element KafkaRecord<byte[], byte[]> record, @Timestamp Instant timestamp,
+      MultiOutputReceiver out) {
+    QaAnswerer.Question q;
+    try {
+      q = QaMessages.parseRequest(record.getKV().getValue());
+    } catch (RejectedRequest e) {
+      out.get(ERRORS).output(KV.of(e.id(), QaMessages.error(e.id(), e.reason())));
+      return;
+    }
+    // The producer's (or the broker's) timestamp: latency_ms is measured from when the request was sent.
+    long sent = record.getTimestamp() > 0 ? record.getTimestamp() : System.currentTimeMillis();
+    buffer.add(new Pending(q, sent, timestamp));
+    if (buffer.size() >= maxBatchSize) {
+      for (Result r : flush()) {
+        out.get(r.tag).output(r.kv);
+      }
+    }
+  }
+
+  @FinishBundle
+  public void finishBundle(FinishBundleContext c) {
+    for (Result r : flush()) {
+      c.output(r.tag, r.kv, r.timestamp, GlobalWindow.INSTANCE);
+    }
+  }
+
+  private record Result(TupleTag<KV<String, String>> tag, KV<String, String> kv, Instant timestamp) {}
+
+  private List<Result> flush() {
+    if (buffer.isEmpty()) {
+      return List.of();
+    }
+    List<Pending> batch = buffer;
+    buffer = new ArrayList<>();
+    List<Result> results = new ArrayList<>(batch.size());
+    List<QaAnswerer.Outcome> outcomes;
+    try {
+      outcomes = answerer.answerAll(batch.stream().map(Pending::question).toList());
+    } catch (RuntimeException e) {
+      for (Pending p : batch) {
+        String id = p.question().id();
+        results.add(new Result(ERRORS, KV.of(id, QaMessages.error(id, "model failure: " + e)), p.timestamp()));
+      }
+      return results;
+    }
+    long now = System.currentTimeMillis();
+    for (int i = 0; i < batch.size(); i++) {
+      Pending p = batch.get(i);
+      QaAnswerer.Outcome o = outcomes.get(i);
+      if (o.answered()) {
+        results.add(new Result(ANSWERS, KV.of(o.id(), QaMessages.answer(o.answer(), modelName,
+            Math.max(0, now - p.receivedMillis()))), p.timestamp()));
+      } else {
+        results.add(new Result(ERRORS, KV.of(o.id(), QaMessages.error(o.id(), o.rejection().reason())),
+            p.timestamp()));
+      }
+    }
+    return results;
+  }
+
+  @Teardown
+  public void teardown() {
+    if (answerer != null) {
+      SharedAnswerers.release(answerer);
+      answerer = null;
+    }
+  }
+}

@@ -1,0 +1,161 @@
+package electra.serving;
+
+import electra.squad.AnswerDecoder;
+import electra.squad.QaFeature;
+import electra.squad.QaFeaturizer;
+import electra.squad.SquadVersion;
+import electra.trainer.export.ExportMetadata;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Question answering end to end for raw requests: validate, featurize (long contexts windowed as in evaluation),
+ * run the model over the windows of many questions at once, decode each question's best span. Thread-safe.
+ */
+public final class QaAnswerer {
+
+  /** A question to answer. */
+  public record Question(String id, String question, String context) {
+    public Question {
+      Objects.requireNonNull(id, "id");
+    }
+  }
+
+  /**
+   * An answer.
+   *
+   * @param text the span as the decoder prints it (the context's characters)
+   * @param score start logit + end logit of the span: what the decoder ranks by (higher is more confident)
+   * @param probability softmax of the score over the n-best spans
+   * @param startChar where the span starts in the context, in code points
+   * @param endChar where it ends, exclusive, in code points
+   * @param windows how many windows the context needed
+   */
+  public record Answer(String id, String text, double score, double probability, int startChar, int endChar,
+      int windows) {}
+
+  /** Either an answer or why there is none. */
+  public record Outcome(String id, Answer answer, RejectedRequest rejection) {
+    public boolean answered() {
+      return answer != null;
+    }
+  }
+
+  private final QaModel model;
+  private final QaFeaturizer featurizer;
+  private final AnswerDecoder decoder;
+  private final RequestLimits limits;
+  private final int maxQuestionTokens;
+
+  public QaAnswerer(QaModel model, RequestLimits limits) {
+    this(model, limits, AnswerDecoder.Options.defaults(SquadVersion.V1_1));
+  }
+
+  public QaAnswerer(QaModel model, RequestLimits limits, AnswerDecoder.Options decoding) {
+    this.model = Objects.requireNonNull(model, "model");
+    this.limits = Objects.requireNonNull(limits, "limits");
+    ExportMetadata m = model.metadata();
+    this.featurizer = new QaFeaturizer(model.tokenizer(),
+        new QaFeaturizer.Options(m.maxSeqLength(), m.docStride(), m.maxQueryLength()));
+    this.decoder = new AnswerDecoder(model.tokenizer(), decoding);
+    this.maxQuestionTokens = limits.maxQuestionTokens() == 0 ? m.maxQueryLength() : limits.maxQuestionTokens();
+  }
+
+  public QaModel model() {
+    return model;
+  }
+
+  public RequestLimits limits() {
+    return limits;
+  }
+
+  /** Answers one question, or throws {@link RejectedRequest} saying why it cannot. */
+  public Answer answer(String id, String question, String context) {
+    Outcome o = answerAll(List.of(new Question(id, question, context))).get(0);
+    if (!o.answered()) {
+      throw o.rejection();
+    }
+    return o.answer();
+  }
+
+  /** The windows of a question after checking it against the limits, or {@link RejectedRequest}. */
+  public List<QaFeature> features(Question q) {
+    String id = q.id();
+    check(id, "question", q.question(), limits.maxQuestionChars(), "max_question_chars");
+    check(id, "context", q.context(), limits.maxContextChars(), "max_context_chars");
+    int questionTokens = model.tokenizer().ids(q.question()).length;
+    if (questionTokens == 0) {
+      throw new RejectedRequest(id, "question has no words");
+    }
+    if (questionTokens > maxQuestionTokens) {
+      throw new RejectedRequest(id, "question too long: " + questionTokens + " WordPieces, the limit is "
+          + maxQuestionTokens);
+    }
+    List<QaFeature> features = featurizer.features(id, q.question(), q.context());
+    if (features.isEmpty()) {
+      throw new RejectedRequest(id, "context has no words");
+    }
+    if (features.size() > limits.maxWindows()) {
+      throw new RejectedRequest(id, "context too long: it needs " + features.size() + " windows of "
+          + model.metadata().maxSeqLength() + " tokens, the limit is " + limits.maxWindows());
+    }
+    return features;
+  }
+
+  private static void check(String id, String field, String text, int maxChars, String limitName) {
+    if (text == null) {
+      throw new RejectedRequest(id, "missing field \"" + field + "\"");
+    }
+    if (text.isBlank()) {
+      throw new RejectedRequest(id, "empty field \"" + field + "\"");
+    }
+    int chars = text.codePointCount(0, text.length());
+    if (chars > maxChars) {
+      throw new RejectedRequest(id, field + " too long: " + chars + " characters, the limit (" + limitName + ") is "
+          + maxChars);
+    }
+  }
+
+  /**
+   * Answers many questions with as few model runs as possible: the windows of all of them go through the model
+   * together, {@code max_batch_size} at a time. One outcome per question, in order.
+   */
+  public List<Outcome> answerAll(List<Question> questions) {
+    List<List<QaFeature>> perQuestion = new ArrayList<>(questions.size());
+    List<QaFeature> all = new ArrayList<>();
+    RejectedRequest[] rejected = new RejectedRequest[questions.size()];
+    for (int i = 0; i < questions.size(); i++) {
+      try {
+        List<QaFeature> f = features(questions.get(i));
+        perQuestion.add(f);
+        all.addAll(f);
+      } catch (RejectedRequest e) {
+        rejected[i] = e;
+        perQuestion.add(List.of());
+      }
+    }
+    List<AnswerDecoder.WindowLogits> logits = all.isEmpty() ? List.of() : model.predict(all);
+    List<Outcome> out = new ArrayList<>(questions.size());
+    int at = 0;
+    for (int i = 0; i < questions.size(); i++) {
+      String id = questions.get(i).id();
+      if (rejected[i] != null) {
+        out.add(new Outcome(id, null, rejected[i]));
+        continue;
+      }
+      List<QaFeature> features = perQuestion.get(i);
+      AnswerDecoder.Prediction p = decoder.decode(features, logits.subList(at, at + features.size()));
+      at += features.size();
+      AnswerDecoder.Candidate best = p.answer().orElse(null);
+      if (best == null || best.span().isEmpty()) {
+        out.add(new Outcome(id, null, new RejectedRequest(id, "the model found no answer span in the context")));
+        continue;
+      }
+      AnswerDecoder.AnswerSpan span = best.span().get();
+      out.add(new Outcome(id, new Answer(id, best.text(), (double) best.startLogit() + best.endLogit(),
+          best.probability(), span.startChar(), span.endChar(), features.size()), null));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,142 @@
+package electra.serving;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The JSON messages of the serving topics (ARCHITECTURE.md):
+ * <ul>
+ *   <li>request on {@code qa-requests}: {@code {"id": "...", "question": "...", "context": "..."}}, UTF-8;</li>
+ *   <li>answer on {@code qa-answers}, keyed by id:
+ *       {@code {"id", "answer", "score", "start_char", "end_char", "model", "latency_ms"}};</li>
+ *   <li>error on {@code qa-errors}, keyed by id when there is one: {@code {"id": "..." or null, "error": reason}}.</li>
+ * </ul>
+ */
+public final class QaMessages {
+
+  private static final ObjectMapper JSON = JsonMapper.builder()
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .build();
+
+  private QaMessages() {}
+
+  /**
+   * Reads a request, or throws {@link RejectedRequest} with the id when one could be read: not UTF-8, not JSON,
+   * not an object, a missing, non-text or empty field, or text with unpaired surrogates (\\ud800 escapes).
+   */
+  public static QaAnswerer.Question parseRequest(byte[] value) {
+    if (value == null || value.length == 0) {
+      throw new RejectedRequest(null, "empty message: expected a JSON object {\"id\", \"question\", \"context\"}");
+    }
+    String text;
+    try {
+      text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(value)).toString();
+    } catch (CharacterCodingException e) {
+      throw new RejectedRequest(null, "bad encoding: the message is not valid UTF-8");
+    }
+    JsonNode node;
+    try {
+      node = JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new RejectedRequest(null, "not JSON: " + e.getOriginalMessage());
+    }
+    if (node == null || !node.isObject()) {
+      throw new RejectedRequest(null, "not a JSON object: expected {\"id\", \"question\", \"context\"}");
+    }
+    JsonNode idNode = node.get("id");
+    String id = idNode != null && (idNode.isTextual() || idNode.isIntegralNumber()) ? idNode.asText() : null;
+    if (idNode == null || idNode.isNull()) {
+      throw new RejectedRequest(null, "missing field \"id\"");
+    }
+    if (id == null) {
+      throw new RejectedRequest(null, "field \"id\" must be a string, got " + idNode.getNodeType().name().toLowerCase());
+    }
+    if (id.isBlank()) {
+      throw new RejectedRequest(null, "empty field \"id\"");
+    }
+    checkUnicode(null, "id", id);
+    String question = field(id, node, "question");
+    String context = field(id, node, "context");
+    return new QaAnswerer.Question(id, question, context);
+  }
+
+  private static String field(String id, JsonNode node, String name) {
+    JsonNode v = node.get(name);
+    if (v == null || v.isNull()) {
+      throw new RejectedRequest(id, "missing field \"" + name + "\"");
+    }
+    if (!v.isTextual()) {
+      throw new RejectedRequest(id, "field \"" + name + "\" must be a string, got "
+          + v.getNodeType().name().toLowerCase());
+    }
+    String s = v.asText();
+    if (s.isBlank()) {
+      throw new RejectedRequest(id, "empty field \"" + name + "\"");
+    }
+    checkUnicode(id, name, s);
+    return s;
+  }
+
+  private static void checkUnicode(String id, String name, String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new RejectedRequest(id, "bad encoding: field \"" + name + "\" holds an unpaired surrogate at " + i);
+      }
+    }
+  }
+
+  /** A request message (for clients, tests and benchmarks). */
+  public static String request(String id, String question, String context) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("id", id);
+    n.put("question", question);
+    n.put("context", context);
+    return n.toString();
+  }
+
+  public static String answer(QaAnswerer.Answer a, String model, long latencyMs) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("id", a.id());
+    n.put("answer", a.text());
+    n.put("score", a.score());
+    n.put("start_char", a.startChar());
+    n.put("end_char", a.endChar());
+    n.put("model", model);
+    n.put("latency_ms", latencyMs);
+    return n.toString();
+  }
+
+  public static String error(String id, String reason) {
+    ObjectNode n = JSON.createObjectNode();
+    if (id == null) {
+      n.putNull("id");
+    } else {
+      n.put("id", id);
+    }
+    n.put("error", reason);
+    return n.toString();
+  }
+
+  /** Parses any message of the three topics (for clients and tests). */
+  public static JsonNode read(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("not JSON: " + json, e);
+    }
+  }
+}

@@ -1,0 +1,303 @@
+package electra.serving;
+
+import electra.cli.UsageException;
+import electra.infra.kafka.EmbeddedKafka;
+import electra.pipelines.BeamJob;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.NullableCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.io.kafka.KafkaIO;
+import org.apache.beam.sdk.options.StreamingOptions;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * The {@code ServeQA} job: a Beam streaming pipeline (embedded Flink by default) that answers questions from Kafka.
+ *
+ * <pre>
+ * qa-requests --KafkaIO--> validate, featurize, micro-batch, model, decode --KafkaIO--> qa-answers (key: id)
+ *                                     \--> qa-errors (key: id or null): not JSON, missing/empty field, too long, ...
+ * </pre>
+ *
+ * <p>Delivery: Flink checkpoints every {@code --checkpointing_interval} ms (default 2000) and the consumer group's
+ * offsets are committed when a checkpoint completes. Bundles end before each checkpoint and the answers of a bundle
+ * are flushed to Kafka then, so every request whose offset is committed has been answered: a job that is killed and
+ * started again with the same {@code --group_id} answers every request at least once; requests after the last
+ * checkpoint are answered again (same key, same answer). KafkaIO's transactional sink ({@code --exactly_once})
+ * does not work on this runner yet and is refused (see serving/README.md).
+ */
+public final class ServeQA extends BeamJob<ServeQaOptions> {
+
+  /** System property that lets {@code --exactly_once} through, to re-test KafkaIO's EOS sink on a newer runner. */
+  public static final String EXPERIMENTAL_EOS_PROPERTY = "electra.serving.experimentalEos";
+
+  private final PrintStream out;
+
+  public ServeQA() {
+    this(System.out);
+  }
+
+  public ServeQA(PrintStream out) {
+    super(ServeQaOptions.class);
+    this.out = out;
+  }
+
+  @Override
+  public String name() {
+    return "ServeQA";
+  }
+
+  @Override
+  public String description() {
+    return "streaming question answering: Kafka qa-requests -> Flink -> qa-answers (errors on qa-errors)";
+  }
+
+  @Override
+  protected String examples() {
+    return "  ServeQA --model=/tmp/qa-export                      (in-process Kafka broker, embedded Flink)\n"
+        + "  ServeQA --model=/tmp/qa-export --bootstrap_servers=kafka:9092 --group_id=qa "
+        + "--kafka_property=security.protocol=SASL_SSL --checkpointing_interval=5000\n";
+  }
+
+  @Override
+  protected void run(ServeQaOptions options) throws Exception {
+    try (Running running = start(options, out)) {
+      Runtime.getRuntime().addShutdownHook(new Thread(running::close, "serve-qa-shutdown"));
+      out.println("ServeQA is running; Ctrl-C stops it");
+      running.awaitTermination();
+    }
+  }
+
+  /** A started job and, without {@code --bootstrap_servers}, the broker it started. */
+  public static final class Running implements AutoCloseable {
+    private final PipelineResult result;
+    private final EmbeddedKafka kafka;
+    private final String bootstrapServers;
+    private final QaAnswerer preloaded;
+    private boolean closed;
+
+    Running(PipelineResult result, EmbeddedKafka kafka, String bootstrapServers, QaAnswerer preloaded) {
+      this.result = result;
+      this.kafka = kafka;
+      this.bootstrapServers = bootstrapServers;
+      this.preloaded = preloaded;
+    }
+
+    public String bootstrapServers() {
+      return bootstrapServers;
+    }
+
+    public PipelineResult result() {
+      return result;
+    }
+
+    /** Blocks until the job ends (it does not, unless cancelled or failed). */
+    public void awaitTermination() {
+      try {
+        result.waitUntilFinish();
+      } catch (IllegalStateException e) {
+        // the local cluster is gone: the job was cancelled (Beam's detached local result says so this way)
+      }
+    }
+
+    /**
+     * Cancels the job the way a crash would end it, as far as Kafka can tell: no final checkpoint, so requests
+     * after the last completed checkpoint are read again by the next job of the same group.
+     */
+    public synchronized void cancel() {
+      if (closed) {
+        return;
+      }
+      try {
+        result.cancel();
+      } catch (IOException | RuntimeException e) {
+        // already gone
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (System.nanoTime() < deadline) {
+        try {
+          PipelineResult.State s = result.getState();
+          if (s.isTerminal()) {
+            break;
+          }
+        } catch (IllegalStateException e) {
+          break; // MiniCluster shut down: cancelled
+        }
+        sleep(100);
+      }
+    }
+
+    @Override
+    public synchronized void close() {
+      if (closed) {
+        return;
+      }
+      cancel();
+      closed = true;
+      SharedAnswerers.release(preloaded);
+      if (kafka != null) {
+        kafka.close();
+      }
+    }
+  }
+
+  /** Starts the job (and, when no brokers are given, a broker with the topics) and returns once it runs. */
+  public static Running start(ServeQaOptions options, PrintStream out) throws IOException {
+    if (options.getMaxBatchSize() < 1 || options.getMaxBatchWaitMs() < 1) {
+      throw new UsageException("--max_batch_size and --max_batch_wait_ms must be at least 1");
+    }
+    RequestLimits limits;
+    try {
+      limits = new RequestLimits(options.getMaxQuestionChars(), options.getMaxQuestionTokens(),
+          options.getMaxContextChars(), options.getMaxWindows());
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+    if (options.getExactlyOnce() && !Boolean.getBoolean(EXPERIMENTAL_EOS_PROPERTY)) {
+      throw new UsageException("--exactly_once does not work on this runner yet: KafkaIO's exactly-once sink "
+          + "(Beam 2.62, Flink 1.19 runner) fails its checkpoints on Java 17 without --add-opens java.base/java.util,"
+          + " and with it fails every transaction after a task restart ('Invalid transition attempted from state "
+          + "IN_TRANSACTION to state IN_TRANSACTION'), losing answers. ServeQA delivers at least once; answers are "
+          + "keyed by request id (see serving/README.md)");
+    }
+    Map<String, Object> properties = kafkaProperties(options.getKafkaProperty());
+    Path modelDir = Path.of(options.getModel()).toAbsolutePath().normalize();
+    // Load (and check) the model before anything starts; in embedded mode the workers share this instance.
+    QaAnswerer preloaded;
+    try {
+      preloaded = SharedAnswerers.acquire(modelDir.toString(), options.getMaxBatchSize(), limits);
+    } catch (RuntimeException e) {
+      throw new UsageException("--model " + options.getModel() + ": " + e.getMessage());
+    }
+    EmbeddedKafka kafka = null;
+    try {
+      String bootstrap = options.getBootstrapServers();
+      if (bootstrap == null || bootstrap.isBlank()) {
+        kafka = EmbeddedKafka.builder().port(options.getEmbeddedKafkaPort()).start();
+        kafka.createTopics(options.getRequestsTopic(), options.getAnswersTopic(), options.getErrorsTopic());
+        bootstrap = kafka.bootstrapServers();
+        out.println("started a Kafka broker in this process on " + bootstrap + " with topics "
+            + List.of(options.getRequestsTopic(), options.getAnswersTopic(), options.getErrorsTopic()));
+      }
+      configureRunner(options);
+      String modelName = options.getModelName() != null ? options.getModelName()
+          : String.valueOf(modelDir.getFileName());
+      Pipeline p = Pipeline.create(options);
+      build(p, options, bootstrap, properties, modelDir.toString(), modelName, limits);
+      PipelineResult result = p.run();
+      out.println("ServeQA: " + options.getRequestsTopic() + " -> " + options.getAnswersTopic() + " (errors: "
+          + options.getErrorsTopic() + ") on " + bootstrap + ", model " + modelDir + ", group "
+          + options.getGroupId() + (options.getExactlyOnce() ? ", exactly-once sink" : ", at-least-once"));
+      return new Running(result, kafka, bootstrap, preloaded);
+    } catch (RuntimeException e) {
+      SharedAnswerers.release(preloaded);
+      if (kafka != null) {
+        kafka.close();
+      }
+      throw e;
+    }
+  }
+
+  /** Streaming on Flink with checkpoints; bundles are the micro-batches. */
+  static void configureRunner(ServeQaOptions options) {
+    options.as(StreamingOptions.class).setStreaming(true);
+    if (options.getRunner().getSimpleName().equals("FlinkRunner")) {
+      FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+      if (flink.getCheckpointingInterval() == null || flink.getCheckpointingInterval() <= 0) {
+        flink.setCheckpointingInterval(2000L);
+      }
+      if (flink.getParallelism() == null || flink.getParallelism() <= 0) {
+        flink.setParallelism(1);
+      }
+      flink.setMaxBundleSize((long) options.getMaxBatchSize());
+      flink.setMaxBundleTimeMills((long) options.getMaxBatchWaitMs());
+      // Emit a bundle's answers downstream (and flush them to Kafka) before the checkpoint barrier, instead of
+      // keeping them in operator state: then a committed offset means a written answer, even for a fresh restart.
+      flink.setFinishBundleBeforeCheckpointing(true);
+      flink.setShutdownSourcesAfterIdleMs(Long.MAX_VALUE);
+      // run() returns while the job runs; cancel() works on the embedded cluster too.
+      flink.setAttachedMode(false);
+      flink.setJobCheckIntervalInSecs(1);
+    }
+  }
+
+  static void build(Pipeline p, ServeQaOptions o, String bootstrap, Map<String, Object> properties,
+      String modelDir, String modelName, RequestLimits limits) {
+    Map<String, Object> consumer = new LinkedHashMap<>(properties);
+    consumer.put(ConsumerConfig.GROUP_ID_CONFIG, o.getGroupId());
+    consumer.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    consumer.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    PCollectionTuple results = p
+        .apply("ReadRequests", KafkaIO.<byte[], byte[]>read()
+            .withBootstrapServers(bootstrap)
+            .withTopic(o.getRequestsTopic())
+            .withKeyDeserializer(ByteArrayDeserializer.class)
+            .withValueDeserializer(ByteArrayDeserializer.class)
+            .withConsumerConfigUpdates(consumer)
+            .commitOffsetsInFinalize())
+        .apply("Answer", ParDo.of(new AnswerRequestsFn(modelDir, modelName, o.getMaxBatchSize(), limits))
+            .withOutputTags(AnswerRequestsFn.ANSWERS, TupleTagList.of(AnswerRequestsFn.ERRORS)));
+    PCollection<KV<String, String>> answers = results.get(AnswerRequestsFn.ANSWERS)
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()));
+    PCollection<KV<String, String>> errors = results.get(AnswerRequestsFn.ERRORS)
+        .setCoder(KvCoder.of(NullableCoder.of(StringUtf8Coder.of()), StringUtf8Coder.of()));
+    KafkaIO.Write<String, String> answerSink = sink(bootstrap, o.getAnswersTopic(), properties);
+    if (o.getExactlyOnce()) {
+      answerSink = answerSink.withEOS(1, o.getGroupId() + "-answers-sink");
+    }
+    answers.apply("WriteAnswers", answerSink);
+    errors.apply("WriteErrors", sink(bootstrap, o.getErrorsTopic(), properties));
+  }
+
+  private static KafkaIO.Write<String, String> sink(String bootstrap, String topic, Map<String, Object> properties) {
+    return KafkaIO.<String, String>write()
+        .withBootstrapServers(bootstrap)
+        .withTopic(topic)
+        .withKeySerializer(StringSerializer.class)
+        .withValueSerializer(StringSerializer.class)
+        .withProducerConfigUpdates(properties);
+  }
+
+  /** {@code key=value} entries (already split at commas by Beam) as client properties. */
+  static Map<String, Object> kafkaProperties(List<String> entries) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    if (entries == null) {
+      return out;
+    }
+    for (String entry : entries) {
+      if (entry.isBlank()) {
+        continue;
+      }
+      int eq = entry.indexOf('=');
+      if (eq <= 0) {
+        throw new UsageException("--kafka_property must be key=value, got '" + entry + "'");
+      }
+      out.put(entry.substring(0, eq).trim(), entry.substring(eq + 1).trim());
+    }
+    return out;
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

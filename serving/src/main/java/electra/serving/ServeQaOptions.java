@@ -1,0 +1,106 @@
+package electra.serving;
+
+import java.util.List;
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.Validation;
+
+/** The flags of {@link ServeQA}, in snake case on the command line ({@code --max_batch_size=16}). */
+public interface ServeQaOptions extends PipelineOptions {
+
+  @Description("The export folder to serve (ExportModel --output_dir)")
+  @Validation.Required
+  String getModel();
+
+  void setModel(String value);
+
+  @Description("The model name written into each answer; default: the export folder's name")
+  String getModelName();
+
+  void setModelName(String value);
+
+  @Description("Kafka brokers, host:port[,host:port]; none: start a broker in this process and create the topics")
+  String getBootstrapServers();
+
+  void setBootstrapServers(String value);
+
+  @Description("Client port of the in-process broker when --bootstrap_servers is not given; 0: any free port")
+  @Default.Integer(0)
+  int getEmbeddedKafkaPort();
+
+  void setEmbeddedKafkaPort(int value);
+
+  @Description("Topic the questions arrive on")
+  @Default.String("qa-requests")
+  String getRequestsTopic();
+
+  void setRequestsTopic(String value);
+
+  @Description("Topic the answers go to, keyed by request id")
+  @Default.String("qa-answers")
+  String getAnswersTopic();
+
+  void setAnswersTopic(String value);
+
+  @Description("Topic for requests that cannot be answered: {\"id\", \"error\"}")
+  @Default.String("qa-errors")
+  String getErrorsTopic();
+
+  void setErrorsTopic(String value);
+
+  @Description("Kafka consumer group; a restarted job with the same group goes on after the last checkpoint")
+  @Default.String("electra-serve-qa")
+  String getGroupId();
+
+  void setGroupId(String value);
+
+  @Description("A Kafka client property key=value for the consumer and the producers (SASL, TLS, ...); "
+      + "repeat the flag or separate with commas")
+  List<String> getKafkaProperty();
+
+  void setKafkaProperty(List<String> value);
+
+  @Description("Most questions answered by one model run (windows of long contexts count separately)")
+  @Default.Integer(16)
+  int getMaxBatchSize();
+
+  void setMaxBatchSize(int value);
+
+  @Description("Longest a question waits for others to share its model run, in milliseconds")
+  @Default.Integer(10)
+  int getMaxBatchWaitMs();
+
+  void setMaxBatchWaitMs(int value);
+
+  @Description("Write answers with KafkaIO's exactly-once sink: refused for now, it fails on the Flink 1.19 runner "
+      + "(ServeQA delivers at least once, answers keyed by request id)")
+  @Default.Boolean(false)
+  boolean getExactlyOnce();
+
+  void setExactlyOnce(boolean value);
+
+  @Description("Longest question, in characters")
+  @Default.Integer(1000)
+  int getMaxQuestionChars();
+
+  void setMaxQuestionChars(int value);
+
+  @Description("Longest question, in WordPieces; 0: the model's max_query_length")
+  @Default.Integer(0)
+  int getMaxQuestionTokens();
+
+  void setMaxQuestionTokens(int value);
+
+  @Description("Longest context, in characters")
+  @Default.Integer(20000)
+  int getMaxContextChars();
+
+  void setMaxContextChars(int value);
+
+  @Description("Most windows a long context may be cut into")
+  @Default.Integer(16)
+  int getMaxWindows();
+
+  void setMaxWindows(int value);
+}

@@ -1,0 +1,59 @@
+package electra.serving;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class QaMessagesTest {
+
+  private static RejectedRequest rejected(String json) {
+    return rejected(json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static RejectedRequest rejected(byte[] bytes) {
+    return assertThrows(RejectedRequest.class, () -> QaMessages.parseRequest(bytes));
+  }
+
+  @Test
+  void goodRequestRoundTrips() {
+    QaAnswerer.Question q = QaMessages.parseRequest(
+        QaMessages.request("7", "Wer?", "Zoë \uD83D\uDE00 \"quoted\"").getBytes(StandardCharsets.UTF_8));
+    assertEquals(new QaAnswerer.Question("7", "Wer?", "Zoë \uD83D\uDE00 \"quoted\""), q);
+  }
+
+  @Test
+  void eachProblemHasItsReasonAndTheIdWhenThereIsOne() {
+    RejectedRequest notJson = rejected("{\"id\": \"1\", question");
+    assertNull(notJson.id());
+    assertTrue(notJson.reason().startsWith("not JSON"), notJson.reason());
+    assertEquals("not a JSON object: expected {\"id\", \"question\", \"context\"}", rejected("[1, 2]").reason());
+    assertEquals("missing field \"id\"", rejected("{\"question\": \"q\", \"context\": \"c\"}").reason());
+    assertEquals("empty field \"id\"", rejected("{\"id\": \" \", \"question\": \"q\", \"context\": \"c\"}").reason());
+    RejectedRequest missing = rejected("{\"id\": \"2\", \"context\": \"c\"}");
+    assertEquals("2", missing.id());
+    assertEquals("missing field \"question\"", missing.reason());
+    assertEquals("empty field \"context\"", rejected("{\"id\": \"3\", \"question\": \"q\", \"context\": \"\"}").reason());
+    assertEquals("field \"context\" must be a string, got number",
+        rejected("{\"id\": \"4\", \"question\": \"q\", \"context\": 5}").reason());
+    byte[] latin1 = "{\"id\": \"5\", \"question\": \"caf\u00e9?\", \"context\": \"c\"}".getBytes(StandardCharsets.ISO_8859_1);
+    assertEquals("bad encoding: the message is not valid UTF-8", rejected(latin1).reason());
+    RejectedRequest surrogate = rejected("{\"id\": \"6\", \"question\": \"q\\ud800\", \"context\": \"c\"}");
+    assertEquals("6", surrogate.id());
+    assertTrue(surrogate.reason().startsWith("bad encoding"), surrogate.reason());
+    assertTrue(rejected(new byte[0]).reason().startsWith("empty message"));
+    assertTrue(rejected("{\"id\": \"8\", \"id\": \"9\", \"question\": \"q\", \"context\": \"c\"}").reason()
+        .contains("Duplicate field"));
+  }
+
+  @Test
+  void errorAndAnswerMessagesHaveTheContractKeys() {
+    assertEquals("{\"id\":null,\"error\":\"not JSON\"}", QaMessages.error(null, "not JSON"));
+    String a = QaMessages.answer(new QaAnswerer.Answer("x", "apples", 3.5, 0.9, 50, 56, 1), "tiny", 12);
+    assertEquals("{\"id\":\"x\",\"answer\":\"apples\",\"score\":3.5,\"start_char\":50,\"end_char\":56,"
+        + "\"model\":\"tiny\",\"latency_ms\":12}", a);
+  }
+}

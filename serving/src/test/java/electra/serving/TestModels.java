@@ -1,0 +1,44 @@
+package electra.serving;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import electra.tokenization.Vocabulary;
+import electra.trainer.export.ExportModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The golden tiny QA model (shared/golden), exported once per test JVM with {@link ExportModel}. */
+final class TestModels {
+
+  /** Window size of the test export: the golden cases are padded to 96. */
+  static final int MAX_SEQ_LENGTH = 96;
+
+  private static Path exported;
+
+  private TestModels() {}
+
+  static Path shared(String relative) {
+    String shared = System.getProperty("electra.shared.dir");
+    assumeTrue(shared != null, "skipped: system property electra.shared.dir is not set (golden models live there)");
+    Path p = Path.of(shared, relative);
+    assumeTrue(Files.exists(p), "skipped: " + p + " not found (electra.shared.dir=" + shared + ")");
+    return p;
+  }
+
+  static Path golden() {
+    return shared("golden/tiny-discriminator-qa");
+  }
+
+  static synchronized Path export() throws IOException {
+    Path golden = golden();
+    Path vocab = shared("data/vocab/bert-base-uncased-vocab.txt");
+    if (exported == null) {
+      Path dir = Files.createTempDirectory("electra-serving-test-").resolve("tiny-qa");
+      ExportModel.export(golden, Vocabulary.load(vocab), dir, new ExportModel.Settings(MAX_SEQ_LENGTH, 32, 24, true,
+          100, "simple"));
+      exported = dir;
+    }
+    return exported;
+  }
+}

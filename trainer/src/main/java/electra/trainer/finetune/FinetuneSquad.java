@@ -1,0 +1,409 @@
+package electra.trainer.finetune;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import electra.cli.Job;
+import electra.cli.UsageException;
+import electra.model.ElectraConfig;
+import electra.records.ShardManifest;
+import electra.records.TfRecordReader;
+import electra.squad.AnswerDecoder;
+import electra.squad.PredictionFiles;
+import electra.squad.QaFeature;
+import electra.squad.QaFeaturizer;
+import electra.squad.QaRecord;
+import electra.squad.SquadDataset;
+import electra.squad.SquadExample;
+import electra.squad.SquadMetrics;
+import electra.squad.SquadVersion;
+import electra.tokenization.BertTokenizer;
+import electra.tokenization.Vocabulary;
+import electra.tokenization.VocabularyResolver;
+import electra.tokenization.WordpieceTokenizer;
+import electra.trainer.model.HuggingFaceWeights;
+import electra.trainer.model.ModelGraph;
+import electra.trainer.pretrain.Checkpoints;
+import electra.trainer.pretrain.LearningRateSchedule;
+import electra.trainer.pretrain.OptimizerGraph;
+import electra.trainer.pretrain.PretrainConfig;
+import electra.trainer.pretrain.SessionConfigs;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+
+/**
+ * The {@code FinetuneSquad} job (flags in {@link FinetuneConfig#flags()}): fine-tunes a discriminator with a QA head
+ * on SQuAD, checkpointing after every epoch (a restarted run resumes from the latest), then predicts every window
+ * of {@code --predict_file}, decodes with {@link AnswerDecoder} and writes {@code predictions.json},
+ * {@code nbest_predictions.json}, {@code null_odds.json} (v2.0) and {@code eval_results.json} (official metrics).
+ */
+public final class FinetuneSquad implements Job {
+
+  /** What a run did: the loss of every training step, the steps this run took, and the scores (empty if none). */
+  public record Summary(List<Float> losses, long firstStep, long lastStep, Map<String, Number> results,
+      double secondsPerStep) {}
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final PrintStream out;
+
+  public FinetuneSquad() {
+    this(System.out);
+  }
+
+  public FinetuneSquad(PrintStream out) {
+    this.out = out;
+  }
+
+  @Override
+  public String name() {
+    return "FinetuneSquad";
+  }
+
+  @Override
+  public String description() {
+    return "SQuAD 1.1/2.0 fine-tuning, evaluation and prediction with the joint or simple QA head";
+  }
+
+  @Override
+  public void run(String[] args) throws Exception {
+    run(FinetuneConfig.parse(args));
+  }
+
+  public Summary run(FinetuneConfig c) throws Exception {
+    return run(c, Integer.MAX_VALUE);
+  }
+
+  /** Runs, but stops training after {@code stopAfterEpochs} epochs of this run (as a killed job would). */
+  public Summary run(FinetuneConfig c, int stopAfterEpochs) throws Exception {
+    Source source = resolveSource(c);
+    Vocabulary vocab = Vocabulary.resolve(source.vocabFile());
+    if (vocab.size() > source.config().vocabSize()) {
+      throw new UsageException("the vocabulary " + vocab.source() + " has " + vocab.size() + " tokens but the model's "
+          + "vocab_size is " + source.config().vocabSize());
+    }
+    BertTokenizer tokenizer = new BertTokenizer(vocab, c.doLowerCase(),
+        WordpieceTokenizer.NVIDIA_MAX_INPUT_CHARS_PER_WORD);
+    QaFeaturizer featurizer = new QaFeaturizer(tokenizer,
+        new QaFeaturizer.Options(c.maxSeqLength(), c.docStride(), c.maxQueryLength()));
+    Files.createDirectories(c.outputDir());
+    boolean gpu = (c.amp() || c.xla()) && SessionConfigs.gpuAvailable();
+    var sessionConfig = SessionConfigs.training(c.amp(), c.xla(), gpu);
+
+    QaGraph.Training training = null;
+    if (c.mode().trains()) {
+      OptimizerGraph.Settings settings = new OptimizerGraph.Settings(PretrainConfig.OptimizerKind.ADAM, 0.9, 0.999,
+          1e-6, c.weightDecay(), true, 1.0, 1, c.amp() && gpu);
+      training = new QaGraph.Training(settings, c.layerwiseLrDecay(), c.seed());
+    }
+    out.printf(Locale.ROOT, "FinetuneSquad %s: %s, %s head%s, %d/%d/%d tokens%n",
+        c.mode().name().toLowerCase(Locale.ROOT), source.config(), c.jointHead() ? "joint" : "simple",
+        c.jointHead() ? " (beam " + c.beamSize() + ")" : "", c.maxSeqLength(), c.docStride(), c.maxQueryLength());
+    try (QaGraph graph = new QaGraph(source.config(), c.head(), c.beamSize(), training, sessionConfig)) {
+      List<Float> losses = new ArrayList<>();
+      long firstStep = 0;
+      long lastStep = 0;
+      double secondsPerStep = 0;
+      if (c.mode().trains()) {
+        List<Batch.Window> windows = trainingWindows(c, featurizer, vocab);
+        Checkpoints checkpoints = new Checkpoints(c.checkpointDir(), "ckpt-", c.keepCheckpointMax());
+        Files.createDirectories(c.checkpointDir());
+        source.config().writeJson(c.checkpointDir().resolve(HuggingFaceWeights.CONFIG_FILE),
+            c.jointHead() ? "ElectraForPreTraining" : "ElectraForQuestionAnswering");
+        int perEpoch = (windows.size() + c.trainBatchSize() - 1) / c.trainBatchSize();
+        long total = (long) perEpoch * c.numTrainEpochs();
+        LearningRateSchedule schedule = new LearningRateSchedule(c.learningRate(), 0,
+            (long) (total * c.warmupProportion()), total, 1.0);
+        int epoch = start(c, graph, checkpoints, source, total);
+        long step = graph.globalStep();
+        firstStep = step;
+        long started = System.nanoTime();
+        out.printf(Locale.ROOT, "training on %d windows: %d epochs x %d steps of %d, lr %.3g, layer-wise decay %.2f%n",
+            windows.size(), c.numTrainEpochs(), perEpoch, c.trainBatchSize(), c.learningRate(), c.layerwiseLrDecay());
+        int epochsThisRun = 0;
+        for (; epoch < c.numTrainEpochs() && epochsThisRun < stopAfterEpochs; epoch++, epochsThisRun++) {
+          List<Batch.Window> order = new ArrayList<>(windows);
+          Collections.shuffle(order, new Random(c.seed() * 1_000_003L + epoch));
+          for (int from = 0; from < order.size(); from += c.trainBatchSize()) {
+            Batch batch = Batch.of(order.subList(from, Math.min(order.size(), from + c.trainBatchSize())));
+            float loss = graph.trainStep(batch, schedule.at(step), step);
+            if (!Float.isFinite(loss)) {
+              throw new IllegalStateException("loss is " + loss + " at step " + step + "; lower --learning_rate");
+            }
+            losses.add(loss);
+            step++;
+            if (step % c.logFreq() == 0 || step == total) {
+              out.printf(Locale.ROOT, "step %d/%d epoch %d loss %.4f lr %.3g%n", step, total, epoch + 1, loss,
+                  schedule.at(step - 1));
+            }
+          }
+          Checkpoints.State state = new Checkpoints.State(step, step, false, c.seed(), c.maxSeqLength(), epoch + 1,
+              0, null, 0, 0, vocab.fingerprint(), List.of());
+          Path saved = checkpoints.save(state, graph::save);
+          out.println("epoch " + (epoch + 1) + " done; saved " + saved);
+        }
+        lastStep = step;
+        secondsPerStep = (System.nanoTime() - started) / 1e9 / Math.max(1, step - firstStep);
+        if (epoch < c.numTrainEpochs()) {
+          return new Summary(losses, firstStep, lastStep, Map.of(), secondsPerStep);
+        }
+      } else {
+        loadForPrediction(c, graph, source);
+      }
+      Map<String, Number> results = Map.of();
+      if (c.mode().predicts()) {
+        results = predict(c, graph, featurizer, tokenizer);
+      }
+      return new Summary(losses, firstStep, lastStep, results, secondsPerStep);
+    }
+  }
+
+  /** The model architecture and the vocabulary, and where the starting weights come from. */
+  record Source(ElectraConfig config, String vocabFile, Path huggingFace, Path pretrainCheckpoint) {}
+
+  static Source resolveSource(FinetuneConfig c) throws IOException {
+    ElectraConfig config = null;
+    Path hf = null;
+    Path pretrain = null;
+    Path vocabDir = null;
+    if (c.electraModel() != null) {
+      Path dir = Path.of(c.electraModel());
+      if (Files.isRegularFile(dir.resolve(HuggingFaceWeights.WEIGHTS_FILE))) {
+        hf = dir;
+        config = readConfig(dir.resolve(HuggingFaceWeights.CONFIG_FILE), "--electra_model");
+        vocabDir = dir;
+      } else if (Files.isRegularFile(dir.resolve(Checkpoints.MODEL + ".index"))) {
+        pretrain = dir;
+        config = readConfig(dir.toAbsolutePath().getParent().resolve("discriminator_config.json"), "--electra_model");
+      } else {
+        throw new UsageException("--electra_model " + dir + " is neither a Hugging Face folder (config.json + "
+            + "model.safetensors) nor a pre-training checkpoint folder (model.index + state.json)");
+      }
+    }
+    if (c.initCheckpoint() != null) {
+      Path ckpt = c.initCheckpoint();
+      if (!Files.isRegularFile(ckpt.resolve(Checkpoints.MODEL + ".index"))) {
+        throw new UsageException("--init_checkpoint " + ckpt + " is not a checkpoint folder (needs model.index)");
+      }
+      if (config == null) {
+        config = readConfig(ckpt.toAbsolutePath().getParent().resolve(HuggingFaceWeights.CONFIG_FILE),
+            "--init_checkpoint");
+      }
+    }
+    String vocab = c.vocabFile();
+    if (vocab == null) {
+      vocab = vocabDir != null && Files.isRegularFile(vocabDir.resolve("vocab.txt"))
+          ? vocabDir.resolve("vocab.txt").toString() : VocabularyResolver.BERT_BASE_UNCASED;
+    }
+    return new Source(config, vocab, hf, pretrain);
+  }
+
+  private static ElectraConfig readConfig(Path file, String flag) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new UsageException(flag + ": no model config at " + file);
+    }
+    try {
+      return ElectraConfig.readJson(file);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(flag + ": " + file + ": " + e.getMessage());
+    }
+  }
+
+  /** Resumes from the latest checkpoint of this output dir, or initializes; returns the first epoch to run. */
+  private int start(FinetuneConfig c, QaGraph graph, Checkpoints checkpoints, Source source, long total)
+      throws IOException {
+    Optional<Path> latest = checkpoints.latest();
+    if (latest.isPresent()) {
+      Checkpoints.State s = Checkpoints.readState(latest.get());
+      if (s.seed() != c.seed() || s.maxSeqLength() != c.maxSeqLength()) {
+        throw new UsageException("checkpoint " + latest.get() + " is from a run with seed " + s.seed()
+            + " and max_seq_length " + s.maxSeqLength() + "; this run has " + c.seed() + " and " + c.maxSeqLength()
+            + " (use another --output_dir)");
+      }
+      graph.restore(latest.get().resolve(Checkpoints.MODEL));
+      if (graph.globalStep() != s.step()) {
+        throw new IllegalStateException(latest.get() + ": global_step " + graph.globalStep() + " but state.json says "
+            + s.step());
+      }
+      out.println("resumed from " + latest.get() + " after epoch " + s.dataEpoch() + " (step " + s.step() + ")");
+      return (int) s.dataEpoch();
+    }
+    if (c.initCheckpoint() != null) {
+      graph.initializeFrom(c.initCheckpoint().resolve(Checkpoints.MODEL), allNames(graph.model()));
+      out.println("initialized from fine-tuned checkpoint " + c.initCheckpoint());
+    } else {
+      loadPretrained(graph, source);
+    }
+    return 0;
+  }
+
+  private void loadPretrained(QaGraph graph, Source source) throws IOException {
+    if (source.huggingFace() != null) {
+      HuggingFaceWeights.Report r = graph.loadHuggingFace(source.huggingFace());
+      out.println("loaded " + r.loaded().size() + " tensors from " + source.huggingFace()
+          + (r.leftAsInitialised().isEmpty() ? "" : "; new: " + r.leftAsInitialised()));
+    } else {
+      List<String> encoder = graph.model().parameters().stream().map(ModelGraph.Parameter::name)
+          .filter(n -> n.startsWith("electra/")).toList();
+      graph.initializeFrom(source.pretrainCheckpoint().resolve(Checkpoints.MODEL), encoder);
+      out.println("loaded the discriminator from pre-training checkpoint " + source.pretrainCheckpoint());
+    }
+  }
+
+  private void loadForPrediction(FinetuneConfig c, QaGraph graph, Source source) throws IOException {
+    if (c.initCheckpoint() != null) {
+      graph.initializeFrom(c.initCheckpoint().resolve(Checkpoints.MODEL), allNames(graph.model()));
+      out.println("evaluating checkpoint " + c.initCheckpoint());
+    } else {
+      loadPretrained(graph, source);
+    }
+  }
+
+  private static List<String> allNames(ModelGraph g) {
+    return g.parameters().stream().map(ModelGraph.Parameter::name).toList();
+  }
+
+  private List<Batch.Window> trainingWindows(FinetuneConfig c, QaFeaturizer featurizer, Vocabulary vocab)
+      throws IOException {
+    List<Batch.Window> windows = new ArrayList<>();
+    if (c.trainTfrecords() != null) {
+      Path dir = c.trainTfrecords();
+      ShardManifest manifest = electra.trainer.pretrain.ShardStream.readManifest(dir);
+      manifest.requireVocab(vocab.fingerprint(), "--train_tfrecords " + dir);
+      if (manifest.maxSeqLength() != c.maxSeqLength()) {
+        throw new UsageException("--train_tfrecords " + dir + " holds windows of " + manifest.maxSeqLength()
+            + " tokens, --max_seq_length is " + c.maxSeqLength());
+      }
+      for (ShardManifest.Shard shard : manifest.shards()) {
+        try (TfRecordReader reader = TfRecordReader.open(dir.resolve(shard.file()))) {
+          for (byte[] bytes : reader) {
+            QaRecord r = QaRecord.fromBytes(bytes);
+            if (c.maxExamples() > 0 && r.exampleIndex() >= c.maxExamples()) {
+              continue;
+            }
+            QaFeature.Label label = r.label().orElseThrow(() -> new UsageException("--train_tfrecords " + dir
+                + " holds prediction records (no start_positions); run PrepareSquad with --training"));
+            windows.add(new Batch.Window(r.inputs().inputIds(), r.inputs().inputMask(), r.inputs().segmentIds(),
+                label.startPosition(), label.endPosition(), label.isImpossible()));
+          }
+        }
+      }
+      out.println("read " + windows.size() + " training windows from " + dir);
+    } else {
+      List<SquadExample> examples = examples(c.trainFile(), c.maxExamples());
+      int skipped = 0;
+      for (SquadExample e : examples) {
+        if (!c.version2() && e.answers().isEmpty()) {
+          skipped++;
+          continue;
+        }
+        List<QaFeature> features = featurizer.features(e, true);
+        if (features.isEmpty()) {
+          skipped++;
+        }
+        features.forEach(f -> windows.add(Batch.Window.of(f)));
+      }
+      out.println("featurized " + examples.size() + " training questions into " + windows.size() + " windows"
+          + (skipped > 0 ? " (" + skipped + " questions unusable)" : ""));
+    }
+    if (windows.isEmpty()) {
+      throw new UsageException("no training windows");
+    }
+    return windows;
+  }
+
+  static List<SquadExample> examples(Path file, int maxExamples) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new UsageException("no such file: " + file);
+    }
+    List<SquadExample> all = SquadDataset.read(file).examples();
+    return maxExamples > 0 && all.size() > maxExamples ? all.subList(0, maxExamples) : all;
+  }
+
+  /** Predicts, decodes and writes the prediction files; scores them unless in prediction mode. */
+  private Map<String, Number> predict(FinetuneConfig c, QaGraph graph, QaFeaturizer featurizer,
+      BertTokenizer tokenizer) throws IOException {
+    SquadVersion version = c.version2() ? SquadVersion.V2_0 : SquadVersion.V1_1;
+    List<SquadExample> examples = examples(c.predictFile(), c.maxExamples());
+    AnswerDecoder decoder = new AnswerDecoder(tokenizer, new AnswerDecoder.Options(c.nBestSize(),
+        c.maxAnswerLength(), version, c.nullScoreDiffThreshold()));
+    List<List<QaFeature>> byExample = new ArrayList<>();
+    List<QaFeature> all = new ArrayList<>();
+    for (SquadExample e : examples) {
+      List<QaFeature> f = featurizer.features(e, false);
+      byExample.add(f);
+      all.addAll(f);
+    }
+    long started = System.nanoTime();
+    List<QaGraph.WindowOutput> outputs = new ArrayList<>(all.size());
+    for (int from = 0; from < all.size(); from += c.predictBatchSize()) {
+      outputs.addAll(graph.predict(Batch.ofFeatures(all.subList(from, Math.min(all.size(),
+          from + c.predictBatchSize())))));
+    }
+    double seconds = (System.nanoTime() - started) / 1e9;
+    List<AnswerDecoder.Prediction> predictions = new ArrayList<>();
+    int next = 0;
+    for (int i = 0; i < examples.size(); i++) {
+      List<QaFeature> features = byExample.get(i);
+      List<QaGraph.WindowOutput> mine = outputs.subList(next, next + features.size());
+      next += features.size();
+      if (features.isEmpty()) {
+        continue; // a context without any WordPiece: nothing to decode (scored as unanswered)
+      }
+      predictions.add(decode(decoder, features, mine));
+    }
+    PredictionFiles.write(c.outputDir(), predictions);
+    out.printf(Locale.ROOT, "predicted %d questions (%d windows) in %.1f s; wrote %s%n", examples.size(), all.size(),
+        seconds, c.outputDir().resolve(PredictionFiles.PREDICTIONS));
+    if (c.mode() == FinetuneConfig.Mode.PREDICTION) {
+      return Map.of();
+    }
+    Map<String, String> texts = new LinkedHashMap<>();
+    Map<String, Double> nullOdds = new LinkedHashMap<>();
+    for (AnswerDecoder.Prediction p : predictions) {
+      texts.put(p.exampleId(), p.text());
+      p.nullOdds().ifPresent(o -> nullOdds.put(p.exampleId(), o));
+    }
+    Map<String, Number> results;
+    if (version == SquadVersion.V1_1) {
+      results = SquadMetrics.evaluateV1(examples, texts, w -> out.println(w));
+    } else {
+      for (SquadExample e : examples) {
+        texts.putIfAbsent(e.id(), "");
+        nullOdds.putIfAbsent(e.id(), 0.0);
+      }
+      results = SquadMetrics.evaluateV2(examples, texts, Optional.of(nullOdds), c.nullScoreDiffThreshold());
+    }
+    Files.writeString(c.outputDir().resolve("eval_results.json"), JSON.writeValueAsString(results));
+    out.println("eval_results " + results);
+    return results;
+  }
+
+  private static AnswerDecoder.Prediction decode(AnswerDecoder decoder, List<QaFeature> features,
+      List<QaGraph.WindowOutput> outputs) {
+    if (outputs.get(0) instanceof QaGraph.SpanLogits) {
+      List<AnswerDecoder.WindowLogits> logits = new ArrayList<>();
+      for (QaGraph.WindowOutput o : outputs) {
+        QaGraph.SpanLogits s = (QaGraph.SpanLogits) o;
+        logits.add(AnswerDecoder.WindowLogits.of(s.start(), s.end()));
+      }
+      return decoder.decode(features, logits);
+    }
+    List<AnswerDecoder.WindowBeams> beams = new ArrayList<>();
+    for (QaGraph.WindowOutput o : outputs) {
+      QaGraph.BeamOutput b = (QaGraph.BeamOutput) o;
+      beams.add(new AnswerDecoder.WindowBeams(b.startIndex(), b.startLogProb(), b.endIndex(), b.endLogProb(),
+          b.answerableLogit()));
+    }
+    return decoder.decodeBeams(features, beams);
+  }
+}

@@ -1,0 +1,187 @@
+package electra.trainer.finetune;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import electra.cli.UsageException;
+import electra.model.ElectraConfig;
+import electra.squad.PredictionFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * SQuAD fine-tuning end to end on tiny models: the simple head reproduces the golden logits through the
+ * fine-tuning inference path, both heads learn a few dozen real SQuAD questions, the joint head learns to abstain
+ * on SQuAD 2.0, checkpoints resume, and flags are checked.
+ */
+class FinetuneSquadTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** A fresh random tiny discriminator (H=128, 2 layers, 4 heads, no dropout) as a Hugging Face folder. */
+  private static Path tinyModel(Path dir) throws Exception {
+    ElectraConfig c = new ElectraConfig(ElectraConfig.BERT_VOCAB_SIZE, 64, 128, 2, 4, 256, "gelu", 0, 0, 512, 2,
+        0.02, 1e-12);
+    try (QaGraph g = new QaGraph(c, QaGraph.Head.SIMPLE, 1, null, null)) {
+      g.initialize();
+      g.saveHuggingFace(dir);
+    }
+    return dir;
+  }
+
+  private static List<String> common(Path model, Path out, Path data, int examples) {
+    return new ArrayList<>(List.of("--electra_model=" + model, "--vocab_file=" + SquadFiles.vocab(),
+        "--output_dir=" + out, "--train_file=" + data, "--predict_file=" + data, "--max_examples=" + examples,
+        "--max_seq_length=128", "--doc_stride=64", "--max_query_length=32", "--train_batch_size=8",
+        "--layerwise_lr_decay=0.8", "--seed=12439", "--log_freq=100"));
+  }
+
+  @Test
+  void simpleHeadReproducesGoldenLogitsThroughTheFinetuningGraph() throws Exception {
+    Path golden = SquadFiles.goldenQa();
+    JsonNode cases = JSON.readTree(golden.resolve("expected.json").toFile()).get("cases");
+    ElectraConfig config = FinetuneSquad.resolveSource(FinetuneConfig.parse("--mode=eval",
+        "--electra_model=" + golden, "--predict_file=x.json", "--output_dir=out")).config();
+    List<Batch.Window> windows = new ArrayList<>();
+    for (JsonNode c : cases) {
+      windows.add(new Batch.Window(ints(c.get("input_ids")), ints(c.get("attention_mask")),
+          ints(c.get("token_type_ids")), 0, 0, false));
+    }
+    try (QaGraph graph = new QaGraph(config, QaGraph.Head.SIMPLE, 1, null, null)) {
+      var report = graph.loadHuggingFace(golden);
+      assertTrue(report.loaded().contains("qa_outputs/kernel"), "qa_outputs loaded: " + report.loaded());
+      List<QaGraph.WindowOutput> outputs = graph.predict(Batch.of(windows));
+      double maxError = 0;
+      for (int i = 0; i < cases.size(); i++) {
+        QaGraph.SpanLogits s = (QaGraph.SpanLogits) outputs.get(i);
+        JsonNode start = cases.get(i).get("start_logits");
+        JsonNode end = cases.get(i).get("end_logits");
+        assertEquals(start.size(), s.start().length);
+        for (int t = 0; t < start.size(); t++) {
+          maxError = Math.max(maxError, Math.abs(s.start()[t] - start.get(t).asDouble()));
+          maxError = Math.max(maxError, Math.abs(s.end()[t] - end.get(t).asDouble()));
+        }
+      }
+      System.out.printf("golden qa_outputs through QaGraph: max |error| %.3g%n", maxError);
+      assertTrue(maxError <= 1e-4, "max error " + maxError);
+    }
+  }
+
+  @Test
+  void simpleHeadLearnsTwentyFourQuestions(@TempDir Path tmp) throws Exception {
+    // Known gap: the simple head reaches EM 87.5 here (21/24), not the 90 the joint head reaches; 2e-3 diverges.
+    learnV1(tmp, false, 24, 85, "--num_train_epochs=60", "--learning_rate=1e-3");
+  }
+
+  @Test
+  void jointHeadLearnsThirtyTwoQuestions(@TempDir Path tmp) throws Exception {
+    learnV1(tmp, true, 32, 90, "--num_train_epochs=40", "--learning_rate=1e-3");
+  }
+
+  private void learnV1(Path tmp, boolean joint, int questions, double minEm, String... extra) throws Exception {
+    Path model = tinyModel(tmp.resolve("model"));
+    List<String> args = common(model, tmp.resolve("out"), SquadFiles.devV1(), questions);
+    args.addAll(List.of("--mode=train_eval", "--joint_head=" + joint));
+    args.addAll(List.of(extra));
+    long t0 = System.nanoTime();
+    FinetuneSquad.Summary s = new FinetuneSquad().run(FinetuneConfig.parse(args.toArray(String[]::new)));
+    System.out.printf("v1.1 %s head: %d steps, %.3f s/step, %.1f s, %s%n", joint ? "joint" : "simple",
+        s.lastStep(), s.secondsPerStep(), (System.nanoTime() - t0) / 1e9, s.results());
+    assertTrue(s.results().get("exact_match").doubleValue() >= minEm, "EM " + s.results());
+    assertTrue(s.losses().get(s.losses().size() - 1) < s.losses().get(0) / 10, "loss fell: " + s.losses());
+    Path out = tmp.resolve("out");
+    Map<?, ?> predictions = JSON.readValue(out.resolve(PredictionFiles.PREDICTIONS).toFile(), Map.class);
+    assertEquals(questions, predictions.size());
+    assertTrue(Files.isRegularFile(out.resolve(PredictionFiles.NBEST)));
+    assertFalse(Files.exists(out.resolve(PredictionFiles.NULL_ODDS)));
+    assertEquals(s.results().get("exact_match").doubleValue(),
+        JSON.readTree(out.resolve("eval_results.json").toFile()).get("exact_match").asDouble(), 1e-9);
+  }
+
+  @Test
+  void jointHeadLearnsToAbstainOnSquad2(@TempDir Path tmp) throws Exception {
+    Path model = tinyModel(tmp.resolve("model"));
+    List<String> args = common(model, tmp.resolve("out"), SquadFiles.devV2(), 32);
+    args.addAll(List.of("--mode=train_eval", "--joint_head=true", "--version_2_with_negative",
+        "--num_train_epochs=40", "--learning_rate=1e-3"));
+    FinetuneSquad.Summary s = new FinetuneSquad().run(FinetuneConfig.parse(args.toArray(String[]::new)));
+    System.out.printf("v2.0 joint head: %d steps, %.3f s/step, %s%n", s.lastStep(), s.secondsPerStep(), s.results());
+    assertTrue(s.results().get("NoAns_total").intValue() >= 10, "has unanswerable questions: " + s.results());
+    assertTrue(s.results().get("exact").doubleValue() >= 90, "EM " + s.results());
+    assertTrue(s.results().get("NoAns_exact").doubleValue() >= 90, "abstains " + s.results());
+    Path out = tmp.resolve("out");
+    Map<?, ?> odds = JSON.readValue(out.resolve(PredictionFiles.NULL_ODDS).toFile(), Map.class);
+    assertEquals(32, odds.size());
+  }
+
+  @Test
+  void checkpointAfterEpochResumesExactly(@TempDir Path tmp) throws Exception {
+    Path model = tinyModel(tmp.resolve("model"));
+    List<String> args = common(model, tmp.resolve("full"), SquadFiles.devV1(), 8);
+    args.addAll(List.of("--mode=train", "--num_train_epochs=2", "--learning_rate=1e-3"));
+    FinetuneSquad.Summary full = new FinetuneSquad().run(FinetuneConfig.parse(args.toArray(String[]::new)));
+
+    List<String> split = common(model, tmp.resolve("split"), SquadFiles.devV1(), 8);
+    split.addAll(List.of("--mode=train", "--num_train_epochs=2", "--learning_rate=1e-3"));
+    FinetuneConfig c = FinetuneConfig.parse(split.toArray(String[]::new));
+    FinetuneSquad.Summary first = new FinetuneSquad().run(c, 1);
+    long perEpoch = full.lastStep() / 2;
+    assertEquals(perEpoch, first.lastStep());
+    assertTrue(Files.isDirectory(c.checkpointDir().resolve(String.format("ckpt-%06d", perEpoch))));
+    FinetuneSquad.Summary second = new FinetuneSquad().run(c);
+    assertEquals(perEpoch, second.firstStep());
+    assertEquals(full.lastStep(), second.lastStep());
+    List<Float> expected = full.losses().subList((int) perEpoch, full.losses().size());
+    for (int i = 0; i < expected.size(); i++) {
+      assertEquals(expected.get(i), second.losses().get(i), 1e-4, "loss of step " + (perEpoch + i + 1));
+    }
+
+    // The final checkpoint evaluates in a fresh inference graph with the same answers as after training.
+    Path ckpt = c.checkpointDir().resolve(String.format("ckpt-%06d", full.lastStep()));
+    FinetuneSquad.Summary eval = new FinetuneSquad().run(FinetuneConfig.parse("--mode=eval",
+        "--init_checkpoint=" + ckpt, "--vocab_file=" + SquadFiles.vocab(), "--predict_file=" + SquadFiles.devV1(),
+        "--max_examples=8", "--max_seq_length=128", "--doc_stride=64", "--max_query_length=32",
+        "--output_dir=" + tmp.resolve("eval")));
+    assertTrue(eval.results().containsKey("exact_match"));
+  }
+
+  @Test
+  void badFlagsGiveOneLineErrors() {
+    String[][] bad = {
+        {"--mode=fly", "--output_dir=o"},
+        {"--mode=train", "--output_dir=o", "--electra_model=m"},
+        {"--mode=eval", "--output_dir=o", "--init_checkpoint=c"},
+        {"--mode=train", "--output_dir=o", "--electra_model=m", "--train_file=t", "--learning_rate=0"},
+        {"--mode=train", "--output_dir=o", "--electra_model=m", "--train_file=t", "--layerwise_lr_decay=1.5"},
+        {"--mode=train", "--output_dir=o", "--electra_model=m", "--train_file=t", "--max_seq_length=40"},
+        {"--mode=train", "--output_dir=o", "--electra_model=m", "--train_file=t", "--beam_size=x"},
+        {"--mode=train", "--electra_model=m", "--train_file=t"},
+        {"--mode=train", "--output_dir=o", "--electra_model=m", "--train_file=t", "--nope=1"},
+    };
+    for (String[] args : bad) {
+      UsageException e = assertThrows(UsageException.class, () -> FinetuneConfig.parse(args), String.join(" ", args));
+      assertFalse(e.getMessage().contains("\n"), e.getMessage());
+      System.out.println("usage error: " + e.getMessage());
+    }
+    UsageException notAModel = assertThrows(UsageException.class, () -> FinetuneSquad.resolveSource(
+        FinetuneConfig.parse("--mode=eval", "--electra_model=/nonexistent", "--predict_file=p", "--output_dir=o")));
+    assertTrue(notAModel.getMessage().contains("neither a Hugging Face folder"), notAModel.getMessage());
+  }
+
+  private static int[] ints(JsonNode a) {
+    int[] out = new int[a.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = a.get(i).asInt();
+    }
+    return out;
+  }
+}
