@@ -42,6 +42,9 @@ public final class OptimizerGraph {
 
   static final int GOOD_STEPS_TO_GROW = 2000;
 
+  /** The learning-rate multiplier of every variable without layer-wise decay: 1. */
+  public static final ToDoubleFunction<String> NO_LR_DECAY = name -> 1.0;
+
   private final Ops tf;
   private final Ops init;
   private final Placeholder<TFloat32> learningRate;
@@ -62,8 +65,17 @@ public final class OptimizerGraph {
     }
   }
 
+  /**
+   * Turns each micro-step's (accumulated, averaged) gradients into the ones the update uses; data-parallel training
+   * averages them across workers here ({@code electra.trainer.distributed}). Returns one tensor per input, same shapes.
+   */
+  @FunctionalInterface
+  public interface GradientReducer {
+    List<Operand<TFloat32>> reduce(Ops tf, List<Operand<TFloat32>> gradients);
+  }
+
   public OptimizerGraph(ModelGraph g, Operand<TFloat32> loss, Settings s) {
-    this(g, loss, s, name -> 1.0);
+    this(g, loss, s, NO_LR_DECAY, null);
   }
 
   /**
@@ -71,6 +83,17 @@ public final class OptimizerGraph {
    * learning-rate decay for fine-tuning (spec §3.6, {@code LayerwiseDecay}). Slots and clipping are unchanged.
    */
   public OptimizerGraph(ModelGraph g, Operand<TFloat32> loss, Settings s, ToDoubleFunction<String> lrMultiplier) {
+    this(g, loss, s, lrMultiplier, null);
+  }
+
+  /**
+   * The general form.
+   *
+   * @param lrMultiplier learning-rate multiplier per variable name ({@link #NO_LR_DECAY}: 1 for all)
+   * @param reducer combines the gradients of all replicas before clipping and the update; null for one process
+   */
+  public OptimizerGraph(ModelGraph g, Operand<TFloat32> loss, Settings s, ToDoubleFunction<String> lrMultiplier,
+      GradientReducer reducer) {
     this.tf = g.tf();
     this.init = tf.withInitScope();
     Graph graph = (Graph) tf.scope().env();
@@ -109,6 +132,13 @@ public final class OptimizerGraph {
         grad = tf.math.div(sum, tf.constant((float) s.accumulationSteps()));
       }
       averaged.add(grad);
+    }
+    if (reducer != null) {
+      List<Operand<TFloat32>> shaped = new ArrayList<>();
+      for (int i = 0; i < params.size(); i++) {
+        shaped.add(tf.ensureShape(averaged.get(i), params.get(i).shape())); // static shapes for packing
+      }
+      averaged = new ArrayList<>(reducer.reduce(tf, shaped));
     }
 
     // 2. Global-norm clipping: g · clip / max(‖g‖, clip).

@@ -1,6 +1,7 @@
 package electra.trainer.pretrain;
 
 import electra.cli.Job;
+import electra.trainer.distributed.DataParallelSettings;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -33,11 +34,14 @@ public final class Pretrain implements Job {
    * Trains; Ctrl-C or SIGTERM (the JVM's shutdown) asks the trainer to stop after the optimizer step in progress,
    * and the shutdown waits (up to {@link #STOP_GRACE}) until it has written its checkpoint, so that
    * {@code --restore_checkpoint=latest} continues from where it stopped. A {@code kill -9} cannot be caught: then the
-   * run continues from its last periodic checkpoint.
+   * run continues from its last periodic checkpoint. With {@code --workers}, a stop asked of any worker stops every
+   * worker after the same step (the flag travels with the gathered data positions) and the chief saves.
    */
   @Override
   public void run(String[] args) throws Exception {
-    Trainer trainer = new Trainer(PretrainConfig.parse(args), out);
+    electra.cli.Flags.Values f = PretrainConfig.flags().parse(args);
+    Trainer trainer = new Trainer(PretrainConfig.fromFlags(f), out,
+        DataParallelSettings.fromFlags(f, System.getenv()));
     CountDownLatch finished = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       out.println("Pretrain: stop requested (SIGTERM or Ctrl-C): finishing the step in progress and saving a "

@@ -176,7 +176,15 @@ public record PretrainConfig(
         .bool("follow", false, "keep training on shards added to the manifest while running (continuous "
             + "ingestion): at the end of the listed shards, read the new ones before starting another epoch")
         .decimal("follow_timeout", 600, "with --follow: seconds to wait for new shards at the end of the listed "
-            + "ones before another epoch over them");
+            + "ones before another epoch over them")
+        // data-parallel workers: electra.trainer.distributed.DataParallelSettings reads these
+        .text("workers", null, "host:port of every worker's TensorFlow server, task order (or ELECTRA_WORKERS, "
+            + "or Slurm's node list); one worker per GPU")
+        .integer("task_index", -1, "this worker's index in --workers (or ELECTRA_TASK_INDEX, JOB_COMPLETION_INDEX, "
+            + "SLURM_PROCID); 0 is the chief")
+        .text("collective", "auto", "all-reduce implementation: auto, ring (gRPC) or nccl (GPUs)")
+        .integer("step_timeout_s", 300, "a step waiting longer for the other workers fails the run")
+        .integer("startup_timeout_s", 1800, "the same for the first step (graph optimisation, workers joining)");
   }
 
   /** Parses and checks a command line; mistakes are {@link UsageException}s naming the flag. */

@@ -19,6 +19,7 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.train.Restore;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -41,6 +42,31 @@ public final class PretrainingGraph implements AutoCloseable {
     }
   }
 
+  /**
+   * How the graph is replicated over worker processes (implemented in {@code electra.trainer.distributed}): the
+   * session it runs in, the all-reduce of gradients and reported scalars, the gather of the workers' data positions
+   * and the run options (timeouts) of each training step.
+   */
+  public interface Replication {
+    /** Averages tensors over all workers (gradients, losses); one output per input. */
+    OptimizerGraph.GradientReducer allReduceMean();
+
+    /** Concatenates every worker's int64 vector, in task order. */
+    Operand<TInt64> gather(Ops tf, Operand<TInt64> local);
+
+    /** The session of this worker, connected to the cluster. */
+    Session openSession(Graph graph, ConfigProto config);
+
+    /** Options of a training step; the first one (graph optimisation, group set-up) may take longer. */
+    RunOptions stepOptions(boolean first);
+  }
+
+  /**
+   * Values per worker in {@link #lastGatheredPositions()}: epoch, shard index, record, byte offset, run's first step,
+   * and whether the worker was asked to stop (1) or not (0).
+   */
+  public static final int POSITION_VALUES = 6;
+
   private final Graph graph = new Graph();
   private final ModelGraph model;
   private final PretrainingObjective objective;
@@ -51,20 +77,44 @@ public final class PretrainingGraph implements AutoCloseable {
   private Op initFromCheckpoint;
   private List<String> initNames;
   private Map<String, Operand<TFloat32>> allValues;
+  private final Replication replication;
+  private List<Operand<TFloat32>> reportedScalars;
+  private Placeholder<TInt64> dataPosition;
+  private Operand<TInt64> gatheredPositions;
+  private long[] lastGatheredPositions;
+  private boolean stepped;
 
   /**
    * @param lossScaling dynamic loss scaling (fp16 mixed precision on GPU)
    * @param sessionConfig threads, AMP and XLA settings
    */
   public PretrainingGraph(PretrainConfig c, boolean lossScaling, ConfigProto sessionConfig) {
+    this(c, lossScaling, sessionConfig, null);
+  }
+
+  /** @param replication data-parallel replication across workers, or null for one process */
+  public PretrainingGraph(PretrainConfig c, boolean lossScaling, ConfigProto sessionConfig, Replication replication) {
     this.seed = c.seed();
+    this.replication = replication;
     try {
       model = ModelGraph.training(graph, c.seed());
       objective = new PretrainingObjective(model, c.discriminator(), c.generator(), c.genWeight(), c.discWeight(),
           c.temperature());
-      optimizer = new OptimizerGraph(model, objective.outputs().total(), OptimizerGraph.Settings.of(c, lossScaling));
+      optimizer = new OptimizerGraph(model, objective.outputs().total(), OptimizerGraph.Settings.of(c, lossScaling),
+          OptimizerGraph.NO_LR_DECAY, replication == null ? null : replication.allReduceMean());
+      reportedScalars = objective.outputs().scalars();
+      if (replication != null) {
+        Ops tf = model.tf();
+        reportedScalars = replication.allReduceMean().reduce(tf, reportedScalars);
+        dataPosition = tf.withName("data_position").placeholder(TInt64.class, Placeholder.shape(Shape.of(POSITION_VALUES)));
+        gatheredPositions = replication.gather(tf, dataPosition);
+      }
       buildInitFromCheckpoint();
-      session = sessionConfig == null ? new Session(graph, false) : new Session(graph, false, sessionConfig);
+      if (replication != null) {
+        session = replication.openSession(graph, sessionConfig);
+      } else {
+        session = sessionConfig == null ? new Session(graph, false) : new Session(graph, false, sessionConfig);
+      }
     } catch (RuntimeException e) {
       graph.close();
       throw e;
@@ -117,6 +167,15 @@ public final class PretrainingGraph implements AutoCloseable {
    * @param microStep index of this micro-batch in the run; with the run's seed it keys dropout and sampling
    */
   public StepResult step(MaskedBatch b, double learningRate, boolean apply, long microStep) {
+    return step(b, learningRate, apply, microStep, null);
+  }
+
+  /**
+   * As {@link #step(MaskedBatch, double, boolean, long)}; with replication the scalars are the means over all
+   * workers, and {@code position} ({@link #POSITION_VALUES} values: epoch, shard index, record, byte offset of this
+   * worker's data after the batch, the step this process started from, and its stop flag) is gathered from every worker into {@link #lastGatheredPositions()}.
+   */
+  public StepResult step(MaskedBatch b, double learningRate, boolean apply, long microStep, long[] position) {
     PretrainingObjective.Feeds f = objective.feeds();
     PretrainingObjective.Outputs o = objective.outputs();
     Shape tokens = Shape.of(b.batch(), b.length());
@@ -126,17 +185,27 @@ public final class PretrainingGraph implements AutoCloseable {
         TInt32 lmIds = ints(slots, b.maskedLmIds());
         TFloat32 weights = TFloat32.tensorOf(slots, DataBuffers.of(b.maskedLmWeights(), true, false));
         TFloat32 lr = TFloat32.scalarOf((float) learningRate); TBool applyNow = TBool.scalarOf(apply);
-        TInt64 stepSeed = TInt64.vectorOf(seed, microStep)) {
+        TInt64 stepSeed = TInt64.vectorOf(seed, microStep);
+        TInt64 positionNow = TInt64.vectorOf(position == null ? new long[POSITION_VALUES] : position)) {
       Session.Runner r = session.runner()
           .feed(f.inputs().inputIds(), ids).feed(f.inputs().inputMask(), mask).feed(f.inputs().segmentIds(), seg)
           .feed(f.maskedLmPositions(), pos).feed(f.maskedLmIds(), lmIds).feed(f.maskedLmWeights(), weights)
           .feed(optimizer.learningRate(), lr).feed(optimizer.applyNow(), applyNow).feed(model.stepSeed(), stepSeed);
-      for (Operand<TFloat32> s : o.scalars()) {
+      for (Operand<TFloat32> s : reportedScalars) {
         r.fetch(s);
       }
       r.fetch(optimizer.gradientNorm()).fetch(o.discProbs()).fetch(o.discLabels()).addTarget(optimizer.trainOp());
+      if (replication != null) {
+        r.feed(dataPosition, positionNow).fetch(gatheredPositions).setOptions(replication.stepOptions(!stepped));
+      }
+      stepped = true;
       try (Result res = r.run()) {
         int n = o.scalars().size();
+        if (replication != null) {
+          TInt64 all = (TInt64) res.get(n + 3);
+          lastGatheredPositions = new long[Math.toIntExact(all.size())];
+          all.copyTo(DataBuffers.of(lastGatheredPositions, false, false));
+        }
         float[] scalars = new float[n];
         for (int i = 0; i < n; i++) {
           scalars[i] = ((TFloat32) res.get(i)).getFloat();
@@ -169,6 +238,11 @@ public final class PretrainingGraph implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /** Every worker's data position after the last step, {@link #POSITION_VALUES} values per task in task order (replicated runs only). */
+  public long[] lastGatheredPositions() {
+    return lastGatheredPositions == null ? null : lastGatheredPositions.clone();
   }
 
   public ModelGraph model() {

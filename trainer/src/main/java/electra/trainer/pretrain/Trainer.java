@@ -3,6 +3,10 @@ package electra.trainer.pretrain;
 import electra.cli.UsageException;
 import electra.records.ShardManifest;
 import electra.tokenization.Vocabulary;
+import electra.trainer.distributed.ClusterSpec;
+import electra.trainer.distributed.DataParallelSettings;
+import electra.trainer.distributed.DataSharding;
+import electra.trainer.distributed.WorkerRuntime;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -20,6 +24,10 @@ import java.util.function.Consumer;
  * that a restarted run continues exactly. With {@code --follow} the stream keeps taking up shards that are added to
  * the manifest. {@link #requestStop()} (Ctrl-C, SIGTERM: see {@link Pretrain}) ends the run after the optimizer step
  * in progress with a checkpoint. At the end the loss curves are drawn to {@code loss_curves.png}.
+ *
+ * <p>Data-parallel ({@link DataParallelSettings}): only the chief (task 0) writes the log, the event file, the
+ * loss curves and the checkpoints (with every worker's data position); a stop asked of any worker stops all of
+ * them after the same step. {@code --follow} is refused with several workers.
  */
 public final class Trainer {
 
@@ -28,12 +36,22 @@ public final class Trainer {
 
   private final PretrainConfig c;
   private final PrintStream out;
+  private final DataParallelSettings dp;
   private volatile boolean stopRequested;
   private Consumer<Prefetcher.Prepared> batchListener = p -> { };
 
   public Trainer(PretrainConfig config, PrintStream out) {
+    this(config, out, DataParallelSettings.none());
+  }
+
+  /**
+   * @param dataParallel the workers of a synchronous data-parallel run: each reads the shards i with
+   *     i mod N = task, gradients are averaged by all-reduce, only task 0 writes checkpoints and logs
+   */
+  public Trainer(PretrainConfig config, PrintStream out, DataParallelSettings dataParallel) {
     this.c = config;
     this.out = out;
+    this.dp = dataParallel;
   }
 
   /**
@@ -85,12 +103,21 @@ public final class Trainer {
           + c.discriminator().maxPositionEmbeddings());
     }
     int maxPredictions = c.maxPredictionsPerSeq(length);
+    ClusterSpec cluster = dp.cluster();
+    boolean chief = cluster.isChief();
+    if (c.follow() && cluster.distributed()) {
+      throw new UsageException("--follow is not supported with --workers yet: new shards would have to be dealt to "
+          + "the workers and each worker's shard order recorded in the checkpoint");
+    }
+    ShardManifest mine = DataSharding.forWorker(manifest, cluster);
     Masking.SpecialIds special = new Masking.SpecialIds(vocab.clsId(), vocab.sepId(), vocab.maskId(), vocab.padId());
     boolean gpu = c.amp() && SessionConfigs.gpuAvailable();
     Path runDir = c.runDir();
-    Files.createDirectories(runDir);
-    c.discriminator().writeJson(runDir.resolve("discriminator_config.json"), "ElectraForPreTraining");
-    c.generator().writeJson(runDir.resolve("generator_config.json"), "ElectraForMaskedLM");
+    if (chief) {
+      Files.createDirectories(runDir);
+      c.discriminator().writeJson(runDir.resolve("discriminator_config.json"), "ElectraForPreTraining");
+      c.generator().writeJson(runDir.resolve("generator_config.json"), "ElectraForMaskedLM");
+    }
     Checkpoints checkpoints = new Checkpoints(runDir, c.checkpointPrefix(), c.keepCheckpointMax());
     LearningRateSchedule schedule = LearningRateSchedule.of(c);
 
@@ -98,9 +125,17 @@ public final class Trainer {
         c.modelName(), c.discriminator(), c.generator(), length, c.trainBatchSize(), c.gradientAccumulationSteps(),
         c.optimizer().name().toLowerCase(Locale.ROOT), c.numTrainSteps(),
         c.amp() ? (gpu ? ", amp fp16" : ", amp bf16") : "", c.xla() ? ", xla" : "");
-    try (PretrainingGraph graph = new PretrainingGraph(c, c.amp() && gpu,
-        SessionConfigs.training(c.amp(), c.xla(), gpu))) {
+    if (cluster.distributed()) {
+      out.printf(Locale.ROOT, "worker %d of %d (%s), %d of %d shards, global batch %d%n", cluster.taskIndex(),
+          cluster.size(), cluster.self(), mine.shards().size(), manifest.shards().size(),
+          c.sequencesPerStep() * cluster.size());
+    }
+    try (WorkerRuntime runtime = dp.start();
+        PretrainingGraph graph = new PretrainingGraph(c, c.amp() && gpu,
+            SessionConfigs.training(c.amp(), c.xla(), gpu), runtime)) {
       Checkpoints.State start = start(graph, checkpoints, runDir, length);
+      ShardStream.Position startPosition = DataSharding.startPosition(start, cluster, runDir, c.restoreCheckpoint(),
+          checkpoints);
       long step = start.step();
       long micro = start.microStep();
       Path lastCheckpoint = null;
@@ -113,15 +148,20 @@ public final class Trainer {
           ? new ShardStream.Follow(c.followTimeoutSeconds(),
               Math.min(1.0, Math.max(0.05, c.followTimeoutSeconds() / 10)), out::println)
           : null;
-      try (TensorBoardEvents events = TensorBoardEvents.create(eventsDir());
-          ShardStream stream = new ShardStream(c.pretrainTfrecords(), manifest, c.seed(), start.position(), follow);
-          TrainingLog log = new TrainingLog(runDir.resolve("log.jsonl"), out, c.phase2() ? 2 : 1, events)) {
+      // only the chief writes the log, the event file, the loss curves and the checkpoints
+      try (TensorBoardEvents events = chief ? TensorBoardEvents.create(eventsDir()) : null;
+          ShardStream stream = new ShardStream(c.pretrainTfrecords(), mine, c.seed(), startPosition, follow);
+          TrainingLog log = chief
+              ? new TrainingLog(runDir.resolve("log.jsonl"), out, c.phase2() ? 2 : 1, events) : null) {
         Prefetcher prefetch = new Prefetcher(stream, c.trainBatchSize(), length, maxPredictions, c.maskProb(),
-            special, c.seed(), micro, c.prefetchBatches());
-        if (step > 0) {
-          events.sessionStart(step, System.currentTimeMillis() / 1e3);
+            special, DataSharding.maskingSeed(c.seed(), cluster), micro, c.prefetchBatches());
+        if (chief) {
+          if (step > 0) {
+            events.sessionStart(step, System.currentTimeMillis() / 1e3);
+          }
+          out.println("TensorBoard: tensorboard --logdir " + c.outputDir() + "   (events in " + events.file() + ")");
+          log.restartClock();
         }
-        out.println("TensorBoard: tensorboard --logdir " + c.outputDir() + "   (events in " + events.file() + ")");
         try {
           long started = System.nanoTime();
           long firstStep = step;
@@ -129,17 +169,16 @@ public final class Trainer {
           double lr = Double.NaN;
           boolean stopped = false;
           Prefetcher.Prepared last = null;
-          log.restartClock();
           training:
           while (step < c.numTrainSteps() && step < stopAfter) {
-            if (stopRequested) {
+            if (stopDecided(graph, runtime)) {
               stopped = true;
               break;
             }
             lr = schedule.at(step);
             double loss = 0;
             for (int i = 0; i < c.gradientAccumulationSteps(); i++) {
-              if (i == 0) { // between optimizer steps a stop may interrupt the wait (--follow) for data
+              if (i == 0 && runtime == null) { // between steps a stop may interrupt the wait (--follow) for data
                 Prefetcher.Prepared next = prefetch.take(() -> stopRequested);
                 if (next == null) {
                   stopped = true;
@@ -150,9 +189,27 @@ public final class Trainer {
                 last = prefetch.take();
               }
               batchListener.accept(last);
-              PretrainingGraph.StepResult r = graph.step(last.batch(), lr, i == c.gradientAccumulationSteps() - 1,
-                  last.microStep());
-              log.add(r, last.batch().inputMask(), c.trainBatchSize());
+              boolean apply = i == c.gradientAccumulationSteps() - 1;
+              // micro-batch k of worker t has the seed of micro-batch k*N+t of one process with N× accumulation
+              long seedStep = last.microStep() * cluster.size() + cluster.taskIndex();
+              PretrainingGraph.StepResult r;
+              if (runtime == null) {
+                r = graph.step(last.batch(), lr, apply, seedStep);
+              } else {
+                long t0 = System.nanoTime();
+                try {
+                  r = graph.step(last.batch(), lr, apply, seedStep,
+                      DataSharding.position(last.after(), firstStep, stopRequested));
+                } catch (RuntimeException e) {
+                  throw runtime.stepFailed(step + 1, e, (System.nanoTime() - t0) / 1_000_000);
+                }
+                if (step == firstStep && i == 0) {
+                  DataSharding.requireSameStart(graph.lastGatheredPositions(), cluster);
+                }
+              }
+              if (log != null) {
+                log.add(r, last.batch().inputMask(), c.trainBatchSize());
+              }
               loss += r.total();
               micro = last.microStep() + 1;
             }
@@ -162,28 +219,32 @@ public final class Trainer {
             if (!Double.isFinite(loss) && graph.optimizer().lossScale() == null) {
               throw new IllegalStateException("loss is " + loss + " at step " + step + "; lower --learning_rate");
             }
-            log.stepDone();
-            if (step % c.logFreq() == 0 || step == c.numTrainSteps()) {
-              log.write(step, c.numTrainSteps(), lr, lossScale(graph));
+            if (log != null) {
+              log.stepDone();
+              if (step % c.logFreq() == 0 || step == c.numTrainSteps()) {
+                log.write(step, c.numTrainSteps(), lr, lossScale(graph));
+              }
             }
             if (step % c.saveCheckpointsSteps() == 0 || step == c.numTrainSteps()) {
-              lastCheckpoint = save(checkpoints, graph, step, micro, last, length, vocab);
+              lastCheckpoint = save(checkpoints, graph, step, micro, last, length, vocab, chief);
               savedStep = step;
             }
           }
           if (stopped) {
-            if (log.pending()) {
+            if (log != null && log.pending()) {
               log.write(step, c.numTrainSteps(), lr, lossScale(graph));
             }
             if (step > savedStep) {
-              lastCheckpoint = save(checkpoints, graph, step, micro, last, length, vocab);
+              lastCheckpoint = save(checkpoints, graph, step, micro, last, length, vocab, chief);
             }
             out.println("stopped at step " + step + " of " + c.numTrainSteps() + " as asked; "
                 + "--restore_checkpoint=latest continues from " + (lastCheckpoint != null ? lastCheckpoint
                 : "the last checkpoint"));
           }
           double secondsPerStep = (System.nanoTime() - started) / 1e9 / Math.max(1, step - firstStep);
-          drawCurves(runDir);
+          if (chief) {
+            drawCurves(runDir);
+          }
           return new Summary(firstStep, losses, secondsPerStep, lastCheckpoint);
         } finally {
           prefetch.close();
@@ -192,12 +253,34 @@ public final class Trainer {
     }
   }
 
+  /**
+   * Whether to stop before the next step. One process: as soon as {@link #requestStop()} was called. Data-parallel:
+   * when any worker had been asked by the end of the last step (its flag travels with the gathered positions, so
+   * every worker decides the same and all stop after the same step).
+   */
+  private boolean stopDecided(PretrainingGraph graph, WorkerRuntime runtime) {
+    return runtime == null ? stopRequested : DataSharding.stopRequested(graph.lastGatheredPositions());
+  }
+
+  /**
+   * The chief writes checkpoint {@code step} (with every worker's data position when data-parallel) and returns
+   * it; the other workers write nothing and get null.
+   */
   private Path save(Checkpoints checkpoints, PretrainingGraph graph, long step, long micro, Prefetcher.Prepared last,
-      int length, Vocabulary vocab) throws IOException {
+      int length, Vocabulary vocab, boolean chief) throws IOException {
+    if (!chief) {
+      return null;
+    }
     ShardStream.Position p = last.after();
     Checkpoints.State state = new Checkpoints.State(step, micro, c.phase2(), c.seed(), length, p.epoch(),
         p.shardIndex(), last.shard(), p.record(), p.byteOffset(), vocab.fingerprint(), p.order());
-    Path saved = checkpoints.save(state, graph::save);
+    long[] workers = graph.lastGatheredPositions();
+    Path saved = checkpoints.save(state, prefix -> {
+      graph.save(prefix);
+      if (workers != null) {
+        DataSharding.writeWorkerPositions(prefix.resolveSibling(DataSharding.WORKERS_FILE), workers);
+      }
+    });
     out.println("saved " + saved);
     return saved;
   }

@@ -1,0 +1,40 @@
+package electra.trainer.distributed;
+
+import electra.cli.Flags;
+import electra.cli.UsageException;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The data-parallel part of a {@code Pretrain} command line: the cluster ({@link ClusterSpec}), the all-reduce
+ * implementation and the timeouts after which a step waiting for a dead or stuck peer fails.
+ */
+public record DataParallelSettings(ClusterSpec cluster, String collective, long stepTimeoutMs,
+    long startupTimeoutMs) {
+
+  public DataParallelSettings {
+    collective = collective.toLowerCase(Locale.ROOT);
+    if (!collective.equals("auto") && !collective.equals("ring") && !collective.equals("nccl")) {
+      throw new UsageException("--collective must be auto, ring or nccl, got '" + collective + "'");
+    }
+    if (stepTimeoutMs <= 0 || startupTimeoutMs <= 0) {
+      throw new UsageException("--step_timeout_s and --startup_timeout_s must be positive");
+    }
+  }
+
+  /** One process. */
+  public static DataParallelSettings none() {
+    return new DataParallelSettings(ClusterSpec.single(), "auto", 300_000, 1_800_000);
+  }
+
+  /** Reads {@code --workers}, {@code --task_index}, {@code --collective} and the timeouts, with the environment. */
+  public static DataParallelSettings fromFlags(Flags.Values f, Map<String, String> env) {
+    return new DataParallelSettings(ClusterSpec.resolve(f.text("workers"), f.integer("task_index"), env),
+        f.text("collective"), f.integer("step_timeout_s") * 1000, f.integer("startup_timeout_s") * 1000);
+  }
+
+  /** Starts this worker's server; null when the run is a single process. */
+  public WorkerRuntime start() {
+    return cluster.distributed() ? new WorkerRuntime(cluster, collective, stepTimeoutMs, startupTimeoutMs) : null;
+  }
+}
