@@ -1,0 +1,371 @@
+package electra.serving;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import electra.cli.Flags;
+import electra.cli.Job;
+import electra.cli.UsageException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.zip.GZIPInputStream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * The {@code BenchmarkServing} job: starts ServeQA with an in-process broker (as QuickStart does), offers requests at
+ * a fixed rate from a producer thread, and measures requests/s and end-to-end latency (send to answer received);
+ * then runs the bare {@link QaAnswerer} on the same inputs one at a time (latency) and in batches of
+ * {@code --max_batch_size} (throughput), and prints the ratios and a Markdown table row.
+ */
+public final class BenchmarkServing implements Job {
+
+  /** Question + context pairs used when no SQuAD file is found. */
+  static final String[][] BUILT_IN = {
+      {"What food does Harry like?", "My name is Harry and I grew up in Canada. I love apples."},
+      {"Who won Super Bowl 50?", "Super Bowl 50 was an American football game to determine the champion of the "
+          + "National Football League (NFL) for the 2015 season. The Denver Broncos defeated the Carolina Panthers "
+          + "24-10."},
+      {"Where is most of the forest?", "The Amazon rainforest covers much of the Amazon basin of South America. "
+          + "Most of the forest is in Brazil."},
+      {"When did Tesla move?", "Tesla was born in 1856 in Smiljan. He moved to the United States in 1884 and worked "
+          + "for Edison."},
+  };
+
+  private final PrintStream out;
+
+  public BenchmarkServing() {
+    this(System.out);
+  }
+
+  public BenchmarkServing(PrintStream out) {
+    this.out = out;
+  }
+
+  @Override
+  public String name() {
+    return "BenchmarkServing";
+  }
+
+  @Override
+  public String description() {
+    return "latency and throughput of ServeQA through Kafka + Flink next to the bare model on the same inputs";
+  }
+
+  static Flags flags() {
+    return Flags.forJob("BenchmarkServing", "ServeQA through Kafka + Flink vs. the bare QaAnswerer")
+        .text("model", null, "the export folder (ExportModel --output_dir)")
+        .integer("requests", 200, "measured requests")
+        .decimal("rate", 20, "offered load, requests/s; 0: as fast as the producer can send")
+        .integer("max_batch_size", 16, "ServeQA's --max_batch_size, and the bare model's batch")
+        .integer("max_batch_wait_ms", 10, "ServeQA's --max_batch_wait_ms")
+        .integer("warmup", 20, "requests sent (and answered) before measuring, through Kafka and bare")
+        .text("context_file", null, "SQuAD JSON (.json or .json.gz) to take question+context pairs from; default "
+            + "<electra.shared.dir or ../shared>/data/squad/dev-v1.1.json.gz when present, else built-in pairs")
+        .integer("max_context_chars", 2000, "skip SQuAD paragraphs longer than this")
+        .integer("timeout_s", 300, "give up waiting for answers after this many seconds")
+        .example("BenchmarkServing --model=/tmp/qa-export --requests=200 --rate=20");
+  }
+
+  /** Latency percentiles in ms. */
+  public record Latency(double avg, double p50, double p90, double p99) {
+    static Latency of(double[] ms) {
+      double[] s = ms.clone();
+      Arrays.sort(s);
+      return new Latency(Arrays.stream(s).average().orElse(Double.NaN), pct(s, 50), pct(s, 90), pct(s, 99));
+    }
+
+    private static double pct(double[] sorted, double p) {
+      if (sorted.length == 0) {
+        return Double.NaN;
+      }
+      int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+      return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    }
+  }
+
+  /** What a run measured. */
+  public record Report(int requests, int answered, double offeredRate, double kafkaThroughput, Latency kafka,
+      Latency bareSingle, double bareBatchThroughput, int batchSize, String source) {
+    public double p50Ratio() {
+      return kafka.p50() / bareSingle.p50();
+    }
+
+    public double throughputRatio() {
+      return kafkaThroughput / bareBatchThroughput;
+    }
+
+    public String markdownRow() {
+      return String.format("| %s | %d | %s | %d/%d | %.1f | %.1f / %.1f / %.1f / %.1f | %.1f / %.1f / %.1f | %.1f "
+              + "| %.2fx | %.2fx |", Instant.now().toString().substring(0, 10), batchSize,
+          offeredRate > 0 ? String.format("%.0f", offeredRate) : "max", answered, requests, kafkaThroughput,
+          kafka.avg(), kafka.p50(), kafka.p90(), kafka.p99(), bareSingle.p50(), bareSingle.p90(), bareSingle.p99(),
+          bareBatchThroughput, p50Ratio(), throughputRatio());
+    }
+  }
+
+  static final String TABLE_HEADER = "| date | batch | offered req/s | answered | req/s via Kafka "
+      + "| e2e ms avg / p50 / p90 / p99 | bare ms p50 / p90 / p99 | bare batch req/s | p50 ratio | throughput ratio |\n"
+      + "|---|---|---|---|---|---|---|---|---|---|";
+
+  @Override
+  public void run(String[] args) throws Exception {
+    Flags.Values v = flags().parse(args);
+    Path model = Path.of(v.required("model"));
+    int requests = v.intValue("requests");
+    double rate = v.decimal("rate");
+    int batch = v.intValue("max_batch_size");
+    int waitMs = v.intValue("max_batch_wait_ms");
+    int warmup = v.intValue("warmup");
+    if (requests < 1 || batch < 1 || waitMs < 1 || warmup < 0 || rate < 0) {
+      throw new UsageException("--requests, --max_batch_size, --max_batch_wait_ms must be >= 1; --warmup, --rate >= 0");
+    }
+    String source;
+    List<String[]> pairs;
+    Path file = v.text("context_file") != null ? Path.of(v.text("context_file")) : defaultSquad();
+    if (file != null && Files.exists(file)) {
+      pairs = squadPairs(file, requests + warmup, v.intValue("max_context_chars"));
+      source = file.getFileName().toString();
+    } else if (v.text("context_file") != null) {
+      throw new UsageException("--context_file " + file + " not found");
+    } else {
+      pairs = Arrays.asList(BUILT_IN);
+      source = "built-in pairs";
+    }
+    Report r = benchmark(model, requests, rate, batch, waitMs, warmup, pairs, source,
+        Duration.ofSeconds(v.integer("timeout_s")), out);
+    print(r, out);
+  }
+
+  static Path defaultSquad() {
+    String shared = System.getProperty("electra.shared.dir", "../shared");
+    Path p = Path.of(shared, "data", "squad", "dev-v1.1.json.gz");
+    return Files.exists(p) ? p : null;
+  }
+
+  /** The first question of each paragraph (up to {@code limit}), skipping contexts over {@code maxChars}. */
+  static List<String[]> squadPairs(Path file, int limit, int maxChars) throws IOException {
+    JsonNode root;
+    try (InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(Files.newInputStream(file))
+        : Files.newInputStream(file)) {
+      root = new ObjectMapper().readTree(in);
+    }
+    List<String[]> out = new ArrayList<>();
+    for (JsonNode article : root.path("data")) {
+      for (JsonNode paragraph : article.path("paragraphs")) {
+        String context = paragraph.path("context").asText();
+        JsonNode qas = paragraph.path("qas");
+        if (context.isEmpty() || context.length() > maxChars || qas.isEmpty()) {
+          continue;
+        }
+        out.add(new String[] {qas.get(0).path("question").asText(), context});
+        if (out.size() >= limit) {
+          return out;
+        }
+      }
+    }
+    if (out.isEmpty()) {
+      throw new UsageException(file + " has no question+context pairs");
+    }
+    return out;
+  }
+
+  static void print(Report r, PrintStream out) {
+    out.printf("inputs: %s; offered load %s req/s; batch %d%n", r.source(),
+        r.offeredRate() > 0 ? String.format("%.1f", r.offeredRate()) : "max", r.batchSize());
+    out.printf("through Kafka + Flink: %d/%d answered, %.1f req/s, latency ms avg %.1f p50 %.1f p90 %.1f p99 %.1f%n",
+        r.answered(), r.requests(), r.kafkaThroughput(), r.kafka().avg(), r.kafka().p50(), r.kafka().p90(),
+        r.kafka().p99());
+    out.printf("bare QaAnswerer, one at a time: latency ms avg %.1f p50 %.1f p90 %.1f p99 %.1f%n",
+        r.bareSingle().avg(), r.bareSingle().p50(), r.bareSingle().p90(), r.bareSingle().p99());
+    out.printf("bare QaAnswerer, batches of %d: %.1f req/s%n", r.batchSize(), r.bareBatchThroughput());
+    out.printf("ratios: p50 through Kafka / bare p50 = %.2f (target <= 1.2: %s); throughput through Kafka / bare "
+            + "batch throughput = %.2f (target >= 0.9: %s)%n", r.p50Ratio(), r.p50Ratio() <= 1.2 ? "met" : "NOT met",
+        r.throughputRatio(), r.throughputRatio() >= 0.9 ? "met" : "NOT met");
+    out.println(TABLE_HEADER);
+    out.println(r.markdownRow());
+  }
+
+  /** Runs both measurements; {@code pairs} are cycled through. */
+  public static Report benchmark(Path model, int requests, double rate, int batch, int waitMs, int warmup,
+      List<String[]> pairs, String source, Duration timeout, PrintStream log) throws Exception {
+    ByteArrayOutputStream jobLog = new ByteArrayOutputStream();
+    ServeQaOptions options = new ServeQA().parse("--model=" + model, "--max_batch_size=" + batch,
+        "--max_batch_wait_ms=" + waitMs, "--group_id=benchmark-serving");
+    double[] e2e = new double[requests];
+    int answered;
+    double throughput;
+    try (ServeQA.Running job = ServeQA.start(options, new PrintStream(jobLog, true, StandardCharsets.UTF_8))) {
+      String bootstrap = job.bootstrapServers();
+      Map<String, Long> received = new ConcurrentHashMap<>();
+      AtomicBoolean stop = new AtomicBoolean();
+      Thread consumerThread = new Thread(() -> consume(bootstrap, received, stop), "benchmark-consumer");
+      consumerThread.setDaemon(true);
+      consumerThread.start();
+      try (KafkaProducer<String, String> producer = producer(bootstrap)) {
+        // Warm-up: sent at the offered rate too, and waited for, before anything is measured.
+        long[] warmSent = send(producer, "warm-", warmup, rate, pairs, 0);
+        await(received, "warm-", warmup, timeout);
+        log.printf("warm-up: %d answered%n", count(received, "warm-", warmup));
+        long[] sent = new long[requests];
+        Thread producerThread = new Thread(() -> {
+          long[] s = send(producer, "req-", requests, rate, pairs, warmup);
+          System.arraycopy(s, 0, sent, 0, requests);
+        }, "benchmark-producer");
+        producerThread.start();
+        producerThread.join();
+        await(received, "req-", requests, timeout);
+        stop.set(true);
+        consumerThread.join(5000);
+        long first = Long.MAX_VALUE;
+        long last = Long.MIN_VALUE;
+        answered = 0;
+        List<Double> lat = new ArrayList<>();
+        for (int i = 0; i < requests; i++) {
+          Long got = received.get("req-" + i);
+          first = Math.min(first, sent[i]);
+          if (got != null) {
+            answered++;
+            last = Math.max(last, got);
+            lat.add((got - sent[i]) / 1e6);
+          }
+        }
+        e2e = lat.stream().mapToDouble(Double::doubleValue).toArray();
+        throughput = answered == 0 ? 0 : answered / ((last - first) / 1e9);
+        if (warmSent.length < 0) {
+          throw new AssertionError();
+        }
+      }
+    }
+    // The bare model on the same inputs, after the job (and its threads) are gone.
+    QaAnswerer answerer = SharedAnswerers.acquire(model.toAbsolutePath().normalize().toString(), batch,
+        RequestLimits.DEFAULTS);
+    try {
+      for (int i = 0; i < warmup; i++) {
+        String[] p = pairs.get(i % pairs.size());
+        answerer.answer("warm-" + i, p[0], p[1]);
+      }
+      double[] single = new double[requests];
+      for (int i = 0; i < requests; i++) {
+        String[] p = pairs.get((warmup + i) % pairs.size());
+        long t0 = System.nanoTime();
+        answerer.answer("req-" + i, p[0], p[1]);
+        single[i] = (System.nanoTime() - t0) / 1e6;
+      }
+      long t0 = System.nanoTime();
+      for (int start = 0; start < requests; start += batch) {
+        List<QaAnswerer.Question> qs = new ArrayList<>();
+        for (int i = start; i < Math.min(requests, start + batch); i++) {
+          String[] p = pairs.get((warmup + i) % pairs.size());
+          qs.add(new QaAnswerer.Question("req-" + i, p[0], p[1]));
+        }
+        answerer.answerAll(qs);
+      }
+      double bareThroughput = requests / ((System.nanoTime() - t0) / 1e9);
+      return new Report(requests, answered, rate, throughput, Latency.of(e2e), Latency.of(single), bareThroughput,
+          batch, source);
+    } finally {
+      SharedAnswerers.release(answerer);
+    }
+  }
+
+  /** Sends {@code n} requests at {@code rate} per second (0: unthrottled); returns each one's send time. */
+  private static long[] send(KafkaProducer<String, String> producer, String prefix, int n, double rate,
+      List<String[]> pairs, int offset) {
+    long[] sent = new long[n];
+    long t0 = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      if (rate > 0) {
+        long due = t0 + (long) (i * 1e9 / rate);
+        long now;
+        while ((now = System.nanoTime()) < due) {
+          long ms = (due - now) / 1_000_000;
+          if (ms > 1) {
+            sleep(ms - 1);
+          } else {
+            Thread.onSpinWait();
+          }
+        }
+      }
+      String[] p = pairs.get((offset + i) % pairs.size());
+      String id = prefix + i;
+      sent[i] = System.nanoTime();
+      producer.send(new ProducerRecord<>("qa-requests", id, QaMessages.request(id, p[0], p[1])));
+    }
+    producer.flush();
+    return sent;
+  }
+
+  private static void consume(String bootstrap, Map<String, Long> received, AtomicBoolean stop) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "benchmark-answers-" + System.nanoTime());
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p)) {
+      c.subscribe(List.of("qa-answers"));
+      while (!stop.get()) {
+        for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(5))) {
+          long now = System.nanoTime();
+          if (r.key() != null) {
+            received.putIfAbsent(r.key(), now);
+          }
+        }
+      }
+    }
+  }
+
+  private static KafkaProducer<String, String> producer(String bootstrap) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    return new KafkaProducer<>(p);
+  }
+
+  private static int count(Map<String, Long> received, String prefix, int n) {
+    int c = 0;
+    for (int i = 0; i < n; i++) {
+      if (received.containsKey(prefix + i)) {
+        c++;
+      }
+    }
+    return c;
+  }
+
+  private static void await(Map<String, Long> received, String prefix, int n, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (count(received, prefix, n) < n && System.nanoTime() < deadline) {
+      sleep(20);
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
