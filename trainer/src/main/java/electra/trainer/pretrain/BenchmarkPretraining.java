@@ -33,7 +33,8 @@ public final class BenchmarkPretraining implements Job {
           medianSeconds * 1000, sequencesPerSecond);
     }
 
-    private static String threads(int n) {
+    /** "default" for 0 threads (TensorFlow's choice), else the count. */
+    public static String threads(int n) {
       return n == 0 ? "default" : String.valueOf(n);
     }
 
@@ -204,9 +205,22 @@ public final class BenchmarkPretraining implements Job {
     return Masking.mask(ids, mask, seg, batch, length, maxPredictions, maskProb, special, Masking.randomFor(seed, 0));
   }
 
-  static double median(List<Double> values) {
+  /** The median of timings (shared by the benchmark jobs). */
+  public static double median(List<Double> values) {
     double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     int n = v.length;
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  }
+
+  /** The q-th percentile (0..100) with linear interpolation between ranks (numpy's default, as the peer). */
+  public static double percentile(List<Double> values, double q) {
+    double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    if (v.length == 1) {
+      return v[0];
+    }
+    double pos = (v.length - 1) * q / 100.0;
+    int lo = (int) Math.floor(pos);
+    int hi = Math.min(lo + 1, v.length - 1);
+    return v[lo] + (v[hi] - v[lo]) * (pos - lo);
   }
 }

@@ -1,0 +1,270 @@
+package electra.trainer.finetune;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import electra.cli.Flags;
+import electra.cli.Job;
+import electra.cli.UsageException;
+import electra.model.ElectraConfig;
+import electra.trainer.pretrain.BenchmarkPretraining;
+import electra.trainer.pretrain.OptimizerGraph;
+import electra.trainer.pretrain.PretrainConfig;
+import electra.trainer.pretrain.SessionConfigs;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * The {@code BenchmarkSquad} job (NVIDIA's {@code benchmark_squad.sh}). {@code --mode=train}: fine-tuning steps of
+ * the QA model (forward, backward, Adam update) at 384 tokens, median sequences per second after warm-up steps.
+ * {@code --mode=eval}: inference of the QA model (the simple {@code qa_outputs} head, as the PyTorch peer's QA
+ * benchmark) at each batch size: throughput at the median latency and latency average/p50/p90/p95/p99. Random
+ * weights, synthetic [CLS] A [SEP] B [SEP] windows; the reporting follows {@link BenchmarkPretraining}.
+ */
+public final class BenchmarkSquad implements Job {
+
+  /** Fine-tuning throughput. */
+  public record TrainResult(String model, String head, int seqLength, int batch, String precision,
+      int intraOpThreads, int interOpThreads, List<Double> stepSeconds, double medianSeconds,
+      double sequencesPerSecond) {
+
+    public String markdownRow() {
+      return String.format(Locale.ROOT, "| %s | %s | %d | %d | %s | %s | %.1f | %.2f |", model, head, seqLength,
+          batch, precision, BenchmarkPretraining.Result.threads(intraOpThreads) + "/"
+              + BenchmarkPretraining.Result.threads(interOpThreads), medianSeconds * 1000, sequencesPerSecond);
+    }
+
+    public static String markdownHeader() {
+      return "| model | head | seq | batch | precision | threads intra/inter | median ms/step | seq/s |\n"
+          + "|---|---|---|---|---|---|---|---|";
+    }
+  }
+
+  /** Inference throughput and latency at one batch size. */
+  public record EvalResult(String model, int seqLength, int batch, String precision, int intraOpThreads,
+      int interOpThreads, List<Double> latencySeconds, double averageMs, double p50Ms, double p90Ms, double p95Ms,
+      double p99Ms, double sequencesPerSecond) {
+
+    public String markdownRow() {
+      return String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |",
+          model, seqLength, batch, precision, BenchmarkPretraining.Result.threads(intraOpThreads) + "/"
+              + BenchmarkPretraining.Result.threads(interOpThreads), sequencesPerSecond, averageMs, p50Ms, p90Ms,
+          p95Ms, p99Ms);
+    }
+
+    public static String markdownHeader() {
+      return "| model | seq | batch | precision | threads intra/inter | seq/s (at p50) | avg ms | p50 ms | p90 ms "
+          + "| p95 ms | p99 ms |\n|---|---|---|---|---|---|---|---|---|---|---|";
+    }
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final PrintStream out;
+
+  public BenchmarkSquad() {
+    this(System.out);
+  }
+
+  public BenchmarkSquad(PrintStream out) {
+    this.out = out;
+  }
+
+  @Override
+  public String name() {
+    return "BenchmarkSquad";
+  }
+
+  @Override
+  public String description() {
+    return "SQuAD fine-tuning sequences/s (--mode=train) or inference throughput and latency (--mode=eval)";
+  }
+
+  public static Flags flags() {
+    return Flags.forJob("BenchmarkSquad", "SQuAD benchmarks: fine-tuning throughput or inference latency")
+        .example("./electra BenchmarkSquad --mode=train --model_size=small --train_batch_size=8")
+        .example("./electra BenchmarkSquad --mode=eval --batch_sizes=1,16 --intra_op_threads=2 --amp")
+        .text("mode", "eval", "train (fine-tuning sequences/s) or eval (inference throughput and latency)")
+        .text("model_size", "small", "discriminator preset: small, base or large")
+        .text("model_config", null, "Hugging Face config.json of the discriminator (instead of --model_size)")
+        .text("head", "simple", "train only: simple (qa_outputs) or joint (Google's); eval uses the simple head")
+        .integer("max_seq_length", 384, "tokens per window")
+        .integer("train_batch_size", 8, "train: sequences per step")
+        .text("batch_sizes", "1,16", "eval: comma-separated batch sizes (add 256,512 on a GPU)")
+        .bool("amp", false, "automatic mixed precision (bf16 on CPU, fp16 on GPU)")
+        .integer("warmup_steps", 3, "untimed steps (or inference calls) first")
+        .integer("steps", 20, "timed steps (train) or inference calls per batch size (eval)")
+        .integer("intra_op_threads", 0, "TensorFlow threads inside one op; 0 = TensorFlow's default (all cores)")
+        .integer("inter_op_threads", 0, "TensorFlow ops run side by side; 0 = TensorFlow's default")
+        .integer("seed", 12439, "seed of weights and input")
+        .text("json_out", null, "also write the results as JSON here");
+  }
+
+  @Override
+  public void run(String[] args) throws Exception {
+    Flags.Values f = flags().parse(args);
+    int warmup = f.intValue("warmup_steps");
+    int steps = f.intValue("steps");
+    if (warmup < 0 || steps < 1) {
+      throw new UsageException("--warmup_steps must be >= 0 and --steps >= 1");
+    }
+    int length = f.intValue("max_seq_length");
+    if (length < 8) {
+      throw new UsageException("--max_seq_length must be at least 8, got " + length);
+    }
+    String config = f.text("model_config");
+    boolean fromFile = config != null && !config.isBlank();
+    ElectraConfig model;
+    try {
+      model = fromFile ? ElectraConfig.readJson(Path.of(config)) : ElectraConfig.preset(f.text("model_size"));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+    if (length > model.maxPositionEmbeddings()) {
+      throw new UsageException("--max_seq_length " + length + " exceeds the model's " + model.maxPositionEmbeddings()
+          + " positions");
+    }
+    String name = fromFile ? Path.of(config).getFileName().toString()
+        : "ELECTRA-" + f.text("model_size").toLowerCase(Locale.ROOT);
+    boolean amp = f.bool("amp");
+    boolean gpu = SessionConfigs.gpuAvailable();
+    String precision = amp ? (gpu ? "amp fp16" : "amp bf16") : "fp32";
+    int intra = f.intValue("intra_op_threads");
+    int inter = f.intValue("inter_op_threads");
+    var session = SessionConfigs.training(amp, false, gpu, intra, inter);
+    long seed = f.integer("seed");
+    Object results;
+    String mode = f.text("mode").toLowerCase(Locale.ROOT);
+    switch (mode) {
+      case "train" -> {
+        QaGraph.Head head = switch (f.text("head").toLowerCase(Locale.ROOT)) {
+          case "simple" -> QaGraph.Head.SIMPLE;
+          case "joint" -> QaGraph.Head.JOINT;
+          default -> throw new UsageException("--head must be simple or joint, got " + f.text("head"));
+        };
+        int batch = f.intValue("train_batch_size");
+        if (batch < 1) {
+          throw new UsageException("--train_batch_size must be >= 1");
+        }
+        TrainResult r = train(model, name, head, length, batch, amp, gpu, precision, session, intra, inter, warmup,
+            steps, seed);
+        out.println(TrainResult.markdownHeader());
+        out.println(r.markdownRow());
+        results = r;
+      }
+      case "eval" -> {
+        int[] batches = batchSizes(f.text("batch_sizes"));
+        List<EvalResult> rs = new ArrayList<>();
+        out.printf(Locale.ROOT, "BenchmarkSquad eval: %s (%s), simple head, %d tokens, batches %s, %s, "
+            + "%d warm-up + %d timed calls each%n", name, model, length, Arrays.toString(batches), precision, warmup,
+            steps);
+        try (QaGraph graph = new QaGraph(model, QaGraph.Head.SIMPLE, 1, null, session)) {
+          graph.initialize();
+          for (int batch : batches) {
+            rs.add(eval(graph, name, length, batch, precision, intra, inter, warmup, steps, seed));
+          }
+        }
+        out.println(EvalResult.markdownHeader());
+        rs.forEach(r -> out.println(r.markdownRow()));
+        results = rs;
+      }
+      default -> throw new UsageException("--mode must be train or eval, got " + f.text("mode"));
+    }
+    String json = f.text("json_out");
+    if (json != null && !json.isBlank()) {
+      Files.writeString(Path.of(json), JSON.writeValueAsString(results));
+    }
+  }
+
+  private TrainResult train(ElectraConfig model, String name, QaGraph.Head head, int length, int batch, boolean amp,
+      boolean gpu, String precision, org.tensorflow.proto.ConfigProto session, int intra, int inter, int warmup,
+      int steps, long seed) {
+    out.printf(Locale.ROOT, "BenchmarkSquad train: %s (%s), %s head, %d tokens, batch %d, %s, adam, "
+        + "%d warm-up + %d timed steps%n", name, model, head.name().toLowerCase(Locale.ROOT), length, batch, precision,
+        warmup, steps);
+    OptimizerGraph.Settings settings = new OptimizerGraph.Settings(PretrainConfig.OptimizerKind.ADAM, 0.9, 0.999,
+        1e-6, 0.01, true, 1.0, 1, amp && gpu);
+    List<Double> times = new ArrayList<>();
+    try (QaGraph graph = new QaGraph(model, head, 20, new QaGraph.Training(settings, 1.0, seed), session)) {
+      graph.initialize();
+      Batch b = syntheticBatch(batch, length, seed);
+      for (int i = 0; i < warmup + steps; i++) {
+        long t0 = System.nanoTime();
+        float loss = graph.trainStep(b, 3e-5, i);
+        double dt = (System.nanoTime() - t0) / 1e9;
+        out.printf(Locale.ROOT, "%s step %d: %.1f ms, %.2f seq/s, loss %.3f%n", i < warmup ? "warm-up" : "timed",
+            i < warmup ? i + 1 : i - warmup + 1, dt * 1000, batch / dt, loss);
+        if (i >= warmup) {
+          times.add(dt);
+        }
+      }
+    }
+    double median = BenchmarkPretraining.median(times);
+    out.printf(Locale.ROOT, "median %.1f ms/step, %.2f sequences/s%n", median * 1000, batch / median);
+    return new TrainResult(name, head.name().toLowerCase(Locale.ROOT), length, batch, precision, intra, inter, times,
+        median, batch / median);
+  }
+
+  private EvalResult eval(QaGraph graph, String name, int length, int batch, String precision, int intra, int inter,
+      int warmup, int steps, long seed) {
+    Batch b = syntheticBatch(batch, length, seed);
+    List<Double> lat = new ArrayList<>();
+    for (int i = 0; i < warmup + steps; i++) {
+      long t0 = System.nanoTime();
+      graph.predict(b);
+      double dt = (System.nanoTime() - t0) / 1e9;
+      if (i >= warmup) {
+        lat.add(dt);
+      }
+    }
+    double avg = lat.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+    double p50 = BenchmarkPretraining.percentile(lat, 50);
+    EvalResult r = new EvalResult(name, length, batch, precision, intra, inter, lat, avg * 1000, p50 * 1000,
+        BenchmarkPretraining.percentile(lat, 90) * 1000, BenchmarkPretraining.percentile(lat, 95) * 1000,
+        BenchmarkPretraining.percentile(lat, 99) * 1000, batch / p50);
+    out.printf(Locale.ROOT, "batch %d: %.2f seq/s, latency avg %.2f p50 %.2f p90 %.2f p95 %.2f p99 %.2f ms%n",
+        batch, r.sequencesPerSecond(), r.averageMs(), r.p50Ms(), r.p90Ms(), r.p95Ms(), r.p99Ms());
+    return r;
+  }
+
+  static int[] batchSizes(String text) {
+    try {
+      int[] b = Arrays.stream(text.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+          .mapToInt(Integer::parseInt).toArray();
+      if (b.length == 0 || Arrays.stream(b).anyMatch(x -> x < 1)) {
+        throw new NumberFormatException();
+      }
+      return b;
+    } catch (NumberFormatException e) {
+      throw new UsageException("--batch_sizes must be positive integers separated by commas, got '" + text + "'");
+    }
+  }
+
+  /** [CLS] question [SEP] context [SEP] of random word ids, no padding; answers somewhere in the context. */
+  static Batch syntheticBatch(int batch, int length, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    List<Batch.Window> windows = new ArrayList<>();
+    int mid = length / 2;
+    for (int b = 0; b < batch; b++) {
+      int[] ids = new int[length];
+      int[] mask = new int[length];
+      int[] seg = new int[length];
+      Arrays.fill(mask, 1);
+      for (int t = 0; t < length; t++) {
+        ids[t] = 1996 + random.nextInt(28000);
+        seg[t] = t > mid ? 1 : 0;
+      }
+      ids[0] = 101;
+      ids[mid] = 102;
+      ids[length - 1] = 102;
+      int start = mid + 1 + random.nextInt(length - mid - 3);
+      windows.add(new Batch.Window(ids, mask, seg, start, start + 1, false));
+    }
+    return Batch.of(windows);
+  }
+}
