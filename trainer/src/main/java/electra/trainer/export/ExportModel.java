@@ -1,5 +1,7 @@
 package electra.trainer.export;
 
+import static electra.trainer.model.HostArrays.floats;
+
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
@@ -259,12 +261,6 @@ public final class ExportModel implements Job {
         }
       }
     }
-  }
-
-  private static float[] floats(TFloat32 t) {
-    float[] out = new float[Math.toIntExact(t.size())];
-    t.copyTo(DataBuffers.of(out, false, false));
-    return out;
   }
 
   private static void deleteRecursively(Path dir) {

@@ -1,8 +1,11 @@
 package electra.trainer.finetune;
 
+import static electra.trainer.model.HostArrays.floats;
+
 import electra.model.ElectraConfig;
 import electra.trainer.model.Embeddings;
 import electra.trainer.model.Encoder;
+import electra.trainer.model.HostArrays;
 import electra.trainer.model.HuggingFaceWeights;
 import electra.trainer.model.Inputs;
 import electra.trainer.model.JointSpanHead;
@@ -275,9 +278,9 @@ public final class QaGraph implements AutoCloseable {
         } else {
           int k = beamSize;
           float[] sp = floats((TFloat32) r.get(0));
-          int[] si = ints((TInt32) r.get(1));
+          int[] si = HostArrays.ints((TInt32) r.get(1));
           float[] ep = floats((TFloat32) r.get(2));
-          int[] ei = ints((TInt32) r.get(3));
+          int[] ei = HostArrays.ints((TInt32) r.get(3));
           float[] answerable = floats((TFloat32) r.get(4));
           for (int i = 0; i < b.size(); i++) {
             int[][] endIndex = new int[k][];
@@ -298,18 +301,6 @@ public final class QaGraph implements AutoCloseable {
 
   private static TInt32 ints(Shape shape, int[] values) {
     return TInt32.tensorOf(shape, DataBuffers.of(values, true, false));
-  }
-
-  private static float[] floats(TFloat32 t) {
-    float[] out = new float[Math.toIntExact(t.size())];
-    t.copyTo(DataBuffers.of(out, false, false));
-    return out;
-  }
-
-  private static int[] ints(TInt32 t) {
-    int[] out = new int[Math.toIntExact(t.size())];
-    t.copyTo(DataBuffers.of(out, false, false));
-    return out;
   }
 
   @Override

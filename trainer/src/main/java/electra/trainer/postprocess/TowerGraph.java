@@ -1,5 +1,7 @@
 package electra.trainer.postprocess;
 
+import static electra.trainer.model.HostArrays.floats;
+
 import electra.model.ElectraConfig;
 import electra.trainer.model.DiscriminatorHead;
 import electra.trainer.model.Embeddings;
@@ -209,12 +211,6 @@ public final class TowerGraph implements AutoCloseable {
 
   private static TInt32 ints(Shape shape, int[] values) {
     return TInt32.tensorOf(shape, DataBuffers.of(values, true, false));
-  }
-
-  static float[] floats(TFloat32 t) {
-    float[] out = new float[Math.toIntExact(t.size())];
-    t.copyTo(DataBuffers.of(out, false, false));
-    return out;
   }
 
   @Override

@@ -1,5 +1,7 @@
 package electra.trainer.pretrain;
 
+import static electra.trainer.model.HostArrays.floats;
+
 import electra.trainer.model.ModelGraph;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -286,12 +288,6 @@ public final class PretrainingGraph implements AutoCloseable {
 
   private static TInt32 ints(Shape shape, int[] values) {
     return TInt32.tensorOf(shape, DataBuffers.of(values, true, false));
-  }
-
-  private static float[] floats(TFloat32 t) {
-    float[] out = new float[Math.toIntExact(t.size())];
-    t.copyTo(DataBuffers.of(out, false, false));
-    return out;
   }
 
   @Override
