@@ -11,10 +11,11 @@ import org.joda.time.Instant;
 
 /**
  * Reads, validates and answers requests, micro-batched within a bundle: valid requests are buffered and answered
- * together when {@code maxBatchSize} of them are waiting or when the bundle ends, whichever comes first. The
- * runner ends bundles after {@code --max_batch_wait_ms} ({@code maxBundleTimeMills} on Flink) and before every
- * checkpoint, so no request is held in a buffer across a checkpoint: once a checkpoint commits a request's offset,
- * its answer has been written.
+ * together when {@code maxBatchSize} of them are waiting, when the source says no more are waiting (an
+ * {@link IdleMarkingSource idle mark}), or when the bundle ends, whichever comes first. So a lone request is answered
+ * at once, and requests that queued while the model ran are answered together. The runner ends bundles after
+ * {@code --max_batch_wait_ms} ({@code maxBundleTimeMills} on Flink) and before every checkpoint, so no request is
+ * held in a buffer across a checkpoint: once a checkpoint commits a request's offset, its answer has been written.
  *
  * <p>Requests that cannot be answered go to {@link #ERRORS} right away, keyed by their id (null when none); the
  * job never stops for a bad request, nor for a model failure (every request of the failed run gets an error).
@@ -54,6 +55,10 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
   @ProcessElement
   public void process(@Element KafkaRecord<byte[], byte[]> record, @Timestamp Instant timestamp,
       MultiOutputReceiver out) {
+    if (IdleMarkingSource.isIdleMark(record)) {
+      emit(flush(), out);
+      return;
+    }
     QaAnswerer.Question q;
     try {
       q = QaMessages.parseRequest(record.getKV().getValue());
@@ -65,9 +70,13 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
     long sent = record.getTimestamp() > 0 ? record.getTimestamp() : System.currentTimeMillis();
     buffer.add(new Pending(q, sent, timestamp));
     if (buffer.size() >= maxBatchSize) {
-      for (Result r : flush()) {
-        out.get(r.tag).output(r.kv);
-      }
+      emit(flush(), out);
+    }
+  }
+
+  private static void emit(List<Result> results, MultiOutputReceiver out) {
+    for (Result r : results) {
+      out.get(r.tag).output(r.kv);
     }
   }
 

@@ -13,10 +13,14 @@ import java.util.Map;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.io.Read;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
+import org.apache.beam.sdk.io.kafka.KafkaUnboundedSources;
 import org.apache.beam.sdk.options.StreamingOptions;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
@@ -243,14 +247,17 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
     consumer.put(ConsumerConfig.GROUP_ID_CONFIG, o.getGroupId());
     consumer.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     consumer.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    // Null keys and values (tombstones) are legal in Kafka; they get an error answer rather than a coder failure.
+    Coder<byte[]> bytes = NullableCoder.of(ByteArrayCoder.of());
+    KafkaIO.Read<byte[], byte[]> requests = KafkaIO.<byte[], byte[]>read()
+        .withBootstrapServers(bootstrap)
+        .withTopic(o.getRequestsTopic())
+        .withKeyDeserializerAndCoder(ByteArrayDeserializer.class, bytes)
+        .withValueDeserializerAndCoder(ByteArrayDeserializer.class, bytes)
+        .withConsumerConfigUpdates(consumer)
+        .commitOffsetsInFinalize();
     PCollectionTuple results = p
-        .apply("ReadRequests", KafkaIO.<byte[], byte[]>read()
-            .withBootstrapServers(bootstrap)
-            .withTopic(o.getRequestsTopic())
-            .withKeyDeserializer(ByteArrayDeserializer.class)
-            .withValueDeserializer(ByteArrayDeserializer.class)
-            .withConsumerConfigUpdates(consumer)
-            .commitOffsetsInFinalize())
+        .apply("ReadRequests", Read.from(new IdleMarkingSource(KafkaUnboundedSources.of(requests))))
         .apply("Answer", ParDo.of(new AnswerRequestsFn(modelDir, modelName, o.getMaxBatchSize(), limits))
             .withOutputTags(AnswerRequestsFn.ANSWERS, TupleTagList.of(AnswerRequestsFn.ERRORS)));
     PCollection<KV<String, String>> answers = results.get(AnswerRequestsFn.ANSWERS)

@@ -1,0 +1,170 @@
+package electra.serving;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.io.UnboundedSource;
+import org.apache.beam.sdk.io.kafka.KafkaCheckpointMark;
+import org.apache.beam.sdk.io.kafka.KafkaRecord;
+import org.apache.beam.sdk.io.kafka.KafkaTimestampType;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.joda.time.Instant;
+
+/**
+ * KafkaIO's source plus an <em>idle mark</em>: a record that says "no request is waiting right now", emitted each
+ * time the Kafka reader has nothing more to give.
+ *
+ * <p>Why: micro-batching needs to know when to stop waiting. With only the runner's bundle timer, a lone request
+ * waits for the timer, and Flink's source wrapper sleeps 50 ms whenever a reader reports no data, so a request
+ * arriving then waits for the sleep too (most of a tiny model's latency was spent there). With the mark, the
+ * answering step runs its batch as soon as the queue is drained: one request alone is answered at once, and under
+ * load the requests that queued while the model ran form the next batch. The reader never reports "no data", so the
+ * wrapper never sleeps; it waits inside Kafka's reader instead, which returns as soon as a record arrives.
+ *
+ * <p>Marks carry no offset: checkpoints and offset commits are Kafka's own, untouched.
+ */
+final class IdleMarkingSource extends UnboundedSource<KafkaRecord<byte[], byte[]>, KafkaCheckpointMark> {
+
+  /** Topic name of the idle mark; Kafka topic names cannot contain spaces, so no real record has it. */
+  private static final String IDLE_TOPIC = "idle mark";
+
+  /** An idle reader polls Kafka at most this often (Kafka's reader waits up to 20 ms itself when it is idle). */
+  private static final long MIN_IDLE_POLL_MILLIS = 2;
+
+  private final UnboundedSource<KafkaRecord<byte[], byte[]>, KafkaCheckpointMark> kafka;
+
+  IdleMarkingSource(UnboundedSource<KafkaRecord<byte[], byte[]>, KafkaCheckpointMark> kafka) {
+    this.kafka = kafka;
+  }
+
+  static boolean isIdleMark(KafkaRecord<?, ?> record) {
+    return IDLE_TOPIC.equals(record.getTopic());
+  }
+
+  static KafkaRecord<byte[], byte[]> idleMark(long nowMillis) {
+    return new KafkaRecord<>(IDLE_TOPIC, -1, -1, nowMillis, KafkaTimestampType.NO_TIMESTAMP_TYPE,
+        new RecordHeaders(), new byte[0], new byte[0]);
+  }
+
+  @Override
+  public List<IdleMarkingSource> split(int desiredNumSplits, PipelineOptions options) throws Exception {
+    List<IdleMarkingSource> splits = new ArrayList<>();
+    for (UnboundedSource<KafkaRecord<byte[], byte[]>, KafkaCheckpointMark> s : kafka.split(desiredNumSplits,
+        options)) {
+      splits.add(new IdleMarkingSource(s));
+    }
+    return splits;
+  }
+
+  @Override
+  public UnboundedReader<KafkaRecord<byte[], byte[]>> createReader(PipelineOptions options,
+      KafkaCheckpointMark checkpointMark) throws IOException {
+    return new Reader(this, kafka.createReader(options, checkpointMark));
+  }
+
+  @Override
+  public Coder<KafkaCheckpointMark> getCheckpointMarkCoder() {
+    return kafka.getCheckpointMarkCoder();
+  }
+
+  @Override
+  public boolean requiresDeduping() {
+    return kafka.requiresDeduping();
+  }
+
+  @Override
+  public Coder<KafkaRecord<byte[], byte[]>> getOutputCoder() {
+    return kafka.getOutputCoder();
+  }
+
+  /** Kafka's reader, with an idle mark wherever it would have said "no data". */
+  static final class Reader extends UnboundedReader<KafkaRecord<byte[], byte[]>> {
+    private final IdleMarkingSource source;
+    private final UnboundedReader<KafkaRecord<byte[], byte[]>> kafka;
+    private KafkaRecord<byte[], byte[]> mark;
+
+    Reader(IdleMarkingSource source, UnboundedReader<KafkaRecord<byte[], byte[]>> kafka) {
+      this.source = source;
+      this.kafka = kafka;
+    }
+
+    @Override
+    public boolean start() throws IOException {
+      long called = System.nanoTime();
+      return recordOrMark(kafka.start(), called);
+    }
+
+    @Override
+    public boolean advance() throws IOException {
+      long called = System.nanoTime();
+      return recordOrMark(kafka.advance(), called);
+    }
+
+    /** Always true: Kafka's record when it had one, else an idle mark (after at least a short wait). */
+    private boolean recordOrMark(boolean hasRecord, long calledNanos) {
+      if (hasRecord) {
+        mark = null;
+        return true;
+      }
+      // A reader that says "no data" at once (before its partitions are assigned) must not make us spin.
+      long waitedMillis = (System.nanoTime() - calledNanos) / 1_000_000;
+      if (waitedMillis < MIN_IDLE_POLL_MILLIS) {
+        try {
+          Thread.sleep(MIN_IDLE_POLL_MILLIS - waitedMillis);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      mark = idleMark(System.currentTimeMillis());
+      return true;
+    }
+
+    @Override
+    public KafkaRecord<byte[], byte[]> getCurrent() throws NoSuchElementException {
+      return mark != null ? mark : kafka.getCurrent();
+    }
+
+    @Override
+    public Instant getCurrentTimestamp() throws NoSuchElementException {
+      return mark != null ? new Instant(mark.getTimestamp()) : kafka.getCurrentTimestamp();
+    }
+
+    @Override
+    public byte[] getCurrentRecordId() throws NoSuchElementException {
+      return mark != null ? new byte[0] : kafka.getCurrentRecordId();
+    }
+
+    @Override
+    public Instant getWatermark() {
+      return kafka.getWatermark();
+    }
+
+    @Override
+    public CheckpointMark getCheckpointMark() {
+      return kafka.getCheckpointMark();
+    }
+
+    @Override
+    public long getSplitBacklogBytes() {
+      return kafka.getSplitBacklogBytes();
+    }
+
+    @Override
+    public long getTotalBacklogBytes() {
+      return kafka.getTotalBacklogBytes();
+    }
+
+    @Override
+    public UnboundedSource<KafkaRecord<byte[], byte[]>, ?> getCurrentSource() {
+      return source;
+    }
+
+    @Override
+    public void close() throws IOException {
+      kafka.close();
+    }
+  }
+}
