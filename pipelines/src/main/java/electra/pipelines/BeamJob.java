@@ -17,6 +17,7 @@ import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.options.Validation;
+import software.amazon.awssdk.regions.Region;
 
 /**
  * A job that is a Beam pipeline: flags are the options interface {@code O} ({@code @Description}, {@code @Default}),
@@ -66,6 +67,13 @@ public abstract class BeamJob<O extends PipelineOptions> implements Job {
       options = PipelineOptionsFactory.fromArgs(all.toArray(String[]::new)).withValidation().as(optionsType);
     } catch (IllegalArgumentException e) {
       throw new UsageException(firstLine(e.getMessage()));
+    }
+    boolean regionGiven = all.stream().anyMatch(a -> a.startsWith("--awsRegion"));
+    boolean usesS3 = all.stream().anyMatch(a -> a.contains("s3://"));
+    if (!regionGiven && !usesS3) {
+      // Registering the s3 scheme builds an S3 client, whose region lookup probes EC2 instance metadata (seconds of
+      // timeouts off EC2) on every run; with no s3:// path in sight, the region is never used.
+      options.as(S3Options.class).setAwsRegion(Region.US_EAST_1);
     }
     if (options.getRunner().getSimpleName().equals("FlinkRunner")) {
       FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);

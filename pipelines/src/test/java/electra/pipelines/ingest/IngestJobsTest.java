@@ -16,10 +16,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
+import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.regions.Region;
 
 class IngestJobsTest {
 
@@ -182,5 +184,15 @@ class IngestJobsTest {
     UsageException unknown = assertThrows(UsageException.class,
         () -> new IngestJobs.IngestText().run(new String[] {"--inptu=x"}));
     assertTrue(unknown.getMessage().toLowerCase().contains("inptu"), unknown.getMessage());
+  }
+
+  @Test
+  void theS3RegionIsLookedUpOnlyWhenAnS3PathIsUsed() {
+    // no s3:// path: a fixed region, so FileSystems does not probe EC2 instance metadata on every run
+    S3Options local = new IngestJobs.IngestText().parse("--input=/data/*.txt", "--output=/out").as(S3Options.class);
+    assertEquals(Region.US_EAST_1, local.getAwsRegion());
+    S3Options given = new IngestJobs.IngestText()
+        .parse("--input=s3://corpus/*.txt", "--output=/out", "--aws_region=eu-west-3").as(S3Options.class);
+    assertEquals(Region.EU_WEST_3, given.getAwsRegion());
   }
 }

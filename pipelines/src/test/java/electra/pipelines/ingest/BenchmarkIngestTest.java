@@ -1,0 +1,59 @@
+package electra.pipelines.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import electra.cli.UsageException;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BenchmarkIngestTest {
+
+  @Test
+  void throughputSeparatesTheStartUpFromTheRate() {
+    // 2 s of start-up, then 4 MB/s: 1 MB takes 2.25 s, 9 MB take 4.25 s
+    BenchmarkIngest.Throughput t = BenchmarkIngest.Throughput.of(1, 2.25, 9, 4.25);
+    assertEquals(4.0, t.marginal(), 1e-12);
+    assertEquals(2.0, t.startupSeconds(), 1e-12);
+    assertEquals(9 / 4.25, t.endToEnd(), 1e-12);
+    // a larger corpus that ran faster says the machine was too noisy, not that the rate is negative
+    BenchmarkIngest.Throughput noisy = BenchmarkIngest.Throughput.of(1, 3, 9, 2.5);
+    assertTrue(Double.isNaN(noisy.marginal()) && Double.isNaN(noisy.startupSeconds()), noisy.toString());
+    assertEquals(9 / 2.5, noisy.endToEnd(), 1e-12);
+  }
+
+  @Test
+  void flagsAreChecked() {
+    assertThrows(UsageException.class,
+        () -> new BenchmarkIngest().run(new String[] {"--copies=2", "--base_copies=2"}));
+  }
+
+  @Test
+  void timesTheDirectRunnerOnASmallCorpus(@TempDir Path tmp) throws Exception {
+    Path poems = Path.of(System.getProperty("electra.shared.dir", "../shared"), "data/books/blake-poems.txt");
+    assumeTrue(Files.isRegularFile(poems), "the shared sample books are not there: " + poems);
+    Path input = Files.createDirectories(tmp.resolve("books"));
+    Files.copy(poems, input.resolve("blake-poems.txt"));
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    new BenchmarkIngest(new PrintStream(bytes, true, StandardCharsets.UTF_8)).run(new String[] {
+        "--input_dir=" + input, "--copies=6", "--base_copies=1", "--repeats=1", "--runners=DirectRunner",
+        "--vocab_file=" + Path.of(System.getProperty("electra.shared.dir", "../shared"),
+            "data/vocab/bert-base-uncased-vocab.txt")});
+    String out = bytes.toString(StandardCharsets.UTF_8);
+    double mb = Files.size(poems) / 1e6;
+    Matcher row = Pattern.compile("\\| DirectRunner \\| ([\\d.]+) \\| ([\\d.]+) \\| ([\\d.]+) \\|").matcher(out);
+    assertTrue(row.find(), out);
+    assertEquals(6 * mb, Double.parseDouble(row.group(1)), 0.006, out);
+    double seconds = Double.parseDouble(row.group(2));
+    assertEquals(6 * mb / seconds, Double.parseDouble(row.group(3)), 0.01 + 0.05 * 6 * mb / seconds, out);
+  }
+}
