@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import electra.records.ShardManifest;
+import electra.records.TfRecordReader;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -11,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -100,5 +105,60 @@ class ContinuousIngestTest {
     assertEquals(4, manifest(out).shards().size());
     List<String> batch2 = new ArrayList<>(ledger(out).batches().get(1).files());
     assertEquals(List.of(corpus.resolve("b.txt").toString(), corpus.resolve("c.txt").toString()), batch2);
+  }
+
+  /** {@code ./electra IngestText ...} in a JVM of its own, for the SIGTERM test. */
+  public static final class IngestTextMain {
+    public static void main(String[] args) throws Exception {
+      new IngestJobs.IngestText().run(args);
+    }
+  }
+
+  @Test
+  void sigtermDuringABatchLetsItFinishListedThenStops(@TempDir Path dir) throws Exception {
+    Assumptions.assumeTrue(Files.isRegularFile(VOCAB), "reference data not found (" + VOCAB + "): skipping");
+    Path corpus = Files.createDirectories(dir.resolve("corpus"));
+    Path out = dir.resolve("out");
+    land(corpus, "a.txt", "The cat sat.\n\nA dog ran home.\n\nBirds sing in spring.\n");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", IngestTextMain.class.getName()));
+    command.addAll(List.of(watchArgs(corpus, out, 0))); // --max_idle=0: runs until stopped
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    List<String> lines = new ArrayList<>();
+    long signalled = 0;
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+      for (String line = r.readLine(); line != null; line = r.readLine()) {
+        lines.add(line);
+        if (line.equals("batch 1: done")) {
+          land(corpus, "b.txt", "Rivers flow to the sea.\n\nMountains are tall.\n");
+        } else if (line.startsWith("batch 2: 1 new file")) {
+          signalled = System.nanoTime();
+          p.toHandle().destroy(); // SIGTERM while batch 2 runs
+        }
+        if (System.nanoTime() > deadline) {
+          p.destroyForcibly();
+          throw new AssertionError("the watching job did not get through two batches and stop: " + lines);
+        }
+      }
+    }
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "did not exit after SIGTERM: " + lines);
+    System.out.printf("ContinuousIngestTest: exited %d ms after SIGTERM%n", (System.nanoTime() - signalled) / 1_000_000);
+    assertEquals(143, p.exitValue(), "exit status after SIGTERM: " + lines);
+    assertTrue(signalled > 0 && lines.contains("batch 2: done"), "batch 2 finished before the exit: " + lines);
+    assertEquals(List.of(List.of(corpus.resolve("a.txt").toString()), List.of(corpus.resolve("b.txt").toString())),
+        ledger(out).batches().stream().map(IngestLedger.Batch::files).toList());
+    ShardManifest manifest = manifest(out);
+    assertEquals(5, manifest.records(), "a (3) + b (2), each once");
+    long read = 0;
+    for (ShardManifest.Shard shard : manifest.shards()) {
+      try (TfRecordReader records = TfRecordReader.open(out.resolve("phase1/train").resolve(shard.file()))) {
+        for (byte[] record : records) {
+          read += record.length > 0 ? 1 : 0;
+        }
+      }
+    }
+    assertEquals(manifest.records(), read, "every listed shard is complete");
   }
 }
