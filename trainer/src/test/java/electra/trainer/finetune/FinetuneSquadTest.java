@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * SQuAD fine-tuning end to end on tiny models: the simple head reproduces the golden logits through the
- * fine-tuning inference path, both heads learn a few dozen real SQuAD questions, the joint head learns to abstain
- * on SQuAD 2.0, checkpoints resume, and flags are checked.
+ * fine-tuning inference path, both heads learn a few dozen real SQuAD questions and learn to abstain on SQuAD 2.0,
+ * checkpoints resume, and flags are checked.
  */
 class FinetuneSquadTest {
 
@@ -77,10 +77,13 @@ class FinetuneSquadTest {
   }
 
   @Test
-  void simpleHeadLearnsTwentyFourQuestions(@TempDir Path tmp) throws Exception {
-    // Known gap: the simple head reaches EM 87.5 here (21/24), not the 90 the joint head reaches; 2e-3 diverges.
+  void simpleHeadLearnsThirtyTwoQuestions(@TempDir Path tmp) throws Exception {
+    // Two of these 32 questions cannot be matched by any span: their gold answer starts inside a longer word
+    // ("gold" in '"golden', "8" in "20–18"), so the featurizer labels the whole word, as the reference does. Five
+    // more hinge on telling "AFC" from "NFC" questions over one context, which the independent start/end head of a
+    // random model learns later than the joint head: 100 epochs where the joint head needs 40.
     Path hf = tmp.resolve("hf");
-    learnV1(tmp, false, 24, 85, "--num_train_epochs=60", "--learning_rate=1e-3", "--export_hf_dir=" + hf);
+    learnV1(tmp, false, 32, 90, "--num_train_epochs=100", "--learning_rate=1e-3", "--export_hf_dir=" + hf);
     // --export_hf_dir: the trained simple head as a Hugging Face QA folder, ready for ExportModel
     assertEquals("ElectraForQuestionAnswering",
         JSON.readTree(hf.resolve("config.json").toFile()).get("architectures").get(0).asText());
@@ -115,18 +118,41 @@ class FinetuneSquadTest {
 
   @Test
   void jointHeadLearnsToAbstainOnSquad2(@TempDir Path tmp) throws Exception {
+    // Null odds = the smallest answerable logit over the windows ([G]), "no answer" above -2.75 by default.
+    learnV2(tmp, true, -2.75);
+  }
+
+  @Test
+  void simpleHeadLearnsToAbstainOnSquad2(@TempDir Path tmp) throws Exception {
+    // Null odds as BERT's run_squad: the smallest start[CLS] + end[CLS] over the windows minus the best span's
+    // start + end, "no answer" above 0.0 by default.
+    learnV2(tmp, false, 0.0);
+  }
+
+  /**
+   * Learns the first 32 questions of the SQuAD 2.0 subset and checks that every question's null odds were written
+   * and decided its prediction against the head's default threshold.
+   */
+  private void learnV2(Path tmp, boolean joint, double defaultThreshold) throws Exception {
     Path model = tinyModel(tmp.resolve("model"));
     List<String> args = common(model, tmp.resolve("out"), SquadFiles.devV2(), 32);
-    args.addAll(List.of("--mode=train_eval", "--joint_head=true", "--version_2_with_negative",
+    args.addAll(List.of("--mode=train_eval", "--joint_head=" + joint, "--version_2_with_negative",
         "--num_train_epochs=40", "--learning_rate=1e-3"));
+    long t0 = System.nanoTime();
     FinetuneSquad.Summary s = new FinetuneSquad().run(FinetuneConfig.parse(args.toArray(String[]::new)));
-    System.out.printf("v2.0 joint head: %d steps, %.3f s/step, %s%n", s.lastStep(), s.secondsPerStep(), s.results());
+    System.out.printf("v2.0 %s head: %d steps, %.3f s/step, %.1f s, %s%n", joint ? "joint" : "simple", s.lastStep(),
+        s.secondsPerStep(), (System.nanoTime() - t0) / 1e9, s.results());
     assertTrue(s.results().get("NoAns_total").intValue() >= 10, "has unanswerable questions: " + s.results());
     assertTrue(s.results().get("exact").doubleValue() >= 90, "EM " + s.results());
     assertTrue(s.results().get("NoAns_exact").doubleValue() >= 90, "abstains " + s.results());
     Path out = tmp.resolve("out");
     Map<?, ?> odds = JSON.readValue(out.resolve(PredictionFiles.NULL_ODDS).toFile(), Map.class);
+    Map<?, ?> predictions = JSON.readValue(out.resolve(PredictionFiles.PREDICTIONS).toFile(), Map.class);
     assertEquals(32, odds.size());
+    for (Map.Entry<?, ?> e : odds.entrySet()) {
+      double nullOdds = ((Number) e.getValue()).doubleValue();
+      assertEquals(nullOdds > defaultThreshold, "".equals(predictions.get(e.getKey())), e.getKey() + ": " + nullOdds);
+    }
   }
 
   @Test
