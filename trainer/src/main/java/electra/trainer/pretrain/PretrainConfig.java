@@ -172,7 +172,9 @@ public record PretrainConfig(
         .integer("seed", 12439, "seed of weights, data order, masking, sampling and dropout")
         .integer("log_freq", 10, "log every this many steps")
         .bool("amp", false, "automatic mixed precision (bf16 on CPU, fp16 with loss scaling on GPU)")
-        .bool("xla", false, "XLA JIT compilation (slow on CPU)")
+        .bool("xla", false, "XLA auto-clustering of the training step (global_jit_level ON_1, CPU included): "
+            + "the first step prints how many clusters XLA compiled and stops the run if it compiled none; on CPU "
+            + "the first step compiles for longer and later steps are not faster")
         .bool("follow", false, "keep training on shards added to the manifest while running (continuous "
             + "ingestion): at the end of the listed shards, read the new ones before starting another epoch")
         .decimal("follow_timeout", 600, "with --follow: seconds to wait for new shards at the end of the listed "

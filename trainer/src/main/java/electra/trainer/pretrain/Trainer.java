@@ -31,8 +31,12 @@ import java.util.function.Consumer;
  */
 public final class Trainer {
 
-  /** Losses of the optimizer steps this run did (mean total loss over the step's micro-batches). */
-  public record Summary(long firstStep, List<Double> losses, double secondsPerStep, Path lastCheckpoint) {}
+  /**
+   * Losses of the optimizer steps this run did (mean total loss over the step's micro-batches); {@code xla}: what
+   * XLA compiled of the training step with {@code --xla} (null without it or when no step ran).
+   */
+  public record Summary(long firstStep, List<Double> losses, double secondsPerStep, Path lastCheckpoint,
+      XlaClusters xla) {}
 
   private final PretrainConfig c;
   private final PrintStream out;
@@ -142,7 +146,7 @@ public final class Trainer {
       List<Double> losses = new ArrayList<>();
       if (step >= c.numTrainSteps()) {
         out.println("already trained " + step + " of " + c.numTrainSteps() + " steps; nothing to do");
-        return new Summary(step, losses, 0, null);
+        return new Summary(step, losses, 0, null, null);
       }
       ShardStream.Follow follow = c.follow()
           ? new ShardStream.Follow(c.followTimeoutSeconds(),
@@ -212,6 +216,9 @@ public final class Trainer {
               }
               loss += r.total();
               micro = last.microStep() + 1;
+              if (step == firstStep && i == 0 && c.xla()) {
+                reportXla(graph.xlaClusters());
+              }
             }
             step++;
             loss /= c.gradientAccumulationSteps();
@@ -245,7 +252,7 @@ public final class Trainer {
           if (chief) {
             drawCurves(runDir);
           }
-          return new Summary(firstStep, losses, secondsPerStep, lastCheckpoint);
+          return new Summary(firstStep, losses, secondsPerStep, lastCheckpoint, graph.xlaClusters());
         } finally {
           prefetch.close();
         }
@@ -340,6 +347,20 @@ public final class Trainer {
       graph.initialize();
     }
     return new Checkpoints.State(0, 0, c.phase2(), c.seed(), length, 0, 0, null, 0, 0, null);
+  }
+
+  /**
+   * Says what XLA compiled of the first step; refuses to go on when it compiled nothing, so that {@code --xla} never
+   * silently trains without XLA (e.g. a TensorFlow build without the XLA JIT).
+   */
+  private void reportXla(XlaClusters xla) {
+    if (xla.clusters() == 0) {
+      throw new UsageException("--xla: TensorFlow compiled none of the training step with XLA (no _XlaCompile or "
+          + "XlaLaunch op among the " + xla.otherOps() + " ops it executed), so this native build or device does "
+          + "not apply XLA auto-clustering; train without --xla");
+    }
+    out.printf(Locale.ROOT, "xla: the training step runs %d XLA-compiled clusters; %d ops run outside XLA%n",
+        xla.clusters(), xla.otherOps());
   }
 
   private static double lossScale(PretrainingGraph graph) {
