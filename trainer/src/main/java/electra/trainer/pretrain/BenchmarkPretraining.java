@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import electra.pipelines.io.ShardFiles;
 import electra.records.ShardManifest;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -146,6 +147,7 @@ public final class BenchmarkPretraining implements Job {
         if (synthetic) {
           fixed = syntheticBatch(batch, length, maxPredictions, c.maskProb(), special, c.seed());
         } else {
+          ShardFiles.use(c.objectStores());
           ShardManifest manifest = ShardStream.readManifest(c.pretrainTfrecords());
           if (manifest.maxSeqLength() != length) {
             throw new UsageException("--max_seq_length " + length + " but the shards in " + c.pretrainTfrecords()

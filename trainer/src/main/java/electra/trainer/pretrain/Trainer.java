@@ -1,6 +1,7 @@
 package electra.trainer.pretrain;
 
 import electra.cli.UsageException;
+import electra.pipelines.io.ShardFiles;
 import electra.records.ShardManifest;
 import electra.tokenization.Vocabulary;
 import electra.trainer.distributed.ClusterSpec;
@@ -91,6 +92,7 @@ public final class Trainer {
    */
   public Summary run(long stopAfter) throws Exception {
     Vocabulary vocab = Vocabulary.resolve(c.vocabFile());
+    ShardFiles.use(c.objectStores());
     ShardManifest manifest = ShardStream.readManifest(c.pretrainTfrecords());
     manifest.requireVocab(vocab.fingerprint(), "--pretrain_tfrecords " + c.pretrainTfrecords());
     if (vocab.size() > c.discriminator().vocabSize()) {

@@ -111,7 +111,8 @@ class PretrainTest {
   void checkpointRoundTripIsBitExact() throws Exception {
     PretrainConfig c = PretrainConfig.parse(args(tmp.resolve("roundtrip"), "--num_train_steps=5", "--num_warmup_steps=0"));
     int[][] in = new int[3][8 * 64];
-    try (ShardStream stream = new ShardStream(shards, ShardStream.readManifest(shards), 1, ShardStream.Position.START)) {
+    try (ShardStream stream = new ShardStream(shards.toString(), ShardStream.readManifest(shards.toString()), 1,
+        ShardStream.Position.START)) {
       for (int b = 0; b < 8; b++) {
         var e = stream.next();
         System.arraycopy(e.inputIds(), 0, in[0], b * 64, 64);
