@@ -162,6 +162,9 @@ public final class BenchmarkPretraining implements Job {
           long t0 = System.nanoTime();
           PretrainingGraph.StepResult r = graph.step(b, 1e-4, true, i);
           double dt = (System.nanoTime() - t0) / 1e9;
+          if (i == 0 && c.xla()) {
+            out.println(graph.xlaClusters().requireCompiled());
+          }
           out.printf(Locale.ROOT, "%s step %d: %.1f ms, %.2f seq/s, loss %.3f%n", i < warmup ? "warm-up" : "timed",
               i < warmup ? i + 1 : i - warmup + 1, dt * 1000, batch / dt, r.total());
           if (i >= warmup) {

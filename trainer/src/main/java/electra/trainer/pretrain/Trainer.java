@@ -219,7 +219,7 @@ public final class Trainer {
               loss += r.total();
               micro = last.microStep() + 1;
               if (step == firstStep && i == 0 && c.xla()) {
-                reportXla(graph.xlaClusters());
+                out.println(graph.xlaClusters().requireCompiled());
               }
             }
             step++;
@@ -349,20 +349,6 @@ public final class Trainer {
       graph.initialize();
     }
     return new Checkpoints.State(0, 0, c.phase2(), c.seed(), length, 0, 0, null, 0, 0, null);
-  }
-
-  /**
-   * Says what XLA compiled of the first step; refuses to go on when it compiled nothing, so that {@code --xla} never
-   * silently trains without XLA (e.g. a TensorFlow build without the XLA JIT).
-   */
-  private void reportXla(XlaClusters xla) {
-    if (xla.clusters() == 0) {
-      throw new UsageException("--xla: TensorFlow compiled none of the training step with XLA (no _XlaCompile or "
-          + "XlaLaunch op among the " + xla.otherOps() + " ops it executed), so this native build or device does "
-          + "not apply XLA auto-clustering; train without --xla");
-    }
-    out.printf(Locale.ROOT, "xla: the training step runs %d XLA-compiled clusters; %d ops run outside XLA%n",
-        xla.clusters(), xla.otherOps());
   }
 
   private static double lossScale(PretrainingGraph graph) {

@@ -1,5 +1,7 @@
 package electra.trainer.pretrain;
 
+import electra.cli.UsageException;
+import java.util.Locale;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.RunMetadata;
@@ -16,6 +18,20 @@ import org.tensorflow.proto.RunOptions;
  * @param otherOps ops of the executed graph that TensorFlow runs itself (variables, assignments, ...)
  */
 public record XlaClusters(int clusters, int otherOps) {
+
+  /**
+   * The line that says what XLA compiled; refuses (a usage error) when it compiled nothing, so that {@code --xla}
+   * never silently runs without XLA (e.g. a TensorFlow build without the XLA JIT).
+   */
+  public String requireCompiled() {
+    if (clusters == 0) {
+      throw new UsageException("--xla: TensorFlow compiled none of the training step with XLA (no _XlaCompile or "
+          + "XlaLaunch op among the " + otherOps + " ops it executed), so this native build or device does not "
+          + "apply XLA auto-clustering; train without --xla");
+    }
+    return String.format(Locale.ROOT, "xla: the training step runs %d XLA-compiled clusters; %d ops run outside XLA",
+        clusters, otherOps);
+  }
 
   /** Run options that make the session return the graphs it executed, after every optimisation pass. */
   public static RunOptions inspecting(RunOptions options) {
