@@ -1,20 +1,16 @@
 package electra.pipelines.ingest;
 
 import electra.pipelines.BeamJob;
+import electra.pipelines.io.ShardFiles;
 import electra.records.ShardManifest;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.channels.Channels;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
-import org.apache.beam.sdk.io.fs.ResourceId;
 
 /** The three ingest jobs: the same pipeline with a different first step. */
 public final class IngestJobs {
@@ -47,7 +43,7 @@ public final class IngestJobs {
         throw new IllegalStateException("the pipeline ended in state " + state);
       }
       for (IngestPipeline.ShardSet set : ingest.shardSets()) {
-        ShardManifest manifest = readManifest(set.directory());
+        ShardManifest manifest = ShardFiles.readManifest(set.directory());
         out.printf(Locale.ROOT, "  %-40s %8d examples of %3d tokens in %d shards%n", set.directory(),
             manifest.records(), manifest.maxSeqLength(), manifest.shards().size());
       }
@@ -79,15 +75,6 @@ public final class IngestJobs {
       } catch (IllegalStateException shuttingDown) {
         // the hook is already running and has just been released
       }
-    }
-  }
-
-  /** Reads {@code directory/manifest.json} (local, gs:// or s3://). */
-  public static ShardManifest readManifest(String directory) throws IOException {
-    ResourceId file = FileSystems.matchNewResource(directory, true)
-        .resolve(ShardManifest.FILE_NAME, StandardResolveOptions.RESOLVE_FILE);
-    try (var in = Channels.newInputStream(FileSystems.open(file))) {
-      return ShardManifest.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8));
     }
   }
 

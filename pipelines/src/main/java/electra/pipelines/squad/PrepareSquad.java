@@ -2,9 +2,9 @@ package electra.pipelines.squad;
 
 import electra.cli.UsageException;
 import electra.pipelines.BeamJob;
-import electra.pipelines.ingest.IngestJobs;
 import electra.pipelines.ingest.ShardNames;
 import electra.pipelines.ingest.WriteShards;
+import electra.pipelines.io.ShardFiles;
 import electra.records.ShardManifest;
 import electra.squad.QaFeaturizer;
 import electra.tokenization.Vocabulary;
@@ -95,7 +95,7 @@ public final class PrepareSquad extends BeamJob<PrepareSquadOptions> {
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException("the pipeline ended in state " + state);
     }
-    ShardManifest manifest = IngestJobs.readManifest(options.getOutput());
+    ShardManifest manifest = ShardFiles.readManifest(options.getOutput());
     out.printf(Locale.ROOT, "  %d questions: %d features of %d tokens in %d shards; %d without a usable answer, "
             + "%d unanswerable left out%n", counter(result, FeaturizeQuestions.QUESTIONS), manifest.records(),
         manifest.maxSeqLength(), manifest.shards().size(), counter(result, FeaturizeQuestions.UNUSABLE),

@@ -288,7 +288,7 @@ public final class FinetuneSquad implements Job {
     List<Batch.Window> windows = new ArrayList<>();
     if (c.trainTfrecords() != null) {
       Path dir = c.trainTfrecords();
-      ShardManifest manifest = electra.trainer.pretrain.ShardStream.readManifest(dir);
+      ShardManifest manifest = electra.trainer.pretrain.ShardStream.readManifest(dir.toString());
       manifest.requireVocab(vocab.fingerprint(), "--train_tfrecords " + dir);
       if (manifest.maxSeqLength() != c.maxSeqLength()) {
         throw new UsageException("--train_tfrecords " + dir + " holds windows of " + manifest.maxSeqLength()

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import electra.pipelines.io.ShardFiles;
 import electra.records.ShardManifest;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -146,6 +147,7 @@ public final class BenchmarkPretraining implements Job {
         if (synthetic) {
           fixed = syntheticBatch(batch, length, maxPredictions, c.maskProb(), special, c.seed());
         } else {
+          ShardFiles.use(c.objectStores());
           ShardManifest manifest = ShardStream.readManifest(c.pretrainTfrecords());
           if (manifest.maxSeqLength() != length) {
             throw new UsageException("--max_seq_length " + length + " but the shards in " + c.pretrainTfrecords()
@@ -160,6 +162,9 @@ public final class BenchmarkPretraining implements Job {
           long t0 = System.nanoTime();
           PretrainingGraph.StepResult r = graph.step(b, 1e-4, true, i);
           double dt = (System.nanoTime() - t0) / 1e9;
+          if (i == 0 && c.xla()) {
+            out.println(graph.xlaClusters().requireCompiled());
+          }
           out.printf(Locale.ROOT, "%s step %d: %.1f ms, %.2f seq/s, loss %.3f%n", i < warmup ? "warm-up" : "timed",
               i < warmup ? i + 1 : i - warmup + 1, dt * 1000, batch / dt, r.total());
           if (i >= warmup) {

@@ -3,6 +3,7 @@ package electra.trainer.pretrain;
 import electra.cli.Flags;
 import electra.cli.UsageException;
 import electra.model.ElectraConfig;
+import electra.pipelines.io.ShardFiles;
 import electra.tokenization.VocabularyResolver;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,7 +19,8 @@ public record PretrainConfig(
     String modelName,                 // run name: checkpoints and log.jsonl go to <outputDir>/<modelName>/
     ElectraConfig discriminator,      // discriminator architecture (a preset or a config.json)
     double generatorHiddenSize,       // generator width as a multiple of the discriminator's (Google 0.25)
-    Path pretrainTfrecords,           // shard folder holding manifest.json
+    String pretrainTfrecords,         // shard folder holding manifest.json: a local path, gs:// or s3://
+    ShardFiles.ObjectStores objectStores, // how to reach gs:// and s3:// (endpoint, region, S3 client factory)
     Path outputDir,                   // parent of the run folder
     String vocabFile,                 // vocab path or "bert-base-uncased"; its fingerprint must match the shards'
     int maxSeqLength,                 // tokens per sequence; 0 = the shards' max_seq_length
@@ -62,7 +64,11 @@ public record PretrainConfig(
     require(discriminator != null, "a model config is required");
     require(generatorHiddenSize > 0 && generatorHiddenSize <= 1, "--generator_hidden_size must be in (0, 1], got "
         + generatorHiddenSize);
-    require(pretrainTfrecords != null, "--pretrain_tfrecords is required");
+    require(pretrainTfrecords != null && !pretrainTfrecords.isBlank(), "--pretrain_tfrecords is required");
+    String scheme = ShardFiles.unsupportedScheme(pretrainTfrecords);
+    require(scheme == null, "--pretrain_tfrecords " + pretrainTfrecords + ": " + scheme + ":// is not supported; "
+        + "give a local folder, gs:// or s3://");
+    require(objectStores != null, "object-store settings are required (ShardFiles.ObjectStores.DEFAULTS)");
     require(outputDir != null, "--output_dir is required");
     require(maxSeqLength >= 0 && maxSeqLength <= discriminator.maxPositionEmbeddings(),
         "--max_seq_length must be in 0.." + discriminator.maxPositionEmbeddings() + ", got " + maxSeqLength);
@@ -137,12 +143,20 @@ public record PretrainConfig(
             + "--model_size=small --train_batch_size=8 --num_train_steps=10000 --num_warmup_steps=1000")
         .example("./electra Pretrain --pretrain_tfrecords=data/phase2/train --output_dir=runs --model_name=small "
             + "--phase2 --learning_rate=4e-3 --num_train_steps=933 --num_warmup_steps=200")
+        .example("./electra Pretrain --pretrain_tfrecords=s3://my-bucket/shards/phase1/train --aws_region=eu-west-1 "
+            + "--output_dir=runs --model_name=small")
         .text("model_name", "electra", "run name: checkpoints and log.jsonl go to <output_dir>/<model_name>/")
         .text("model_size", "small", "discriminator preset: small, base or large")
         .text("model_config", null, "Hugging Face config.json of the discriminator (instead of --model_size)")
         .decimal("generator_hidden_size", 0.25, "generator width as a multiple of the discriminator's")
-        .text("pretrain_tfrecords", null, "shard folder holding manifest.json (local path)")
-        .text("output_dir", "runs", "parent folder of the run folder")
+        .text("pretrain_tfrecords", null, "shard folder holding manifest.json: a local folder, gs://bucket/path or "
+            + "s3://bucket/path")
+        .text("output_dir", "runs", "parent folder of the run folder (local)")
+        .text("endpoint", null, "s3:// only: the S3 API endpoint of an S3-compatible store (MinIO, Ceph), e.g. "
+            + "http://host:9000; default AWS")
+        .text("aws_region", null, "s3:// only: the bucket's AWS region (default: AWS_REGION or the AWS profile)")
+        .text("s3_client_factory_class", null, "s3:// only: electra.pipelines.io.PathStyleS3ClientBuilderFactory "
+            + "addresses buckets by path, as S3-compatible stores need")
         .text("vocab_file", VocabularyResolver.BERT_BASE_UNCASED,
             "vocab.txt path or bert-base-uncased; must be the shards' vocabulary")
         .integer("max_seq_length", 0, "tokens per sequence; 0 takes the shards' max_seq_length")
@@ -172,7 +186,9 @@ public record PretrainConfig(
         .integer("seed", 12439, "seed of weights, data order, masking, sampling and dropout")
         .integer("log_freq", 10, "log every this many steps")
         .bool("amp", false, "automatic mixed precision (bf16 on CPU, fp16 with loss scaling on GPU)")
-        .bool("xla", false, "XLA JIT compilation (slow on CPU)")
+        .bool("xla", false, "XLA auto-clustering of the training step (global_jit_level ON_1, CPU included): "
+            + "the first step prints how many clusters XLA compiled and stops the run if it compiled none; on CPU "
+            + "the first step compiles for longer and later steps are not faster")
         .bool("follow", false, "keep training on shards added to the manifest while running (continuous "
             + "ingestion): at the end of the listed shards, read the new ones before starting another epoch")
         .decimal("follow_timeout", 600, "with --follow: seconds to wait for new shards at the end of the listed "
@@ -199,17 +215,13 @@ public record PretrainConfig(
       default -> throw new UsageException("--optimizer must be lamb or adam, got '" + f.text("optimizer") + "'");
     };
     boolean lamb = optimizer == OptimizerKind.LAMB;
-    String tfrecords = f.required("pretrain_tfrecords");
-    if (tfrecords.matches("^[a-z][a-z0-9+.-]*://.*")) {
-      throw new UsageException("--pretrain_tfrecords " + tfrecords + ": only local folders are supported by "
-          + "Pretrain (copy gs:// or s3:// shards to local disk first)");
-    }
     String init = f.text("init_checkpoint");
     return new PretrainConfig(
         f.text("model_name"),
         modelConfig(f),
         f.decimal("generator_hidden_size"),
-        Path.of(tfrecords),
+        f.required("pretrain_tfrecords"),
+        new ShardFiles.ObjectStores(f.text("endpoint"), f.text("aws_region"), f.text("s3_client_factory_class")),
         Path.of(f.text("output_dir")),
         f.text("vocab_file"),
         f.intValue("max_seq_length"),

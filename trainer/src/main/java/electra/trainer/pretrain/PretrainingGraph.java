@@ -85,6 +85,8 @@ public final class PretrainingGraph implements AutoCloseable {
   private Operand<TInt64> gatheredPositions;
   private long[] lastGatheredPositions;
   private boolean stepped;
+  private final boolean xlaRequested;
+  private XlaClusters xlaClusters;
 
   /**
    * @param lossScaling dynamic loss scaling (fp16 mixed precision on GPU)
@@ -98,6 +100,7 @@ public final class PretrainingGraph implements AutoCloseable {
   public PretrainingGraph(PretrainConfig c, boolean lossScaling, ConfigProto sessionConfig, Replication replication) {
     this.seed = c.seed();
     this.replication = replication;
+    this.xlaRequested = sessionConfig != null && SessionConfigs.xlaRequested(sessionConfig);
     try {
       model = ModelGraph.training(graph, c.seed());
       objective = new PretrainingObjective(model, c.discriminator(), c.generator(), c.genWeight(), c.discWeight(),
@@ -197,11 +200,21 @@ public final class PretrainingGraph implements AutoCloseable {
         r.fetch(s);
       }
       r.fetch(optimizer.gradientNorm()).fetch(o.discProbs()).fetch(o.discLabels()).addTarget(optimizer.trainOp());
+      RunOptions options = RunOptions.getDefaultInstance();
       if (replication != null) {
-        r.feed(dataPosition, positionNow).fetch(gatheredPositions).setOptions(replication.stepOptions(!stepped));
+        r.feed(dataPosition, positionNow).fetch(gatheredPositions);
+        options = replication.stepOptions(!stepped);
+      }
+      // the first step builds the executor, so its graphs show what XLA compiled; later steps reuse them
+      boolean inspect = xlaRequested && !stepped;
+      if (inspect || replication != null) {
+        r.setOptions(inspect ? XlaClusters.inspecting(options) : options);
       }
       stepped = true;
-      try (Result res = r.run()) {
+      try (Result res = inspect ? r.runAndFetchMetadata() : r.run()) {
+        if (inspect) {
+          xlaClusters = XlaClusters.of(res.getMetadata().orElseThrow());
+        }
         int n = o.scalars().size();
         if (replication != null) {
           TInt64 all = (TInt64) res.get(n + 3);
@@ -240,6 +253,14 @@ public final class PretrainingGraph implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * What XLA compiled of the training step, known after the first {@link #step} when the session config asks for
+   * XLA ({@link SessionConfigs#xlaRequested}); null otherwise.
+   */
+  public XlaClusters xlaClusters() {
+    return xlaClusters;
   }
 
   /** Every worker's data position after the last step, {@link #POSITION_VALUES} values per task in task order (replicated runs only). */

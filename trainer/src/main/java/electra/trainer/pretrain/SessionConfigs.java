@@ -44,6 +44,12 @@ public final class SessionConfigs {
         .build();
   }
 
+  /** Whether {@code config} turns XLA's auto-clustering on (as {@link #training} does for {@code xla}). */
+  public static boolean xlaRequested(ConfigProto config) {
+    OptimizerOptions.GlobalJitLevel level = config.getGraphOptions().getOptimizerOptions().getGlobalJitLevel();
+    return level == OptimizerOptions.GlobalJitLevel.ON_1 || level == OptimizerOptions.GlobalJitLevel.ON_2;
+  }
+
   /** Whether TensorFlow can place an op on GPU 0 (the GPU native build on a machine with a GPU). */
   public static boolean gpuAvailable() {
     try (Graph g = new Graph();

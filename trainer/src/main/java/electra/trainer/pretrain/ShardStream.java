@@ -1,17 +1,14 @@
 package electra.trainer.pretrain;
 
+import electra.pipelines.io.ShardFiles;
 import electra.records.PretrainingExample;
 import electra.records.ShardManifest;
 import electra.records.TfRecordReader;
 import java.io.BufferedInputStream;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -66,7 +63,7 @@ public final class ShardStream implements AutoCloseable {
     }
   }
 
-  private final Path dir;
+  private final String dir;
   private final long seed;
   private final Follow follow;
   private final int maxSeqLength;
@@ -77,26 +74,30 @@ public final class ShardStream implements AutoCloseable {
   private TfRecordReader reader;
   private long readerBase;
 
-  /** Reads {@code dir}/manifest.json; refuses an empty or missing manifest. */
-  public static ShardManifest readManifest(Path dir) throws IOException {
-    Path file = dir.resolve(ShardManifest.FILE_NAME);
-    if (!Files.isRegularFile(file)) {
-      throw new NoSuchFileException(file.toString(), null, "no " + ShardManifest.FILE_NAME
+  /**
+   * Reads {@code dir}/manifest.json (a local folder, {@code gs://} or {@code s3://}: {@link ShardFiles}); refuses an
+   * empty or missing manifest.
+   */
+  public static ShardManifest readManifest(String dir) throws IOException {
+    ShardManifest m;
+    try {
+      m = ShardFiles.readManifest(dir);
+    } catch (NoSuchFileException e) {
+      throw new NoSuchFileException(e.getFile(), null, "no " + ShardManifest.FILE_NAME
           + " there: --pretrain_tfrecords must be a shard folder written by the data pipeline");
     }
-    ShardManifest m = ShardManifest.fromJson(Files.readString(file));
     if (m.records() == 0) {
-      throw new IllegalArgumentException(file + " lists no records");
+      throw new IllegalArgumentException(ShardFiles.describe(dir, ShardManifest.FILE_NAME) + " lists no records");
     }
     return m;
   }
 
-  public ShardStream(Path dir, ShardManifest manifest, long seed, Position start) {
+  public ShardStream(String dir, ShardManifest manifest, long seed, Position start) {
     this(dir, manifest, seed, start, null);
   }
 
-  /** A stream that follows the manifest when {@code follow} is not null. */
-  public ShardStream(Path dir, ShardManifest manifest, long seed, Position start, Follow follow) {
+  /** A stream over the shards of {@code dir} that follows its manifest when {@code follow} is not null. */
+  public ShardStream(String dir, ShardManifest manifest, long seed, Position start, Follow follow) {
     this.dir = dir;
     this.manifest = manifest;
     this.seed = seed;
@@ -218,8 +219,8 @@ public final class ShardStream implements AutoCloseable {
   private ShardManifest reread() throws IOException {
     ShardManifest m;
     try {
-      m = ShardManifest.fromJson(Files.readString(dir.resolve(ShardManifest.FILE_NAME)));
-    } catch (NoSuchFileException | IllegalArgumentException notNow) {
+      m = ShardFiles.readManifest(dir);
+    } catch (FileNotFoundException | NoSuchFileException | IllegalArgumentException notNow) {
       return null;
     }
     if (m.maxSeqLength() != maxSeqLength) {
@@ -238,12 +239,10 @@ public final class ShardStream implements AutoCloseable {
   }
 
   private void open() throws IOException {
-    Path file = dir.resolve(order.get(position.shardIndex()));
-    FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
-    channel.position(position.byteOffset());
+    String file = order.get(position.shardIndex());
     readerBase = position.byteOffset();
-    reader = new TfRecordReader(new BufferedInputStream(Channels.newInputStream(channel), 1 << 16),
-        file.toString());
+    reader = new TfRecordReader(new BufferedInputStream(ShardFiles.open(dir, file, readerBase), 1 << 16),
+        ShardFiles.describe(dir, file));
   }
 
   @Override

@@ -1,6 +1,7 @@
 package electra.trainer.pretrain;
 
 import electra.cli.UsageException;
+import electra.pipelines.io.ShardFiles;
 import electra.records.ShardManifest;
 import electra.tokenization.Vocabulary;
 import electra.trainer.distributed.ClusterSpec;
@@ -31,8 +32,12 @@ import java.util.function.Consumer;
  */
 public final class Trainer {
 
-  /** Losses of the optimizer steps this run did (mean total loss over the step's micro-batches). */
-  public record Summary(long firstStep, List<Double> losses, double secondsPerStep, Path lastCheckpoint) {}
+  /**
+   * Losses of the optimizer steps this run did (mean total loss over the step's micro-batches); {@code xla}: what
+   * XLA compiled of the training step with {@code --xla} (null without it or when no step ran).
+   */
+  public record Summary(long firstStep, List<Double> losses, double secondsPerStep, Path lastCheckpoint,
+      XlaClusters xla) {}
 
   private final PretrainConfig c;
   private final PrintStream out;
@@ -87,6 +92,7 @@ public final class Trainer {
    */
   public Summary run(long stopAfter) throws Exception {
     Vocabulary vocab = Vocabulary.resolve(c.vocabFile());
+    ShardFiles.use(c.objectStores());
     ShardManifest manifest = ShardStream.readManifest(c.pretrainTfrecords());
     manifest.requireVocab(vocab.fingerprint(), "--pretrain_tfrecords " + c.pretrainTfrecords());
     if (vocab.size() > c.discriminator().vocabSize()) {
@@ -142,7 +148,7 @@ public final class Trainer {
       List<Double> losses = new ArrayList<>();
       if (step >= c.numTrainSteps()) {
         out.println("already trained " + step + " of " + c.numTrainSteps() + " steps; nothing to do");
-        return new Summary(step, losses, 0, null);
+        return new Summary(step, losses, 0, null, null);
       }
       ShardStream.Follow follow = c.follow()
           ? new ShardStream.Follow(c.followTimeoutSeconds(),
@@ -212,6 +218,9 @@ public final class Trainer {
               }
               loss += r.total();
               micro = last.microStep() + 1;
+              if (step == firstStep && i == 0 && c.xla()) {
+                out.println(graph.xlaClusters().requireCompiled());
+              }
             }
             step++;
             loss /= c.gradientAccumulationSteps();
@@ -245,7 +254,7 @@ public final class Trainer {
           if (chief) {
             drawCurves(runDir);
           }
-          return new Summary(firstStep, losses, secondsPerStep, lastCheckpoint);
+          return new Summary(firstStep, losses, secondsPerStep, lastCheckpoint, graph.xlaClusters());
         } finally {
           prefetch.close();
         }

@@ -150,7 +150,7 @@ class PretrainOutputsTest {
   void followTrainsOnShardsListedWhileRunningAndResumesExactly() throws Exception {
     Path staging = BookShards.write(tmp.resolve("staging"), 64, 2, 48, null); // 2 shards x 6 batches of 8
     Path data = Files.createDirectories(tmp.resolve("followed"));
-    var m = ShardStream.readManifest(staging);
+    var m = ShardStream.readManifest(staging.toString());
     Files.writeString(data.resolve("manifest.json"),
         new electra.records.ShardManifest(m.maxSeqLength(), m.vocabFingerprint(), m.parameters(), List.of()).toJson());
     ShardStreamFollowTest.publish(staging, data, 0);

@@ -111,7 +111,8 @@ class PretrainTest {
   void checkpointRoundTripIsBitExact() throws Exception {
     PretrainConfig c = PretrainConfig.parse(args(tmp.resolve("roundtrip"), "--num_train_steps=5", "--num_warmup_steps=0"));
     int[][] in = new int[3][8 * 64];
-    try (ShardStream stream = new ShardStream(shards, ShardStream.readManifest(shards), 1, ShardStream.Position.START)) {
+    try (ShardStream stream = new ShardStream(shards.toString(), ShardStream.readManifest(shards.toString()), 1,
+        ShardStream.Position.START)) {
       for (int b = 0; b < 8; b++) {
         var e = stream.next();
         System.arraycopy(e.inputIds(), 0, in[0], b * 64, 64);
@@ -181,7 +182,8 @@ class PretrainTest {
   void helpAndBadFlags() {
     HelpRequested help = assertThrows(HelpRequested.class, () -> new Pretrain().run(new String[] {"--help"}));
     for (String flag : List.of("--model_size", "--pretrain_tfrecords", "--optimizer", "--gradient_accumulation_steps",
-        "--restore_checkpoint", "--phase2", "--amp", "--xla", "--generator_hidden_size", "--keep_checkpoint_max")) {
+        "--restore_checkpoint", "--phase2", "--amp", "--xla", "--generator_hidden_size", "--keep_checkpoint_max",
+        "--endpoint", "--aws_region", "--s3_client_factory_class")) {
       assertTrue(help.getMessage().contains(flag), "help lists " + flag);
     }
     assertOneLine(assertThrows(UsageException.class, () -> new Pretrain().run(new String[] {"--bogus=1"})),
@@ -195,7 +197,8 @@ class PretrainTest {
     assertOneLine(assertThrows(UsageException.class, () -> new Pretrain().run(new String[] {})),
         "needs --pretrain_tfrecords");
     assertOneLine(assertThrows(UsageException.class,
-        () -> PretrainConfig.parse("--pretrain_tfrecords=gs://bucket/phase1")), "only local folders");
+        () -> PretrainConfig.parse("--pretrain_tfrecords=hdfs://cluster/phase1")),
+        "hdfs:// is not supported; give a local folder, gs:// or s3://");
     assertOneLine(assertThrows(UsageException.class,
         () -> PretrainConfig.parse("--pretrain_tfrecords=x", "--model_size=huge")), "unknown model size 'huge'");
   }

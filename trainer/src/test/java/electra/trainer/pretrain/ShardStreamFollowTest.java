@@ -28,7 +28,7 @@ class ShardStreamFollowTest {
   private Path followed(Path staging) throws IOException {
     BookShards.write(staging, 16, 3, 4, null);
     Path dir = Files.createDirectories(tmp.resolve("followed"));
-    ShardManifest all = ShardStream.readManifest(staging);
+    ShardManifest all = ShardStream.readManifest(staging.toString());
     Files.writeString(dir.resolve(ShardManifest.FILE_NAME),
         new ShardManifest(all.maxSeqLength(), all.vocabFingerprint(), all.parameters(), List.of()).toJson());
     publish(staging, dir, 0);
@@ -41,7 +41,7 @@ class ShardStreamFollowTest {
 
   /** Copies staged shard {@code i} into {@code dir} as batch i's shard and lists it (manifest replaced atomically). */
   static void publish(Path staging, Path dir, int i) throws IOException {
-    ShardManifest.Shard s = ShardStream.readManifest(staging).shards().get(i);
+    ShardManifest.Shard s = ShardStream.readManifest(staging.toString()).shards().get(i);
     Files.copy(staging.resolve(s.file()), dir.resolve(batchName(i)));
     ShardManifest m = ShardManifest.fromJson(Files.readString(dir.resolve(ShardManifest.FILE_NAME)))
         .withShards(List.of(new ShardManifest.Shard(batchName(i), s.records())));
@@ -58,7 +58,8 @@ class ShardStreamFollowTest {
     ShardStream.Follow follow = new ShardStream.Follow(0.4, 0.05, notes::add);
     List<int[]> records = new ArrayList<>();
     List<ShardStream.Position> after = new ArrayList<>();
-    try (ShardStream s = new ShardStream(dir, ShardStream.readManifest(dir), 7, ShardStream.Position.START, follow)) {
+    try (ShardStream s = new ShardStream(dir.toString(), ShardStream.readManifest(dir.toString()), 7,
+        ShardStream.Position.START, follow)) {
       for (int i = 0; i < 4; i++) {
         records.add(s.next().inputIds());
       }
@@ -97,8 +98,8 @@ class ShardStreamFollowTest {
       assertTrue(notes.stream().anyMatch(n -> n.contains("starting epoch 1")), notes.toString());
     }
     // Staged shards 0..2 hold 12 different records; epoch 0 read each once.
-    try (ShardStream plain = new ShardStream(staging, ShardStream.readManifest(staging), 7,
-        new ShardStream.Position(0, 0, 0, 0, List.of(ShardStream.readManifest(staging).shards().stream()
+    try (ShardStream plain = new ShardStream(staging.toString(), ShardStream.readManifest(staging.toString()), 7,
+        new ShardStream.Position(0, 0, 0, 0, List.of(ShardStream.readManifest(staging.toString()).shards().stream()
             .map(ShardManifest.Shard::file).toArray(String[]::new))))) {
       for (int i = 0; i < 12; i++) {
         assertArrayEquals(plain.next().inputIds(), records.get(i), "record " + i);
@@ -107,13 +108,15 @@ class ShardStreamFollowTest {
 
     // A stream opened at a position recorded before the other shards were listed takes them up the same way.
     ShardStream.Position at = new ShardStream.Position(0, 0, 0, 0, List.of(batchName(0)));
-    try (ShardStream fromStart = new ShardStream(dir, ShardStream.readManifest(dir), 7, at, follow)) {
+    try (ShardStream fromStart = new ShardStream(dir.toString(), ShardStream.readManifest(dir.toString()), 7, at,
+        follow)) {
       for (int i = 0; i < 3; i++) {
         fromStart.next();
       }
       ShardStream.Position mid = fromStart.position();
       assertEquals(List.of(batchName(0)), mid.order());
-      try (ShardStream again = new ShardStream(dir, ShardStream.readManifest(dir), 7, mid, follow)) {
+      try (ShardStream again = new ShardStream(dir.toString(), ShardStream.readManifest(dir.toString()), 7, mid,
+          follow)) {
         for (int i = 3; i < 12; i++) {
           assertArrayEquals(records.get(i), again.next().inputIds(), "record " + i + " after resuming at 3");
         }
@@ -125,7 +128,8 @@ class ShardStreamFollowTest {
   @Test
   void withoutFollowTheNextEpochComesAtOnce() throws Exception {
     Path dir = followed(tmp.resolve("staging"));
-    try (ShardStream s = new ShardStream(dir, ShardStream.readManifest(dir), 7, ShardStream.Position.START)) {
+    try (ShardStream s = new ShardStream(dir.toString(), ShardStream.readManifest(dir.toString()), 7,
+        ShardStream.Position.START)) {
       for (int i = 0; i < 5; i++) {
         s.next();
       }
