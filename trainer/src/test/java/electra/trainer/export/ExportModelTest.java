@@ -102,12 +102,15 @@ class ExportModelTest {
   }
 
   @Test
-  void unknownHeadAndFolderWithoutWeightsAreRefused() throws Exception {
+  void unknownHeadJointHeadFromHuggingFaceAndFolderWithoutWeightsAreRefused() throws Exception {
     Path golden = shared("golden/tiny-discriminator-qa");
     Path vocab = shared("data/vocab/bert-base-uncased-vocab.txt");
+    UsageException unknown = assertThrows(UsageException.class, () -> new ExportModel().run(new String[] {
+        "--electra_model=" + golden, "--vocab_file=" + vocab, "--output_dir=" + tmp.resolve("u"), "--head=xlnet"}));
+    assertTrue(unknown.getMessage().contains("unknown QA head 'xlnet'"), unknown.getMessage());
     UsageException head = assertThrows(UsageException.class, () -> new ExportModel().run(new String[] {
         "--electra_model=" + golden, "--vocab_file=" + vocab, "--output_dir=" + tmp.resolve("x"), "--head=joint"}));
-    assertTrue(head.getMessage().contains("joint"), head.getMessage());
+    assertTrue(head.getMessage().contains("no Hugging Face counterpart"), head.getMessage());
     UsageException folder = assertThrows(UsageException.class, () -> new ExportModel().run(new String[] {
         "--electra_model=" + tmp, "--output_dir=" + tmp.resolve("y")}));
     assertTrue(folder.getMessage().contains("config.json"), folder.getMessage());
