@@ -324,7 +324,7 @@ public final class QaGraph implements AutoCloseable {
       outputs.values().forEach(runner::fetch);
       List<String> names = List.copyOf(outputs.keySet());
       try (Result r = runner.run()) {
-        return read.apply(name -> r.get(names.indexOf(name)));
+        return read.apply(name -> names.contains(name) ? r.get(names.indexOf(name)) : null);
       }
     }
   }
