@@ -65,6 +65,13 @@ public final class AnswerDecoder {
   }
 
   /**
+   * What a QA model gives for one window, by head: span logits ({@link WindowLogits}, the simple head) or the
+   * joint head's beams ({@link WindowBeams}). {@link #decode} takes either, so evaluation and serving decode each
+   * head the same way.
+   */
+  public sealed interface WindowOutput permits WindowLogits, WindowBeams {}
+
+  /**
    * The model's outputs for one window.
    *
    * @param startLogits one per position, max_seq_length of them
@@ -72,7 +79,8 @@ public final class AnswerDecoder {
    * @param answerableLogit the joint head's answerability score (higher: more likely no answer, as [G] trains it
    *     against {@code is_impossible}); empty for a model without one
    */
-  public record WindowLogits(float[] startLogits, float[] endLogits, OptionalDouble answerableLogit) {
+  public record WindowLogits(float[] startLogits, float[] endLogits, OptionalDouble answerableLogit)
+      implements WindowOutput {
     public WindowLogits {
       if (startLogits.length != endLogits.length) {
         throw new IllegalArgumentException("start and end logits differ in length: " + startLogits.length + " vs "
@@ -190,11 +198,23 @@ public final class AnswerDecoder {
 
   /**
    * Decodes one question from all its windows ({@code features}, as {@link QaFeaturizer} made them) and the
-   * model's logits for each, in the same order. A context without any WordPiece has no windows and cannot be
-   * decoded; callers answer it themselves (the reference would predict its placeholder "empty").
+   * model's outputs for each, in the same order: span logits as described above, the joint head's beams as [G]
+   * decodes them with {@code joint_prediction}; all windows must come from one head. A context without any
+   * WordPiece has no windows and cannot be decoded; callers answer it themselves (the reference would predict its placeholder "empty").
    */
-  public Prediction decode(List<QaFeature> features, List<WindowLogits> logits) {
-    checkWindows(features, logits.size());
+  public Prediction decode(List<QaFeature> features, List<? extends WindowOutput> outputs) {
+    checkWindows(features, outputs.size());
+    if (outputs.stream().allMatch(WindowLogits.class::isInstance)) {
+      return decodeLogits(features, outputs.stream().map(WindowLogits.class::cast).toList());
+    }
+    if (outputs.stream().allMatch(WindowBeams.class::isInstance)) {
+      return decodeBeams(features, outputs.stream().map(WindowBeams.class::cast).toList());
+    }
+    throw new IllegalArgumentException("the windows of " + features.get(0).exampleId()
+        + " mix span logits and beams");
+  }
+
+  private Prediction decodeLogits(List<QaFeature> features, List<WindowLogits> logits) {
     List<Scored> spans = new ArrayList<>();
     float nullScore = Float.POSITIVE_INFINITY;
     for (int w = 0; w < features.size(); w++) {
@@ -221,7 +241,7 @@ public final class AnswerDecoder {
    * @param answerableLogit the answerability score (higher: more likely no answer)
    */
   public record WindowBeams(int[] startIndex, float[] startLogProb, int[][] endIndex, float[][] endLogProb,
-      double answerableLogit) {
+      double answerableLogit) implements WindowOutput {
     public WindowBeams {
       if (startIndex.length != startLogProb.length || endIndex.length != startIndex.length
           || endLogProb.length != startIndex.length) {
@@ -231,12 +251,11 @@ public final class AnswerDecoder {
   }
 
   /**
-   * Decodes one question from the joint head's beams, as [G] does with {@code joint_prediction}: each (start beam
-   * i, end beam j) pair is a candidate scored start log-prob + end log-prob, filtered exactly as in
-   * {@link #decode}; the null score is the smallest answerable logit over the windows.
+   * The joint head's beams, decoded as [G] does with {@code joint_prediction}: each (start beam i, end beam j)
+   * pair is a candidate scored start log-prob + end log-prob, filtered exactly as span logits' candidates; the
+   * null score is the smallest answerable logit over the windows.
    */
-  public Prediction decodeBeams(List<QaFeature> features, List<WindowBeams> beams) {
-    checkWindows(features, beams.size());
+  private Prediction decodeBeams(List<QaFeature> features, List<WindowBeams> beams) {
     List<Scored> spans = new ArrayList<>();
     float nullScore = Float.POSITIVE_INFINITY;
     for (int w = 0; w < features.size(); w++) {

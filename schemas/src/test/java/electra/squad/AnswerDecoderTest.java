@@ -208,6 +208,32 @@ class AnswerDecoderTest {
   }
 
   @Test
+  void jointHeadBeamsAreScoredByLogProbabilitiesAndTheirAnswerableLogitIsTheNullOdds() {
+    // Window 1's beams: start 7 ("the") with ends 8 ("dog") and 6 (before the start: dropped); start 0 ([CLS]:
+    // dropped). The other windows' beams point only at [CLS].
+    List<AnswerDecoder.WindowOutput> beams = new ArrayList<>();
+    float[] answerable = {2, -1, 3};
+    for (int w = 0; w < WINDOWS.size(); w++) {
+      int[] starts = w == 1 ? new int[] {7, 0} : new int[] {0, 0};
+      int[][] ends = w == 1 ? new int[][] {{8, 6}, {0, 0}} : new int[][] {{0, 0}, {0, 0}};
+      beams.add(new AnswerDecoder.WindowBeams(starts, new float[] {-0.5f, -2f}, ends,
+          new float[][] {{-0.25f, -3f}, {-1f, -1f}}, answerable[w]));
+    }
+    Prediction answered = decoder(new AnswerDecoder.Options(20, 30, SquadVersion.V2_0, -0.5)).decode(WINDOWS, beams);
+    assertEquals("The dog", answered.text());
+    assertEquals(1, answered.nbest().size(), "only the one valid pair: " + answered.nbest());
+    assertEquals(-0.75f, answered.nbest().get(0).startLogit() + answered.nbest().get(0).endLogit());
+    assertEquals(OptionalDouble.of(-1), answered.nullOdds(), "the smallest answerable logit over the windows");
+    Prediction declined = decoder(new AnswerDecoder.Options(20, 30, SquadVersion.V2_0, -2.75)).decode(WINDOWS, beams);
+    assertEquals("", declined.text());
+
+    List<AnswerDecoder.WindowOutput> mixed = new ArrayList<>(beams);
+    mixed.set(0, logits(1, at(7, 10), at(8, 10)).get(0));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> v1().decode(WINDOWS, mixed));
+    assertTrue(e.getMessage().contains("mix span logits and beams"), e.getMessage());
+  }
+
+  @Test
   void withoutAnyValidSpanTheReferencePlaceholderIsPredicted() {
     // Equal logits everywhere: the two best starts and ends are positions 0 and 1, [CLS] and the query.
     QaFeature one = FEATURIZER.features("q", "Where?", "Cats sat.").get(0);

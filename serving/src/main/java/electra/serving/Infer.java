@@ -8,7 +8,8 @@ import java.nio.file.Path;
 
 /**
  * The {@code Infer} job: answers one question about one context with an exported model and prints the answer,
- * its score and its character offsets (code points, end exclusive). Long contexts are windowed as in evaluation.
+ * its score and its character offsets (code points, end exclusive), or, for a SQuAD 2.0 model whose null odds
+ * exceed the export's threshold, "no answer". Long contexts are windowed as in evaluation.
  */
 public final class Infer implements Job {
 
@@ -70,9 +71,16 @@ public final class Infer implements Job {
         throw new UsageException("cannot answer: " + e.reason());
       }
       double ms = (System.nanoTime() - t0) / 1e6;
-      out.println("answer: " + a.text());
-      out.printf("score: %.4f (probability %.4f among the n-best)%n", a.score(), a.probability());
-      out.printf("start_char: %d%nend_char: %d%n", a.startChar(), a.endChar());
+      double threshold = model.metadata().decoding().nullScoreDiffThreshold();
+      if (a.answerable()) {
+        out.println("answer: " + a.text());
+        out.printf("score: %.4f (probability %.4f among the n-best)%n", a.score(), a.probability());
+        out.printf("start_char: %d%nend_char: %d%n", a.startChar(), a.endChar());
+        a.nullScoreDiff().ifPresent(d -> out.printf("null score diff: %.4f (threshold %.4f)%n", d, threshold));
+      } else {
+        out.printf("no answer (null score diff %.4f > threshold %.4f)%n", a.nullScoreDiff().orElseThrow(),
+            threshold);
+      }
       out.printf("windows: %d, %.1f ms%n", a.windows(), ms);
     }
   }

@@ -3,15 +3,17 @@ package electra.serving;
 import electra.squad.AnswerDecoder;
 import electra.squad.QaFeature;
 import electra.squad.QaFeaturizer;
-import electra.squad.SquadVersion;
 import electra.trainer.export.ExportMetadata;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalDouble;
 
 /**
  * Question answering end to end for raw requests: validate, featurize (long contexts windowed as in evaluation),
- * run the model over the windows of many questions at once, decode each question's best span. Thread-safe.
+ * run the model over the windows of many questions at once, decode each question with the decoder FinetuneSquad
+ * evaluates with, set up as the export says (SQuAD 1.1: the best span; 2.0: the best span or "no answer" by the
+ * null odds and the export's threshold). Thread-safe.
  */
 public final class QaAnswerer {
 
@@ -25,15 +27,24 @@ public final class QaAnswerer {
   /**
    * An answer.
    *
-   * @param text the span as the decoder prints it (the context's characters)
-   * @param score start logit + end logit of the span: what the decoder ranks by (higher is more confident)
+   * @param text the span as the decoder prints it (the context's characters); {@code ""} when not answerable
+   * @param score start + end score of the best span, what the decoder ranks by (higher is more confident): logits
+   *     for the simple head, log-probabilities for the joint head; when not answerable, that of the best span
+   *     the null odds beat
    * @param probability softmax of the score over the n-best spans
-   * @param startChar where the span starts in the context, in code points
-   * @param endChar where it ends, exclusive, in code points
+   * @param startChar where the span starts in the context, in code points; 0 when not answerable
+   * @param endChar where it ends, exclusive, in code points; 0 when not answerable
    * @param windows how many windows the context needed
+   * @param answerable false when a SQuAD 2.0 model's null odds exceed the export's threshold ("no answer")
+   * @param nullScoreDiff the null odds of a SQuAD 2.0 model (what evaluation writes to {@code null_odds.json});
+   *     empty for SQuAD 1.1 models
    */
   public record Answer(String id, String text, double score, double probability, int startChar, int endChar,
-      int windows) {}
+      int windows, boolean answerable, OptionalDouble nullScoreDiff) {
+    public Answer {
+      Objects.requireNonNull(nullScoreDiff, "nullScoreDiff");
+    }
+  }
 
   /** Either an answer or why there is none. */
   public record Outcome(String id, Answer answer, RejectedRequest rejection) {
@@ -48,17 +59,14 @@ public final class QaAnswerer {
   private final RequestLimits limits;
   private final int maxQuestionTokens;
 
+  /** Decodes as the model's export says ({@code export.json}'s version, threshold, n-best and answer length). */
   public QaAnswerer(QaModel model, RequestLimits limits) {
-    this(model, limits, AnswerDecoder.Options.defaults(SquadVersion.V1_1));
-  }
-
-  public QaAnswerer(QaModel model, RequestLimits limits, AnswerDecoder.Options decoding) {
     this.model = Objects.requireNonNull(model, "model");
     this.limits = Objects.requireNonNull(limits, "limits");
     ExportMetadata m = model.metadata();
     this.featurizer = new QaFeaturizer(model.tokenizer(),
         new QaFeaturizer.Options(m.maxSeqLength(), m.docStride(), m.maxQueryLength()));
-    this.decoder = new AnswerDecoder(model.tokenizer(), decoding);
+    this.decoder = new AnswerDecoder(model.tokenizer(), m.decoding());
     this.maxQuestionTokens = limits.maxQuestionTokens() == 0 ? m.maxQueryLength() : limits.maxQuestionTokens();
   }
 
@@ -135,7 +143,7 @@ public final class QaAnswerer {
         perQuestion.add(List.of());
       }
     }
-    List<AnswerDecoder.WindowLogits> logits = all.isEmpty() ? List.of() : model.predict(all);
+    List<AnswerDecoder.WindowOutput> outputs = all.isEmpty() ? List.of() : model.predict(all);
     List<Outcome> out = new ArrayList<>(questions.size());
     int at = 0;
     for (int i = 0; i < questions.size(); i++) {
@@ -145,17 +153,26 @@ public final class QaAnswerer {
         continue;
       }
       List<QaFeature> features = perQuestion.get(i);
-      AnswerDecoder.Prediction p = decoder.decode(features, logits.subList(at, at + features.size()));
+      AnswerDecoder.Prediction p = decoder.decode(features, outputs.subList(at, at + features.size()));
       at += features.size();
-      AnswerDecoder.Candidate best = p.answer().orElse(null);
-      if (best == null || best.span().isEmpty()) {
-        out.add(new Outcome(id, null, new RejectedRequest(id, "the model found no answer span in the context")));
-        continue;
-      }
-      AnswerDecoder.AnswerSpan span = best.span().get();
-      out.add(new Outcome(id, new Answer(id, best.text(), (double) best.startLogit() + best.endLogit(),
-          best.probability(), span.startChar(), span.endChar(), features.size()), null));
+      out.add(outcome(id, p, features.size()));
     }
     return out;
+  }
+
+  private static Outcome outcome(String id, AnswerDecoder.Prediction p, int windows) {
+    if (p.answer().isEmpty()) {
+      // v2.0 "no answer": the n-best holds spans only, so its first is the best span the null odds beat.
+      AnswerDecoder.Candidate best = p.nbest().get(0);
+      return new Outcome(id, new Answer(id, "", (double) best.startLogit() + best.endLogit(), best.probability(), 0,
+          0, windows, false, p.nullOdds()), null);
+    }
+    AnswerDecoder.Candidate best = p.answer().get();
+    if (best.span().isEmpty()) {
+      return new Outcome(id, null, new RejectedRequest(id, "the model found no answer span in the context"));
+    }
+    AnswerDecoder.AnswerSpan span = best.span().get();
+    return new Outcome(id, new Answer(id, best.text(), (double) best.startLogit() + best.endLogit(),
+        best.probability(), span.startChar(), span.endChar(), windows, true, p.nullOdds()), null);
   }
 }

@@ -17,7 +17,9 @@ import java.nio.charset.StandardCharsets;
  * <ul>
  *   <li>request on {@code qa-requests}: {@code {"id": "...", "question": "...", "context": "..."}}, UTF-8;</li>
  *   <li>answer on {@code qa-answers}, keyed by id:
- *       {@code {"id", "answer", "score", "start_char", "end_char", "model", "latency_ms"}};</li>
+ *       {@code {"id", "answer", "score", "start_char", "end_char", "answerable", ["null_score_diff",] "model",
+ *       "latency_ms"}}: a SQuAD 2.0 model adds its null odds and may answer {@code "answerable": false} with
+ *       {@code "answer": ""} (start and end 0); a SQuAD 1.1 model always answers, without null odds;</li>
  *   <li>error on {@code qa-errors}, keyed by id when there is one: {@code {"id": "..." or null, "error": reason}}.</li>
  * </ul>
  */
@@ -115,6 +117,8 @@ public final class QaMessages {
     n.put("score", a.score());
     n.put("start_char", a.startChar());
     n.put("end_char", a.endChar());
+    n.put("answerable", a.answerable());
+    a.nullScoreDiff().ifPresent(d -> n.put("null_score_diff", d));
     n.put("model", model);
     n.put("latency_ms", latencyMs);
     return n.toString();

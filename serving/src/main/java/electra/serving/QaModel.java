@@ -5,11 +5,11 @@ import electra.squad.QaFeature;
 import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
 import electra.trainer.export.ExportMetadata;
+import electra.trainer.finetune.QaGraph;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,12 +20,12 @@ import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.proto.ConfigProto;
-import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
- * An exported QA model ({@code ExportModel}'s folder), loaded once: {@link #predict} turns features into start/end
- * logits, {@code maxBatchSize} windows per TensorFlow run.
+ * An exported QA model ({@code ExportModel}'s folder, either head), loaded once: {@link #predict} turns features
+ * into the head's outputs as the decoder reads them (span logits, or the joint head's beams), {@code maxBatchSize}
+ * windows per TensorFlow run.
  *
  * <p>Thread-safe: TensorFlow sessions may run concurrently, and this class keeps no mutable state, so one instance
  * serves every thread of a process. Every tensor is closed before {@link #predict} returns. Close the model when
@@ -33,7 +33,9 @@ import org.tensorflow.types.TInt32;
  *
  * <p>Each run is cut to the longest real input of its batch (features are padded to {@code max_seq_length}; the
  * padding positions are masked out of attention, so they do not change the other positions' logits beyond float
- * rounding); the logits of the cut-off positions are returned as {@code -infinity}, which no decoder picks.
+ * rounding); the logits of the cut-off positions are returned as {@code -infinity}, which no decoder picks. The
+ * joint head's run keeps at least {@code beam_size} positions, as its top-k needs them; the extra padding
+ * positions are masked out of its answers and the decoder drops any beam that points at them.
  */
 public final class QaModel implements AutoCloseable {
 
@@ -73,10 +75,6 @@ public final class QaModel implements AutoCloseable {
       throw new IOException("model folder " + dir + " does not exist");
     }
     ExportMetadata metadata = ExportMetadata.read(dir);
-    if (!ExportMetadata.HEAD_SIMPLE.equals(metadata.head())) {
-      throw new IOException(dir + " holds a '" + metadata.head() + "' head; this build serves: "
-          + ExportMetadata.HEAD_SIMPLE);
-    }
     Vocabulary vocabulary = Vocabulary.load(dir.resolve(metadata.vocabFile()));
     if (!vocabulary.fingerprint().equals(metadata.vocabFingerprint())) {
       throw new IOException(dir.resolve(metadata.vocabFile()) + " has sha256 " + vocabulary.fingerprint()
@@ -110,19 +108,19 @@ public final class QaModel implements AutoCloseable {
     return maxBatchSize;
   }
 
-  /** The logits of each feature, in order. Features may come from any number of questions. */
-  public List<AnswerDecoder.WindowLogits> predict(List<QaFeature> features) {
-    List<AnswerDecoder.WindowLogits> out = new ArrayList<>(features.size());
+  /** The head's outputs for each feature, in order. Features may come from any number of questions. */
+  public List<AnswerDecoder.WindowOutput> predict(List<QaFeature> features) {
+    List<AnswerDecoder.WindowOutput> out = new ArrayList<>(features.size());
     for (int from = 0; from < features.size(); from += maxBatchSize) {
       out.addAll(run(features.subList(from, Math.min(features.size(), from + maxBatchSize))));
     }
     return out;
   }
 
-  private List<AnswerDecoder.WindowLogits> run(List<QaFeature> batch) {
+  private List<AnswerDecoder.WindowOutput> run(List<QaFeature> batch) {
     int rows = batch.size();
     int length = batch.get(0).length();
-    int used = 1;
+    int used = Math.min(length, Math.max(1, metadata.beamSize()));
     for (QaFeature f : batch) {
       if (f.length() != length) {
         throw new IllegalArgumentException("features of one batch must have the same max_seq_length, got " + length
@@ -148,34 +146,10 @@ public final class QaModel implements AutoCloseable {
       feeds.put(metadata.inputs().get(ExportMetadata.INPUT_MASK), maskT);
       feeds.put(metadata.inputs().get(ExportMetadata.SEGMENT_IDS), segT);
       try (Result result = function.call(feeds)) {
-        float[] start = floats(result, metadata.outputs().get(ExportMetadata.START_LOGITS), rows * used);
-        float[] end = floats(result, metadata.outputs().get(ExportMetadata.END_LOGITS), rows * used);
-        List<AnswerDecoder.WindowLogits> out = new ArrayList<>(rows);
-        for (int r = 0; r < rows; r++) {
-          out.add(AnswerDecoder.WindowLogits.of(padded(start, r * used, used, length),
-              padded(end, r * used, used, length)));
-        }
-        return out;
+        return QaGraph.windowOutputs(metadata.head(),
+            role -> result.get(metadata.outputs().get(role)).orElse(null), rows, length);
       }
     }
-  }
-
-  private static float[] padded(float[] values, int from, int used, int length) {
-    float[] row = new float[length];
-    System.arraycopy(values, from, row, 0, used);
-    Arrays.fill(row, used, length, Float.NEGATIVE_INFINITY);
-    return row;
-  }
-
-  private static float[] floats(Result result, String name, int expected) {
-    TFloat32 t = (TFloat32) result.get(name).orElseThrow(
-        () -> new IllegalStateException("the model returned no output " + name));
-    if (t.size() != expected) {
-      throw new IllegalStateException("output " + name + " has " + t.size() + " values, expected " + expected);
-    }
-    float[] out = new float[expected];
-    t.copyTo(DataBuffers.of(out, false, false));
-    return out;
   }
 
   @Override
@@ -185,6 +159,6 @@ public final class QaModel implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "QaModel[" + dir + ", " + metadata.head() + " head, max_seq_length " + metadata.maxSeqLength() + "]";
+    return "QaModel[" + dir + ", " + metadata.head().id() + " head, max_seq_length " + metadata.maxSeqLength() + "]";
   }
 }

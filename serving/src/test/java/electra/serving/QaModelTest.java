@@ -75,7 +75,7 @@ class QaModelTest {
       }
       assertArrayEquals(expectedIds, f.inputIds(), "the featurizer makes the reference's input");
 
-      AnswerDecoder.WindowLogits actual = model.predict(List.of(f)).get(0);
+      AnswerDecoder.WindowLogits actual = (AnswerDecoder.WindowLogits) model.predict(List.of(f)).get(0);
       float[] expectedStart = floats(c.get("start_logits"));
       float[] expectedEnd = floats(c.get("end_logits"));
       for (int t = 0; t < f.tokenCount(); t++) {

@@ -2,8 +2,11 @@ package electra.serving;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import electra.squad.AnswerDecoder;
+import electra.squad.SquadVersion;
 import electra.tokenization.Vocabulary;
 import electra.trainer.export.ExportModel;
+import electra.trainer.finetune.QaGraph;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +39,7 @@ final class TestModels {
     if (exported == null) {
       Path dir = Files.createTempDirectory("electra-serving-test-").resolve("tiny-qa");
       ExportModel.export(golden, Vocabulary.load(vocab), dir, new ExportModel.Settings(MAX_SEQ_LENGTH, 32, 24, true,
-          100, "simple"));
+          100, QaGraph.Head.SIMPLE, 0, AnswerDecoder.Options.defaults(SquadVersion.V1_1)));
       exported = dir;
     }
     return exported;

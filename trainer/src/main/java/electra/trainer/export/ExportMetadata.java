@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import electra.squad.AnswerDecoder;
+import electra.squad.SquadVersion;
+import electra.trainer.finetune.QaGraph;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,46 +15,56 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * {@code export.json}: what a serving process needs to know about an exported QA model besides the SavedModel
- * itself: which head produced it and under which signature output names, and exactly how its inputs must be made
- * (window sizes, casing, and the vocabulary by fingerprint, whose file lies next to it as {@code vocab.txt}).
+ * itself: which head produced it and under which signature output names, exactly how its inputs must be made
+ * (window sizes, casing, and the vocabulary by fingerprint, whose file lies next to it as {@code vocab.txt}), and
+ * how its outputs are decoded (SQuAD 1.1 or 2.0 with its "no answer" threshold, as FinetuneSquad evaluates).
  *
- * <p>The head is named so that a second head type can be served by the same code: {@value #HEAD_SIMPLE} has the
- * outputs {@code start_logits} and {@code end_logits}; a joint head would add an answerability output, listed under
- * {@code outputs} with the role {@code answerable_logit}.
+ * <p>Outputs by head: {@code simple} gives {@code start_logits} and {@code end_logits} [batch, length];
+ * {@code joint} gives its beam search as [G] computes it at inference: {@code start_top_log_probs} and
+ * {@code start_top_index} [batch, k], {@code end_top_log_probs} and {@code end_top_index} [batch, k, k] (the k best
+ * ends given start beam i) and {@code answerable_logit} [batch], with k = {@code beam_size}.
  *
  * @param formatVersion {@value #FORMAT_VERSION}; a reader refuses newer ones
- * @param head the head type, {@value #HEAD_SIMPLE} for Hugging Face's {@code qa_outputs}
+ * @param head the head type
  * @param signature the SavedModel signature key
  * @param inputs role -> signature input name (input_ids, input_mask, segment_ids), all int32 [batch, length]
- * @param outputs role -> signature output name (start_logits, end_logits[, answerable_logit]), float32
+ * @param outputs role -> signature output name (the head's outputs above)
+ * @param beamSize the joint head's k; 0 for the simple head
  * @param maxSeqLength tokens per window, what the model was fine-tuned with
  * @param docStride how far apart windows start
  * @param maxQueryLength the question is cut to this many WordPieces
  * @param doLowerCase whether the tokenizer lower-cases and strips accents
  * @param maxInputCharsPerWord longer words become [UNK]
+ * @param decoding n-best size, longest answer, SQuAD version and v2.0's null-score-diff threshold
  * @param vocabFile the vocabulary file, relative to the export folder
  * @param vocabFingerprint SHA-256 of its bytes; a mismatch is refused
  * @param vocabSize its number of tokens
  * @param source where the weights came from, for people
  */
-public record ExportMetadata(int formatVersion, String head, String signature, Map<String, String> inputs,
-    Map<String, String> outputs, int maxSeqLength, int docStride, int maxQueryLength, boolean doLowerCase,
-    int maxInputCharsPerWord, String vocabFile, String vocabFingerprint, int vocabSize, String source) {
+public record ExportMetadata(int formatVersion, QaGraph.Head head, String signature, Map<String, String> inputs,
+    Map<String, String> outputs, int beamSize, int maxSeqLength, int docStride, int maxQueryLength,
+    boolean doLowerCase, int maxInputCharsPerWord, AnswerDecoder.Options decoding, String vocabFile,
+    String vocabFingerprint, int vocabSize, String source) {
 
   public static final String FILE = "export.json";
   public static final String VOCAB_FILE = "vocab.txt";
   public static final String CONFIG_FILE = "config.json";
-  public static final int FORMAT_VERSION = 1;
-  public static final String HEAD_SIMPLE = "simple";
+  /** 2: the joint head, decoding settings; a reader of version 1 would serve a v2.0 model as v1.1. */
+  public static final int FORMAT_VERSION = 2;
   public static final String SIGNATURE = "serving_default";
   public static final String INPUT_IDS = "input_ids";
   public static final String INPUT_MASK = "input_mask";
   public static final String SEGMENT_IDS = "segment_ids";
   public static final String START_LOGITS = "start_logits";
   public static final String END_LOGITS = "end_logits";
+  public static final String START_TOP_LOG_PROBS = "start_top_log_probs";
+  public static final String START_TOP_INDEX = "start_top_index";
+  public static final String END_TOP_LOG_PROBS = "end_top_log_probs";
+  public static final String END_TOP_INDEX = "end_top_index";
   public static final String ANSWERABLE_LOGIT = "answerable_logit";
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -61,6 +74,7 @@ public record ExportMetadata(int formatVersion, String head, String signature, M
     Objects.requireNonNull(signature, "signature");
     inputs = Map.copyOf(inputs);
     outputs = Map.copyOf(outputs);
+    Objects.requireNonNull(decoding, "decoding");
     Objects.requireNonNull(vocabFile, "vocabFile");
     Objects.requireNonNull(vocabFingerprint, "vocabFingerprint");
     for (String role : List.of(INPUT_IDS, INPUT_MASK, SEGMENT_IDS)) {
@@ -68,48 +82,67 @@ public record ExportMetadata(int formatVersion, String head, String signature, M
         throw new IllegalArgumentException("export metadata lacks the input " + role);
       }
     }
-    for (String role : List.of(START_LOGITS, END_LOGITS)) {
+    for (String role : outputRoles(head)) {
       if (!outputs.containsKey(role)) {
-        throw new IllegalArgumentException("export metadata lacks the output " + role);
+        throw new IllegalArgumentException("export metadata of a " + head.id() + " head lacks the output " + role);
       }
     }
     if (maxSeqLength < 4 || docStride < 1 || maxQueryLength < 1) {
       throw new IllegalArgumentException("bad window sizes in export metadata: max_seq_length " + maxSeqLength
           + ", doc_stride " + docStride + ", max_query_length " + maxQueryLength);
     }
+    if ((head == QaGraph.Head.JOINT) != (beamSize > 0) || beamSize > maxSeqLength) {
+      throw new IllegalArgumentException("a " + head.id() + " head with beam_size " + beamSize + " (the joint head "
+          + "needs 1..max_seq_length, the simple head none)");
+    }
   }
 
-  /** The metadata of a simple-head export with the standard names. */
-  public static ExportMetadata simpleHead(int maxSeqLength, int docStride, int maxQueryLength, boolean doLowerCase,
-      int maxInputCharsPerWord, String vocabFingerprint, int vocabSize, String source) {
+  /** The signature outputs a head has, by role (the roles are also the names ExportModel gives them). */
+  public static List<String> outputRoles(QaGraph.Head head) {
+    return head == QaGraph.Head.SIMPLE
+        ? List.of(START_LOGITS, END_LOGITS)
+        : List.of(START_TOP_LOG_PROBS, START_TOP_INDEX, END_TOP_LOG_PROBS, END_TOP_INDEX, ANSWERABLE_LOGIT);
+  }
+
+  /** The metadata of an export made by {@link ExportModel}, with the standard names. */
+  public static ExportMetadata of(ExportModel.Settings s, String vocabFingerprint, int vocabSize, String source) {
     Map<String, String> inputs = new LinkedHashMap<>();
     for (String n : List.of(INPUT_IDS, INPUT_MASK, SEGMENT_IDS)) {
       inputs.put(n, n);
     }
-    return new ExportMetadata(FORMAT_VERSION, HEAD_SIMPLE, SIGNATURE, inputs,
-        Map.of(START_LOGITS, START_LOGITS, END_LOGITS, END_LOGITS), maxSeqLength, docStride, maxQueryLength,
-        doLowerCase, maxInputCharsPerWord, VOCAB_FILE, vocabFingerprint, vocabSize, source);
+    Map<String, String> outputs = new LinkedHashMap<>();
+    outputRoles(s.head()).forEach(n -> outputs.put(n, n));
+    return new ExportMetadata(FORMAT_VERSION, s.head(), SIGNATURE, inputs, outputs,
+        s.head() == QaGraph.Head.JOINT ? s.beamSize() : 0, s.maxSeqLength(), s.docStride(), s.maxQueryLength(),
+        s.doLowerCase(), s.maxInputCharsPerWord(), s.decoding(), VOCAB_FILE, vocabFingerprint, vocabSize, source);
   }
 
-  /** Whether the model gives an answerability score per window (a joint head). */
-  public boolean hasAnswerableLogit() {
-    return outputs.containsKey(ANSWERABLE_LOGIT);
+  /** Whether the model may predict "no answer" (SQuAD 2.0). */
+  public boolean version2WithNegative() {
+    return decoding.version() == SquadVersion.V2_0;
   }
 
   public void write(Path dir) throws IOException {
     ObjectNode n = JSON.createObjectNode();
     n.put("format_version", formatVersion);
-    n.put("head", head);
+    n.put("head", head.id());
     n.put("signature", signature);
     ObjectNode in = n.putObject("inputs");
-    new java.util.TreeMap<>(inputs).forEach(in::put);
+    new TreeMap<>(inputs).forEach(in::put);
     ObjectNode out = n.putObject("outputs");
-    new java.util.TreeMap<>(outputs).forEach(out::put);
+    new TreeMap<>(outputs).forEach(out::put);
+    if (head == QaGraph.Head.JOINT) {
+      n.put("beam_size", beamSize);
+    }
     n.put("max_seq_length", maxSeqLength);
     n.put("doc_stride", docStride);
     n.put("max_query_length", maxQueryLength);
     n.put("do_lower_case", doLowerCase);
     n.put("max_input_chars_per_word", maxInputCharsPerWord);
+    n.put("version_2_with_negative", version2WithNegative());
+    n.put("null_score_diff_threshold", decoding.nullScoreDiffThreshold());
+    n.put("n_best_size", decoding.nBestSize());
+    n.put("max_answer_length", decoding.maxAnswerLength());
     n.put("vocab_file", vocabFile);
     n.put("vocab_fingerprint", vocabFingerprint);
     n.put("vocab_size", vocabSize);
@@ -117,7 +150,10 @@ public record ExportMetadata(int formatVersion, String head, String signature, M
     Files.writeString(dir.resolve(FILE), JSON.writeValueAsString(n) + "\n");
   }
 
-  /** Reads {@code dir/export.json}; errors name the file and the problem. */
+  /**
+   * Reads {@code dir/export.json}; errors name the file and the problem. A version-1 file (simple head only, no
+   * decoding fields) reads as SQuAD 1.1 with the decoder's defaults, which is how it was served.
+   */
   public static ExportMetadata read(Path dir) throws IOException {
     Path file = dir.resolve(FILE);
     if (!Files.isRegularFile(file)) {
@@ -144,10 +180,17 @@ public record ExportMetadata(int formatVersion, String head, String signature, M
       throw new IOException(file + " has format_version " + version + "; this build reads up to " + FORMAT_VERSION);
     }
     try {
-      return new ExportMetadata(version, n.get("head").asText(), n.get("signature").asText(),
-          strings(n.get("inputs")), strings(n.get("outputs")), n.get("max_seq_length").asInt(),
+      QaGraph.Head head = QaGraph.Head.parse(n.get("head").asText());
+      AnswerDecoder.Options defaults = AnswerDecoder.Options.defaults(SquadVersion.V1_1);
+      AnswerDecoder.Options decoding = new AnswerDecoder.Options(
+          n.path("n_best_size").asInt(defaults.nBestSize()),
+          n.path("max_answer_length").asInt(defaults.maxAnswerLength()),
+          n.path("version_2_with_negative").asBoolean(false) ? SquadVersion.V2_0 : SquadVersion.V1_1,
+          n.path("null_score_diff_threshold").asDouble(head.defaultNullScoreDiffThreshold()));
+      return new ExportMetadata(version, head, n.get("signature").asText(), strings(n.get("inputs")),
+          strings(n.get("outputs")), n.path("beam_size").asInt(0), n.get("max_seq_length").asInt(),
           n.get("doc_stride").asInt(), n.get("max_query_length").asInt(), n.get("do_lower_case").asBoolean(),
-          n.path("max_input_chars_per_word").asInt(100), n.get("vocab_file").asText(),
+          n.path("max_input_chars_per_word").asInt(100), decoding, n.get("vocab_file").asText(),
           n.get("vocab_fingerprint").asText(), n.path("vocab_size").asInt(0), n.path("source").asText(""));
     } catch (IllegalArgumentException e) {
       throw new IOException(file + ": " + e.getMessage(), e);

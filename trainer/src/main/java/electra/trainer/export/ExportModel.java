@@ -1,39 +1,37 @@
 package electra.trainer.export;
 
-import static electra.trainer.model.HostArrays.floats;
-
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
 import electra.model.ElectraConfig;
+import electra.squad.AnswerDecoder;
+import electra.squad.SquadVersion;
 import electra.tokenization.Vocabulary;
-import electra.trainer.model.Embeddings;
-import electra.trainer.model.Encoder;
+import electra.trainer.finetune.Batch;
+import electra.trainer.finetune.FinetuneConfig;
+import electra.trainer.finetune.QaGraph;
 import electra.trainer.model.HuggingFaceWeights;
-import electra.trainer.model.Inputs;
-import electra.trainer.model.ModelGraph;
 import electra.trainer.model.SpanHead;
-import electra.trainer.model.Tower;
+import electra.trainer.pretrain.Checkpoints;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.tensorflow.Graph;
-import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
-import org.tensorflow.Session;
-import org.tensorflow.Signature;
 import org.tensorflow.Tensor;
+import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.ByteDataBuffer;
 import org.tensorflow.ndarray.buffer.DataBuffers;
-import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
@@ -42,22 +40,36 @@ import org.tensorflow.types.TInt32;
  * <pre>
  * OUTPUT_DIR/
  *   saved_model.pb, variables/   TF SavedModel, tag "serve", signature "serving_default":
- *                                input_ids, input_mask, segment_ids int32 [-1, -1] -> start_logits, end_logits float [-1, -1]
+ *                                input_ids, input_mask, segment_ids int32 [-1, -1] -> the head's outputs
+ *                                (simple: start_logits, end_logits; joint: its beams and answerable_logit)
  *   vocab.txt                    the WordPiece vocabulary the inputs must be made with
  *   config.json                  the model's architecture (Hugging Face format)
- *   export.json                  head type, output names, window sizes, casing, vocabulary fingerprint
+ *   export.json                  head type, output names, window sizes, casing, vocabulary fingerprint, and the
+ *                                decoding: SQuAD 1.1 or 2.0 with its null-score-diff threshold
  * </pre>
  *
+ * <p>The weights come from a Hugging Face {@code ElectraForQuestionAnswering} folder (the simple head, e.g.
+ * FinetuneSquad's {@code --export_hf_dir}) or from a FinetuneSquad checkpoint folder (either head; the joint head
+ * has no Hugging Face counterpart). Either way the graph is FinetuneSquad's own inference graph
+ * ({@link QaGraph}), so the SavedModel computes exactly what evaluation decodes.
+ *
  * <p>The folder is written under a temporary name next to {@code --output_dir} and renamed when complete, so a
- * reader never sees half an export. After writing, the SavedModel is loaded again and its logits are compared
- * with the graph it came from.
+ * reader never sees half an export. After writing, the SavedModel is loaded again and its outputs are compared
+ * bit for bit with the graph it came from.
  */
 public final class ExportModel implements Job {
 
-  /** What to export and how inputs are to be made. */
+  /**
+   * What to export and how inputs are to be made and outputs decoded.
+   *
+   * @param beamSize the joint head's start and end beam width (ignored for the simple head)
+   * @param decoding how serving decodes: FinetuneSquad's {@code --n_best_size}, {@code --max_answer_length},
+   *     {@code --version_2_with_negative} and {@code --null_score_diff_threshold}
+   */
   public record Settings(int maxSeqLength, int docStride, int maxQueryLength, boolean doLowerCase,
-      int maxInputCharsPerWord, String head) {
-    public static final Settings DEFAULTS = new Settings(384, 128, 64, true, 100, ExportMetadata.HEAD_SIMPLE);
+      int maxInputCharsPerWord, QaGraph.Head head, int beamSize, AnswerDecoder.Options decoding) {
+    public static final Settings DEFAULTS = new Settings(384, 128, 64, true, 100, QaGraph.Head.SIMPLE, 5,
+        AnswerDecoder.Options.defaults(SquadVersion.V1_1));
   }
 
   private final PrintStream out;
@@ -84,18 +96,27 @@ public final class ExportModel implements Job {
     Settings d = Settings.DEFAULTS;
     return Flags.forJob("ExportModel", "writes a fine-tuned QA model as a SavedModel folder for Infer and ServeQA")
         .text("electra_model", null, "a fine-tuned Hugging Face ElectraForQuestionAnswering folder (config.json + "
-            + "model.safetensors)")
+            + "model.safetensors), or a FinetuneSquad checkpoint folder (<output_dir>/checkpoints/ckpt-N)")
         .text("output_dir", null, "the export folder to create (must not exist, or be empty)")
         .text("vocab_file", "", "WordPiece vocabulary: a vocab.txt path or bert-base-uncased; default: the model "
             + "folder's vocab.txt, else bert-base-uncased")
-        .text("head", d.head(), "the QA head: simple (Hugging Face qa_outputs, start/end logits)")
+        .text("head", d.head().id(), "the QA head: simple (qa_outputs, start/end logits) or joint (Google's joint "
+            + "head with answerability; only from a FinetuneSquad checkpoint trained with --joint_head=true)")
+        .integer("beam_size", d.beamSize(), "joint head: start and end beam width (as FinetuneSquad's --beam_size)")
         .integer("max_seq_length", d.maxSeqLength(), "tokens per window the model was fine-tuned with")
         .integer("doc_stride", d.docStride(), "how far apart context windows start, in WordPieces")
         .integer("max_query_length", d.maxQueryLength(), "questions are cut to this many WordPieces")
         .bool("do_lower_case", d.doLowerCase(), "lower-case and strip accents (uncased vocabularies)")
         .integer("max_input_chars_per_word", d.maxInputCharsPerWord(), "longer words become [UNK]")
+        .bool("version_2_with_negative", false, "SQuAD 2.0: serving may answer \"no answer\"")
+        .text("null_score_diff_threshold", null, "v2.0: no answer above this null-odds score (default -2.75 for "
+            + "the joint head's answerable logit, 0.0 for the simple head)")
+        .integer("n_best_size", d.decoding().nBestSize(), "n-best answers kept (and start/end logits tried per window)")
+        .integer("max_answer_length", d.decoding().maxAnswerLength(), "longest answer in WordPieces")
         .example("ExportModel --electra_model=../shared/golden/tiny-discriminator-qa "
-            + "--vocab_file=../shared/data/vocab/bert-base-uncased-vocab.txt --output_dir=/tmp/qa-export");
+            + "--vocab_file=../shared/data/vocab/bert-base-uncased-vocab.txt --output_dir=/tmp/qa-export")
+        .example("ExportModel --electra_model=runs/squad2/checkpoints/ckpt-016290 --head=joint "
+            + "--version_2_with_negative --output_dir=/tmp/qa2-export");
   }
 
   @Override
@@ -103,40 +124,100 @@ public final class ExportModel implements Job {
     Flags.Values v = flags().parse(args);
     Path model = Path.of(v.required("electra_model"));
     Path output = Path.of(v.required("output_dir"));
-    if (!Files.isRegularFile(model.resolve(HuggingFaceWeights.CONFIG_FILE))
-        || !Files.isRegularFile(model.resolve(HuggingFaceWeights.WEIGHTS_FILE))) {
-      throw new UsageException("--electra_model " + model + " must be a Hugging Face folder with "
-          + HuggingFaceWeights.CONFIG_FILE + " and " + HuggingFaceWeights.WEIGHTS_FILE);
-    }
     String vocabName = v.text("vocab_file");
     if (vocabName == null || vocabName.isEmpty()) {
       Path own = model.resolve(ExportMetadata.VOCAB_FILE);
       vocabName = Files.isRegularFile(own) ? own.toString() : "bert-base-uncased";
     }
+    QaGraph.Head head;
+    AnswerDecoder.Options decoding;
+    try {
+      head = QaGraph.Head.parse(v.text("head"));
+      decoding = new AnswerDecoder.Options(v.intValue("n_best_size"), v.intValue("max_answer_length"),
+          v.bool("version_2_with_negative") ? SquadVersion.V2_0 : SquadVersion.V1_1,
+          FinetuneConfig.nullScoreDiffThreshold(v.text("null_score_diff_threshold"), head));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
     Settings settings = new Settings(v.intValue("max_seq_length"), v.intValue("doc_stride"),
-        v.intValue("max_query_length"), v.bool("do_lower_case"), v.intValue("max_input_chars_per_word"),
-        v.text("head"));
+        v.intValue("max_query_length"), v.bool("do_lower_case"), v.intValue("max_input_chars_per_word"), head,
+        v.intValue("beam_size"), decoding);
     long t0 = System.nanoTime();
     ExportMetadata meta = export(model, Vocabulary.resolve(vocabName), output, settings);
-    out.printf("exported %s (%s head, max_seq_length %d, vocab sha256 %s) to %s in %.1f s%n", model, meta.head(),
-        meta.maxSeqLength(), meta.vocabFingerprint(), output, (System.nanoTime() - t0) / 1e9);
+    out.printf("exported %s (%s head, SQuAD %s, max_seq_length %d, vocab sha256 %s) to %s in %.1f s%n", model,
+        meta.head().id(), meta.decoding().version().number(), meta.maxSeqLength(), meta.vocabFingerprint(), output,
+        (System.nanoTime() - t0) / 1e9);
+  }
+
+  /** Where the weights come from: a Hugging Face QA folder or a FinetuneSquad checkpoint folder. */
+  private record Source(Path dir, ElectraConfig config, boolean checkpoint) {
+
+    static Source of(Path dir) throws IOException {
+      if (Files.isRegularFile(dir.resolve(HuggingFaceWeights.CONFIG_FILE))
+          && Files.isRegularFile(dir.resolve(HuggingFaceWeights.WEIGHTS_FILE))) {
+        return new Source(dir, HuggingFaceWeights.readConfig(dir), false);
+      }
+      if (Files.isRegularFile(dir.resolve(Checkpoints.MODEL + ".index"))) {
+        // FinetuneSquad writes the model's config.json next to its checkpoint folders.
+        Path config = dir.toAbsolutePath().getParent().resolve(HuggingFaceWeights.CONFIG_FILE);
+        if (!Files.isRegularFile(config)) {
+          throw new UsageException("--electra_model " + dir + " is a checkpoint but " + config + " is missing: "
+              + "export a FinetuneSquad checkpoint (<output_dir>/checkpoints/ckpt-N)");
+        }
+        return new Source(dir, ElectraConfig.readJson(config), true);
+      }
+      throw new UsageException("--electra_model " + dir + " must be a Hugging Face folder with "
+          + HuggingFaceWeights.CONFIG_FILE + " and " + HuggingFaceWeights.WEIGHTS_FILE
+          + ", or a FinetuneSquad checkpoint folder with " + Checkpoints.MODEL + ".index");
+    }
+
+    /** Loads the weights of {@code graph}'s head, or says why this source has none. */
+    void load(QaGraph graph, Vocabulary vocabulary) throws IOException {
+      if (checkpoint) {
+        String trainedWith = Checkpoints.readState(dir).vocabFingerprint();
+        if (trainedWith != null && !trainedWith.equals(vocabulary.fingerprint())) {
+          throw new UsageException("checkpoint " + dir + " was trained with the vocabulary sha256 " + trainedWith
+              + " but --vocab_file " + vocabulary.source() + " has " + vocabulary.fingerprint());
+        }
+        try {
+          graph.loadFinetuned(dir.resolve(Checkpoints.MODEL));
+        } catch (TensorFlowException e) {
+          throw new UsageException("checkpoint " + dir + " has no " + graph.head().id() + " head (" + e.getMessage()
+              .lines().findFirst().orElse("") + "): --head must match FinetuneSquad's --joint_head");
+        }
+        return;
+      }
+      if (graph.head() == QaGraph.Head.JOINT) {
+        throw new UsageException("--head joint cannot come from a Hugging Face folder (the joint head has no "
+            + "Hugging Face counterpart): export FinetuneSquad's checkpoint folder, <output_dir>/checkpoints/ckpt-N");
+      }
+      HuggingFaceWeights.Report report = graph.loadHuggingFace(dir);
+      List<String> headless = report.leftAsInitialised().stream()
+          .filter(n -> n.startsWith(SpanHead.SCOPE + "/")).toList();
+      if (!headless.isEmpty()) {
+        throw new IllegalArgumentException(dir + " has no QA head weights (" + String.join(", ", headless)
+            + "): export a model fine-tuned for question answering (ElectraForQuestionAnswering)");
+      }
+    }
   }
 
   /**
-   * Exports a Hugging Face QA folder. Refuses a folder without QA head weights, a vocabulary whose size differs
-   * from the model's, and an existing non-empty {@code output}.
+   * Exports a Hugging Face QA folder or a FinetuneSquad checkpoint folder. Refuses a source without the head's
+   * weights, a vocabulary whose size differs from the model's (or, for a checkpoint, that it was not trained
+   * with), and an existing non-empty {@code output}.
    */
-  public static ExportMetadata export(Path hfFolder, Vocabulary vocabulary, Path output, Settings settings)
+  public static ExportMetadata export(Path model, Vocabulary vocabulary, Path output, Settings settings)
       throws IOException {
-    if (!ExportMetadata.HEAD_SIMPLE.equals(settings.head())) {
-      throw new UsageException("--head " + settings.head() + " cannot be exported yet; supported: "
-          + ExportMetadata.HEAD_SIMPLE);
-    }
     if (settings.maxSeqLength() - settings.maxQueryLength() - 3 < 1) {
       throw new UsageException("--max_seq_length " + settings.maxSeqLength() + " leaves no room for the context "
           + "after --max_query_length " + settings.maxQueryLength());
     }
-    ElectraConfig config = HuggingFaceWeights.readConfig(hfFolder);
+    if (settings.head() == QaGraph.Head.JOINT
+        && (settings.beamSize() < 1 || settings.beamSize() > settings.maxSeqLength())) {
+      throw new UsageException("--beam_size must be in 1..max_seq_length, got " + settings.beamSize());
+    }
+    Source source = Source.of(model);
+    ElectraConfig config = source.config();
     if (config.vocabSize() != vocabulary.size()) {
       throw new IllegalArgumentException("the model has " + config.vocabSize() + " token embeddings but the "
           + "vocabulary " + vocabulary.source() + " has " + vocabulary.size() + " tokens");
@@ -150,39 +231,15 @@ public final class ExportModel implements Job {
     Files.createDirectories(parent);
     Path staging = Files.createTempDirectory(parent, "." + output.getFileName() + ".exporting-");
     try {
-      try (Graph graph = new Graph()) {
-        ModelGraph g = ModelGraph.inference(graph);
-        Inputs in = Inputs.placeholders(g.tf());
-        Operand<TFloat32> hidden = new Encoder(g, Tower.DISCRIMINATOR, config, new Embeddings(g, config)).apply(in);
-        SpanHead.Logits logits = new SpanHead(g, config).logits(hidden);
-        Operand<TFloat32> start = g.tf().withName(ExportMetadata.START_LOGITS).identity(logits.start());
-        Operand<TFloat32> end = g.tf().withName(ExportMetadata.END_LOGITS).identity(logits.end());
-        try (Session session = new Session(graph)) {
-          HuggingFaceWeights.Report report = HuggingFaceWeights.load(hfFolder, Tower.DISCRIMINATOR, config, g, session,
-              HuggingFaceWeights.Match.ENCODER);
-          List<String> headless = report.leftAsInitialised().stream()
-              .filter(n -> n.startsWith(SpanHead.SCOPE + "/")).toList();
-          if (!headless.isEmpty()) {
-            throw new IllegalArgumentException(hfFolder + " has no QA head weights (" + String.join(", ", headless)
-                + "): export a model fine-tuned for question answering (ElectraForQuestionAnswering)");
-          }
-          Signature signature = Signature.builder().key(ExportMetadata.SIGNATURE)
-              .input(ExportMetadata.INPUT_IDS, in.inputIds())
-              .input(ExportMetadata.INPUT_MASK, in.inputMask())
-              .input(ExportMetadata.SEGMENT_IDS, in.segmentIds())
-              .output(ExportMetadata.START_LOGITS, start)
-              .output(ExportMetadata.END_LOGITS, end)
-              .build();
-          SavedModelBundle.exporter(staging.toString()).withSession(session).withSignature(signature).export();
-          float[][] expected = run(session, in, start, end);
-          verify(staging, expected);
-        }
+      try (QaGraph graph = new QaGraph(config, settings.head(), settings.beamSize(), null, null)) {
+        source.load(graph, vocabulary);
+        graph.exportSavedModel(staging);
+        verify(graph, staging);
       }
       Files.write(staging.resolve(ExportMetadata.VOCAB_FILE), vocabularyBytes(vocabulary));
       config.writeJson(staging.resolve(ExportMetadata.CONFIG_FILE), "ElectraForQuestionAnswering");
-      ExportMetadata meta = ExportMetadata.simpleHead(settings.maxSeqLength(), settings.docStride(),
-          settings.maxQueryLength(), settings.doLowerCase(), settings.maxInputCharsPerWord(),
-          vocabulary.fingerprint(), vocabulary.size(), hfFolder.toAbsolutePath().normalize().toString());
+      ExportMetadata meta = ExportMetadata.of(settings, vocabulary.fingerprint(), vocabulary.size(),
+          model.toAbsolutePath().normalize().toString());
       meta.write(staging);
       if (Files.isDirectory(output)) {
         Files.delete(output); // empty, checked above
@@ -227,40 +284,58 @@ public final class ExportModel implements Job {
     return bytes;
   }
 
-  // A fixed probe input: [CLS] 5 tokens [SEP] 3 tokens [SEP] and one padding position, twice.
+  // A fixed probe input: [CLS] 5 tokens [SEP] 3 tokens [SEP] and one padding position, twice; rows are padded
+  // further to the beam size, as the joint head's top-k needs at least k positions.
   private static final int[] PROBE_IDS = {101, 2054, 2833, 2515, 4302, 2066, 102, 2026, 2171, 102, 0,
       101, 2026, 2171, 2003, 4302, 102, 1045, 2293, 8344, 102, 0};
   private static final int[] PROBE_MASK = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
   private static final int[] PROBE_SEGMENTS = {0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0};
+  private static final int PROBE_ROWS = 2;
 
-  private static TInt32 probe(int[] values) {
-    return TInt32.tensorOf(Shape.of(2, values.length / 2), DataBuffers.of(values, true, false));
-  }
-
-  private static float[][] run(Session session, Inputs in, Operand<TFloat32> start, Operand<TFloat32> end) {
-    try (TInt32 ids = probe(PROBE_IDS); TInt32 mask = probe(PROBE_MASK); TInt32 seg = probe(PROBE_SEGMENTS);
-        Result r = session.runner().feed(in.inputIds(), ids).feed(in.inputMask(), mask).feed(in.segmentIds(), seg)
-            .fetch(start).fetch(end).run()) {
-      return new float[][] {floats((TFloat32) r.get(0)), floats((TFloat32) r.get(1))};
+  private static int[] probe(int[] values, int length) {
+    int given = values.length / PROBE_ROWS;
+    int[] out = new int[PROBE_ROWS * length];
+    for (int r = 0; r < PROBE_ROWS; r++) {
+      System.arraycopy(values, r * given, out, r * length, given);
     }
+    return out;
   }
 
-  /** Loads the written SavedModel and checks that it computes what the graph computed. */
-  private static void verify(Path dir, float[][] expected) throws IOException {
+  /** Loads the written SavedModel and checks that it computes, bit for bit, what the graph computed. */
+  private static void verify(QaGraph graph, Path dir) throws IOException {
+    int length = Math.max(PROBE_IDS.length / PROBE_ROWS, graph.beamSize());
+    int[] ids = probe(PROBE_IDS, length);
+    int[] mask = probe(PROBE_MASK, length);
+    int[] segments = probe(PROBE_SEGMENTS, length);
+    Batch batch = new Batch(PROBE_ROWS, length, ids, mask, segments, new int[PROBE_ROWS], new int[PROBE_ROWS],
+        new float[PROBE_ROWS]);
+    Map<String, byte[]> expected = graph.run(batch, output -> {
+      Map<String, byte[]> bytes = new LinkedHashMap<>();
+      graph.outputNames().forEach(name -> bytes.put(name, bytes(output.apply(name))));
+      return bytes;
+    });
+    Shape shape = Shape.of(PROBE_ROWS, length);
     try (SavedModelBundle bundle = SavedModelBundle.load(dir.toString(), SavedModelBundle.DEFAULT_TAG);
-        TInt32 ids = probe(PROBE_IDS); TInt32 mask = probe(PROBE_MASK); TInt32 seg = probe(PROBE_SEGMENTS);
+        TInt32 idsT = TInt32.tensorOf(shape, DataBuffers.of(ids, true, false));
+        TInt32 maskT = TInt32.tensorOf(shape, DataBuffers.of(mask, true, false));
+        TInt32 segT = TInt32.tensorOf(shape, DataBuffers.of(segments, true, false));
         Result r = bundle.function(ExportMetadata.SIGNATURE).call(Map.<String, Tensor>of(
-            ExportMetadata.INPUT_IDS, ids, ExportMetadata.INPUT_MASK, mask, ExportMetadata.SEGMENT_IDS, seg))) {
-      String[] names = {ExportMetadata.START_LOGITS, ExportMetadata.END_LOGITS};
-      for (int k = 0; k < names.length; k++) {
-        String name = names[k];
-        float[] actual = floats((TFloat32) r.get(name).orElseThrow(
-            () -> new IOException("the written SavedModel has no output " + name)));
-        if (!java.util.Arrays.equals(actual, expected[k])) {
-          throw new IOException("the written SavedModel computes other " + names[k] + " than the graph it came from");
+            ExportMetadata.INPUT_IDS, idsT, ExportMetadata.INPUT_MASK, maskT, ExportMetadata.SEGMENT_IDS, segT))) {
+      for (Map.Entry<String, byte[]> e : expected.entrySet()) {
+        Tensor actual = r.get(e.getKey()).orElseThrow(
+            () -> new IOException("the written SavedModel has no output " + e.getKey()));
+        if (!Arrays.equals(bytes(actual), e.getValue())) {
+          throw new IOException("the written SavedModel computes other " + e.getKey() + " than the graph it came from");
         }
       }
     }
+  }
+
+  private static byte[] bytes(Tensor t) {
+    ByteDataBuffer data = t.asRawTensor().data();
+    byte[] out = new byte[Math.toIntExact(data.size())];
+    data.read(out);
+    return out;
   }
 
   private static void deleteRecursively(Path dir) {

@@ -175,17 +175,8 @@ public record FinetuneConfig(
       throw new UsageException("--mode must be train, eval, train_eval or prediction, got '" + f.text("mode") + "'");
     }
     boolean joint = f.bool("joint_head");
-    String threshold = f.text("null_score_diff_threshold");
-    double nullThreshold;
-    if (threshold == null || threshold.isBlank()) {
-      nullThreshold = joint ? -2.75 : 0.0;
-    } else {
-      try {
-        nullThreshold = Double.parseDouble(threshold.trim());
-      } catch (NumberFormatException e) {
-        throw new UsageException("--null_score_diff_threshold must be a number, got '" + threshold + "'");
-      }
-    }
+    double nullThreshold = nullScoreDiffThreshold(f.text("null_score_diff_threshold"),
+        joint ? QaGraph.Head.JOINT : QaGraph.Head.SIMPLE);
     String output = f.text("output_dir");
     return new FinetuneConfig(mode, blankToNull(f.text("electra_model")), path(f.text("init_checkpoint")),
         path(f.text("train_file")), path(f.text("train_tfrecords")), path(f.text("predict_file")),
@@ -197,6 +188,18 @@ public record FinetuneConfig(
         f.decimal("weight_decay"), f.bool("amp"), f.bool("xla"), f.integer("seed"), path(output),
         f.intValue("max_examples"), f.intValue("keep_checkpoint_max"), f.intValue("log_freq"),
         path(f.text("export_hf_dir")));
+  }
+
+  /** The {@code --null_score_diff_threshold} flag: a number, or blank for the head's default. */
+  public static double nullScoreDiffThreshold(String flag, QaGraph.Head head) {
+    if (flag == null || flag.isBlank()) {
+      return head.defaultNullScoreDiffThreshold();
+    }
+    try {
+      return Double.parseDouble(flag.trim());
+    } catch (NumberFormatException e) {
+      throw new UsageException("--null_score_diff_threshold must be a number, got '" + flag + "'");
+    }
   }
 
   private static String blankToNull(String s) {

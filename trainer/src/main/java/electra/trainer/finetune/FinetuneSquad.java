@@ -249,7 +249,7 @@ public final class FinetuneSquad implements Job {
       return (int) s.dataEpoch();
     }
     if (c.initCheckpoint() != null) {
-      graph.initializeFrom(c.initCheckpoint().resolve(Checkpoints.MODEL), allNames(graph.model()));
+      graph.loadFinetuned(c.initCheckpoint().resolve(Checkpoints.MODEL));
       out.println("initialized from fine-tuned checkpoint " + c.initCheckpoint());
     } else {
       loadPretrained(graph, source);
@@ -272,15 +272,11 @@ public final class FinetuneSquad implements Job {
 
   private void loadForPrediction(FinetuneConfig c, QaGraph graph, Source source) throws IOException {
     if (c.initCheckpoint() != null) {
-      graph.initializeFrom(c.initCheckpoint().resolve(Checkpoints.MODEL), allNames(graph.model()));
+      graph.loadFinetuned(c.initCheckpoint().resolve(Checkpoints.MODEL));
       out.println("evaluating checkpoint " + c.initCheckpoint());
     } else {
       loadPretrained(graph, source);
     }
-  }
-
-  private static List<String> allNames(ModelGraph g) {
-    return g.parameters().stream().map(ModelGraph.Parameter::name).toList();
   }
 
   private List<Batch.Window> trainingWindows(FinetuneConfig c, QaFeaturizer featurizer, Vocabulary vocab)
@@ -355,7 +351,7 @@ public final class FinetuneSquad implements Job {
       all.addAll(f);
     }
     long started = System.nanoTime();
-    List<QaGraph.WindowOutput> outputs = new ArrayList<>(all.size());
+    List<AnswerDecoder.WindowOutput> outputs = new ArrayList<>(all.size());
     for (int from = 0; from < all.size(); from += c.predictBatchSize()) {
       outputs.addAll(graph.predict(Batch.ofFeatures(all.subList(from, Math.min(all.size(),
           from + c.predictBatchSize())))));
@@ -365,12 +361,12 @@ public final class FinetuneSquad implements Job {
     int next = 0;
     for (int i = 0; i < examples.size(); i++) {
       List<QaFeature> features = byExample.get(i);
-      List<QaGraph.WindowOutput> mine = outputs.subList(next, next + features.size());
+      List<AnswerDecoder.WindowOutput> mine = outputs.subList(next, next + features.size());
       next += features.size();
       if (features.isEmpty()) {
         continue; // a context without any WordPiece: nothing to decode (scored as unanswered)
       }
-      predictions.add(decode(decoder, features, mine));
+      predictions.add(decoder.decode(features, mine));
     }
     PredictionFiles.write(c.outputDir(), predictions);
     out.printf(Locale.ROOT, "predicted %d questions (%d windows) in %.1f s; wrote %s%n", examples.size(), all.size(),
@@ -397,24 +393,5 @@ public final class FinetuneSquad implements Job {
     Files.writeString(c.outputDir().resolve("eval_results.json"), JSON.writeValueAsString(results));
     out.println("eval_results " + results);
     return results;
-  }
-
-  private static AnswerDecoder.Prediction decode(AnswerDecoder decoder, List<QaFeature> features,
-      List<QaGraph.WindowOutput> outputs) {
-    if (outputs.get(0) instanceof QaGraph.SpanLogits) {
-      List<AnswerDecoder.WindowLogits> logits = new ArrayList<>();
-      for (QaGraph.WindowOutput o : outputs) {
-        QaGraph.SpanLogits s = (QaGraph.SpanLogits) o;
-        logits.add(AnswerDecoder.WindowLogits.of(s.start(), s.end()));
-      }
-      return decoder.decode(features, logits);
-    }
-    List<AnswerDecoder.WindowBeams> beams = new ArrayList<>();
-    for (QaGraph.WindowOutput o : outputs) {
-      QaGraph.BeamOutput b = (QaGraph.BeamOutput) o;
-      beams.add(new AnswerDecoder.WindowBeams(b.startIndex(), b.startLogProb(), b.endIndex(), b.endLogProb(),
-          b.answerableLogit()));
-    }
-    return decoder.decodeBeams(features, beams);
   }
 }

@@ -3,6 +3,8 @@ package electra.trainer.finetune;
 import static electra.trainer.model.HostArrays.floats;
 
 import electra.model.ElectraConfig;
+import electra.squad.AnswerDecoder;
+import electra.trainer.export.ExportMetadata;
 import electra.trainer.model.Embeddings;
 import electra.trainer.model.Encoder;
 import electra.trainer.model.HostArrays;
@@ -16,11 +18,19 @@ import electra.trainer.pretrain.OptimizerGraph;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
+import org.tensorflow.Signature;
+import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.NdArrays;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
@@ -49,18 +59,40 @@ import org.tensorflow.types.family.TType;
 public final class QaGraph implements AutoCloseable {
 
   /** Which QA head. */
-  public enum Head { JOINT, SIMPLE }
+  public enum Head {
+    JOINT(-2.75), SIMPLE(0.0);
+
+    private final double defaultNullScoreDiffThreshold;
+
+    Head(double defaultNullScoreDiffThreshold) {
+      this.defaultNullScoreDiffThreshold = defaultNullScoreDiffThreshold;
+    }
+
+    /**
+     * v2.0's default "no answer" threshold on the head's null odds: [G]'s -2.75 for the joint head's answerable
+     * logit, BERT's 0.0 for the simple head's null-minus-best-span logits.
+     */
+    public double defaultNullScoreDiffThreshold() {
+      return defaultNullScoreDiffThreshold;
+    }
+
+    /** {@code joint} or {@code simple}, as flags and {@code export.json} spell it. */
+    public String id() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static Head parse(String id) {
+      for (Head h : values()) {
+        if (h.id().equals(id)) {
+          return h;
+        }
+      }
+      throw new IllegalArgumentException("unknown QA head '" + id + "', expected joint or simple");
+    }
+  }
 
   /** The training side of the graph; absent for inference. */
   public record Training(OptimizerGraph.Settings settings, double layerwiseDecay, long seed) {}
-
-  /** What {@link #predict} returns for one window. */
-  public sealed interface WindowOutput permits SpanLogits, BeamOutput {}
-
-  public record SpanLogits(float[] start, float[] end) implements WindowOutput {}
-
-  public record BeamOutput(int[] startIndex, float[] startLogProb, int[][] endIndex, float[][] endLogProb,
-      float answerableLogit) implements WindowOutput {}
 
   private final Graph graph = new Graph();
   private final ElectraConfig config;
@@ -68,7 +100,8 @@ public final class QaGraph implements AutoCloseable {
   private final int beamSize;
   private final ModelGraph model;
   private final Inputs inputs;
-  private final List<Operand<?>> predictions = new ArrayList<>();
+  /** The head's inference outputs by their {@link ExportMetadata} names, in fetch order. */
+  private final Map<String, Operand<?>> outputs = new LinkedHashMap<>();
   private Placeholder<TInt32> startPositions;
   private Placeholder<TInt32> endPositions;
   private Placeholder<TFloat32> isImpossible;
@@ -102,8 +135,11 @@ public final class QaGraph implements AutoCloseable {
         Operand<TFloat32> mask = joint.answerMask(inputs.inputMask(), inputs.segmentIds());
         Operand<TFloat32> start = joint.startLogits(hidden, mask);
         JointSpanHead.Beam beam = joint.beam(hidden, start, mask, beamSize);
-        predictions.addAll(List.of(beam.startTopLogProbs(), beam.startTopIndex(), beam.endTopLogProbs(),
-            beam.endTopIndex(), beam.answerableLogit()));
+        outputs.put(ExportMetadata.START_TOP_LOG_PROBS, beam.startTopLogProbs());
+        outputs.put(ExportMetadata.START_TOP_INDEX, beam.startTopIndex());
+        outputs.put(ExportMetadata.END_TOP_LOG_PROBS, beam.endTopLogProbs());
+        outputs.put(ExportMetadata.END_TOP_INDEX, beam.endTopIndex());
+        outputs.put(ExportMetadata.ANSWERABLE_LOGIT, beam.answerableLogit());
         if (training != null) {
           Operand<TFloat32> end = joint.endLogits(hidden, startPositions, mask);
           Operand<TFloat32> spanLoss = tf.math.mul(tf.constant(0.5f),
@@ -113,7 +149,8 @@ public final class QaGraph implements AutoCloseable {
         }
       } else {
         SpanHead.Logits logits = new SpanHead(model, config).logits(hidden);
-        predictions.addAll(List.of(logits.start(), logits.end()));
+        outputs.put(ExportMetadata.START_LOGITS, logits.start());
+        outputs.put(ExportMetadata.END_LOGITS, logits.end());
         if (training != null) {
           // The loss sees [G]'s answer mask (context + [CLS]); predictions stay the raw qa_outputs logits,
           // as Hugging Face computes them (the decoder only reads context positions anyway).
@@ -155,6 +192,10 @@ public final class QaGraph implements AutoCloseable {
 
   public ElectraConfig config() {
     return config;
+  }
+
+  public int beamSize() {
+    return beamSize;
   }
 
   public ModelGraph model() {
@@ -201,6 +242,14 @@ public final class QaGraph implements AutoCloseable {
     try (TString p = TString.scalarOf(prefix.toString())) {
       session.runner().feed(file, p).addTarget(all).run().close();
     }
+  }
+
+  /**
+   * Initializes, then loads every model variable (not the optimizer's slots or step) from a fine-tuned checkpoint
+   * of this head.
+   */
+  public void loadFinetuned(Path prefix) {
+    initializeFrom(prefix, model.parameters().stream().map(ModelGraph.Parameter::name).toList());
   }
 
   /**
@@ -254,8 +303,16 @@ public final class QaGraph implements AutoCloseable {
     }
   }
 
-  /** The head's outputs for every window of a batch (dropout off). */
-  public List<WindowOutput> predict(Batch b) {
+  /** The head's outputs for every window of a batch (dropout off), as the decoder reads them. */
+  public List<AnswerDecoder.WindowOutput> predict(Batch b) {
+    return run(b, output -> windowOutputs(head, output, b.size(), b.length()));
+  }
+
+  /**
+   * Runs the head on a batch (dropout off) and hands {@code read} its outputs by {@link ExportMetadata} name; the
+   * tensors are closed when {@code read} returns.
+   */
+  public <T> T run(Batch b, Function<Function<String, Tensor>, T> read) {
     Shape tokens = Shape.of(b.size(), b.length());
     try (TInt32 ids = ints(tokens, b.inputIds()); TInt32 mask = ints(tokens, b.inputMask());
         TInt32 seg = ints(tokens, b.segmentIds()); TBool off = TBool.scalarOf(false)) {
@@ -264,39 +321,88 @@ public final class QaGraph implements AutoCloseable {
       if (model.isTraining()) {
         runner.feed(model.dropoutOn(), off);
       }
-      predictions.forEach(runner::fetch);
+      outputs.values().forEach(runner::fetch);
+      List<String> names = List.copyOf(outputs.keySet());
       try (Result r = runner.run()) {
-        List<WindowOutput> out = new ArrayList<>(b.size());
-        int t = b.length();
-        if (head == Head.SIMPLE) {
-          float[] start = floats((TFloat32) r.get(0));
-          float[] end = floats((TFloat32) r.get(1));
-          for (int i = 0; i < b.size(); i++) {
-            out.add(new SpanLogits(java.util.Arrays.copyOfRange(start, i * t, (i + 1) * t),
-                java.util.Arrays.copyOfRange(end, i * t, (i + 1) * t)));
-          }
-        } else {
-          int k = beamSize;
-          float[] sp = floats((TFloat32) r.get(0));
-          int[] si = HostArrays.ints((TInt32) r.get(1));
-          float[] ep = floats((TFloat32) r.get(2));
-          int[] ei = HostArrays.ints((TInt32) r.get(3));
-          float[] answerable = floats((TFloat32) r.get(4));
-          for (int i = 0; i < b.size(); i++) {
-            int[][] endIndex = new int[k][];
-            float[][] endLogProb = new float[k][];
-            for (int j = 0; j < k; j++) {
-              int from = (i * k + j) * k;
-              endIndex[j] = java.util.Arrays.copyOfRange(ei, from, from + k);
-              endLogProb[j] = java.util.Arrays.copyOfRange(ep, from, from + k);
-            }
-            out.add(new BeamOutput(java.util.Arrays.copyOfRange(si, i * k, (i + 1) * k),
-                java.util.Arrays.copyOfRange(sp, i * k, (i + 1) * k), endIndex, endLogProb, answerable[i]));
-          }
-        }
-        return out;
+        return read.apply(name -> names.contains(name) ? r.get(names.indexOf(name)) : null);
       }
     }
+  }
+
+  /** The names of the head's outputs, in the order {@link #run} fetches them. */
+  public List<String> outputNames() {
+    return List.copyOf(outputs.keySet());
+  }
+
+  /**
+   * The outputs of one run of {@code head} over {@code rows} windows (looked up by {@link ExportMetadata} name: from
+   * this graph's session or from its exported SavedModel) as the decoder reads them, one per window. A run may be
+   * cut shorter than the windows' {@code length}; span logits are then padded with -infinity, which no decoder
+   * picks, and beams only ever point at the run's positions.
+   */
+  public static List<AnswerDecoder.WindowOutput> windowOutputs(Head head, Function<String, Tensor> output, int rows,
+      int length) {
+    List<AnswerDecoder.WindowOutput> out = new ArrayList<>(rows);
+    if (head == Head.SIMPLE) {
+      float[] start = floats(tensor(output, ExportMetadata.START_LOGITS, TFloat32.class));
+      float[] end = floats(tensor(output, ExportMetadata.END_LOGITS, TFloat32.class));
+      int used = start.length / rows;
+      for (int i = 0; i < rows; i++) {
+        out.add(AnswerDecoder.WindowLogits.of(padded(start, i * used, used, length),
+            padded(end, i * used, used, length)));
+      }
+      return out;
+    }
+    float[] startLogProb = floats(tensor(output, ExportMetadata.START_TOP_LOG_PROBS, TFloat32.class));
+    int[] startIndex = HostArrays.ints(tensor(output, ExportMetadata.START_TOP_INDEX, TInt32.class));
+    float[] endLogProb = floats(tensor(output, ExportMetadata.END_TOP_LOG_PROBS, TFloat32.class));
+    int[] endIndex = HostArrays.ints(tensor(output, ExportMetadata.END_TOP_INDEX, TInt32.class));
+    float[] answerable = floats(tensor(output, ExportMetadata.ANSWERABLE_LOGIT, TFloat32.class));
+    int k = startIndex.length / rows;
+    for (int i = 0; i < rows; i++) {
+      int[][] ends = new int[k][];
+      float[][] endLogProbs = new float[k][];
+      for (int j = 0; j < k; j++) {
+        int from = (i * k + j) * k;
+        ends[j] = Arrays.copyOfRange(endIndex, from, from + k);
+        endLogProbs[j] = Arrays.copyOfRange(endLogProb, from, from + k);
+      }
+      out.add(new AnswerDecoder.WindowBeams(Arrays.copyOfRange(startIndex, i * k, (i + 1) * k),
+          Arrays.copyOfRange(startLogProb, i * k, (i + 1) * k), ends, endLogProbs, answerable[i]));
+    }
+    return out;
+  }
+
+  private static <T extends TType> T tensor(Function<String, Tensor> output, String name, Class<T> type) {
+    Tensor t = output.apply(name);
+    if (!type.isInstance(t)) {
+      throw new IllegalStateException("the model gave no " + type.getSimpleName() + " output " + name + ": " + t);
+    }
+    return type.cast(t);
+  }
+
+  private static float[] padded(float[] values, int from, int used, int length) {
+    float[] row = new float[length];
+    System.arraycopy(values, from, row, 0, used);
+    Arrays.fill(row, used, length, Float.NEGATIVE_INFINITY);
+    return row;
+  }
+
+  /**
+   * Writes this inference graph and its weights as a SavedModel (tag {@code serve}) whose one signature,
+   * {@value ExportMetadata#SIGNATURE}, maps the three inputs to {@link #outputNames()}.
+   */
+  public void exportSavedModel(Path dir) throws IOException {
+    if (model.isTraining()) {
+      // The exporter writes the session's whole graph: a training graph would bring dropout and the optimizer.
+      throw new IllegalStateException("export from an inference graph, not a training graph");
+    }
+    Signature.Builder signature = Signature.builder().key(ExportMetadata.SIGNATURE)
+        .input(ExportMetadata.INPUT_IDS, inputs.inputIds())
+        .input(ExportMetadata.INPUT_MASK, inputs.inputMask())
+        .input(ExportMetadata.SEGMENT_IDS, inputs.segmentIds());
+    outputs.forEach(signature::output);
+    SavedModelBundle.exporter(dir.toString()).withSession(session).withSignature(signature.build()).export();
   }
 
   private static TInt32 ints(Shape shape, int[] values) {

@@ -1,5 +1,6 @@
 package electra.trainer.export;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,12 +10,21 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import electra.cli.UsageException;
+import electra.model.ElectraConfig;
+import electra.squad.AnswerDecoder;
+import electra.squad.QaFeaturizer;
+import electra.squad.SquadVersion;
+import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
+import electra.trainer.finetune.Batch;
+import electra.trainer.finetune.QaGraph;
+import electra.trainer.pretrain.Checkpoints;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,11 +65,12 @@ class ExportModelTest {
       assertEquals(1, siblings.count(), "no staging folder is left behind");
     }
     ExportMetadata meta = ExportMetadata.read(out);
-    assertEquals("simple", meta.head());
+    assertEquals(QaGraph.Head.SIMPLE, meta.head());
     assertEquals(96, meta.maxSeqLength());
     assertEquals(128, meta.docStride());
     assertTrue(meta.doLowerCase());
-    assertFalse(meta.hasAnswerableLogit());
+    assertFalse(meta.version2WithNegative());
+    assertEquals(AnswerDecoder.Options.defaults(SquadVersion.V1_1), meta.decoding());
     assertEquals(Vocabulary.load(vocab).fingerprint(), meta.vocabFingerprint());
     assertEquals(meta.vocabFingerprint(), Vocabulary.load(out.resolve("vocab.txt")).fingerprint());
 
@@ -91,15 +102,113 @@ class ExportModelTest {
   }
 
   @Test
-  void unknownHeadAndFolderWithoutWeightsAreRefused() throws Exception {
+  void unknownHeadJointHeadFromHuggingFaceAndFolderWithoutWeightsAreRefused() throws Exception {
     Path golden = shared("golden/tiny-discriminator-qa");
     Path vocab = shared("data/vocab/bert-base-uncased-vocab.txt");
+    UsageException unknown = assertThrows(UsageException.class, () -> new ExportModel().run(new String[] {
+        "--electra_model=" + golden, "--vocab_file=" + vocab, "--output_dir=" + tmp.resolve("u"), "--head=xlnet"}));
+    assertTrue(unknown.getMessage().contains("unknown QA head 'xlnet'"), unknown.getMessage());
     UsageException head = assertThrows(UsageException.class, () -> new ExportModel().run(new String[] {
         "--electra_model=" + golden, "--vocab_file=" + vocab, "--output_dir=" + tmp.resolve("x"), "--head=joint"}));
-    assertTrue(head.getMessage().contains("joint"), head.getMessage());
+    assertTrue(head.getMessage().contains("no Hugging Face counterpart"), head.getMessage());
     UsageException folder = assertThrows(UsageException.class, () -> new ExportModel().run(new String[] {
         "--electra_model=" + tmp, "--output_dir=" + tmp.resolve("y")}));
     assertTrue(folder.getMessage().contains("config.json"), folder.getMessage());
+  }
+
+  @Test
+  void version2FlagsAreRecordedForTheDecoder() throws Exception {
+    Path golden = shared("golden/tiny-discriminator-qa");
+    Path vocab = shared("data/vocab/bert-base-uncased-vocab.txt");
+    Path out = tmp.resolve("v2");
+    new ExportModel(new PrintStream(new ByteArrayOutputStream())).run(new String[] {"--electra_model=" + golden,
+        "--vocab_file=" + vocab, "--output_dir=" + out, "--max_seq_length=96", "--version_2_with_negative",
+        "--null_score_diff_threshold=-1.5", "--max_answer_length=12"});
+    JsonNode json = new ObjectMapper().readTree(out.resolve(ExportMetadata.FILE).toFile());
+    assertTrue(json.get("version_2_with_negative").asBoolean(), json.toString());
+    assertEquals(-1.5, json.get("null_score_diff_threshold").asDouble(), json.toString());
+    assertFalse(json.has("beam_size"), "the simple head has no beam: " + json);
+    assertEquals(new AnswerDecoder.Options(20, 12, SquadVersion.V2_0, -1.5), ExportMetadata.read(out).decoding());
+
+    // Without a threshold, the simple head's default (BERT's 0.0 on null minus best span logits).
+    Path defaults = tmp.resolve("v2-default");
+    new ExportModel(new PrintStream(new ByteArrayOutputStream())).run(new String[] {"--electra_model=" + golden,
+        "--vocab_file=" + vocab, "--output_dir=" + defaults, "--max_seq_length=96", "--version_2_with_negative"});
+    assertEquals(0.0, ExportMetadata.read(defaults).decoding().nullScoreDiffThreshold());
+  }
+
+  /**
+   * A joint-head FinetuneSquad checkpoint (random tiny weights, saved as FinetuneSquad saves them) exports with
+   * its beam outputs, which the SavedModel computes as the fine-tuning graph does; a wrong head or vocabulary is
+   * refused.
+   */
+  @Test
+  void jointHeadCheckpointExportsItsBeams() throws Exception {
+    Path vocabFile = shared("data/vocab/bert-base-uncased-vocab.txt");
+    Vocabulary vocab = Vocabulary.load(vocabFile);
+    ElectraConfig config = new ElectraConfig(ElectraConfig.BERT_VOCAB_SIZE, 64, 128, 2, 4, 256, "gelu", 0, 0, 512,
+        2, 0.02, 1e-12);
+    Path checkpoints = tmp.resolve("run/checkpoints");
+    int beam = 4;
+    Batch batch;
+    List<AnswerDecoder.WindowOutput> expected;
+    Path ckpt;
+    try (QaGraph graph = new QaGraph(config, QaGraph.Head.JOINT, beam, null, null)) {
+      graph.initialize();
+      ckpt = new Checkpoints(checkpoints, "ckpt-", 1).save(new Checkpoints.State(7, 7, false, 1, 64, 1, 0, null, 0,
+          0, vocab.fingerprint()), graph::save);
+      config.writeJson(checkpoints.resolve("config.json"), "ElectraForPreTraining");
+      QaFeaturizer featurizer = new QaFeaturizer(new BertTokenizer(vocab, true, 100), new QaFeaturizer.Options(64,
+          32, 16));
+      batch = Batch.ofFeatures(featurizer.features("q", "Who founded the city of Rome?",
+          "Legend says Romulus founded Rome after killing his brother Remus, in the year 753 BC."));
+      expected = graph.predict(batch);
+    }
+
+    Path out = tmp.resolve("joint");
+    new ExportModel(new PrintStream(new ByteArrayOutputStream())).run(new String[] {"--electra_model=" + ckpt,
+        "--vocab_file=" + vocabFile, "--output_dir=" + out, "--head=joint", "--beam_size=" + beam,
+        "--max_seq_length=64", "--doc_stride=32", "--max_query_length=16", "--version_2_with_negative"});
+    ExportMetadata meta = ExportMetadata.read(out);
+    assertEquals(QaGraph.Head.JOINT, meta.head());
+    assertEquals(beam, meta.beamSize());
+    assertEquals(new AnswerDecoder.Options(20, 30, SquadVersion.V2_0, -2.75), meta.decoding());
+    assertEquals(ExportMetadata.outputRoles(QaGraph.Head.JOINT).size(), meta.outputs().size());
+
+    try (SavedModelBundle bundle = SavedModelBundle.load(out.toString(), "serve");
+        TInt32 ids = tokens(batch, batch.inputIds()); TInt32 mask = tokens(batch, batch.inputMask());
+        TInt32 seg = tokens(batch, batch.segmentIds());
+        Result r = bundle.function("serving_default").call(Map.<String, Tensor>of(
+            "input_ids", ids, "input_mask", mask, "segment_ids", seg))) {
+      List<AnswerDecoder.WindowOutput> actual = QaGraph.windowOutputs(QaGraph.Head.JOINT,
+          name -> r.get(name).orElseThrow(), batch.size(), batch.length());
+      assertEquals(expected.size(), actual.size());
+      for (int w = 0; w < expected.size(); w++) {
+        AnswerDecoder.WindowBeams e = (AnswerDecoder.WindowBeams) expected.get(w);
+        AnswerDecoder.WindowBeams a = (AnswerDecoder.WindowBeams) actual.get(w);
+        assertEquals(beam, a.startIndex().length);
+        assertArrayEquals(e.startIndex(), a.startIndex());
+        assertArrayEquals(e.startLogProb(), a.startLogProb());
+        assertArrayEquals(e.endIndex(), a.endIndex());
+        assertArrayEquals(e.endLogProb(), a.endLogProb());
+        assertEquals(e.answerableLogit(), a.answerableLogit());
+      }
+    }
+
+    UsageException simple = assertThrows(UsageException.class, () -> new ExportModel().run(new String[] {
+        "--electra_model=" + ckpt, "--vocab_file=" + vocabFile, "--output_dir=" + tmp.resolve("s"),
+        "--max_seq_length=64", "--max_query_length=16"}));
+    assertTrue(simple.getMessage().contains("has no simple head"), simple.getMessage());
+    Path otherVocab = tmp.resolve("other-vocab.txt");
+    Files.writeString(otherVocab, Files.readString(vocabFile).replace("[unused0]", "[unused_zero]"));
+    UsageException wrongVocab = assertThrows(UsageException.class, () -> new ExportModel().run(new String[] {
+        "--electra_model=" + ckpt, "--vocab_file=" + otherVocab, "--output_dir=" + tmp.resolve("v"),
+        "--head=joint", "--max_seq_length=64", "--max_query_length=16"}));
+    assertTrue(wrongVocab.getMessage().contains("trained with the vocabulary"), wrongVocab.getMessage());
+  }
+
+  private static TInt32 tokens(Batch b, int[] values) {
+    return TInt32.tensorOf(Shape.of(b.size(), b.length()), DataBuffers.of(values, true, false));
   }
 
   private static TInt32 row(JsonNode values) {

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import electra.cli.UsageException;
 import electra.model.ElectraConfig;
+import electra.squad.AnswerDecoder;
 import electra.squad.PredictionFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,16 +60,16 @@ class FinetuneSquadTest {
     try (QaGraph graph = new QaGraph(config, QaGraph.Head.SIMPLE, 1, null, null)) {
       var report = graph.loadHuggingFace(golden);
       assertTrue(report.loaded().contains("qa_outputs/kernel"), "qa_outputs loaded: " + report.loaded());
-      List<QaGraph.WindowOutput> outputs = graph.predict(Batch.of(windows));
+      List<AnswerDecoder.WindowOutput> outputs = graph.predict(Batch.of(windows));
       double maxError = 0;
       for (int i = 0; i < cases.size(); i++) {
-        QaGraph.SpanLogits s = (QaGraph.SpanLogits) outputs.get(i);
+        AnswerDecoder.WindowLogits s = (AnswerDecoder.WindowLogits) outputs.get(i);
         JsonNode start = cases.get(i).get("start_logits");
         JsonNode end = cases.get(i).get("end_logits");
-        assertEquals(start.size(), s.start().length);
+        assertEquals(start.size(), s.startLogits().length);
         for (int t = 0; t < start.size(); t++) {
-          maxError = Math.max(maxError, Math.abs(s.start()[t] - start.get(t).asDouble()));
-          maxError = Math.max(maxError, Math.abs(s.end()[t] - end.get(t).asDouble()));
+          maxError = Math.max(maxError, Math.abs(s.startLogits()[t] - start.get(t).asDouble()));
+          maxError = Math.max(maxError, Math.abs(s.endLogits()[t] - end.get(t).asDouble()));
         }
       }
       System.out.printf("golden qa_outputs through QaGraph: max |error| %.3g%n", maxError);
