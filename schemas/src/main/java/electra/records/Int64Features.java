@@ -4,6 +4,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import electra.proto.Example;
 import electra.proto.Feature;
 import electra.proto.Int64List;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 
@@ -26,6 +28,98 @@ public final class Int64Features {
 
   public static Feature of(long value) {
     return Feature.newBuilder().setInt64List(Int64List.newBuilder().addValue(value)).build();
+  }
+
+  /**
+   * A serialized tf.Example of int64 features, written directly: byte for byte what protobuf's {@code toByteArray()}
+   * gives for an Example built with the features in this order (protobuf writes a map in insertion order unless asked
+   * to be deterministic). Ingest writes millions of records; building protobuf messages for each cost a fifth of
+   * its CPU time.
+   */
+  public static byte[] exampleBytes(List<String> names, int[][] values) {
+    int[] entrySizes = new int[names.size()];
+    int featuresSize = 0;
+    for (int f = 0; f < names.size(); f++) {
+      int feature = featureSize(values[f]);
+      int key = utf8Length(names.get(f));
+      entrySizes[f] = 1 + varintSize(key) + key + 1 + varintSize(feature) + feature; // map entry: key 1, value 2
+      featuresSize += 1 + varintSize(entrySizes[f]) + entrySizes[f]; // Features field 1: map<string, Feature>
+    }
+    byte[] out = new byte[1 + varintSize(featuresSize) + featuresSize];
+    int at = 0;
+    out[at++] = 0x0A; // Example field 1: features
+    at = putVarint(out, at, featuresSize);
+    for (int f = 0; f < names.size(); f++) {
+      byte[] key = names.get(f).getBytes(StandardCharsets.UTF_8);
+      out[at++] = 0x0A; // Features field 1: one map entry
+      at = putVarint(out, at, entrySizes[f]);
+      out[at++] = 0x0A; // entry key
+      at = putVarint(out, at, key.length);
+      System.arraycopy(key, 0, out, at, key.length);
+      at += key.length;
+      out[at++] = 0x12; // entry value: Feature
+      at = writeFeature(out, at, values[f]);
+    }
+    return out;
+  }
+
+  /** A Feature holding an Int64List: field 3 (int64_list) around field 1 (the packed values). */
+  private static int featureSize(int[] values) {
+    int int64List = int64ListSize(values);
+    return 1 + varintSize(int64List) + int64List;
+  }
+
+  private static int int64ListSize(int[] values) {
+    int packed = packedSize(values);
+    return 1 + varintSize(packed) + packed;
+  }
+
+  private static int packedSize(int[] values) {
+    int packed = 0;
+    for (int v : values) {
+      packed += varintSize(v);
+    }
+    return packed;
+  }
+
+  /** Writes a length-prefixed Feature. */
+  private static int writeFeature(byte[] out, int at, int[] values) {
+    int packed = packedSize(values);
+    int int64List = int64ListSize(values);
+    at = putVarint(out, at, featureSize(values));
+    out[at++] = 0x1A; // Feature field 3: int64_list
+    at = putVarint(out, at, int64List);
+    out[at++] = 0x0A; // Int64List field 1: value, packed
+    at = putVarint(out, at, packed);
+    for (int v : values) {
+      at = putVarint(out, at, v);
+    }
+    return at;
+  }
+
+  /** Bytes of an int64 varint: negative values take ten, as protobuf sign-extends them. */
+  private static int varintSize(long v) {
+    if (v < 0) {
+      return 10;
+    }
+    int n = 1;
+    while ((v >>>= 7) != 0) {
+      n++;
+    }
+    return n;
+  }
+
+  private static int putVarint(byte[] out, int at, long v) {
+    while ((v & ~0x7FL) != 0) {
+      out[at++] = (byte) ((v & 0x7F) | 0x80);
+      v >>>= 7;
+    }
+    out[at++] = (byte) v;
+    return at;
+  }
+
+  private static int utf8Length(String s) {
+    return s.getBytes(StandardCharsets.UTF_8).length;
   }
 
   /** Parses a serialized tf.Example. */

@@ -86,7 +86,7 @@ public record PretrainingExample(int[] inputIds, int[] inputMask, int[] segmentI
 
   /** The serialized tf.Example: the payload of one TFRecord. */
   public byte[] toBytes() {
-    return toExample().toByteArray();
+    return Int64Features.exampleBytes(FEATURE_NAMES, new int[][] {inputIds, inputMask, segmentIds});
   }
 
   /** Parses a serialized tf.Example; features other than the three are ignored, as TensorFlow's parser does. */

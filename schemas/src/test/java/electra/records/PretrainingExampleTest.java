@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,6 +57,31 @@ class PretrainingExampleTest {
     example.writeTo(out);
     out.flush();
     assertArrayEquals(sorted.toByteArray(), SAMPLE.toBytes());
+  }
+
+  @Test
+  void handWrittenBytesEqualProtobufsForAnyValues() {
+    SplittableRandom random = new SplittableRandom(5);
+    List<String> names = List.of("input_ids", "input_mask", "segment_ids", "unicode_ключ");
+    for (int trial = 0; trial < 500; trial++) {
+      int length = 1 + random.nextInt(600); // packed lists longer than 127 bytes take two-byte lengths
+      int[][] values = new int[names.size()][length];
+      Features.Builder features = Features.newBuilder();
+      for (int f = 0; f < names.size(); f++) {
+        for (int i = 0; i < length; i++) {
+          // small ids, ids needing up to five varint bytes, and negatives (ten bytes, sign-extended)
+          values[f][i] = switch (random.nextInt(4)) {
+            case 0 -> random.nextInt(128);
+            case 1 -> random.nextInt(1 << 30);
+            case 2 -> -1 - random.nextInt(1000);
+            default -> random.nextInt(30522);
+          };
+        }
+        features.putFeature(names.get(f), Int64Features.of(values[f]));
+      }
+      byte[] protobuf = Example.newBuilder().setFeatures(features).build().toByteArray();
+      assertArrayEquals(protobuf, Int64Features.exampleBytes(names, values), "trial " + trial);
+    }
   }
 
   @Test
