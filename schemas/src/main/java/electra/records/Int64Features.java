@@ -37,76 +37,53 @@ public final class Int64Features {
    * its CPU time.
    */
   public static byte[] exampleBytes(List<String> names, int[][] values) {
-    int[] entrySizes = new int[names.size()];
+    int count = names.size();
+    byte[][] keys = new byte[count][];
+    int[] packed = new int[count]; // bytes of each feature's varints, counted once
+    int[] entrySizes = new int[count];
     int featuresSize = 0;
-    for (int f = 0; f < names.size(); f++) {
-      int feature = featureSize(values[f]);
-      int key = utf8Length(names.get(f));
-      entrySizes[f] = 1 + varintSize(key) + key + 1 + varintSize(feature) + feature; // map entry: key 1, value 2
+    for (int f = 0; f < count; f++) {
+      keys[f] = names.get(f).getBytes(StandardCharsets.UTF_8);
+      for (int v : values[f]) {
+        packed[f] += varintSize(v);
+      }
+      int feature = featureSize(packed[f]);
+      entrySizes[f] = 1 + varintSize(keys[f].length) + keys[f].length + 1 + varintSize(feature) + feature;
       featuresSize += 1 + varintSize(entrySizes[f]) + entrySizes[f]; // Features field 1: map<string, Feature>
     }
     byte[] out = new byte[1 + varintSize(featuresSize) + featuresSize];
     int at = 0;
     out[at++] = 0x0A; // Example field 1: features
     at = putVarint(out, at, featuresSize);
-    for (int f = 0; f < names.size(); f++) {
-      byte[] key = names.get(f).getBytes(StandardCharsets.UTF_8);
+    for (int f = 0; f < count; f++) {
       out[at++] = 0x0A; // Features field 1: one map entry
       at = putVarint(out, at, entrySizes[f]);
-      out[at++] = 0x0A; // entry key
-      at = putVarint(out, at, key.length);
-      System.arraycopy(key, 0, out, at, key.length);
-      at += key.length;
-      out[at++] = 0x12; // entry value: Feature
-      at = writeFeature(out, at, values[f]);
+      out[at++] = 0x0A; // entry field 1: key
+      at = putVarint(out, at, keys[f].length);
+      System.arraycopy(keys[f], 0, out, at, keys[f].length);
+      at += keys[f].length;
+      out[at++] = 0x12; // entry field 2: value, a Feature
+      at = putVarint(out, at, featureSize(packed[f]));
+      out[at++] = 0x1A; // Feature field 3: int64_list
+      at = putVarint(out, at, 1 + varintSize(packed[f]) + packed[f]);
+      out[at++] = 0x0A; // Int64List field 1: value, packed
+      at = putVarint(out, at, packed[f]);
+      for (int v : values[f]) {
+        at = putVarint(out, at, v);
+      }
     }
     return out;
   }
 
-  /** A Feature holding an Int64List: field 3 (int64_list) around field 1 (the packed values). */
-  private static int featureSize(int[] values) {
-    int int64List = int64ListSize(values);
+  /** A Feature holding an Int64List (field 3) around {@code packed} bytes of varints (its field 1). */
+  private static int featureSize(int packed) {
+    int int64List = 1 + varintSize(packed) + packed;
     return 1 + varintSize(int64List) + int64List;
-  }
-
-  private static int int64ListSize(int[] values) {
-    int packed = packedSize(values);
-    return 1 + varintSize(packed) + packed;
-  }
-
-  private static int packedSize(int[] values) {
-    int packed = 0;
-    for (int v : values) {
-      packed += varintSize(v);
-    }
-    return packed;
-  }
-
-  /** Writes a length-prefixed Feature. */
-  private static int writeFeature(byte[] out, int at, int[] values) {
-    int packed = packedSize(values);
-    int int64List = int64ListSize(values);
-    at = putVarint(out, at, featureSize(values));
-    out[at++] = 0x1A; // Feature field 3: int64_list
-    at = putVarint(out, at, int64List);
-    out[at++] = 0x0A; // Int64List field 1: value, packed
-    at = putVarint(out, at, packed);
-    for (int v : values) {
-      at = putVarint(out, at, v);
-    }
-    return at;
   }
 
   /** Bytes of an int64 varint: negative values take ten, as protobuf sign-extends them. */
   private static int varintSize(long v) {
-    if (v < 0) {
-      return 10;
-    }
-    int n = 1;
-    while ((v >>>= 7) != 0) {
-      n++;
-    }
-    return n;
+    return v < 0 ? 10 : (63 - Long.numberOfLeadingZeros(v | 1)) / 7 + 1;
   }
 
   private static int putVarint(byte[] out, int at, long v) {
@@ -116,10 +93,6 @@ public final class Int64Features {
     }
     out[at++] = (byte) v;
     return at;
-  }
-
-  private static int utf8Length(String s) {
-    return s.getBytes(StandardCharsets.UTF_8).length;
   }
 
   /** Parses a serialized tf.Example. */

@@ -1,8 +1,8 @@
 package electra.pipelines.ingest;
 
 import electra.pipelines.ingest.Documents.TokenizedDocument;
+import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.Partition;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 
@@ -35,7 +35,9 @@ public final class SplitTrainTest
   @Override
   public PCollectionList<TokenizedDocument> expand(PCollection<TokenizedDocument> documents) {
     double fraction = testFraction;
-    return documents.apply("ByDocumentHash",
-        Partition.of(2, (TokenizedDocument d, int n) -> isTest(d.id(), fraction) ? TEST : TRAIN));
+    // Two filters rather than one Partition: a multi-output step reaches each consumer as a stream of all outputs,
+    // so every document would be encoded and decoded once per output instead of once per split.
+    return PCollectionList.of(documents.apply("Train", Filter.by(d -> !isTest(d.id(), fraction))))
+        .and(documents.apply("Test", Filter.by(d -> isTest(d.id(), fraction))));
   }
 }

@@ -19,13 +19,14 @@ class DocumentsTest {
     SplittableRandom random = new SplittableRandom(3);
     List<TokenizedDocument> documents = new ArrayList<>();
     documents.add(new TokenizedDocument("empty", List.of()));
+    documents.add(new TokenizedDocument("two-byte ids", List.of(new int[] {0, 101, 65535}, new int[0])));
+    documents.add(new TokenizedDocument("wide ids", List.of(new int[] {65536, 7}, new int[] {-5, Integer.MAX_VALUE})));
     for (int d = 0; d < 20; d++) {
       List<int[]> sentences = new ArrayList<>();
       for (int s = random.nextInt(50); s > 0; s--) {
         int[] ids = new int[random.nextInt(200)];
         for (int i = 0; i < ids.length; i++) {
-          // one to five varint bytes
-          ids[i] = random.nextInt(4) == 0 ? random.nextInt(Integer.MAX_VALUE) : random.nextInt(30522);
+          ids[i] = d % 2 == 0 ? random.nextInt(30522) : random.nextInt(Integer.MAX_VALUE); // 2- and 4-byte blocks
         }
         sentences.add(ids);
       }
