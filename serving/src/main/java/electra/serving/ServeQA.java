@@ -229,6 +229,11 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
       if (flink.getParallelism() == null || flink.getParallelism() <= 0) {
         flink.setParallelism(1);
       }
+      if (flink.getAutoWatermarkInterval() == null) {
+        // Answers need no event time: a slow watermark tick instead of the source reader's 10 ms default (and its
+        // warning), which only costs CPU next to the model.
+        flink.setAutoWatermarkInterval(1000L);
+      }
       flink.setMaxBundleSize((long) options.getMaxBatchSize());
       flink.setMaxBundleTimeMills((long) options.getMaxBatchWaitMs());
       // Emit a bundle's answers downstream (and flush them to Kafka) before the checkpoint barrier, instead of
