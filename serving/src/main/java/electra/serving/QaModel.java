@@ -6,6 +6,7 @@ import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
 import electra.trainer.export.ExportMetadata;
 import electra.trainer.finetune.QaGraph;
+import electra.trainer.model.HostArrays;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +19,6 @@ import org.tensorflow.SavedModelBundle;
 import org.tensorflow.SessionFunction;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TInt32;
 
@@ -138,9 +138,9 @@ public final class QaModel implements AutoCloseable {
       System.arraycopy(f.segmentIds(), 0, segments, r * used, used);
     }
     Shape shape = Shape.of(rows, used);
-    try (TInt32 idsT = TInt32.tensorOf(shape, DataBuffers.of(ids, true, false));
-        TInt32 maskT = TInt32.tensorOf(shape, DataBuffers.of(mask, true, false));
-        TInt32 segT = TInt32.tensorOf(shape, DataBuffers.of(segments, true, false))) {
+    try (TInt32 idsT = HostArrays.tensor(shape, ids);
+        TInt32 maskT = HostArrays.tensor(shape, mask);
+        TInt32 segT = HostArrays.tensor(shape, segments)) {
       Map<String, Tensor> feeds = new LinkedHashMap<>();
       feeds.put(metadata.inputs().get(ExportMetadata.INPUT_IDS), idsT);
       feeds.put(metadata.inputs().get(ExportMetadata.INPUT_MASK), maskT);

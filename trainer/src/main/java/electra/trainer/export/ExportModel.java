@@ -10,6 +10,7 @@ import electra.tokenization.Vocabulary;
 import electra.trainer.finetune.Batch;
 import electra.trainer.finetune.FinetuneConfig;
 import electra.trainer.finetune.QaGraph;
+import electra.trainer.model.HostArrays;
 import electra.trainer.model.HuggingFaceWeights;
 import electra.trainer.model.SpanHead;
 import electra.trainer.pretrain.Checkpoints;
@@ -31,7 +32,6 @@ import org.tensorflow.Tensor;
 import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.ByteDataBuffer;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TInt32;
 
 /**
@@ -316,9 +316,9 @@ public final class ExportModel implements Job {
     });
     Shape shape = Shape.of(PROBE_ROWS, length);
     try (SavedModelBundle bundle = SavedModelBundle.load(dir.toString(), SavedModelBundle.DEFAULT_TAG);
-        TInt32 idsT = TInt32.tensorOf(shape, DataBuffers.of(ids, true, false));
-        TInt32 maskT = TInt32.tensorOf(shape, DataBuffers.of(mask, true, false));
-        TInt32 segT = TInt32.tensorOf(shape, DataBuffers.of(segments, true, false));
+        TInt32 idsT = HostArrays.tensor(shape, ids);
+        TInt32 maskT = HostArrays.tensor(shape, mask);
+        TInt32 segT = HostArrays.tensor(shape, segments);
         Result r = bundle.function(ExportMetadata.SIGNATURE).call(Map.<String, Tensor>of(
             ExportMetadata.INPUT_IDS, idsT, ExportMetadata.INPUT_MASK, maskT, ExportMetadata.SEGMENT_IDS, segT))) {
       for (Map.Entry<String, byte[]> e : expected.entrySet()) {

@@ -290,9 +290,11 @@ public final class QaGraph implements AutoCloseable {
       throw new IllegalStateException("an inference graph cannot train");
     }
     Shape tokens = Shape.of(b.size(), b.length());
-    try (TInt32 ids = ints(tokens, b.inputIds()); TInt32 mask = ints(tokens, b.inputMask());
-        TInt32 seg = ints(tokens, b.segmentIds()); TInt32 starts = ints(Shape.of(b.size()), b.startPositions());
-        TInt32 ends = ints(Shape.of(b.size()), b.endPositions());
+    try (TInt32 ids = HostArrays.tensor(tokens, b.inputIds());
+        TInt32 mask = HostArrays.tensor(tokens, b.inputMask());
+        TInt32 seg = HostArrays.tensor(tokens, b.segmentIds());
+        TInt32 starts = HostArrays.tensor(Shape.of(b.size()), b.startPositions());
+        TInt32 ends = HostArrays.tensor(Shape.of(b.size()), b.endPositions());
         TFloat32 impossible = TFloat32.tensorOf(Shape.of(b.size()), DataBuffers.of(b.isImpossible(), true, false));
         TFloat32 lr = TFloat32.scalarOf((float) learningRate); TInt64 key = TInt64.vectorOf(seed, step);
         Result r = session.runner().feed(inputs.inputIds(), ids).feed(inputs.inputMask(), mask)
@@ -314,8 +316,9 @@ public final class QaGraph implements AutoCloseable {
    */
   public <T> T run(Batch b, Function<Function<String, Tensor>, T> read) {
     Shape tokens = Shape.of(b.size(), b.length());
-    try (TInt32 ids = ints(tokens, b.inputIds()); TInt32 mask = ints(tokens, b.inputMask());
-        TInt32 seg = ints(tokens, b.segmentIds()); TBool off = TBool.scalarOf(false)) {
+    try (TInt32 ids = HostArrays.tensor(tokens, b.inputIds());
+        TInt32 mask = HostArrays.tensor(tokens, b.inputMask());
+        TInt32 seg = HostArrays.tensor(tokens, b.segmentIds()); TBool off = TBool.scalarOf(false)) {
       Session.Runner runner = session.runner().feed(inputs.inputIds(), ids).feed(inputs.inputMask(), mask)
           .feed(inputs.segmentIds(), seg);
       if (model.isTraining()) {
@@ -403,10 +406,6 @@ public final class QaGraph implements AutoCloseable {
         .input(ExportMetadata.SEGMENT_IDS, inputs.segmentIds());
     outputs.forEach(signature::output);
     SavedModelBundle.exporter(dir.toString()).withSession(session).withSignature(signature.build()).export();
-  }
-
-  private static TInt32 ints(Shape shape, int[] values) {
-    return TInt32.tensorOf(shape, DataBuffers.of(values, true, false));
   }
 
   @Override

@@ -1,10 +1,14 @@
 package electra.trainer.model;
 
+import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
-/** Copies of fetched tensors as flat Java arrays (row-major), the form the training and export code works with. */
+/**
+ * Flat Java arrays (row-major) to and from tensors: fetched tensors as arrays, the form the training and export code
+ * works with, and int arrays as the tensors that feed a graph.
+ */
 public final class HostArrays {
 
   private HostArrays() {}
@@ -19,5 +23,10 @@ public final class HostArrays {
     int[] out = new int[Math.toIntExact(t.size())];
     t.copyTo(DataBuffers.of(out, false, false));
     return out;
+  }
+
+  /** A tensor of {@code shape} holding {@code values} (row-major); the caller closes it. */
+  public static TInt32 tensor(Shape shape, int[] values) {
+    return TInt32.tensorOf(shape, DataBuffers.of(values, true, false));
   }
 }

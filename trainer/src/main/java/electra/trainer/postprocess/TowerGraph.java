@@ -7,6 +7,7 @@ import electra.trainer.model.DiscriminatorHead;
 import electra.trainer.model.Embeddings;
 import electra.trainer.model.Encoder;
 import electra.trainer.model.GeneratorHead;
+import electra.trainer.model.HostArrays;
 import electra.trainer.model.Inputs;
 import electra.trainer.model.ModelGraph;
 import electra.trainer.model.SpanHead;
@@ -24,7 +25,6 @@ import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.NdArrays;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Variable;
@@ -180,7 +180,8 @@ public final class TowerGraph implements AutoCloseable {
       throw new IllegalStateException("this graph does not hold that tower");
     }
     Shape shape = Shape.of(batch, ids.length / batch);
-    try (TInt32 a = ints(shape, ids); TInt32 b = ints(shape, mask); TInt32 c = ints(shape, segments);
+    try (TInt32 a = HostArrays.tensor(shape, ids); TInt32 b = HostArrays.tensor(shape, mask);
+        TInt32 c = HostArrays.tensor(shape, segments);
         Result r = session.runner().feed(inputs.inputIds(), a).feed(inputs.inputMask(), b)
             .feed(inputs.segmentIds(), c).fetch(out).run()) {
       return floats((TFloat32) r.get(0));
@@ -207,10 +208,6 @@ public final class TowerGraph implements AutoCloseable {
   public static void writeCheckpointFile(Path folder, String prefixName) throws IOException {
     Files.writeString(folder.resolve("checkpoint"), "model_checkpoint_path: \"" + prefixName + "\"\n"
         + "all_model_checkpoint_paths: \"" + prefixName + "\"\n");
-  }
-
-  private static TInt32 ints(Shape shape, int[] values) {
-    return TInt32.tensorOf(shape, DataBuffers.of(values, true, false));
   }
 
   @Override

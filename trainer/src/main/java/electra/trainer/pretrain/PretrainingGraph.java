@@ -2,6 +2,7 @@ package electra.trainer.pretrain;
 
 import static electra.trainer.model.HostArrays.floats;
 
+import electra.trainer.model.HostArrays;
 import electra.trainer.model.ModelGraph;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -185,9 +186,11 @@ public final class PretrainingGraph implements AutoCloseable {
     PretrainingObjective.Outputs o = objective.outputs();
     Shape tokens = Shape.of(b.batch(), b.length());
     Shape slots = Shape.of(b.batch(), b.maxPredictions());
-    try (TInt32 ids = ints(tokens, b.maskedInputIds()); TInt32 mask = ints(tokens, b.inputMask());
-        TInt32 seg = ints(tokens, b.segmentIds()); TInt32 pos = ints(slots, b.maskedLmPositions());
-        TInt32 lmIds = ints(slots, b.maskedLmIds());
+    try (TInt32 ids = HostArrays.tensor(tokens, b.maskedInputIds());
+        TInt32 mask = HostArrays.tensor(tokens, b.inputMask());
+        TInt32 seg = HostArrays.tensor(tokens, b.segmentIds());
+        TInt32 pos = HostArrays.tensor(slots, b.maskedLmPositions());
+        TInt32 lmIds = HostArrays.tensor(slots, b.maskedLmIds());
         TFloat32 weights = TFloat32.tensorOf(slots, DataBuffers.of(b.maskedLmWeights(), true, false));
         TFloat32 lr = TFloat32.scalarOf((float) learningRate); TBool applyNow = TBool.scalarOf(apply);
         TInt64 stepSeed = TInt64.vectorOf(seed, microStep);
@@ -305,10 +308,6 @@ public final class PretrainingGraph implements AutoCloseable {
       assigns.add(tf.assign(targets.get(i), value));
     }
     initFromCheckpoint = tf.withName("init_from_checkpoint").withControlDependencies(assigns).noOp();
-  }
-
-  private static TInt32 ints(Shape shape, int[] values) {
-    return TInt32.tensorOf(shape, DataBuffers.of(values, true, false));
   }
 
   @Override
