@@ -13,15 +13,15 @@ import java.util.function.IntFunction;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionList;
 
 /**
  * The ingest pipeline, step by step as in the architecture picture:
  * <pre>
- *   MatchCorpusFiles -> ExtractDocuments -> SplitSentences -> TokenizeSentences -> SplitTrainTest
- *     -> for phase 1 (128) and phase 2 (512), for train and test: PackExamples -> WriteShards (+ manifest)
+ *   MatchCorpusFiles -> ExtractDocuments -> SplitSentences -> TokenizeSentences
+ *     -> PackExamples (phase 1, 128, and phase 2, 512) -> SplitTrainTest -> WriteShards (+ a manifest per set)
  * </pre>
- * Both phases are packed from the same tokenized documents, so phase 2 sees exactly phase 1's text.
+ * Both phases are packed from the same tokenized documents, so phase 2 sees exactly phase 1's text. The steps form
+ * one chain up to the single shuffle in WriteShards: no document is serialized between steps.
  */
 public final class IngestPipeline {
 
@@ -38,18 +38,26 @@ public final class IngestPipeline {
     this.job = job;
   }
 
-  /** The folders this run writes, in order: phase1/train, phase1/test, then phase 2 when enabled. */
+  /**
+   * The folders this run writes, in order: phase1/train, phase1/test, then phase 2 when enabled (the order of
+   * {@link SplitTrainTest#shardSet(int, boolean)}).
+   */
   public List<ShardSet> shardSets() {
     String out = options.getOutput().replaceAll("/+$", "");
     List<ShardSet> sets = new ArrayList<>();
-    int[] lengths = options.getMaxSeqLengthP2() > 0
-        ? new int[] {options.getMaxSeqLengthP1(), options.getMaxSeqLengthP2()}
-        : new int[] {options.getMaxSeqLengthP1()};
+    int[] lengths = phaseLengths();
     for (int phase = 1; phase <= lengths.length; phase++) {
       sets.add(new ShardSet(out + "/phase" + phase + "/train", lengths[phase - 1], options.getNumTrainShards()));
       sets.add(new ShardSet(out + "/phase" + phase + "/test", lengths[phase - 1], options.getNumTestShards()));
     }
     return sets;
+  }
+
+  /** The example length of each phase: phase 1, and phase 2 when enabled. */
+  private int[] phaseLengths() {
+    return options.getMaxSeqLengthP2() > 0
+        ? new int[] {options.getMaxSeqLengthP1(), options.getMaxSeqLengthP2()}
+        : new int[] {options.getMaxSeqLengthP1()};
   }
 
   /** The pipeline over every file of {@code --input}, writing fresh shard sets and manifests. */
@@ -76,17 +84,19 @@ public final class IngestPipeline {
         .apply("SplitSentences", new SplitSentences())
         .apply("Tokenize", new TokenizeSentences(vocabulary, options.getDoLowerCase(),
             options.getMaxInputCharsPerWord()));
-    PCollectionList<TokenizedDocument> splits = documents.apply("SplitTrainTest",
-        new SplitTrainTest(options.getTestFraction()));
-    for (ShardSet set : shardSets()) {
-      boolean test = set.directory().endsWith("/test");
-      String name = set.directory().substring(set.directory().lastIndexOf("/phase") + 1).replace('/', '-');
-      ShardManifest template = new ShardManifest(set.maxSeqLength(), vocabulary.fingerprint(), parameters(), List.of());
-      splits.get(test ? SplitTrainTest.TEST : SplitTrainTest.TRAIN)
-          .apply("Pack-" + name, new PackExamples(
-              new ExamplePacker(set.maxSeqLength(), vocabulary.clsId(), vocabulary.sepId()), options.getSeed()))
-          .apply("Write-" + name, new WriteShards(set.directory(), names.apply(set.shards()), template, append));
+    List<ExamplePacker> packers = new ArrayList<>();
+    for (int length : phaseLengths()) {
+      packers.add(new ExamplePacker(length, vocabulary.clsId(), vocabulary.sepId()));
     }
+    List<WriteShards.Target> targets = new ArrayList<>();
+    for (ShardSet set : shardSets()) {
+      ShardManifest template = new ShardManifest(set.maxSeqLength(), vocabulary.fingerprint(), parameters(), List.of());
+      targets.add(new WriteShards.Target(set.directory(), names.apply(set.shards()), template));
+    }
+    documents
+        .apply("PackExamples", new PackExamples(packers, options.getSeed()))
+        .apply("SplitTrainTest", new SplitTrainTest(options.getTestFraction()))
+        .apply("WriteShards", new WriteShards(targets, append));
     return pipeline;
   }
 

@@ -5,6 +5,10 @@ import electra.pipelines.pack.ExamplePacker;
 import electra.records.PretrainingExample;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -14,43 +18,60 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * Packs each tokenized document into serialized tf.Example records of one length ({@link ExamplePacker}), keyed by
- * {@code documentId#index} so that later steps can order them without looking inside. Each document draws its
- * packing randomness from its own stream, derived from the seed, its id and the length.
+ * Packs each tokenized document into serialized tf.Example records of every phase's length ({@link ExamplePacker}),
+ * in one pass: the output is {@code KV(phase, KV(documentId#index, example))}, phase being the packer's place in the
+ * list (0 for phase 1). The key lets later steps split and order records without looking inside. Each document
+ * draws its packing randomness per length from its own stream, derived from the seed, its id and the length.
+ *
+ * <p>All phases in one step rather than one step per phase: each document then flows through the whole chain from
+ * reading to the shuffle without being serialized on the way (a branching step would ship it to every branch).
  */
-public final class PackExamples extends PTransform<PCollection<TokenizedDocument>, PCollection<KV<String, byte[]>>> {
+public final class PackExamples
+    extends PTransform<PCollection<TokenizedDocument>, PCollection<KV<Integer, KV<String, byte[]>>>> {
 
-  private final ExamplePacker packer;
+  /** Coder of a packed record: phase (or shard set), key and the tf.Example bytes. */
+  public static final KvCoder<Integer, KV<String, byte[]>> RECORD_CODER =
+      KvCoder.of(VarIntCoder.of(), KvCoder.of(StringUtf8Coder.of(), ByteArrayCoder.of()));
+
+  private final List<ExamplePacker> packers;
   private final long seed;
 
-  public PackExamples(ExamplePacker packer, long seed) {
-    this.packer = packer;
+  /** One packer per phase, in phase order. */
+  public PackExamples(List<ExamplePacker> packers, long seed) {
+    if (packers.isEmpty()) {
+      throw new IllegalArgumentException("at least one packer (one max_seq_length) is needed");
+    }
+    this.packers = List.copyOf(packers);
     this.seed = seed;
   }
 
   @Override
-  public PCollection<KV<String, byte[]>> expand(PCollection<TokenizedDocument> documents) {
-    return documents.apply("Pack" + packer.maxSeqLength(), ParDo.of(new PackFn(packer, seed)));
+  public PCollection<KV<Integer, KV<String, byte[]>>> expand(PCollection<TokenizedDocument> documents) {
+    return documents.apply("Pack", ParDo.of(new PackFn(packers, seed))).setCoder(RECORD_CODER);
   }
 
-  static final class PackFn extends DoFn<TokenizedDocument, KV<String, byte[]>> {
+  static final class PackFn extends DoFn<TokenizedDocument, KV<Integer, KV<String, byte[]>>> {
     private final Counter examples = Metrics.counter(PackExamples.class, "examples");
-    private final ExamplePacker packer;
+    private final List<ExamplePacker> packers;
     private final long seed;
 
-    PackFn(ExamplePacker packer, long seed) {
-      this.packer = packer;
+    PackFn(List<ExamplePacker> packers, long seed) {
+      this.packers = packers;
       this.seed = seed;
     }
 
     @ProcessElement
-    public void process(@Element TokenizedDocument document, OutputReceiver<KV<String, byte[]>> out) {
-      long stream = StableHash.combine(StableHash.combine(seed, StableHash.of(document.id())), packer.maxSeqLength());
-      List<PretrainingExample> packed = packer.pack(document.sentences(), new SplittableRandom(stream));
-      for (int i = 0; i < packed.size(); i++) {
-        out.output(KV.of(document.id() + "#" + i, packed.get(i).toBytes()));
+    public void process(@Element TokenizedDocument document, OutputReceiver<KV<Integer, KV<String, byte[]>>> out) {
+      long documentStream = StableHash.combine(seed, StableHash.of(document.id()));
+      for (int phase = 0; phase < packers.size(); phase++) {
+        ExamplePacker packer = packers.get(phase);
+        long stream = StableHash.combine(documentStream, packer.maxSeqLength());
+        List<PretrainingExample> packed = packer.pack(document.sentences(), new SplittableRandom(stream));
+        for (int i = 0; i < packed.size(); i++) {
+          out.output(KV.of(phase, KV.of(document.id() + "#" + i, packed.get(i).toBytes())));
+        }
+        examples.inc(packed.size());
       }
-      examples.inc(packed.size());
     }
   }
 }

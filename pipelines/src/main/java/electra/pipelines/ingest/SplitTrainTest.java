@@ -1,22 +1,19 @@
 package electra.pipelines.ingest;
 
-import electra.pipelines.ingest.Documents.TokenizedDocument;
-import org.apache.beam.sdk.transforms.Filter;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
  * Holds out a fraction of the documents as the test split, chosen by a stable hash of the document id: a document
- * lands in the same split on every run and runner, and never in both.
+ * lands in the same split on every run and runner, and never in both. Works on packed records
+ * ({@link PackExamples}: {@code KV(phase, KV(documentId#index, example))}) and turns each record's phase into its
+ * shard set, {@link #shardSet(int, boolean) phase × 2 + split}, the order of {@link IngestPipeline#shardSets()}.
  */
 public final class SplitTrainTest
-    extends PTransform<PCollection<TokenizedDocument>, PCollectionList<TokenizedDocument>> {
-
-  /** Index of the training split in the output list. */
-  public static final int TRAIN = 0;
-  /** Index of the test split in the output list. */
-  public static final int TEST = 1;
+    extends PTransform<PCollection<KV<Integer, KV<String, byte[]>>>, PCollection<KV<Integer, KV<String, byte[]>>>> {
 
   private final double testFraction;
 
@@ -32,12 +29,23 @@ public final class SplitTrainTest
     return StableHash.unit(StableHash.of(documentId)) < testFraction;
   }
 
+  /** The shard set of a phase's train or test records: phase1/train, phase1/test, phase2/train, ... */
+  static int shardSet(int phase, boolean test) {
+    return phase * 2 + (test ? 1 : 0);
+  }
+
+  /** The document id of a record key {@code documentId#index}. */
+  static String documentId(String recordKey) {
+    return recordKey.substring(0, recordKey.lastIndexOf('#'));
+  }
+
   @Override
-  public PCollectionList<TokenizedDocument> expand(PCollection<TokenizedDocument> documents) {
+  public PCollection<KV<Integer, KV<String, byte[]>>> expand(PCollection<KV<Integer, KV<String, byte[]>>> records) {
     double fraction = testFraction;
-    // Two filters rather than one Partition: a multi-output step reaches each consumer as a stream of all outputs,
-    // so every document would be encoded and decoded once per output instead of once per split.
-    return PCollectionList.of(documents.apply("Train", Filter.by(d -> !isTest(d.id(), fraction))))
-        .and(documents.apply("Test", Filter.by(d -> isTest(d.id(), fraction))));
+    return records
+        .apply("ToShardSet", MapElements.into(new TypeDescriptor<KV<Integer, KV<String, byte[]>>>() {})
+            .via((KV<Integer, KV<String, byte[]>> r) -> KV.of(
+                shardSet(r.getKey(), isTest(documentId(r.getValue().getKey()), fraction)), r.getValue())))
+        .setCoder(PackExamples.RECORD_CODER);
   }
 }

@@ -89,6 +89,7 @@ public final class PrepareSquad extends BeamJob<PrepareSquadOptions> {
     pipeline
         .apply("ReadSquad", new ReadSquadQuestions(input))
         .apply("Featurize", featurize)
+        .apply("ToShardSet", WriteShards.toOneSet())
         .apply("WriteShards", new WriteShards(options.getOutput(), names, template, false));
     PipelineResult result = pipeline.run();
     PipelineResult.State state = result.waitUntilFinish();

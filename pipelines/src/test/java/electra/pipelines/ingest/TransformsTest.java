@@ -24,7 +24,6 @@ import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionList;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -94,52 +93,66 @@ class TransformsTest {
   }
 
   @Test
-  void splitTrainTestSendsEachDocumentToTheSplitItsHashNames() {
-    List<TokenizedDocument> docs = new ArrayList<>();
+  void splitTrainTestSendsEachDocumentToTheShardSetItsHashNames() {
+    List<KV<Integer, KV<String, byte[]>>> records = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
-      docs.add(new TokenizedDocument("doc-" + i, List.of(new int[] {i + 1000})));
+      for (int phase = 0; phase < 2; phase++) {
+        records.add(KV.of(phase, KV.of("doc#" + i + "#" + phase, new byte[] {(byte) i})));
+      }
     }
     Pipeline p = pipeline();
-    PCollectionList<TokenizedDocument> splits = p.apply(Create.of(docs)).apply(new SplitTrainTest(0.25));
-    List<String> expectedTest = docs.stream().map(TokenizedDocument::id).filter(id -> SplitTrainTest.isTest(id, 0.25))
-        .toList();
-    PAssert.that(splits.get(SplitTrainTest.TEST)).satisfies(test -> {
-      List<String> ids = StreamSupport.stream(test.spliterator(), false).map(TokenizedDocument::id).sorted().toList();
-      assertEquals(expectedTest.stream().sorted().toList(), ids);
-      assertTrue(ids.size() > 30 && ids.size() < 70, "about a quarter: " + ids.size());
-      return null;
-    });
-    PAssert.that(splits.get(SplitTrainTest.TRAIN)).satisfies(train -> {
-      assertEquals(200 - expectedTest.size(), StreamSupport.stream(train.spliterator(), false).count());
+    PCollection<KV<Integer, KV<String, byte[]>>> sets = p
+        .apply(Create.of(records).withCoder(PackExamples.RECORD_CODER))
+        .apply(new SplitTrainTest(0.25));
+    PAssert.that(sets).satisfies(tagged -> {
+      int[] perSet = new int[4];
+      for (KV<Integer, KV<String, byte[]>> r : tagged) {
+        String key = r.getValue().getKey();
+        int phase = key.charAt(key.length() - 1) - '0';
+        boolean test = SplitTrainTest.isTest(key.substring(0, key.lastIndexOf('#')), 0.25);
+        assertEquals(phase * 2 + (test ? 1 : 0), r.getKey(), key);
+        perSet[r.getKey()]++;
+      }
+      assertEquals(perSet[1], perSet[3], "a document is test in both phases or in neither");
+      assertTrue(perSet[1] > 30 && perSet[1] < 70, "about a quarter: " + perSet[1]);
+      assertEquals(200, perSet[0] + perSet[1]);
       return null;
     });
     p.run().waitUntilFinish();
   }
 
   @Test
-  void packExamplesKeysRecordsByDocumentAndIndex() {
+  void packExamplesPacksEveryPhaseAndKeysRecordsByDocumentAndIndex() {
     Pipeline p = pipeline();
     List<int[]> sentences = new ArrayList<>();
     for (int s = 0; s < 30; s++) {
       sentences.add(new int[] {2000 + s, 2100 + s, 2200 + s, 2300 + s, 2400 + s});
     }
-    PCollection<KV<String, byte[]>> out = p.apply(Create.of(new TokenizedDocument("doc", sentences)))
-        .apply(new PackExamples(new ExamplePacker(32, vocab.clsId(), vocab.sepId()), 7));
+    List<ExamplePacker> packers = List.of(new ExamplePacker(32, vocab.clsId(), vocab.sepId()),
+        new ExamplePacker(64, vocab.clsId(), vocab.sepId()));
+    PCollection<KV<Integer, KV<String, byte[]>>> out = p.apply(Create.of(new TokenizedDocument("doc", sentences)))
+        .apply(new PackExamples(packers, 7));
     PAssert.that(out).satisfies(records -> {
-      List<String> keys = new ArrayList<>();
-      int tokens = 0;
-      for (KV<String, byte[]> r : records) {
-        keys.add(r.getKey());
-        PretrainingExample e = PretrainingExample.fromBytes(r.getValue());
-        assertEquals(32, e.length());
-        assertEquals(vocab.clsId(), e.inputIds()[0]);
-        for (int id : e.inputIds()) {
-          tokens += id >= 2000 ? 1 : 0;
+      for (int phase = 0; phase < 2; phase++) {
+        int length = packers.get(phase).maxSeqLength();
+        List<String> keys = new ArrayList<>();
+        int tokens = 0;
+        for (KV<Integer, KV<String, byte[]>> r : records) {
+          if (r.getKey() != phase) {
+            continue;
+          }
+          keys.add(r.getValue().getKey());
+          PretrainingExample e = PretrainingExample.fromBytes(r.getValue().getValue());
+          assertEquals(length, e.length());
+          assertEquals(vocab.clsId(), e.inputIds()[0]);
+          for (int id : e.inputIds()) {
+            tokens += id >= 2000 ? 1 : 0;
+          }
         }
+        keys.sort(null);
+        assertTrue(keys.size() >= 150 / length && keys.get(0).equals("doc#0"), keys.toString());
+        assertTrue(tokens <= 150 && tokens > 100, "150 tokens in, most of them packed: " + tokens);
       }
-      keys.sort(null);
-      assertTrue(keys.size() >= 5 && keys.get(0).equals("doc#0"), keys.toString());
-      assertTrue(tokens <= 150 && tokens > 100, "150 tokens in, most of them packed: " + tokens);
       return null;
     });
     p.run().waitUntilFinish();

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -45,6 +46,7 @@ class WriteShardsTest {
   private static void write(PipelineOptions options, Path dir, int shards, List<KV<String, byte[]>> records) {
     Pipeline p = Pipeline.create(options);
     p.apply(Create.of(records).withCoder(KvCoder.of(StringUtf8Coder.of(), ByteArrayCoder.of())))
+        .apply(WriteShards.toOneSet())
         .apply(new WriteShards(dir.toString(), ShardNames.batch(shards),
             new ShardManifest(16, FINGERPRINT, Map.of("k", "v"), List.of()), false));
     p.run().waitUntilFinish();
@@ -126,5 +128,45 @@ class WriteShardsTest {
       assertArrayEquals(expected, Files.readAllBytes(c.resolve(name)), name);
     }
     assertEquals(Files.readString(a.resolve(ShardManifest.FILE_NAME)), Files.readString(c.resolve(ShardManifest.FILE_NAME)));
+  }
+
+  @Test
+  void severalShardSetsGoThroughOneWriteEachIntoItsOwnFolderAndManifest(@TempDir Path dir) throws Exception {
+    List<KV<Integer, KV<String, byte[]>>> input = new ArrayList<>();
+    for (KV<String, byte[]> r : records(90)) {
+      input.add(KV.of(r.getKey().hashCode() % 2 == 0 ? 0 : 2, r)); // set 1 gets no record
+    }
+    List<WriteShards.Target> targets = new ArrayList<>();
+    for (int set = 0; set < 3; set++) {
+      targets.add(new WriteShards.Target(dir.resolve("set" + set).toString(), ShardNames.batch(2 + set),
+          new ShardManifest(16 * (set + 1), FINGERPRINT, Map.of(), List.of())));
+    }
+    Pipeline p = Pipeline.create(direct());
+    p.apply(Create.of(input).withCoder(PackExamples.RECORD_CODER)).apply(new WriteShards(targets, false));
+    p.run().waitUntilFinish();
+
+    long total = 0;
+    for (int set = 0; set < 3; set++) {
+      ShardManifest m = ShardManifest.fromJson(Files.readString(dir.resolve("set" + set).resolve(ShardManifest.FILE_NAME)));
+      assertEquals(16 * (set + 1), m.maxSeqLength());
+      int s = set;
+      long expected = input.stream().filter(r -> r.getKey() == s).count();
+      assertEquals(expected, m.records(), "set " + set);
+      for (ShardManifest.Shard shard : m.shards()) {
+        assertTrue(shard.file().endsWith("-of-0000" + (2 + set)), shard.file());
+        try (TfRecordReader reader = TfRecordReader.open(dir.resolve("set" + set).resolve(shard.file()))) {
+          for (byte[] record : reader) {
+            String key = input.stream().filter(r -> Arrays.equals(r.getValue().getValue(), record)).findFirst()
+                .orElseThrow().getValue().getKey();
+            assertEquals(set, input.stream().filter(r -> r.getValue().getKey().equals(key)).findFirst()
+                .orElseThrow().getKey(), "record of " + key + " written to its own set");
+            total++;
+          }
+        }
+      }
+    }
+    assertEquals(90, total);
+    assertEquals(List.of(), ShardManifest.fromJson(Files.readString(dir.resolve("set1").resolve(ShardManifest.FILE_NAME)))
+        .shards(), "a set without records still gets its (empty) manifest");
   }
 }
