@@ -91,7 +91,8 @@ public final class IngestPipeline {
     List<WriteShards.Target> targets = new ArrayList<>();
     for (ShardSet set : shardSets()) {
       ShardManifest template = new ShardManifest(set.maxSeqLength(), vocabulary.fingerprint(), parameters(), List.of());
-      targets.add(new WriteShards.Target(set.directory(), names.apply(set.shards()), template));
+      targets.add(new WriteShards.Target(set.directory(), names.apply(set.shards()), template,
+          PackExamples.TO_TF_EXAMPLE));
     }
     documents
         .apply("PackExamples", new PackExamples(packers, options.getSeed()))

@@ -18,9 +18,10 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * Packs each tokenized document into serialized tf.Example records of every phase's length ({@link ExamplePacker}),
- * in one pass: the output is {@code KV(phase, KV(documentId#index, example))}, phase being the packer's place in the
- * list (0 for phase 1). The key lets later steps split and order records without looking inside. Each document
+ * Packs each tokenized document into pre-training examples of every phase's length ({@link ExamplePacker}), in one
+ * pass: the output is {@code KV(phase, KV(documentId#index, example))}, phase being the packer's place in the list
+ * (0 for phase 1) and the example in its {@linkplain CompactExamples compact form} (the shard writer makes the
+ * tf.Example; {@link #TO_TF_EXAMPLE}). The key lets later steps split and order records without looking inside. Each document
  * draws its packing randomness per length from its own stream, derived from the seed, its id and the length.
  *
  * <p>All phases in one step rather than one step per phase: each document then flows through the whole chain from
@@ -32,6 +33,9 @@ public final class PackExamples
   /** Coder of a packed record: phase (or shard set), key and the tf.Example bytes. */
   public static final KvCoder<Integer, KV<String, byte[]>> RECORD_CODER =
       KvCoder.of(VarIntCoder.of(), KvCoder.of(StringUtf8Coder.of(), ByteArrayCoder.of()));
+
+  /** How the shard writer turns this step's records into the tf.Examples of the shards. */
+  public static final WriteShards.RecordFormat TO_TF_EXAMPLE = CompactExamples::toExampleBytes;
 
   private final List<ExamplePacker> packers;
   private final long seed;
@@ -68,7 +72,7 @@ public final class PackExamples
         long stream = StableHash.combine(documentStream, packer.maxSeqLength());
         List<PretrainingExample> packed = packer.pack(document.sentences(), new SplittableRandom(stream));
         for (int i = 0; i < packed.size(); i++) {
-          out.output(KV.of(phase, KV.of(document.id() + "#" + i, packed.get(i).toBytes())));
+          out.output(KV.of(phase, KV.of(document.id() + "#" + i, CompactExamples.encode(packed.get(i)))));
         }
         examples.inc(packed.size());
       }

@@ -46,11 +46,21 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 public final class WriteShards
     extends PTransform<PCollection<KV<Integer, KV<String, byte[]>>>, PCollection<ShardManifest>> {
 
+  /** What a shard file holds for each record that arrives. */
+  @FunctionalInterface
+  public interface RecordFormat extends Serializable {
+    /** The record as it arrives, unchanged. */
+    RecordFormat AS_IS = bytes -> bytes;
+
+    byte[] record(byte[] arrived);
+  }
+
   /**
-   * One shard set: its folder, how its shards are named, and its manifest's length, vocab fingerprint and
-   * parameters ({@code template}; its shard list is ignored).
+   * One shard set: its folder, how its shards are named, its manifest's length, vocab fingerprint and parameters
+   * ({@code template}; its shard list is ignored), and what its files hold for each record.
    */
-  public record Target(String directory, ShardNames names, ShardManifest template) implements Serializable {}
+  public record Target(String directory, ShardNames names, ShardManifest template, RecordFormat format)
+      implements Serializable {}
 
   /** Shards per set at most, so that (set, shard) fits one grouping key. */
   private static final int MAX_SHARDS = 1 << 20;
@@ -75,7 +85,7 @@ public final class WriteShards
 
   /** One shard set; its records go in as {@code KV(0, KV(key, bytes))} ({@link #toOneSet()}). */
   public WriteShards(String directory, ShardNames names, ShardManifest template, boolean append) {
-    this(List.of(new Target(directory, names, template)), append);
+    this(List.of(new Target(directory, names, template, RecordFormat.AS_IS)), append);
   }
 
   /** Keys plain {@code KV(key, bytes)} records for the first (only) set. */
@@ -137,7 +147,7 @@ public final class WriteShards
       AtomicFiles.write(target.directory(), name, stream -> {
         try (TfRecordWriter writer = new TfRecordWriter(stream)) {
           for (KV<Long, byte[]> r : records) {
-            writer.write(r.getValue());
+            writer.write(target.format().record(r.getValue()));
           }
         }
       });

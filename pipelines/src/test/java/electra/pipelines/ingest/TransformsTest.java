@@ -142,7 +142,7 @@ class TransformsTest {
             continue;
           }
           keys.add(r.getValue().getKey());
-          PretrainingExample e = PretrainingExample.fromBytes(r.getValue().getValue());
+          PretrainingExample e = PretrainingExample.fromBytes(PackExamples.TO_TF_EXAMPLE.record(r.getValue().getValue()));
           assertEquals(length, e.length());
           assertEquals(vocab.clsId(), e.inputIds()[0]);
           for (int id : e.inputIds()) {

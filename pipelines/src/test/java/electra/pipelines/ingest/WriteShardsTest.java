@@ -138,8 +138,11 @@ class WriteShardsTest {
     }
     List<WriteShards.Target> targets = new ArrayList<>();
     for (int set = 0; set < 3; set++) {
+      WriteShards.RecordFormat format = set == 2
+          ? bytes -> (new String(bytes, StandardCharsets.UTF_8) + "!").getBytes(StandardCharsets.UTF_8)
+          : WriteShards.RecordFormat.AS_IS;
       targets.add(new WriteShards.Target(dir.resolve("set" + set).toString(), ShardNames.batch(2 + set),
-          new ShardManifest(16 * (set + 1), FINGERPRINT, Map.of(), List.of())));
+          new ShardManifest(16 * (set + 1), FINGERPRINT, Map.of(), List.of()), format));
     }
     Pipeline p = Pipeline.create(direct());
     p.apply(Create.of(input).withCoder(PackExamples.RECORD_CODER)).apply(new WriteShards(targets, false));
@@ -155,7 +158,10 @@ class WriteShardsTest {
       for (ShardManifest.Shard shard : m.shards()) {
         assertTrue(shard.file().endsWith("-of-0000" + (2 + set)), shard.file());
         try (TfRecordReader reader = TfRecordReader.open(dir.resolve("set" + set).resolve(shard.file()))) {
-          for (byte[] record : reader) {
+          for (byte[] written : reader) {
+            String text = new String(written, StandardCharsets.UTF_8);
+            assertEquals(set == 2, text.endsWith("!"), "set 2 writes its records in its own format: " + text);
+            byte[] record = (set == 2 ? text.substring(0, text.length() - 1) : text).getBytes(StandardCharsets.UTF_8);
             String key = input.stream().filter(r -> Arrays.equals(r.getValue().getValue(), record)).findFirst()
                 .orElseThrow().getValue().getKey();
             assertEquals(set, input.stream().filter(r -> r.getValue().getKey().equals(key)).findFirst()
