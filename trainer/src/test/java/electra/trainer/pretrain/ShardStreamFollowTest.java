@@ -1,5 +1,7 @@
 package electra.trainer.pretrain;
 
+import static electra.trainer.pretrain.BookShards.batchName;
+import static electra.trainer.pretrain.BookShards.publish;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -33,7 +35,7 @@ class ShardStreamFollowTest {
   private Path followed(Path staging, int count) throws IOException {
     BookShards.write(staging, 16, count, 4, null);
     Path dir = BookShards.followedFolder(staging, tmp.resolve("followed"));
-    BookShards.publish(staging, dir, 0);
+    publish(staging, dir, 0);
     return dir;
   }
 
@@ -50,12 +52,12 @@ class ShardStreamFollowTest {
       for (int i = 0; i < 4; i++) {
         records.add(s.next().inputIds());
       }
-      assertEquals(List.of(BookShards.batchName(0)), s.position().order());
+      assertEquals(List.of(batchName(0)), s.position().order());
       Thread publisher = new Thread(() -> {
         try {
           Thread.sleep(150);
-          BookShards.publish(staging, dir, 1);
-          BookShards.publish(staging, dir, 2);
+          publish(staging, dir, 1);
+          publish(staging, dir, 2);
         } catch (Exception e) {
           throw new RuntimeException(e);
         }
@@ -70,11 +72,11 @@ class ShardStreamFollowTest {
       assertTrue(System.nanoTime() - t0 > 100_000_000L, "waited for the new shards");
       ShardStream.Position p = s.position();
       assertEquals(0, p.epoch());
-      assertEquals(List.of(BookShards.batchName(0), BookShards.batchName(1), BookShards.batchName(2)), p.order());
+      assertEquals(List.of(batchName(0), batchName(1), batchName(2)), p.order());
       assertEquals(2, p.shardIndex());
       assertEquals(4, p.record());
       assertTrue(notes.stream().anyMatch(n -> n.contains("waiting up to")), notes.toString());
-      assertTrue(notes.stream().anyMatch(n -> n.contains("new shard(s)") && n.contains(BookShards.batchName(1))),
+      assertTrue(notes.stream().anyMatch(n -> n.contains("new shard(s)") && n.contains(batchName(1))),
           notes.toString());
 
       t0 = System.nanoTime();
@@ -94,14 +96,14 @@ class ShardStreamFollowTest {
     }
 
     // A stream opened at a position recorded before the other shards were listed takes them up the same way.
-    ShardStream.Position at = new ShardStream.Position(0, 0, 0, 0, 1, List.of(BookShards.batchName(0)));
+    ShardStream.Position at = new ShardStream.Position(0, 0, 0, 0, 1, List.of(batchName(0)));
     try (ShardStream fromStart = new ShardStream(dir.toString(), ShardStream.readManifest(dir.toString()), 7, at,
         ShardStream.Share.ALL, follow)) {
       for (int i = 0; i < 3; i++) {
         fromStart.next();
       }
       ShardStream.Position mid = fromStart.position();
-      assertEquals(List.of(BookShards.batchName(0)), mid.order());
+      assertEquals(List.of(batchName(0)), mid.order());
       try (ShardStream again = new ShardStream(dir.toString(), ShardStream.readManifest(dir.toString()), 7, mid,
           ShardStream.Share.ALL, follow)) {
         for (int i = 3; i < 12; i++) {
@@ -121,7 +123,7 @@ class ShardStreamFollowTest {
         s.next();
       }
       assertEquals(1, s.position().epoch());
-      assertEquals(List.of(BookShards.batchName(0)), s.position().order());
+      assertEquals(List.of(batchName(0)), s.position().order());
     }
   }
 
@@ -132,7 +134,7 @@ class ShardStreamFollowTest {
   void twoWorkersFollowTheSameFolderAndEachTakesUpTheShardsDealtToIt() throws Exception {
     Path staging = tmp.resolve("staging");
     Path dir = followed(staging, 5);
-    BookShards.publish(staging, dir, 1); // b0 goes to worker 0, b1 to worker 1
+    publish(staging, dir, 1); // b0 goes to worker 0, b1 to worker 1
     List<String> notes = new CopyOnWriteArrayList<>();
     AtomicBoolean stop = new AtomicBoolean();
     ShardStream.Follow follow = new ShardStream.Follow(30, 0.05, notes::add, stop::get);
@@ -145,19 +147,19 @@ class ShardStreamFollowTest {
         s0.next();
         s1.next();
       }
-      assertEquals(List.of(BookShards.batchName(0)), s0.position().order());
-      assertEquals(List.of(BookShards.batchName(1)), s1.position().order());
+      assertEquals(List.of(batchName(0)), s0.position().order());
+      assertEquals(List.of(batchName(1)), s1.position().order());
 
-      BookShards.publish(staging, dir, 2, 3, 4); // one manifest update: b2 and b4 go to worker 0, b3 to worker 1
+      publish(staging, dir, 2, 3, 4); // one manifest update: b2 and b4 go to worker 0, b3 to worker 1
       List<int[]> read0 = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         read0.add(s0.next().inputIds());
       }
-      assertEquals(List.of(BookShards.batchName(0), BookShards.batchName(2), BookShards.batchName(4)), s0.position().order());
+      assertEquals(List.of(batchName(0), batchName(2), batchName(4)), s0.position().order());
       assertEquals(2, s0.position().listedAtEpochStart(), "epoch 0 was dealt from the 2 shards listed at its start");
       assertEquals(0, s0.position().epoch());
       assertTrue(notes.contains("follow: 2 new shard(s) for worker 0 of 2 listed in " + dir + " ("
-          + BookShards.batchName(2) + ", " + BookShards.batchName(4) + "); reading them in epoch 0"), notes.toString());
+          + batchName(2) + ", " + batchName(4) + "); reading them in epoch 0"), notes.toString());
       List<String> staged = ShardStream.readManifest(staging.toString()).shards().stream()
           .map(ShardManifest.Shard::file).toList();
       try (ShardStream plain = new ShardStream(staging.toString(), ShardStream.readManifest(staging.toString()), 7,
@@ -170,7 +172,7 @@ class ShardStreamFollowTest {
       s1.next();
       s1.next();
       ShardStream.Position mid = s1.position();
-      assertEquals(new ShardStream.Position(0, 1, 2, mid.byteOffset(), 2, List.of(BookShards.batchName(1), BookShards.batchName(3))), mid);
+      assertEquals(new ShardStream.Position(0, 1, 2, mid.byteOffset(), 2, List.of(batchName(1), batchName(3))), mid);
       // a worker resumes from the numbers gathered into workers.json: the order is rebuilt from the listed count
       ShardStream.Position gathered = new ShardStream.Position(mid.epoch(), mid.shardIndex(), mid.record(),
           mid.byteOffset(), mid.listedAtEpochStart(), null);
@@ -189,7 +191,7 @@ class ShardStreamFollowTest {
       assertTrue(System.nanoTime() - t0 < 10_000_000_000L, "did not wait out the 30 s follow timeout");
       assertEquals(1, s1.position().epoch());
       assertEquals(5, s1.position().listedAtEpochStart());
-      assertEquals(Set.of(BookShards.batchName(1), BookShards.batchName(3)), Set.copyOf(s1.position().order()));
+      assertEquals(Set.of(batchName(1), batchName(3)), Set.copyOf(s1.position().order()));
       assertTrue(notes.contains("follow: stop requested, no longer waiting for new shards in " + dir
           + "; starting epoch 1 over the 2 listed shard(s) for worker 1 of 2"), notes.toString());
     }
@@ -207,7 +209,7 @@ class ShardStreamFollowTest {
       Thread publisher = new Thread(() -> {
         try {
           Thread.sleep(200);
-          BookShards.publish(staging, dir, 1);
+          publish(staging, dir, 1);
         } catch (Exception e) {
           throw new RuntimeException(e);
         }
@@ -215,7 +217,7 @@ class ShardStreamFollowTest {
       publisher.start();
       s.next();
       publisher.join();
-      assertEquals(new ShardStream.Position(0, 0, 1, s.position().byteOffset(), 1, List.of(BookShards.batchName(1))),
+      assertEquals(new ShardStream.Position(0, 0, 1, s.position().byteOffset(), 1, List.of(batchName(1))),
           s.position(), "epoch 0 was dealt from b0 alone (not worker 1's) and takes up b1, listed later");
       assertTrue(notes.get(0).startsWith("follow: no shard for worker 1 of 2 listed yet in " + dir
           + " (shard i goes to worker i mod 2); waiting up to 30 s for one; meanwhile the other workers wait in the "
@@ -234,16 +236,16 @@ class ShardStreamFollowTest {
   void withWorkersAShardListedBeforeTheListedOnesIsRefused() throws Exception {
     Path staging = tmp.resolve("staging");
     Path dir = followed(staging, 3);
-    BookShards.publish(staging, dir, 2); // b0 (worker 0), b2 (worker 1); b1 would sort between them
+    publish(staging, dir, 2); // b0 (worker 0), b2 (worker 1); b1 would sort between them
     try (ShardStream s = new ShardStream(dir.toString(), ShardStream.readManifest(dir.toString()), 7,
         ShardStream.Position.START, new ShardStream.Share(0, 2), new ShardStream.Follow(30, 0.05, null, null))) {
       for (int i = 0; i < 4; i++) {
         s.next();
       }
-      BookShards.publish(staging, dir, 1);
+      publish(staging, dir, 1);
       IllegalStateException e = assertThrows(IllegalStateException.class, s::next);
       assertTrue(e.getMessage().startsWith(dir.resolve(ShardManifest.FILE_NAME) + " changed other than at its end: "
-          + "entry 1 was " + BookShards.batchName(2) + " and is now " + BookShards.batchName(1) + ". With several workers shard i goes to "
+          + "entry 1 was " + batchName(2) + " and is now " + batchName(1) + ". With several workers shard i goes to "
           + "worker i mod 2"), e.getMessage());
     }
   }
