@@ -33,6 +33,16 @@ public record DataParallelSettings(ClusterSpec cluster, String collective, long 
         f.text("collective"), f.integer("step_timeout_s") * 1000, f.integer("startup_timeout_s") * 1000);
   }
 
+  /**
+   * The same settings with both step timeouts longer by {@code seconds}: with {@code --follow} a worker may wait that
+   * long for new shards before its next batch, and its peers wait for it in the all-reduce meanwhile, so a silent
+   * peer counts as dead only after the step timeout plus that wait.
+   */
+  public DataParallelSettings waitingForData(double seconds) {
+    long extraMs = (long) Math.min(seconds * 1000, Long.MAX_VALUE / 4); // --follow_timeout may be huge
+    return new DataParallelSettings(cluster, collective, stepTimeoutMs + extraMs, startupTimeoutMs + extraMs);
+  }
+
   /** Starts this worker's server; null when the run is a single process. */
   public WorkerRuntime start() {
     return cluster.distributed() ? new WorkerRuntime(cluster, collective, stepTimeoutMs, startupTimeoutMs) : null;

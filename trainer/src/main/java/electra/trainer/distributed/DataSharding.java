@@ -18,9 +18,13 @@ import java.util.List;
 
 /**
  * Which data each worker reads, and where each one continues after a restart. Worker t of N reads the shards whose
- * index i in the manifest (sorted by file name) has i mod N = t, in its own per-epoch shuffled order; its masking
- * is seeded apart from the other workers'. The chief's checkpoint holds every worker's stream position
- * ({@value #WORKERS_FILE}, gathered from the workers with a collective each step), so all of them resume exactly.
+ * index i in the manifest (sorted by file name) has i mod N = t ({@link ShardStream.Share}), whether they were
+ * listed at the start or appended later by continuous ingestion ({@code --follow}: each worker follows the manifest
+ * on its own; the all-reduce keeps the steps in lockstep), in its own per-epoch shuffled order; its masking is seeded
+ * apart from the other workers'. The chief's checkpoint holds every worker's stream position ({@value #WORKERS_FILE},
+ * gathered from the workers with a collective each step) as numbers only: the epoch's shard order is rebuilt from
+ * the count of manifest entries listed when the epoch started ({@link ShardStream#epochOrder}), so all of them
+ * resume exactly.
  */
 public final class DataSharding {
 
@@ -31,22 +35,19 @@ public final class DataSharding {
 
   private DataSharding() {}
 
-  /** This worker's shards; the whole manifest for a single process. */
-  public static ShardManifest forWorker(ShardManifest m, ClusterSpec cluster) {
-    if (!cluster.distributed()) {
-      return m;
-    }
-    List<ShardManifest.Shard> mine = new ArrayList<>();
-    for (int i = 0; i < m.shards().size(); i++) {
-      if (i % cluster.size() == cluster.taskIndex() && m.shards().get(i).records() > 0) {
-        mine.add(m.shards().get(i));
-      }
-    }
-    if (mine.isEmpty()) {
+  /**
+   * This worker's share of the shards ({@link ShardStream.Share#ALL} for a single process). Every worker needs a
+   * shard with records among those listed now, except with {@code follow}: then a worker without one waits for one
+   * to be listed (up to {@code --follow_timeout}; {@link ShardStream} says so when it starts waiting).
+   */
+  public static ShardStream.Share share(ShardManifest m, ClusterSpec cluster, boolean follow) {
+    ShardStream.Share share = new ShardStream.Share(cluster.taskIndex(), cluster.size());
+    if (!follow && share.dealt(m.shards(), 0, m.shards().size()).isEmpty()) {
       throw new UsageException(cluster.size() + " workers but worker " + cluster.taskIndex() + " gets no shard with "
-          + "records (the manifest lists " + m.shards().size() + "): write at least one shard per worker");
+          + "records (the manifest lists " + m.shards().size() + "): write at least one shard per worker, or use "
+          + "--follow to wait for continuous ingestion to list one");
     }
-    return new ShardManifest(m.maxSeqLength(), m.vocabFingerprint(), m.parameters(), mine);
+    return share;
   }
 
   /** Masking seed of a worker: the run's seed for task 0 (so one worker equals a plain run), distinct for others. */
@@ -54,18 +55,29 @@ public final class DataSharding {
     return seed + cluster.taskIndex() * 0x9E3779B97F4A7C15L;
   }
 
-  private static final int FIRST_STEP = 4;
-  private static final int STOP = 5;
+  // where each value sits in a worker's part of the gathered positions (PretrainingGraph.POSITION_VALUES in all)
+  private static final int EPOCH = 0;
+  private static final int SHARD_INDEX = 1;
+  private static final int RECORD = 2;
+  private static final int BYTE_OFFSET = 3;
+  private static final int LISTED_AT_EPOCH_START = 4;
+  private static final int FIRST_STEP = 5;
+  private static final int STOP = 6;
 
   /**
-   * The values this worker contributes to the gathered positions: its data position, the step it started from and
-   * whether it has been asked to stop.
+   * The values this worker contributes to the gathered positions: its data position (without the order's names,
+   * which {@link ShardStream#epochOrder} rebuilds from the listed count), the step it started from and whether it
+   * has been asked to stop.
    */
   public static long[] position(ShardStream.Position p, long firstStep, boolean stopRequested) {
-    long[] v = {p.epoch(), p.shardIndex(), p.record(), p.byteOffset(), firstStep, stopRequested ? 1 : 0};
-    if (v.length != PretrainingGraph.POSITION_VALUES) {
-      throw new IllegalStateException("position has " + v.length + " values");
-    }
+    long[] v = new long[PretrainingGraph.POSITION_VALUES];
+    v[EPOCH] = p.epoch();
+    v[SHARD_INDEX] = p.shardIndex();
+    v[RECORD] = p.record();
+    v[BYTE_OFFSET] = p.byteOffset();
+    v[LISTED_AT_EPOCH_START] = p.listedAtEpochStart();
+    v[FIRST_STEP] = firstStep;
+    v[STOP] = stopRequested ? 1 : 0;
     return v;
   }
 
@@ -107,8 +119,9 @@ public final class DataSharding {
     ArrayNode list = root.putArray("positions");
     for (int t = 0; t < gathered.length / k; t++) {
       ObjectNode p = list.addObject();
-      p.put("epoch", gathered[t * k]).put("shard_index", gathered[t * k + 1]).put("record", gathered[t * k + 2])
-          .put("byte_offset", gathered[t * k + 3]);
+      p.put("epoch", gathered[t * k + EPOCH]).put("shard_index", gathered[t * k + SHARD_INDEX])
+          .put("record", gathered[t * k + RECORD]).put("byte_offset", gathered[t * k + BYTE_OFFSET])
+          .put("listed_at_epoch_start", gathered[t * k + LISTED_AT_EPOCH_START]);
     }
     try {
       Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root));
@@ -119,7 +132,9 @@ public final class DataSharding {
 
   /**
    * Where this worker's stream starts: the start of the data for a new run; after resuming, its entry in the
-   * checkpoint's {@value #WORKERS_FILE} (the checkpoint must come from a run with the same number of workers).
+   * checkpoint's {@value #WORKERS_FILE} (the checkpoint must come from a run with the same number of workers). An
+   * entry without {@code listed_at_epoch_start} (written before {@code --follow} worked with workers) resumes as it
+   * did: its epoch dealt from every shard listed when the stream opens.
    */
   public static ShardStream.Position startPosition(Checkpoints.State start, ClusterSpec cluster, Path runDir,
       String restore, Checkpoints checkpoints) throws IOException {
@@ -139,6 +154,6 @@ public final class DataSharding {
     }
     JsonNode p = root.get("positions").get(cluster.taskIndex());
     return new ShardStream.Position(p.get("epoch").asLong(), p.get("shard_index").asInt(), p.get("record").asLong(),
-        p.get("byte_offset").asLong());
+        p.get("byte_offset").asLong(), p.path("listed_at_epoch_start").asInt(0), null);
   }
 }

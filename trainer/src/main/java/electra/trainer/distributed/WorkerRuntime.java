@@ -41,8 +41,10 @@ import org.tensorflow.types.TInt64;
  *
  * <p>A dead peer: a step waits at most {@code stepTimeoutMs} ({@code RunOptions.timeout_in_ms}, which cancels the
  * collective), the first step at most {@code startupTimeoutMs} (it includes graph optimisation and group set-up);
- * then the run fails with a message naming the cluster. TensorFlow's collective executor cannot be reused after an
- * abort, so the process must exit; restarting all workers resumes from the chief's last checkpoint.
+ * with {@code --follow} both include the follow timeout, since a peer may wait that long for new shards
+ * ({@link DataParallelSettings#waitingForData}). Then the run fails with a message naming the cluster. TensorFlow's
+ * collective executor cannot be reused after an abort, so the process must exit; restarting all workers resumes
+ * from the chief's last checkpoint.
  */
 public final class WorkerRuntime implements PretrainingGraph.Replication, AutoCloseable {
 

@@ -10,6 +10,9 @@
  * a ring over gRPC on CPU, NCCL on GPUs ({@code --collective=nccl}). The reported losses are all-reduced too, and
  * every worker's data position is gathered ({@code CollectiveGather}) so the chief's checkpoint can resume all.
  * The gathered values also carry each worker's stop flag (SIGTERM), so that all workers stop after the same step.
+ * With {@code --follow} each worker follows the manifest for the shards dealt to it; a position stays a handful of
+ * numbers (the epoch's order is rebuilt from how many shards were listed when it started), and the step timeouts
+ * grow by the follow timeout, since a worker waiting for new shards holds up the all-reduce.
  *
  * <p>What was probed (TF Java 1.1.0 / TF 2.18, two JVMs on loopback, CPU): {@code Server} starts and serves; the
  * public {@code Session} constructors ignore a target (they always make a local DirectSession, which then cannot
@@ -25,6 +28,7 @@
  *
  * <p>Entry points: {@link electra.trainer.distributed.ClusterSpec} (flags, Slurm and Kubernetes environment),
  * {@link electra.trainer.distributed.DataParallelSettings} (the {@code Pretrain} flags),
- * {@link electra.trainer.distributed.DataSharding} (shard i to worker i mod N, resume positions).
+ * {@link electra.trainer.distributed.DataSharding} (shard i to worker i mod N, also when listed later; resume
+ * positions).
  */
 package electra.trainer.distributed;

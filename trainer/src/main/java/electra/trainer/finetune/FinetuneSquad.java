@@ -148,7 +148,7 @@ public final class FinetuneSquad implements Job {
             }
           }
           Checkpoints.State state = new Checkpoints.State(step, step, false, c.seed(), c.maxSeqLength(), epoch + 1,
-              0, null, 0, 0, vocab.fingerprint(), List.of());
+              0, null, 0, 0, vocab.fingerprint(), List.of(), 0);
           Path saved = checkpoints.save(state, graph::save);
           out.println("epoch " + (epoch + 1) + " done; saved " + saved);
         }

@@ -30,22 +30,31 @@ public final class Checkpoints {
 
   /**
    * What a checkpoint records besides the variables: enough to continue the run exactly, the SHA-256 of the
-   * vocabulary the model was trained with, and the shard order of the data epoch (both null in checkpoints written
-   * before they were recorded; the order is then derived from the seed and the manifest, as it was).
+   * vocabulary the model was trained with, the shard order of the data epoch and how many manifest entries were
+   * listed when that epoch started (null, null and 0 in checkpoints written before they were recorded; the order is
+   * then derived from the seed and the manifest, as it was).
    */
   public record State(long step, long microStep, boolean phase2, long seed, int maxSeqLength, long dataEpoch,
       int dataShardIndex, String dataShard, long dataRecord, long dataByteOffset, String vocabFingerprint,
-      List<String> dataOrder) {
+      List<String> dataOrder, int dataListedAtEpochStart) {
 
-    /** A state without a recorded shard order. */
+    /** A state without a recorded data epoch (no shard order, no listed count). */
     public State(long step, long microStep, boolean phase2, long seed, int maxSeqLength, long dataEpoch,
         int dataShardIndex, String dataShard, long dataRecord, long dataByteOffset, String vocabFingerprint) {
       this(step, microStep, phase2, seed, maxSeqLength, dataEpoch, dataShardIndex, dataShard, dataRecord,
-          dataByteOffset, vocabFingerprint, null);
+          dataByteOffset, vocabFingerprint, null, 0);
+    }
+
+    /** The state of a pre-training run at {@code data}, the stream position after the last batch it trained on. */
+    public static State at(long step, long microStep, boolean phase2, long seed, int maxSeqLength,
+        ShardStream.Position data, String dataShard, String vocabFingerprint) {
+      return new State(step, microStep, phase2, seed, maxSeqLength, data.epoch(), data.shardIndex(), dataShard,
+          data.record(), data.byteOffset(), vocabFingerprint, data.order(), data.listedAtEpochStart());
     }
 
     public ShardStream.Position position() {
-      return new ShardStream.Position(dataEpoch, dataShardIndex, dataRecord, dataByteOffset, dataOrder);
+      return new ShardStream.Position(dataEpoch, dataShardIndex, dataRecord, dataByteOffset, dataListedAtEpochStart,
+          dataOrder);
     }
   }
 

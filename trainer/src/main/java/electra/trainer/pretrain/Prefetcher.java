@@ -13,7 +13,10 @@ import java.util.function.BooleanSupplier;
  */
 public final class Prefetcher implements AutoCloseable {
 
-  /** A masked micro-batch, its index in the run and the stream position after its last record. */
+  /**
+   * A masked micro-batch, its index in the run, the stream position after its last record and the name of the shard
+   * that position is in.
+   */
   public record Prepared(MaskedBatch batch, long microStep, ShardStream.Position after, String shard) {}
 
   private static final Prepared END = new Prepared(null, -1, null, null);
@@ -32,7 +35,6 @@ public final class Prefetcher implements AutoCloseable {
           int[] ids = new int[batchSize * length];
           int[] mask = new int[ids.length];
           int[] seg = new int[ids.length];
-          String shard = stream.currentShard();
           for (int b = 0; b < batchSize; b++) {
             PretrainingExample e = stream.next();
             if (e.length() != length) {
@@ -44,7 +46,7 @@ public final class Prefetcher implements AutoCloseable {
           }
           MaskedBatch masked = Masking.mask(ids, mask, seg, batchSize, length, maxPredictions, maskProb, special,
               Masking.randomFor(seed, micro));
-          Prepared p = new Prepared(masked, micro, stream.position(), shard);
+          Prepared p = new Prepared(masked, micro, stream.position(), stream.currentShard());
           while (!stopped && !queue.offer(p, 100, TimeUnit.MILLISECONDS)) {
             // wait for the trainer
           }

@@ -190,9 +190,11 @@ public record PretrainConfig(
             + "the first step prints how many clusters XLA compiled and stops the run if it compiled none; on CPU "
             + "the first step compiles for longer and later steps are not faster")
         .bool("follow", false, "keep training on shards added to the manifest while running (continuous "
-            + "ingestion): at the end of the listed shards, read the new ones before starting another epoch")
+            + "ingestion): at the end of the listed shards, read the new ones before starting another epoch; with "
+            + "--workers each worker takes up the new shards dealt to it (shard i to worker i mod N)")
         .decimal("follow_timeout", 600, "with --follow: seconds to wait for new shards at the end of the listed "
-            + "ones before another epoch over them")
+            + "ones before another epoch over them; with --workers also added to the step timeouts, since the "
+            + "other workers wait meanwhile")
         // data-parallel workers: electra.trainer.distributed.DataParallelSettings reads these
         .text("workers", null, "host:port of every worker's TensorFlow server, task order (or ELECTRA_WORKERS, "
             + "or Slurm's node list); one worker per GPU")

@@ -65,10 +65,11 @@ public final class PretrainingGraph implements AutoCloseable {
   }
 
   /**
-   * Values per worker in {@link #lastGatheredPositions()}: epoch, shard index, record, byte offset, run's first step,
-   * and whether the worker was asked to stop (1) or not (0).
+   * Values per worker in {@link #lastGatheredPositions()}: epoch, shard index, record, byte offset, manifest entries
+   * listed when the epoch started (its shard order is rebuilt from them), run's first step, and whether the worker
+   * was asked to stop (1) or not (0).
    */
-  public static final int POSITION_VALUES = 6;
+  public static final int POSITION_VALUES = 7;
 
   private final Graph graph = new Graph();
   private final ModelGraph model;
@@ -178,8 +179,9 @@ public final class PretrainingGraph implements AutoCloseable {
 
   /**
    * As {@link #step(MaskedBatch, double, boolean, long)}; with replication the scalars are the means over all
-   * workers, and {@code position} ({@link #POSITION_VALUES} values: epoch, shard index, record, byte offset of this
-   * worker's data after the batch, the step this process started from, and its stop flag) is gathered from every worker into {@link #lastGatheredPositions()}.
+   * workers, and {@code position} ({@link #POSITION_VALUES} values: epoch, shard index, record, byte offset and
+   * listed count of this worker's data after the batch, the step this process started from, and its stop flag) is
+   * gathered from every worker into {@link #lastGatheredPositions()}.
    */
   public StepResult step(MaskedBatch b, double learningRate, boolean apply, long microStep, long[] position) {
     PretrainingObjective.Feeds f = objective.feeds();

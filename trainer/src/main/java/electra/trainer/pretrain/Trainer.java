@@ -28,7 +28,10 @@ import java.util.function.Consumer;
  *
  * <p>Data-parallel ({@link DataParallelSettings}): only the chief (task 0) writes the log, the event file, the
  * loss curves and the checkpoints (with every worker's data position); a stop asked of any worker stops all of
- * them after the same step. {@code --follow} is refused with several workers.
+ * them after the same step. With {@code --follow} each worker follows the manifest for its own share of the shards
+ * ({@link DataSharding}); a worker waiting for new shards holds up every worker's step, so the step timeouts grow by
+ * {@code --follow_timeout}, and a stop ends the wait so that the worker takes one more batch to carry the stop flag
+ * to the others.
  */
 public final class Trainer {
 
@@ -51,7 +54,8 @@ public final class Trainer {
 
   /**
    * @param dataParallel the workers of a synchronous data-parallel run: each reads the shards i with
-   *     i mod N = task, gradients are averaged by all-reduce, only task 0 writes checkpoints and logs
+   *     i mod N = task (also those listed later, with {@code --follow}), gradients are averaged by all-reduce, only
+   *     task 0 writes checkpoints and logs
    */
   public Trainer(PretrainConfig config, PrintStream out, DataParallelSettings dataParallel) {
     this.c = config;
@@ -111,11 +115,9 @@ public final class Trainer {
     int maxPredictions = c.maxPredictionsPerSeq(length);
     ClusterSpec cluster = dp.cluster();
     boolean chief = cluster.isChief();
-    if (c.follow() && cluster.distributed()) {
-      throw new UsageException("--follow is not supported with --workers yet: new shards would have to be dealt to "
-          + "the workers and each worker's shard order recorded in the checkpoint");
-    }
-    ShardManifest mine = DataSharding.forWorker(manifest, cluster);
+    ShardStream.Share share = DataSharding.share(manifest, cluster, c.follow());
+    // a worker waiting for new shards keeps the others waiting in the all-reduce: their timeouts must cover it
+    DataParallelSettings parallel = c.follow() ? dp.waitingForData(c.followTimeoutSeconds()) : dp;
     Masking.SpecialIds special = new Masking.SpecialIds(vocab.clsId(), vocab.sepId(), vocab.maskId(), vocab.padId());
     boolean gpu = c.amp() && SessionConfigs.gpuAvailable();
     Path runDir = c.runDir();
@@ -133,10 +135,15 @@ public final class Trainer {
         c.amp() ? (gpu ? ", amp fp16" : ", amp bf16") : "", c.xla() ? ", xla" : "");
     if (cluster.distributed()) {
       out.printf(Locale.ROOT, "worker %d of %d (%s), %d of %d shards, global batch %d%n", cluster.taskIndex(),
-          cluster.size(), cluster.self(), mine.shards().size(), manifest.shards().size(),
-          c.sequencesPerStep() * cluster.size());
+          cluster.size(), cluster.self(), share.dealt(manifest.shards(), 0, manifest.shards().size()).size(),
+          manifest.shards().size(), c.sequencesPerStep() * cluster.size());
+      if (c.follow()) {
+        out.printf(Locale.ROOT, "follow: a worker waiting for new shards holds up every worker's step, so a step "
+                + "waiting for its peers fails after %.0f s (--step_timeout_s %d + --follow_timeout %.0f)%n",
+            parallel.stepTimeoutMs() / 1e3, dp.stepTimeoutMs() / 1000, c.followTimeoutSeconds());
+      }
     }
-    try (WorkerRuntime runtime = dp.start();
+    try (WorkerRuntime runtime = parallel.start();
         PretrainingGraph graph = new PretrainingGraph(c, c.amp() && gpu,
             SessionConfigs.training(c.amp(), c.xla(), gpu), runtime)) {
       Checkpoints.State start = start(graph, checkpoints, runDir, length);
@@ -150,13 +157,15 @@ public final class Trainer {
         out.println("already trained " + step + " of " + c.numTrainSteps() + " steps; nothing to do");
         return new Summary(step, losses, 0, null, null);
       }
+      // a stop ends the wait for new shards: a worker then takes one more batch and carries the stop to its peers
       ShardStream.Follow follow = c.follow()
           ? new ShardStream.Follow(c.followTimeoutSeconds(),
-              Math.min(1.0, Math.max(0.05, c.followTimeoutSeconds() / 10)), out::println)
+              Math.min(1.0, Math.max(0.05, c.followTimeoutSeconds() / 10)), out::println, () -> stopRequested)
           : null;
       // only the chief writes the log, the event file, the loss curves and the checkpoints
       try (TensorBoardEvents events = chief ? TensorBoardEvents.create(eventsDir()) : null;
-          ShardStream stream = new ShardStream(c.pretrainTfrecords(), mine, c.seed(), startPosition, follow);
+          ShardStream stream = new ShardStream(c.pretrainTfrecords(), manifest, c.seed(), startPosition, share,
+              follow);
           TrainingLog log = chief
               ? new TrainingLog(runDir.resolve("log.jsonl"), out, c.phase2() ? 2 : 1, events) : null) {
         Prefetcher prefetch = new Prefetcher(stream, c.trainBatchSize(), length, maxPredictions, c.maskProb(),
@@ -184,7 +193,9 @@ public final class Trainer {
             lr = schedule.at(step);
             double loss = 0;
             for (int i = 0; i < c.gradientAccumulationSteps(); i++) {
-              if (i == 0 && runtime == null) { // between steps a stop may interrupt the wait (--follow) for data
+              // between steps a stop may interrupt the wait (--follow) for data; a worker must take its batch instead,
+              // since its peers wait for it in the all-reduce (the stop has ended its wait for new shards)
+              if (i == 0 && runtime == null) {
                 Prefetcher.Prepared next = prefetch.take(() -> stopRequested);
                 if (next == null) {
                   stopped = true;
@@ -280,9 +291,8 @@ public final class Trainer {
     if (!chief) {
       return null;
     }
-    ShardStream.Position p = last.after();
-    Checkpoints.State state = new Checkpoints.State(step, micro, c.phase2(), c.seed(), length, p.epoch(),
-        p.shardIndex(), last.shard(), p.record(), p.byteOffset(), vocab.fingerprint(), p.order());
+    Checkpoints.State state = Checkpoints.State.at(step, micro, c.phase2(), c.seed(), length, last.after(),
+        last.shard(), vocab.fingerprint());
     long[] workers = graph.lastGatheredPositions();
     Path saved = checkpoints.save(state, prefix -> {
       graph.save(prefix);

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import electra.cli.UsageException;
-import electra.records.ShardManifest;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -42,21 +41,5 @@ class ClusterSpecTest {
     assertEquals(3, s.taskIndex());
     assertEquals(List.of("n1:2222", "n2:2222"), ClusterSpec.resolve(null, -1,
         Map.of("SLURM_NODELIST", "n1,n2", "SLURM_PROCID", "0", "SLURM_NTASKS", "2")).workers());
-  }
-
-  @Test
-  void shardIGoesToWorkerIModN() {
-    String fp = "0".repeat(64);
-    ShardManifest m = new ShardManifest(128, fp, Map.of(), List.of(new ShardManifest.Shard("s0", 5),
-        new ShardManifest.Shard("s1", 5), new ShardManifest.Shard("s2", 5), new ShardManifest.Shard("s3", 5),
-        new ShardManifest.Shard("s4", 5)));
-    ClusterSpec w1 = new ClusterSpec(List.of("a:1", "b:1"), 1);
-    assertEquals(List.of("s1", "s3"), DataSharding.forWorker(m, w1).shards().stream().map(ShardManifest.Shard::file)
-        .toList());
-    assertEquals(3, DataSharding.forWorker(m, new ClusterSpec(List.of("a:1", "b:1"), 0)).shards().size());
-    ClusterSpec w7 = new ClusterSpec(List.of("a:1", "b:1", "c:1", "d:1", "e:1", "f:1", "g:1"), 6);
-    assertEquals("7 workers but worker 6 gets no shard with records (the manifest lists 5): write at least one "
-        + "shard per worker", assertThrows(UsageException.class, () -> DataSharding.forWorker(m, w7)).getMessage());
-    assertEquals(11, DataSharding.maskingSeed(11, new ClusterSpec(List.of("a:1", "b:1"), 0)));
   }
 }

@@ -151,7 +151,7 @@ class DataParallelTest {
     assertEquals(steps, s0.size(), w0.output());
     assertEquals(steps, s1.size(), w1.output());
     assertEquals(steps, sr.size(), ref.output());
-    assertTrue(w0.output().contains("GATHERED [0, 0, 100, 0, 7, 0, 0, 1, 101, 1, 7, 1]"),
+    assertTrue(w0.output().contains("GATHERED [0, 0, 100, 0, 3, 7, 0, 0, 1, 101, 1, 4, 7, 1]"),
         "data positions and stop flags of both tasks: "
         + w0.output());
     double maxRel = 0;

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Pretrain job with two workers on loopback: sharding, chief-only checkpoints and logs, resuming, a stop that
- * reaches both workers, and the refusal of {@code --follow}.
+ * reaches both workers, and {@code --follow} on a folder that continuous ingestion appends to.
  */
 @Timeout(400)
 class DistributedPretrainTest {
@@ -31,14 +31,14 @@ class DistributedPretrainTest {
   static Path tmp;
 
   private static DataParallelTest.Child worker(String workers, int task, String... more) throws IOException {
-    return worker(tmp.resolve("runs"), 2, workers, task, more);
+    return worker(tmp.resolve("shards"), tmp.resolve("runs"), 2, workers, task, more);
   }
 
-  private static DataParallelTest.Child worker(Path runs, int saveSteps, String workers, int task, String... more)
-      throws IOException {
+  private static DataParallelTest.Child worker(Path shards, Path runs, int saveSteps, String workers, int task,
+      String... more) throws IOException {
     List<String> a = new ArrayList<>(List.of(PretrainWorkerMain.class.getName(), "--model_name=tiny",
         "--model_config=" + BookShards.tinyConfig(tmp), "--generator_hidden_size=0.5",
-        "--pretrain_tfrecords=" + tmp.resolve("shards"), "--output_dir=" + runs,
+        "--pretrain_tfrecords=" + shards, "--output_dir=" + runs,
         "--vocab_file=" + BookShards.vocabFile(BookShards.shared()), "--train_batch_size=4", "--log_freq=1",
         "--seed=11", "--num_warmup_steps=0", "--learning_rate=1e-3", "--save_checkpoints_steps=" + saveSteps,
         "--workers=" + workers, "--task_index=" + task, "--step_timeout_s=60"));
@@ -86,15 +86,10 @@ class DistributedPretrainTest {
     writeShards();
     Path runs = tmp.resolve("stop");
     String workers = DataParallelTest.freeWorkers(2);
-    DataParallelTest.Child w0 = worker(runs, 1000, workers, 0, "--num_train_steps=1000");
-    DataParallelTest.Child w1 = worker(runs, 1000, workers, 1, "--num_train_steps=1000");
+    DataParallelTest.Child w0 = worker(tmp.resolve("shards"), runs, 1000, workers, 0, "--num_train_steps=1000");
+    DataParallelTest.Child w1 = worker(tmp.resolve("shards"), runs, 1000, workers, 1, "--num_train_steps=1000");
     try {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(200);
-      while (!w0.output().contains("step 3/1000 ")) {
-        assertTrue(System.nanoTime() < deadline && w0.process.isAlive(), "the workers did not train: " + w0.output()
-            + "\n--- worker 1:\n" + w1.output());
-        Thread.sleep(50);
-      }
+      awaitPrinted(w0, "step 3/1000 ", w0, w1);
       w1.process.toHandle().destroy(); // SIGTERM to worker 1 only
       assertEquals(0, w0.await(120), w0.output());
       w1.await(60); // 0 or 143, depending on whether its shutdown hook or the halt ends the JVM
@@ -119,12 +114,98 @@ class DistributedPretrainTest {
   }
 
   @Test
-  void followIsRefusedWithWorkers() throws Exception {
-    writeShards();
-    DataParallelTest.Child w = worker(tmp.resolve("follow"), 2, DataParallelTest.freeWorkers(2), 0,
-        "--num_train_steps=1", "--follow");
-    assertEquals(1, w.await(120), w.output());
-    assertTrue(w.output().contains("--follow is not supported with --workers"), w.output());
+  void withFollowEachWorkerTakesUpItsDealtShardsAStopEndsTheWaitAndTheOrdersResume() throws Exception {
+    // 5 shards of 24 sequences (6 steps of 4); the followed folder lists b0 (worker 0's) and b1 (worker 1's)
+    Path staging = BookShards.write(tmp.resolve("followStaging"), 64, 5, 24, null);
+    Path data = BookShards.followedFolder(staging, tmp.resolve("followed"));
+    BookShards.publish(staging, data, 0, 1);
+    Path runs = tmp.resolve("follow");
+    String workers = DataParallelTest.freeWorkers(2);
+    // 14 steps in both runs (the learning rate decays over them); the stop comes after step 13
+    String[] follow = {"--num_train_steps=14", "--follow", "--follow_timeout=120"};
+    DataParallelTest.Child w0 = worker(data, runs, 4, workers, 0, follow);
+    DataParallelTest.Child w1 = worker(data, runs, 4, workers, 1, follow);
+    try {
+      awaitPrinted(w0, "step 1/14 ", w0, w1);
+      // one manifest update while they train: b2 and b4 go to worker 0, b3 to worker 1
+      BookShards.publish(staging, data, 2, 3, 4);
+      // worker 1 has read b1 and b3 after step 12 and waits for new shards; worker 0 has b4 left and waits for
+      // worker 1 in the all-reduce of step 13
+      awaitPrinted(w0, "step 12/14 ", w0, w1);
+      awaitPrinted(w1, "follow: read all 2 shard(s) for worker 1 of 2 of epoch 0; waiting up to 120 s", w0, w1);
+      w1.process.toHandle().destroy(); // SIGTERM to the waiting worker only
+      assertEquals(0, w0.await(60), "the stop ended the 120 s wait: " + w0.output());
+      w1.await(60); // 0 or 143, depending on whether its shutdown hook or the halt ends the JVM
+    } finally {
+      w0.process.destroyForcibly();
+      w1.process.destroyForcibly();
+    }
+    for (DataParallelTest.Child w : List.of(w0, w1)) {
+      assertTrue(w.output().contains("follow: a worker waiting for new shards holds up every worker's step, so a "
+          + "step waiting for its peers fails after 180 s (--step_timeout_s 60 + --follow_timeout 120)"), w.output());
+      assertTrue(w.output().contains("stopped at step 13 of 14"), "both stop after step 13: " + w.output());
+    }
+    assertTrue(w0.output().contains("follow: 2 new shard(s) for worker 0 of 2 listed in " + data + " ("
+        + BookShards.batchName(2) + ", " + BookShards.batchName(4) + ")"), w0.output());
+    assertTrue(w1.output().contains("follow: 1 new shard(s) for worker 1 of 2 listed in " + data + " ("
+        + BookShards.batchName(3) + ")"), w1.output());
+    assertTrue(w1.output().contains("follow: stop requested, no longer waiting for new shards in " + data
+        + "; starting epoch 1 over the 2 listed shard(s) for worker 1 of 2"), w1.output());
+    Path run = runs.resolve("tiny");
+    assertTrue(w0.output().contains("saved " + run.resolve("ckpt-000013")), w0.output());
+    // at step 8 both read their second shard, in epoch 0 dealt from the 2 shards listed at its start
+    assertEquals(List.of(List.of(0L, 1L, 8L, 2L), List.of(0L, 1L, 8L, 2L)), positions(run.resolve("ckpt-000008")));
+    // at step 13 worker 0 is in b4 (its third shard); worker 1 started epoch 1 over the 5 shards listed then
+    assertEquals(List.of(List.of(0L, 2L, 4L, 2L), List.of(1L, 0L, 4L, 5L)), positions(run.resolve("ckpt-000013")));
+
+    // Resumed from step 8 with all 5 shards listed: each worker rebuilds its order from the listed count; worker 1
+    // waits 1 s at the end of b3 and starts epoch 1 as the first run did.
+    Path resumedRuns = tmp.resolve("followResumed");
+    String again = DataParallelTest.freeWorkers(2);
+    String[] resume = {"--num_train_steps=14", "--follow", "--follow_timeout=1",
+        "--restore_checkpoint=" + run.resolve("ckpt-000008")};
+    DataParallelTest.Child r0 = worker(data, resumedRuns, 4, again, 0, resume);
+    DataParallelTest.Child r1 = worker(data, resumedRuns, 4, again, 1, resume);
+    assertEquals(0, r0.await(200), r0.output());
+    assertEquals(0, r1.await(30), r1.output());
+    assertTrue(r1.output().contains("follow: no new shard for worker 1 of 2 in " + data + " for 1 s; starting epoch "
+        + "1 over the 2 listed shard(s) for worker 1 of 2"), r1.output());
+    Path resumed = resumedRuns.resolve("tiny");
+    assertEquals(positions(run.resolve("ckpt-000012")), positions(resumed.resolve("ckpt-000012")));
+    assertEquals(List.of(List.of(0L, 2L, 8L, 2L), List.of(1L, 0L, 8L, 5L)), positions(resumed.resolve("ckpt-000014")),
+        "one step past the first run's step 13, in the same shards and epochs");
+    assertEquals(losses(run).subList(8, 13), losses(resumed).subList(0, 5), "the same losses for steps 9..13");
+  }
+
+  /** Waits until {@code child} has printed {@code text}; fails when a worker ends first or after 200 s. */
+  private static void awaitPrinted(DataParallelTest.Child child, String text, DataParallelTest.Child w0,
+      DataParallelTest.Child w1) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(200);
+    while (!child.output().contains(text)) {
+      assertTrue(System.nanoTime() < deadline && w0.process.isAlive() && w1.process.isAlive(), "no '" + text
+          + "' from the workers: " + w0.output() + "\n--- worker 1:\n" + w1.output());
+      Thread.sleep(50);
+    }
+  }
+
+  /** Each worker's epoch, shard index, record and listed count in a checkpoint's workers.json. */
+  private static List<List<Long>> positions(Path checkpoint) throws IOException {
+    JsonNode root = new ObjectMapper().readTree(checkpoint.resolve(DataSharding.WORKERS_FILE).toFile());
+    List<List<Long>> out = new ArrayList<>();
+    for (JsonNode p : root.get("positions")) {
+      out.add(List.of(p.get("epoch").asLong(), p.get("shard_index").asLong(), p.get("record").asLong(),
+          p.get("listed_at_epoch_start").asLong()));
+    }
+    return out;
+  }
+
+  /** The total loss of every step in a run's log.jsonl, in order. */
+  private static List<Double> losses(Path run) throws IOException {
+    List<Double> out = new ArrayList<>();
+    for (String line : Files.readAllLines(run.resolve("log.jsonl"))) {
+      out.add(new ObjectMapper().readTree(line).get("total_loss").asDouble());
+    }
+    return out;
   }
 
   private static synchronized void writeShards() throws IOException {

@@ -63,7 +63,7 @@ public final class ReplicaMain {
           float loss;
           try {
             loss = g.step(batch(c, s, task, replicas), 1e-3, true, (long) s * replicas + task,
-                new long[] {s, task, 100 + task, 1000L * s + task, 7, task}).total();
+                new long[] {s, task, 100 + task, 1000L * s + task, 3 + task, 7, task}).total();
           } catch (RuntimeException e) {
             RuntimeException explained = rt.stepFailed(s + 1, e, (System.nanoTime() - t0) / 1_000_000);
             System.out.println("FAILED " + explained.getMessage().replace('\n', ' '));

@@ -10,6 +10,7 @@ import electra.tokenization.Vocabulary;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -89,6 +90,42 @@ public final class BookShards {
     Files.writeString(dir.resolve(ShardManifest.FILE_NAME),
         new ShardManifest(length, fingerprint, Map.of("source", "austen-emma"), listed).toJson());
     return dir;
+  }
+
+  /** The name continuous ingestion gives the one shard of its batch {@code i} (they sort in batch order). */
+  public static String batchName(int i) {
+    return String.format("pretrain_data.tfrecord-b%05d-00000-of-00001", i);
+  }
+
+  /**
+   * A folder to follow, as continuous ingestion starts it: a manifest with the header of the shards staged in
+   * {@code staging} ({@link #write}) and no shard yet; {@link #publish} lists staged shards in it.
+   */
+  public static Path followedFolder(Path staging, Path dir) throws IOException {
+    Files.createDirectories(dir);
+    ShardManifest staged = ShardManifest.fromJson(Files.readString(staging.resolve(ShardManifest.FILE_NAME)));
+    Files.writeString(dir.resolve(ShardManifest.FILE_NAME), new ShardManifest(staged.maxSeqLength(),
+        staged.vocabFingerprint(), staged.parameters(), List.of()).toJson());
+    return dir;
+  }
+
+  /**
+   * Copies staged shards {@code batches} into {@code dir} as those batches' shards ({@link #batchName}) and lists
+   * them in one manifest update (replaced atomically), as a batch of continuous ingestion does.
+   */
+  public static void publish(Path staging, Path dir, int... batches) throws IOException {
+    ShardManifest staged = ShardManifest.fromJson(Files.readString(staging.resolve(ShardManifest.FILE_NAME)));
+    List<ShardManifest.Shard> listed = new ArrayList<>();
+    for (int i : batches) {
+      ShardManifest.Shard s = staged.shards().get(i);
+      Files.copy(staging.resolve(s.file()), dir.resolve(batchName(i)));
+      listed.add(new ShardManifest.Shard(batchName(i), s.records()));
+    }
+    ShardManifest m = ShardManifest.fromJson(Files.readString(dir.resolve(ShardManifest.FILE_NAME)))
+        .withShards(listed);
+    Path tmp = dir.resolve(".manifest.json.tmp");
+    Files.writeString(tmp, m.toJson());
+    Files.move(tmp, dir.resolve(ShardManifest.FILE_NAME), StandardCopyOption.ATOMIC_MOVE);
   }
 
   /** A tiny discriminator: E 16, H 32, 2 layers, 2 heads, BERT vocabulary, 128 positions. */

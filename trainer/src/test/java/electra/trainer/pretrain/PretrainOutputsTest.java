@@ -149,13 +149,10 @@ class PretrainOutputsTest {
   @Test
   void followTrainsOnShardsListedWhileRunningAndResumesExactly() throws Exception {
     Path staging = BookShards.write(tmp.resolve("staging"), 64, 2, 48, null); // 2 shards x 6 batches of 8
-    Path data = Files.createDirectories(tmp.resolve("followed"));
-    var m = ShardStream.readManifest(staging.toString());
-    Files.writeString(data.resolve("manifest.json"),
-        new electra.records.ShardManifest(m.maxSeqLength(), m.vocabFingerprint(), m.parameters(), List.of()).toJson());
-    ShardStreamFollowTest.publish(staging, data, 0);
-    String b0 = ShardStreamFollowTest.batchName(0);
-    String b1 = ShardStreamFollowTest.batchName(1);
+    Path data = BookShards.followedFolder(staging, tmp.resolve("followed"));
+    BookShards.publish(staging, data, 0);
+    String b0 = BookShards.batchName(0);
+    String b1 = BookShards.batchName(1);
 
     String[] common = {"--num_train_steps=10", "--save_checkpoints_steps=3", "--keep_checkpoint_max=5", "--follow",
         "--follow_timeout=60"};
@@ -166,7 +163,7 @@ class PretrainOutputsTest {
       shardAfter.add(p.after().order().get(p.after().shardIndex()) + "@" + p.after().epoch());
       if (p.microStep() == 1) { // while training on shard 0, ingestion lists shard 1
         try {
-          ShardStreamFollowTest.publish(staging, data, 1);
+          BookShards.publish(staging, data, 1);
         } catch (IOException e) {
           throw new RuntimeException(e);
         }
