@@ -5,7 +5,8 @@ import java.io.Serializable;
 /**
  * How the shards of one write are named: {@code pretrain_data.tfrecord-00003-of-00008} for a batch run, and
  * {@code pretrain_data.tfrecord-b00002-00003-of-00008} for the second batch of continuous ingestion, so that
- * appended shards never collide and all still match {@code pretrain_data.tfrecord*}. Other record kinds name
+ * appended shards never collide, sort after those listed before them, and all still match
+ * {@code pretrain_data.tfrecord*}. Other record kinds name
  * their shards after their own stem ({@code squad_train.tfrecord-00000-of-00008}).
  *
  * @param prefix everything before {@code -NNNNN-of-MMMMM}
@@ -35,9 +36,18 @@ public record ShardNames(String prefix, int count) implements Serializable {
     return new ShardNames(stem, count);
   }
 
-  /** Shards of the given batch of continuous ingestion (1, 2, ...). */
+  /**
+   * Shards of the given batch of continuous ingestion (1, 2, ...). Names sort in batch order, so a manifest sorted by
+   * name lists shards in the order they were ingested (trainers that follow a manifest deal shards by that order):
+   * batches up to 99,999 are {@code b00001} ..., later ones {@code c0000100000} ..., which sort after every
+   * {@code b} name.
+   */
   public static ShardNames watchBatch(int batch, int count) {
-    return new ShardNames(String.format("%s-b%05d", STEM, batch), count);
+    if (batch < 1) {
+      throw new IllegalArgumentException("batches are numbered from 1, got " + batch);
+    }
+    String label = batch < 100_000 ? String.format("b%05d", batch) : String.format("c%010d", batch);
+    return new ShardNames(STEM + "-" + label, count);
   }
 
   public String name(int index) {

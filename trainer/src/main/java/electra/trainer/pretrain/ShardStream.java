@@ -33,7 +33,8 @@ import java.util.function.Consumer;
  * entries, shuffled, then the share's shards listed after them. So a position resumes on the same records whether it
  * carries the order's file names (a single process's {@code state.json}) or only that count (the numbers gathered
  * from the workers of a data-parallel run). This needs a manifest that only grows at its end: continuous ingestion
- * names each batch's shards {@code pretrain_data.tfrecord-bNNNNN-*}, after every shard listed before.
+ * names each batch's shards so that they sort after every shard listed before
+ * ({@code pretrain_data.tfrecord-bNNNNN-*}).
  */
 public final class ShardStream implements AutoCloseable {
 
