@@ -1,11 +1,15 @@
 package electra.pipelines.ingest;
 
 import electra.pipelines.text.Bzip2Streams;
+import electra.pipelines.text.WikiDumpReader;
+import electra.pipelines.text.WikiPage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * A byte range {@code [start, end)} of a Wikipedia dump that one worker reads, and how the dump is laid out.
@@ -75,6 +79,50 @@ record DumpRange(Layout layout, long start, long end) implements Serializable {
       i++;
     }
     return i < head.length && head[i] == '<';
+  }
+
+  /**
+   * Reads the articles of an {@link Layout#XML} range: those whose {@code <page>} tag starts in it.
+   *
+   * @throws IOException when the file fails or a page is not well-formed; the articles before were handed out
+   */
+  WikiDumpReader.ReadSummary readXml(Bzip2Streams.SeekableFile dump, Consumer<WikiPage> articles)
+      throws IOException {
+    return WikiDumpReader.readArticlesStartingWithin(dump.openAt(start), end - start, articles);
+  }
+
+  /** Told about a damaged bzip2 stream: the byte it starts at and what is wrong. */
+  @FunctionalInterface
+  interface DamagedStreams {
+    void skipped(long streamStart, Exception damage);
+  }
+
+  /**
+   * Reads the articles of a {@link Layout#MULTISTREAM_BZIP2} range: those in the streams that start in it, each
+   * stream a document of its own (Wikipedia's streams hold whole pages, the first one the header, the last the
+   * footer). A damaged stream is reported to {@code damaged} and skipped, the search for the next stream going on from
+   * just after its start.
+   *
+   * @throws IOException when the file cannot be read
+   */
+  WikiDumpReader.ReadSummary readStreams(Bzip2Streams.SeekableFile dump, Consumer<WikiPage> articles,
+      DamagedStreams damaged) throws IOException {
+    WikiDumpReader.ReadSummary summary = WikiDumpReader.ReadSummary.NONE;
+    long stream = Bzip2Streams.nextStreamStart(dump, start, end);
+    while (stream >= 0) {
+      long next;
+      try {
+        Bzip2Streams.Decoded decoded = Bzip2Streams.decode(dump, stream);
+        next = decoded.end();
+        summary = summary.plus(WikiDumpReader.readArticlesStartingWithin(new ByteArrayInputStream(decoded.bytes()),
+            Long.MAX_VALUE, articles));
+      } catch (IOException | RuntimeException damage) {
+        damaged.skipped(stream, damage);
+        next = stream + 1;
+      }
+      stream = Bzip2Streams.nextStreamStart(dump, next, end);
+    }
+    return summary;
   }
 
   /** For logs: {@code bytes 0-67108864}. */

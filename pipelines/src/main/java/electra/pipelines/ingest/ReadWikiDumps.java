@@ -5,7 +5,6 @@ import electra.pipelines.text.TextDocument;
 import electra.pipelines.text.WikiDumpReader;
 import electra.pipelines.text.WikiPage;
 import electra.pipelines.text.WikiTextCleaner;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
@@ -145,10 +144,9 @@ final class ReadWikiDumps extends PTransform<PCollection<FileIO.ReadableFile>, P
         throws IOException {
       String name = ExtractDocuments.fileName(file);
       try (SeekableByteChannel channel = file.openSeekable();
-          ReadProgress in = new ReadProgress(Channels.newInputStream(channel.position(range.start())),
-              name + " " + range.describe(), range.end() - range.start())) {
+          ReadProgress in = progress(channel, name, range)) {
         try {
-          count(WikiDumpReader.readArticlesStartingWithin(in, range.end() - range.start(), page -> {
+          count(range.readXml(seekable(channel, in), page -> {
             emit(page, out);
             in.document();
           }));
@@ -164,33 +162,25 @@ final class ReadWikiDumps extends PTransform<PCollection<FileIO.ReadableFile>, P
         throws IOException {
       String name = ExtractDocuments.fileName(file);
       try (SeekableByteChannel channel = file.openSeekable();
-          ReadProgress in = new ReadProgress(Channels.newInputStream(channel), name + " " + range.describe(),
-              range.end() - range.start())) {
-        Bzip2Streams.SeekableFile dump = seekable(channel, in);
-        long stream = Bzip2Streams.nextStreamStart(dump, range.start(), range.end());
-        while (stream >= 0) {
-          long next;
-          try {
-            Bzip2Streams.Decoded decoded = Bzip2Streams.decode(dump, stream);
-            next = decoded.end();
-            count(WikiDumpReader.readArticlesStartingWithin(new ByteArrayInputStream(decoded.bytes()),
-                Long.MAX_VALUE, page -> {
-                  emit(page, out);
-                  in.document();
-                }));
-          } catch (IOException | RuntimeException damaged) {
-            damagedStreams.inc();
-            LOG.warn("{}: the bzip2 stream at byte {} is damaged ({}); skipped it", name, stream,
-                damaged.getMessage());
-            next = stream + 1; // its length is unknown: look for the next stream from just after its start
-          }
-          stream = Bzip2Streams.nextStreamStart(dump, next, range.end());
-        }
+          ReadProgress in = progress(channel, name, range)) {
+        count(range.readStreams(seekable(channel, in), page -> {
+          emit(page, out);
+          in.document();
+        }, (stream, damage) -> {
+          damagedStreams.inc();
+          LOG.warn("{}: the bzip2 stream at byte {} is damaged ({}); skipped its pages", name, stream,
+              damage.getMessage());
+        }));
       }
     }
 
+    private static ReadProgress progress(SeekableByteChannel channel, String name, DumpRange range) {
+      return new ReadProgress(Channels.newInputStream(channel), name + " " + range.describe(),
+          range.end() - range.start());
+    }
+
     private void count(WikiDumpReader.ReadSummary summary) {
-      skippedPages.inc(summary.skipped().values().stream().mapToLong(Long::longValue).sum());
+      skippedPages.inc(summary.skippedPages());
     }
 
     private void emit(WikiPage page, OutputReceiver<TextDocument> out) {

@@ -64,6 +64,21 @@ public final class WikiDumpReader {
       skipped = Map.copyOf(all);
     }
 
+    /** Nothing read. */
+    public static final ReadSummary NONE = new ReadSummary(0, Map.of());
+
+    /** What this and {@code other} held together. */
+    public ReadSummary plus(ReadSummary other) {
+      Map<SkipReason, Long> sum = new EnumMap<>(skipped);
+      other.skipped.forEach((reason, count) -> sum.merge(reason, count, Long::sum));
+      return new ReadSummary(articles + other.articles, sum);
+    }
+
+    /** Pages left out, for any reason. */
+    public long skippedPages() {
+      return skipped.values().stream().mapToLong(Long::longValue).sum();
+    }
+
     /** Pages left out for {@code reason}. */
     public long skipped(SkipReason reason) {
       return skipped.get(reason);
