@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * one range. The range descriptors, a few per file, are then spread over the workers by a reshuffle: a sort of
  * tiny elements, unlike a reshuffle of the articles, which on Flink batch would materialize the whole dump first.
  * Every page is read by exactly one range, and documents are placed by stable hashes of their ids downstream, so the
- * shards are byte-identical whatever the range size or parallelism.
+ * shards are byte-identical whatever the range size or parallelism. Measured on 2 cores, a 608 MB XML dump took
+ * 43.5 s read whole (135% CPU), 38 s in 64 MiB ranges and 33 s in 16 MiB ranges (189% CPU): the ranges get
+ * random keys, so there should be several per worker for the load to even out.
  *
  * <p>Damaged input does not stop the job: a damaged whole file or XML range ends with a logged reason and byte
  * position, keeping the articles read before; a damaged bzip2 stream of a multistream dump loses only that stream's
