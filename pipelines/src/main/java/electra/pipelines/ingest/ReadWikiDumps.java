@@ -91,7 +91,7 @@ final class ReadWikiDumps extends PTransform<PCollection<FileIO.ReadableFile>, P
         plan = DumpRange.plan(offset -> Channels.newInputStream(channel.position(offset)), size, rangeBytes);
       }
       if (plan.size() > 1) {
-        LOG.info("{}: {} MB of {}, read in {} ranges", ExtractDocuments.fileName(file), size >> 20,
+        LOG.info("{}: {} MB of {}, read in {} ranges", ExtractDocuments.fileName(file), size / 1_000_000,
             plan.get(0).layout(), plan.size());
       }
       plan.forEach(range -> out.output(KV.of(file, range)));
