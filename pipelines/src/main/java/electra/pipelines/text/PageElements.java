@@ -48,7 +48,7 @@ final class PageElements extends InputStream {
     }
     int written = 0;
     while (written == 0) {
-      if (next == buffered && !fill()) {
+      if (openTagToCopy == 0 && next == buffered && !fill()) {
         return -1;
       }
       written = scan(out, offset, max);
