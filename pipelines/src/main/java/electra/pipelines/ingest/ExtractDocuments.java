@@ -2,12 +2,8 @@ package electra.pipelines.ingest;
 
 import electra.pipelines.text.TextDocument;
 import electra.pipelines.text.TextFormat;
-import electra.pipelines.text.WikiDumpReader;
-import electra.pipelines.text.WikiPage;
-import electra.pipelines.text.WikiTextCleaner;
 import java.io.IOException;
 import java.nio.channels.Channels;
-import java.util.List;
 import java.util.Locale;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.Compression;
@@ -49,82 +45,37 @@ public final class ExtractDocuments extends PTransform<PCollection<FileIO.Readab
   }
 
   private final Source source;
+  private final long wikiRangeBytes;
 
+  /** Reads every file whole. */
   public ExtractDocuments(Source source) {
+    this(source, 0);
+  }
+
+  /** Reads Wikipedia dumps in byte ranges of {@code wikiRangeBytes} ({@link ReadWikiDumps}); 0 reads them whole. */
+  public ExtractDocuments(Source source, long wikiRangeBytes) {
     this.source = source;
+    this.wikiRangeBytes = wikiRangeBytes;
   }
 
   @Override
   public PCollection<TextDocument> expand(PCollection<FileIO.ReadableFile> files) {
-    DoFn<FileIO.ReadableFile, TextDocument> read = switch (source) {
-      case WIKIPEDIA -> new ReadWikiArticlesFn();
-      case BOOKS -> new ReadTextFn(TextFormat.BOOK);
-      case TEXT -> new ReadTextFn(null);
-    };
-    return files.apply("Read" + source, ParDo.of(read)).setCoder(SerializableCoder.of(TextDocument.class));
+    if (source == Source.WIKIPEDIA) {
+      return files.apply("ReadWikiDumps", new ReadWikiDumps(wikiRangeBytes));
+    }
+    TextFormat format = source == Source.BOOKS ? TextFormat.BOOK : null; // TEXT: by each file's name
+    return files.apply("Read" + source, ParDo.of(new ReadTextFn(format)))
+        .setCoder(SerializableCoder.of(TextDocument.class));
   }
 
-  private static String fileName(FileIO.ReadableFile file) {
+  static String fileName(FileIO.ReadableFile file) {
     String name = file.getMetadata().resourceId().getFilename();
     return name == null ? file.getMetadata().resourceId().toString() : name;
   }
 
   /** Opens a file for reading with progress reports. */
-  private static ReadProgress open(FileIO.ReadableFile file) throws IOException {
+  static ReadProgress open(FileIO.ReadableFile file) throws IOException {
     return new ReadProgress(Channels.newInputStream(file.open()), fileName(file), file.getMetadata().sizeBytes());
-  }
-
-  /**
-   * Reads one dump as a stream, cleans each article's wikitext and emits its paragraphs. A damaged file (bad XML,
-   * a corrupt bz2 block) ends that file with a logged reason and position; the articles before it are kept, and the
-   * job goes on. An article the cleaner cannot handle is skipped the same way.
-   */
-  static final class ReadWikiArticlesFn extends DoFn<FileIO.ReadableFile, TextDocument> {
-    private final Counter articles = Metrics.counter(ExtractDocuments.class, "wiki_articles");
-    private final Counter skippedPages = Metrics.counter(ExtractDocuments.class, "wiki_pages_skipped");
-    private final Counter emptyArticles = Metrics.counter(ExtractDocuments.class, "wiki_articles_without_text");
-    private final Counter badArticles = Metrics.counter(ExtractDocuments.class, "wiki_articles_failed");
-    private final Counter damagedFiles = Metrics.counter(ExtractDocuments.class, "damaged_files");
-    private transient WikiTextCleaner cleaner;
-
-    @Setup
-    public void setup() {
-      cleaner = WikiTextCleaner.likeWikiExtractor();
-    }
-
-    @ProcessElement
-    public void process(@Element FileIO.ReadableFile file, OutputReceiver<TextDocument> out) throws IOException {
-      try (ReadProgress in = open(file)) {
-        try {
-          WikiDumpReader.ReadSummary summary = WikiDumpReader.readArticles(in, page -> {
-            emit(page, out);
-            in.document();
-          });
-          skippedPages.inc(summary.skipped().values().stream().mapToLong(Long::longValue).sum());
-        } catch (IOException | RuntimeException damaged) {
-          damagedFiles.inc();
-          LOG.warn("{}: damaged at about byte {} of the file as stored ({}); kept what was read before, skipping the"
-              + " rest", fileName(file), in.position(), damaged.getMessage());
-        }
-      }
-    }
-
-    private void emit(WikiPage page, OutputReceiver<TextDocument> out) {
-      List<String> paragraphs;
-      try {
-        paragraphs = cleaner.paragraphs(page.wikitext());
-      } catch (RuntimeException e) {
-        badArticles.inc();
-        LOG.warn("article {} ({}): cannot clean its wikitext ({}); skipped", page.id(), page.title(), e.toString());
-        return;
-      }
-      if (paragraphs.isEmpty()) {
-        emptyArticles.inc();
-      } else {
-        out.output(new TextDocument("wiki:" + page.id(), paragraphs));
-        articles.inc();
-      }
-    }
   }
 
   /** The layout of a {@link Source#TEXT} file, from its name. */

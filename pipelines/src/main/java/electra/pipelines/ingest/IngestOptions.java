@@ -56,6 +56,13 @@ public interface IngestOptions extends TokenizerOptions {
 
   void setSeed(long value);
 
+  @Description("IngestWiki: read each dump in byte ranges of this many MB (MiB), on different workers; uncompressed"
+      + " XML and multistream bz2 dumps can be split, a single-stream bz2 file cannot; 0 reads every file whole")
+  @Default.Double(64)
+  double getSplitMb();
+
+  void setSplitMb(double value);
+
   @Description("Keep running: ingest each new file that lands under --input once, appending shards to the manifests")
   @Default.Boolean(false)
   boolean getWatch();

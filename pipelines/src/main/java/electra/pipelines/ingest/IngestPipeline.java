@@ -21,7 +21,8 @@ import org.apache.beam.sdk.values.PCollection;
  *     -> PackExamples (phase 1, 128, and phase 2, 512) -> SplitTrainTest -> WriteShards (+ a manifest per set)
  * </pre>
  * Both phases are packed from the same tokenized documents, so phase 2 sees exactly phase 1's text. The steps form
- * one chain up to the single shuffle in WriteShards: no document is serialized between steps.
+ * one chain up to the single shuffle in WriteShards: no document is serialized between steps. (IngestWiki also
+ * shuffles the byte ranges its dumps are read in, before reading: a few tiny elements per file.)
  */
 public final class IngestPipeline {
 
@@ -80,7 +81,7 @@ public final class IngestPipeline {
     Pipeline pipeline = Pipeline.create(options);
     PCollection<TokenizedDocument> documents = pipeline
         .apply("MatchCorpusFiles", files)
-        .apply("ExtractDocuments", new ExtractDocuments(source))
+        .apply("ExtractDocuments", new ExtractDocuments(source, Math.round(options.getSplitMb() * (1 << 20))))
         .apply("SplitSentences", new SplitSentences())
         .apply("Tokenize", new TokenizeSentences(vocabulary, options.getDoLowerCase(),
             options.getMaxInputCharsPerWord()));

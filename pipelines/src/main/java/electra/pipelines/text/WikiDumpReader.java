@@ -1,9 +1,14 @@
 package electra.pipelines.text;
 
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -21,6 +26,10 @@ import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
  * <p>Keeps what WikiExtractor keeps for the BERT/ELECTRA corpora: pages in namespace 0 that are not redirects.
  * The input may be plain XML or bzip2, including the {@code multistream} dumps, which are many bzip2 streams
  * concatenated; the format is recognised from the first bytes, because a Beam channel carries no file name.
+ *
+ * <p>A slice of a dump (a byte range of the XML, or the decoded bzip2 streams of a multistream dump) is read by
+ * {@link #readArticlesStartingWithin}: its whole {@code <page>} elements are wrapped in a synthetic root element and
+ * go through the same parsing, cleaning and skip rules as a whole dump.
  */
 public final class WikiDumpReader {
 
@@ -55,6 +64,21 @@ public final class WikiDumpReader {
       skipped = Map.copyOf(all);
     }
 
+    /** Nothing read. */
+    public static final ReadSummary NONE = new ReadSummary(0, Map.of());
+
+    /** What this and {@code other} held together. */
+    public ReadSummary plus(ReadSummary other) {
+      Map<SkipReason, Long> sum = new EnumMap<>(skipped);
+      other.skipped.forEach((reason, count) -> sum.merge(reason, count, Long::sum));
+      return new ReadSummary(articles + other.articles, sum);
+    }
+
+    /** Pages left out, for any reason. */
+    public long skippedPages() {
+      return skipped.values().stream().mapToLong(Long::longValue).sum();
+    }
+
     /** Pages left out for {@code reason}. */
     public long skipped(SkipReason reason) {
       return skipped.get(reason);
@@ -70,9 +94,34 @@ public final class WikiDumpReader {
    * @throws IOException when the stream fails or is not a MediaWiki export (the message says where)
    */
   public static ReadSummary readArticles(InputStream dump, Consumer<WikiPage> articles) throws IOException {
+    return read(decompressed(dump), articles);
+  }
+
+  /**
+   * Like {@link #readArticles} for a slice of dump XML (not compressed): the articles whose {@code <page>} tag
+   * starts within the next {@code length} bytes of {@code xml}. Bytes outside such pages are ignored: the dump's
+   * header and footer, and the tail of a page that started before the slice. The last page is read to its end even
+   * when that lies beyond {@code length}, so consecutive slices read every page exactly once. Does not close
+   * {@code xml}.
+   *
+   * @throws IOException when the stream fails or a page in the slice is not well-formed
+   */
+  public static ReadSummary readArticlesStartingWithin(InputStream xml, long length, Consumer<WikiPage> articles)
+      throws IOException {
+    // No XML declaration: the fragment is UTF-8, as every MediaWiki export is.
+    InputStream document = new SequenceInputStream(Collections.enumeration(List.of(
+        ascii("<pages>"), new PageElements(xml, length), ascii("</pages>"))));
+    return read(document, articles);
+  }
+
+  private static InputStream ascii(String text) {
+    return new ByteArrayInputStream(text.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  private static ReadSummary read(InputStream xmlDocument, Consumer<WikiPage> articles) throws IOException {
     long[] kept = {0};
     Map<SkipReason, Long> skipped = new EnumMap<>(SkipReason.class);
-    readPages(decompressed(dump), page -> {
+    readPages(xmlDocument, page -> {
       Optional<SkipReason> reason = skipReason(page);
       if (reason.isPresent()) {
         skipped.merge(reason.get(), 1L, Long::sum);
