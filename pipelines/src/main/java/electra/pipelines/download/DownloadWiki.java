@@ -39,16 +39,17 @@ public final class DownloadWiki implements Job {
   }
 
   static Flags flags() {
-    return Flags.forJob("DownloadWiki", "downloads <lang>wiki-<date>-pages-articles.xml.bz2 and verifies its"
-            + " published checksum; an interrupted download resumes where it stopped")
+    return Flags.forJob("DownloadWiki", "downloads <lang>wiki-<date>-pages-articles-multistream.xml.bz2 and verifies"
+            + " its published checksum; an interrupted download resumes where it stopped")
         .example("./electra DownloadWiki")
-        .example("./electra DownloadWiki --language=de --dump_date=20240601 --multistream")
+        .example("./electra DownloadWiki --language=de --dump_date=20240601 --multistream=false")
         .example("./electra DownloadWiki --base_url=https://mirror.accum.se/mirror/wikimedia.org/dumps")
         .text("language", "en", "Wikipedia language code as in the dump folder names (en, de, zh_yue)")
         .text("dump_date", WikiDump.LATEST, "'latest' or a dump date YYYYMMDD (see <base_url>/<language>wiki/)")
         .text("base_url", "https://dumps.wikimedia.org", "dump site or mirror with the same folder layout")
         .text("output_dir", null, "folder for the dump (default: data/download/wikicorpus_<language>)")
-        .bool("multistream", false, "the pages-articles-multistream.xml.bz2 variant (same articles)")
+        .bool("multistream", true, "the multistream dump, which IngestWiki reads on all workers in parallel; false:"
+            + " pages-articles.xml.bz2 (same articles, NVIDIA's choice), which only one worker can decode")
         .bool("skip_checksum", false, "download even when no checksum list is published (not verified)");
   }
 

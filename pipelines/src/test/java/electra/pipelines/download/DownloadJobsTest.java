@@ -75,7 +75,7 @@ class DownloadJobsTest {
         .serve("/enwiki/latest/enwiki-latest-sha1sums.txt", sums("20240601",
             hex(Checksum.Algorithm.SHA1, DUMP), "pages-articles.xml.bz2").getBytes(StandardCharsets.UTF_8));
     Path output = dir.resolve("wiki");
-    runWiki("--base_url=" + server.base() + "/", "--output_dir=" + output);
+    runWiki("--base_url=" + server.base() + "/", "--output_dir=" + output, "--multistream=false");
     Path file = output.resolve("enwiki-latest-pages-articles.xml.bz2");
     assertArrayEquals(DUMP, Files.readAllBytes(file));
     assertTrue(out().contains(server.base() + "/enwiki/latest/enwiki-latest-sha1sums.txt:"
@@ -93,8 +93,7 @@ class DownloadJobsTest {
     server.serve(folder + "dewiki-20240601-pages-articles-multistream.xml.bz2", DUMP)
         .serve(folder + "dewiki-20240601-md5sums.txt", sums("20240601", hex(Checksum.Algorithm.MD5, DUMP),
             "pages-articles-multistream.xml.bz2").replace("enwiki", "dewiki").getBytes(StandardCharsets.UTF_8));
-    runWiki("--base_url=" + server.base(), "--language=de", "--dump_date=20240601", "--multistream",
-        "--output_dir=" + dir);
+    runWiki("--base_url=" + server.base(), "--language=de", "--dump_date=20240601", "--output_dir=" + dir);
     assertArrayEquals(DUMP, Files.readAllBytes(dir.resolve("dewiki-20240601-pages-articles-multistream.xml.bz2")));
     assertEquals(List.of(folder + "dewiki-20240601-sha1sums.txt", folder + "dewiki-20240601-md5sums.txt",
             folder + "dewiki-20240601-pages-articles-multistream.xml.bz2"),
@@ -107,7 +106,7 @@ class DownloadJobsTest {
         .serve("/enwiki/latest/enwiki-latest-sha1sums.txt",
             sums("20240601", OTHER_SHA1, "pages-articles.xml.bz2").getBytes(StandardCharsets.UTF_8));
     ChecksumMismatchException e = assertThrows(ChecksumMismatchException.class,
-        () -> runWiki("--base_url=" + server.base(), "--output_dir=" + dir));
+        () -> runWiki("--base_url=" + server.base(), "--output_dir=" + dir, "--multistream=false"));
     assertEquals(OTHER_SHA1, e.expected().hex());
     assertFalse(Files.exists(dir.resolve("enwiki-latest-pages-articles.xml.bz2")));
   }
@@ -116,13 +115,15 @@ class DownloadJobsTest {
   void downloadWikiWithoutSumsFailsUnlessTold() throws Exception {
     server.serve("/enwiki/20240601/enwiki-20240601-pages-articles.xml.bz2", DUMP);
     IOException e = assertThrows(IOException.class,
-        () -> runWiki("--base_url=" + server.base(), "--dump_date=20240601", "--output_dir=" + dir));
+        () -> runWiki("--base_url=" + server.base(), "--dump_date=20240601", "--output_dir=" + dir,
+            "--multistream=false"));
     assertTrue(e.getMessage().startsWith("no checksum list for " + server.base()
         + "/enwiki/20240601/enwiki-20240601-pages-articles.xml.bz2"), e.getMessage());
     assertTrue(e.getMessage().contains("--skip_checksum"), e.getMessage());
     assertFalse(Files.exists(dir.resolve("enwiki-20240601-pages-articles.xml.bz2")));
 
-    runWiki("--base_url=" + server.base(), "--dump_date=20240601", "--output_dir=" + dir, "--skip_checksum");
+    runWiki("--base_url=" + server.base(), "--dump_date=20240601", "--output_dir=" + dir, "--skip_checksum",
+        "--multistream=false");
     assertArrayEquals(DUMP, Files.readAllBytes(dir.resolve("enwiki-20240601-pages-articles.xml.bz2")));
     assertTrue(out().contains("(not verified: no checksum)"), out());
   }
@@ -131,7 +132,8 @@ class DownloadJobsTest {
   void downloadWikiSaysWhenTheSumsListLacksTheDump() {
     server.serve("/enwiki/latest/enwiki-latest-sha1sums.txt",
         sums("20240601", OTHER_SHA1, "stub-articles.xml.gz").getBytes(StandardCharsets.UTF_8));
-    IOException e = assertThrows(IOException.class, () -> runWiki("--base_url=" + server.base(), "--output_dir=" + dir));
+    IOException e = assertThrows(IOException.class,
+        () -> runWiki("--base_url=" + server.base(), "--output_dir=" + dir, "--multistream=false"));
     assertEquals(server.base() + "/enwiki/latest/enwiki-latest-sha1sums.txt lists no"
         + " enwiki-latest-pages-articles.xml.bz2; the dump may still be in progress (try an earlier --dump_date) or"
         + " pass --skip_checksum to download it unverified", e.getMessage());
