@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.io.UnboundedSource;
 import org.apache.beam.sdk.io.kafka.KafkaCheckpointMark;
@@ -26,6 +28,10 @@ import org.joda.time.Instant;
  * runner never sleeps; it waits inside Kafka's reader instead, which returns as soon as a record arrives.
  *
  * <p>Marks carry no offset: checkpoints and offset commits are Kafka's own, untouched.
+ *
+ * <p>Before a job is cancelled its readers can be {@linkplain #quiesce quiesced}: they stop calling Kafka's reader
+ * and only emit marks. Cancelling interrupts the task thread, and a Kafka reader interrupted while it waits for
+ * records logs the interrupt as an unexpected warning with a stack trace, on every clean stop.
  */
 final class IdleMarkingSource extends UnboundedSource<KafkaRecord<byte[], byte[]>, KafkaCheckpointMark> {
 
@@ -35,10 +41,28 @@ final class IdleMarkingSource extends UnboundedSource<KafkaRecord<byte[], byte[]
   /** An idle reader polls Kafka at most this often (Kafka's reader waits up to 20 ms itself when it is idle). */
   private static final long MIN_IDLE_POLL_MILLIS = 2;
 
-  private final UnboundedSource<KafkaRecord<byte[], byte[]>, KafkaCheckpointMark> kafka;
+  /** Jobs (by the token their sources carry) whose readers no longer call Kafka; see {@link #quiesce}. */
+  private static final Set<String> QUIESCED = ConcurrentHashMap.newKeySet();
 
-  IdleMarkingSource(UnboundedSource<KafkaRecord<byte[], byte[]>, KafkaCheckpointMark> kafka) {
+  private final UnboundedSource<KafkaRecord<byte[], byte[]>, KafkaCheckpointMark> kafka;
+  private final String job;
+
+  /** {@code job}: a token unique to the job in this JVM, for {@link #quiesce}. */
+  IdleMarkingSource(UnboundedSource<KafkaRecord<byte[], byte[]>, KafkaCheckpointMark> kafka, String job) {
     this.kafka = kafka;
+    this.job = job;
+  }
+
+  /**
+   * From now on the readers of {@code job}'s sources emit only idle marks, so that none is waiting inside Kafka's
+   * reader when the job is cancelled; {@link #release} forgets the job once it has ended.
+   */
+  static void quiesce(String job) {
+    QUIESCED.add(job);
+  }
+
+  static void release(String job) {
+    QUIESCED.remove(job);
   }
 
   static boolean isIdleMark(KafkaRecord<?, ?> record) {
@@ -55,7 +79,7 @@ final class IdleMarkingSource extends UnboundedSource<KafkaRecord<byte[], byte[]
     List<IdleMarkingSource> splits = new ArrayList<>();
     for (UnboundedSource<KafkaRecord<byte[], byte[]>, KafkaCheckpointMark> s : kafka.split(desiredNumSplits,
         options)) {
-      splits.add(new IdleMarkingSource(s));
+      splits.add(new IdleMarkingSource(s, job));
     }
     return splits;
   }
@@ -101,7 +125,7 @@ final class IdleMarkingSource extends UnboundedSource<KafkaRecord<byte[], byte[]
     @Override
     public boolean advance() throws IOException {
       long called = System.nanoTime();
-      return recordOrMark(kafka.advance(), called);
+      return recordOrMark(!QUIESCED.contains(source.job) && kafka.advance(), called);
     }
 
     /** Always true: Kafka's record when it had one, else an idle mark (after at least a short wait). */

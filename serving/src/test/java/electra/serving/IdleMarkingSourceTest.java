@@ -108,7 +108,7 @@ class IdleMarkingSourceTest {
     script.add(null);
     script.add(c);
     ScriptedReader kafka = new ScriptedReader(script);
-    IdleMarkingSource source = new IdleMarkingSource(null);
+    IdleMarkingSource source = new IdleMarkingSource(null, "test-job");
     IdleMarkingSource.Reader reader = new IdleMarkingSource.Reader(source, kafka);
 
     List<String> seen = new ArrayList<>();
@@ -129,6 +129,33 @@ class IdleMarkingSourceTest {
     assertSame(source, reader.getCurrentSource(), "a restored checkpoint re-creates the marking source");
     reader.close();
     assertTrue(kafka.closed);
+  }
+
+  @Test
+  void aQuiescedReaderLeavesKafkaAloneAndOnlyMarksUntilReleased() throws Exception {
+    List<KafkaRecord<byte[], byte[]>> script = new ArrayList<>();
+    script.add(request(1, "{\"id\":\"a\"}"));
+    script.add(request(2, "{\"id\":\"b\"}"));
+    ScriptedReader kafka = new ScriptedReader(script);
+    IdleMarkingSource.Reader reader = new IdleMarkingSource.Reader(new IdleMarkingSource(null, "quiet-job"), kafka);
+    IdleMarkingSource.Reader other = new IdleMarkingSource.Reader(new IdleMarkingSource(null, "other-job"),
+        new ScriptedReader(new ArrayList<>(List.of(request(5, "{\"id\":\"x\"}"), request(6, "{\"id\":\"y\"}")))));
+    assertTrue(reader.start());
+    assertTrue(other.start());
+    assertEquals("request 1", describe(reader));
+    IdleMarkingSource.quiesce("quiet-job");
+    try {
+      for (int i = 0; i < 3; i++) {
+        assertTrue(reader.advance());
+        assertEquals("mark", describe(reader), "a quiesced reader does not take request 2 from Kafka");
+      }
+      assertTrue(other.advance());
+      assertEquals("request 6", describe(other), "another job's reader goes on reading");
+    } finally {
+      IdleMarkingSource.release("quiet-job");
+    }
+    assertTrue(reader.advance());
+    assertEquals("request 2", describe(reader), "request 2 was left in Kafka, not lost");
   }
 
   @Test
