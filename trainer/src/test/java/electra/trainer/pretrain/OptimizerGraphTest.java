@@ -21,7 +21,8 @@ import org.tensorflow.types.TInt64;
  * LAMB and AdamW updates of the graph optimizer against the formulas of spec §3.1/§3.4 computed here in doubles,
  * on three tiny variables: a kernel (decayed, adapted), a bias and a LayerNorm gamma (neither decayed nor, with
  * skip_adaptive, adapted). The loss s·(Σ c·W + Σ d·(b − 0.5)² + Σ e·γ²) has gradients large enough to be clipped;
- * s is fed per micro-batch to test accumulation.
+ * s is fed per micro-batch to test accumulation (and, huge, to overflow the loss scaling of mixed precision, which
+ * is the same graph on CPU and GPU).
  */
 class OptimizerGraphTest {
 
@@ -239,6 +240,45 @@ class OptimizerGraphTest {
         assertClose(ref.w, tiny.values(), "after accumulated step " + (k + 1));
       }
       assertEquals(2, tiny.step());
+    }
+  }
+
+  @Test
+  void lossScalingSkipsAnOverflowingStepHalvesTheScaleAndDoublesItAfterEnoughGoodSteps() {
+    OptimizerGraph.Settings plain = settings(PretrainConfig.OptimizerKind.LAMB, 1, true);
+    OptimizerGraph.Settings s = new OptimizerGraph.Settings(plain.kind(), plain.beta1(), plain.beta2(),
+        plain.epsilon(), plain.weightDecay(), plain.skipAdaptive(), plain.clipNorm(), 1, true);
+    try (Tiny tiny = new Tiny(s)) {
+      Reference ref = new Reference(s, tiny.values());
+      assertEquals(32768, lossScale(tiny), "the initial scale");
+
+      tiny.run(0.1, true, 1);
+      ref.apply(ref.grads(1), 0.1);
+      assertClose(ref.w, tiny.values(), "a finite step is the unscaled update");
+      assertEquals(32768, lossScale(tiny));
+
+      double[][] before = tiny.values();
+      tiny.run(0.1, true, 1e35); // loss × 32768 overflows float: gradients are inf
+      assertClose(before, tiny.values(), "an overflowing step changes no weight");
+      assertEquals(1, tiny.step(), "and is not counted");
+      assertEquals(16384, lossScale(tiny), "the scale halves");
+
+      tiny.run(0.1, false, 1e35);
+      assertEquals(16384, lossScale(tiny), "a micro-step that does not apply leaves the scale alone");
+
+      for (int k = 1; k < OptimizerGraph.GOOD_STEPS_TO_GROW; k++) {
+        tiny.run(0, true, 1);
+      }
+      assertEquals(16384, lossScale(tiny), "one good step short of growing");
+      tiny.run(0, true, 1);
+      assertEquals(32768, lossScale(tiny), "the scale doubles after GOOD_STEPS_TO_GROW finite steps");
+      assertEquals(1 + OptimizerGraph.GOOD_STEPS_TO_GROW, tiny.step());
+    }
+  }
+
+  private static float lossScale(Tiny tiny) {
+    try (Result r = tiny.session.runner().fetch(tiny.opt.lossScale()).run()) {
+      return ((TFloat32) r.get(0)).getFloat();
     }
   }
 }
