@@ -10,6 +10,7 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
 
 /**
  * A byte range {@code [start, end)} of a Wikipedia dump that one worker reads, and how the dump is laid out.
@@ -61,7 +62,7 @@ record DumpRange(Layout layout, long start, long end) implements Serializable {
   static Layout layoutOf(Bzip2Streams.SeekableFile file) throws IOException {
     InputStream in = file.openAt(0);
     byte[] head = in.readNBytes(64);
-    if (head.length >= 3 && head[0] == 'B' && head[1] == 'Z' && head[2] == 'h') {
+    if (BZip2CompressorInputStream.matches(head, head.length)) {
       try {
         return Bzip2Streams.isMultistream(file, MULTISTREAM_PROBE_BYTES) ? Layout.MULTISTREAM_BZIP2
             : Layout.WHOLE_FILE;

@@ -66,7 +66,11 @@ public final class Bzip2Streams {
   public static long nextStreamStart(SeekableFile file, long from, long before) throws IOException {
     InputStream in = file.openAt(from);
     byte[] window = new byte[1 << 16];
-    int kept = 0; // bytes carried over from the last read: a start that straddles two reads
+    // A stream followed from the one before starts right at `from`: look there before reading a whole window.
+    int kept = in.readNBytes(window, 0, START_LENGTH); // bytes at the window's start, before the next read
+    if (kept == START_LENGTH && from < before && isStreamStart(window, 0)) {
+      return from;
+    }
     long windowOffset = from;
     while (windowOffset < before) {
       int n = in.readNBytes(window, kept, window.length - kept);
