@@ -10,7 +10,7 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.joda.time.Instant;
 
 /**
- * Reads, validates and answers requests, micro-batched within a bundle: valid requests are buffered and answered
+ * Reads, validates and answers requests, micro-batched as {@link MicroBatcher} decides: valid requests are answered
  * together when {@code maxBatchSize} of them are waiting, when the source says no more are waiting (an
  * {@link IdleMarkingSource idle mark}), or when the bundle ends, whichever comes first. So a lone request is answered
  * at once, and requests that queued while the model ran are answered together. The runner ends bundles after
@@ -31,7 +31,7 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
   private final RequestLimits limits;
 
   private transient QaAnswerer answerer;
-  private transient List<Pending> buffer;
+  private transient MicroBatcher<Pending> batcher;
 
   private record Pending(QaAnswerer.Question question, long receivedMillis, Instant timestamp) {}
 
@@ -45,18 +45,14 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
   @Setup
   public void setup() {
     answerer = SharedAnswerers.acquire(modelDir, maxBatchSize, limits);
-  }
-
-  @StartBundle
-  public void startBundle() {
-    buffer = new ArrayList<>();
+    batcher = new MicroBatcher<>(maxBatchSize);
   }
 
   @ProcessElement
   public void process(@Element KafkaRecord<byte[], byte[]> record, @Timestamp Instant timestamp,
       MultiOutputReceiver out) {
     if (IdleMarkingSource.isIdleMark(record)) {
-      emit(flush(), out);
+      emit(answer(batcher.idle()), out);
       return;
     }
     QaAnswerer.Question q;
@@ -68,10 +64,7 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
     }
     // The producer's (or the broker's) timestamp: latency_ms is measured from when the request was sent.
     long sent = record.getTimestamp() > 0 ? record.getTimestamp() : System.currentTimeMillis();
-    buffer.add(new Pending(q, sent, timestamp));
-    if (buffer.size() >= maxBatchSize) {
-      emit(flush(), out);
-    }
+    emit(answer(batcher.add(new Pending(q, sent, timestamp))), out);
   }
 
   private static void emit(List<Result> results, MultiOutputReceiver out) {
@@ -82,19 +75,17 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
 
   @FinishBundle
   public void finishBundle(FinishBundleContext c) {
-    for (Result r : flush()) {
+    for (Result r : answer(batcher.drain())) {
       c.output(r.tag, r.kv, r.timestamp, GlobalWindow.INSTANCE);
     }
   }
 
   private record Result(TupleTag<KV<String, String>> tag, KV<String, String> kv, Instant timestamp) {}
 
-  private List<Result> flush() {
-    if (buffer.isEmpty()) {
+  private List<Result> answer(List<Pending> batch) {
+    if (batch.isEmpty()) {
       return List.of();
     }
-    List<Pending> batch = buffer;
-    buffer = new ArrayList<>();
     List<Result> results = new ArrayList<>(batch.size());
     List<QaAnswerer.Outcome> outcomes;
     try {

@@ -9,6 +9,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +23,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
 import java.util.zip.GZIPInputStream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -78,12 +81,56 @@ public final class BenchmarkServing implements Job {
         .decimal("rate", 20, "offered load, requests/s; 0: as fast as the producer can send")
         .integer("max_batch_size", 16, "ServeQA's --max_batch_size, and the bare model's batch")
         .integer("max_batch_wait_ms", 10, "ServeQA's --max_batch_wait_ms")
-        .integer("warmup", 20, "requests sent (and answered) before measuring, through Kafka and bare")
+        .integer("warmup", 20, "requests per warm-up round, through Kafka and bare")
+        .decimal("max_warmup_s", 120, "warm-up rounds repeat until the JIT compiler is quiet, at most this long")
         .text("context_file", null, "SQuAD JSON (.json or .json.gz) to take question+context pairs from; default "
             + "<electra.shared.dir or ../shared>/data/squad/dev-v1.1.json.gz when present, else built-in pairs")
         .integer("max_context_chars", 2000, "skip SQuAD paragraphs longer than this")
         .integer("timeout_s", 300, "give up waiting for answers after this many seconds")
         .example("BenchmarkServing --model=/tmp/qa-export --requests=200 --rate=20");
+  }
+
+  /**
+   * Warm-up before each measurement: rounds of {@code requests} requests, repeated until a round spent less than
+   * {@code quietJitShare} of its time in the JIT compiler, or until {@code maxSeconds} have passed.
+   *
+   * <p>Why: the Kafka + Flink path runs far more Java code than the bare model call, and on a 2-core machine the JIT
+   * compiling it (measured: 10-50% of a core for a minute at 2 requests/s) takes CPU from the model, which makes the
+   * model calls inside the job slower than the same calls bare. A server runs for hours; the benchmark measures that
+   * steady state on both paths, and prints how long each took to reach it.
+   */
+  public record Warmup(int requests, double maxSeconds, double quietJitShare) {
+    /** A round that compiled for less than 5% of its time counts as quiet. */
+    static final double QUIET_JIT_SHARE = 0.05;
+
+    public Warmup {
+      if (requests < 0 || maxSeconds < 0 || !(quietJitShare > 0)) {
+        throw new IllegalArgumentException("warm-up needs requests >= 0, maxSeconds >= 0 and a share > 0, got "
+            + requests + ", " + maxSeconds + ", " + quietJitShare);
+      }
+    }
+
+    /** Runs {@code round} (given the round's number) until quiet or out of time; says what it did. */
+    String run(IntConsumer round) {
+      if (requests == 0) {
+        return "no warm-up";
+      }
+      CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+      boolean measurable = jit != null && jit.isCompilationTimeMonitoringSupported();
+      long start = System.nanoTime();
+      for (int r = 0; ; r++) {
+        long compiled = measurable ? jit.getTotalCompilationTime() : 0;
+        long t0 = System.nanoTime();
+        round.accept(r);
+        double roundMs = (System.nanoTime() - t0) / 1e6;
+        double share = measurable ? (jit.getTotalCompilationTime() - compiled) / Math.max(1, roundMs) : 0;
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        if (share < quietJitShare || elapsed >= maxSeconds) {
+          return String.format("%d round(s) of %d requests in %.0f s; the JIT compiled for %.0f%% of the last round%s",
+              r + 1, requests, elapsed, 100 * share, measurable ? "" : " (not measurable on this JVM)");
+        }
+      }
+    }
   }
 
   /** Latency percentiles in ms. */
@@ -135,15 +182,16 @@ public final class BenchmarkServing implements Job {
     double rate = v.decimal("rate");
     int batch = v.intValue("max_batch_size");
     int waitMs = v.intValue("max_batch_wait_ms");
-    int warmup = v.intValue("warmup");
-    if (requests < 1 || batch < 1 || waitMs < 1 || warmup < 0 || rate < 0) {
+    int warmupRequests = v.intValue("warmup");
+    if (requests < 1 || batch < 1 || waitMs < 1 || warmupRequests < 0 || rate < 0) {
       throw new UsageException("--requests, --max_batch_size, --max_batch_wait_ms must be >= 1; --warmup, --rate >= 0");
     }
+    Warmup warmup = new Warmup(warmupRequests, v.decimal("max_warmup_s"), Warmup.QUIET_JIT_SHARE);
     String source;
     List<String[]> pairs;
     Path file = v.text("context_file") != null ? Path.of(v.text("context_file")) : defaultSquad();
     if (file != null && Files.exists(file)) {
-      pairs = squadPairs(file, requests + warmup, v.intValue("max_context_chars"));
+      pairs = squadPairs(file, requests + warmupRequests, v.intValue("max_context_chars"));
       source = file.getFileName().toString();
     } else if (v.text("context_file") != null) {
       throw new UsageException("--context_file " + file + " not found");
@@ -206,7 +254,7 @@ public final class BenchmarkServing implements Job {
   }
 
   /** Runs both measurements; {@code pairs} are cycled through. */
-  public static Report benchmark(Path model, int requests, double rate, int batch, int waitMs, int warmup,
+  public static Report benchmark(Path model, int requests, double rate, int batch, int waitMs, Warmup warmup,
       List<String[]> pairs, String source, Duration timeout, PrintStream log) throws Exception {
     ByteArrayOutputStream jobLog = new ByteArrayOutputStream();
     ServeQaOptions options = new ServeQA().parse("--model=" + model, "--max_batch_size=" + batch,
@@ -223,12 +271,15 @@ public final class BenchmarkServing implements Job {
       consumerThread.start();
       try (KafkaProducer<String, String> producer = producer(bootstrap)) {
         // Warm-up: sent at the offered rate too, and waited for, before anything is measured.
-        send(producer, "warm-", warmup, rate, pairs, 0);
-        await(received, "warm-", warmup, timeout);
-        log.printf("warm-up: %d answered%n", count(received, "warm-", warmup));
+        String warmed = warmup.run(round -> {
+          String prefix = "warm" + round + "-";
+          send(producer, prefix, warmup.requests(), rate, pairs, round * warmup.requests());
+          await(received, prefix, warmup.requests(), timeout);
+        });
+        log.println("warm-up through Kafka: " + warmed);
         long[] sent = new long[requests];
         Thread producerThread = new Thread(() -> {
-          long[] s = send(producer, "req-", requests, rate, pairs, warmup);
+          long[] s = send(producer, "req-", requests, rate, pairs, warmup.requests());
           System.arraycopy(s, 0, sent, 0, requests);
         }, "benchmark-producer");
         producerThread.start();
@@ -257,17 +308,19 @@ public final class BenchmarkServing implements Job {
     QaAnswerer answerer = SharedAnswerers.acquire(model.toAbsolutePath().normalize().toString(), batch,
         RequestLimits.DEFAULTS);
     try {
-      for (int i = 0; i < warmup; i++) {
-        String[] p = pairs.get(i % pairs.size());
-        answerer.answer("warm-" + i, p[0], p[1]);
-      }
+      log.println("warm-up bare: " + warmup.run(round -> {
+        for (int i = 0; i < warmup.requests(); i++) {
+          String[] p = pairs.get((round * warmup.requests() + i) % pairs.size());
+          answerer.answer("warm" + round + "-" + i, p[0], p[1]);
+        }
+      }));
       // Paced like the requests through Kafka: back to back, the model would run with caches and thread pools hot
       // that requests arriving at the offered rate find cold.
       double[] single = new double[requests];
       long paced = System.nanoTime();
       for (int i = 0; i < requests; i++) {
         awaitTurn(paced, i, rate);
-        String[] p = pairs.get((warmup + i) % pairs.size());
+        String[] p = pairs.get((warmup.requests() + i) % pairs.size());
         long t0 = System.nanoTime();
         answerer.answer("req-" + i, p[0], p[1]);
         single[i] = (System.nanoTime() - t0) / 1e6;
@@ -276,7 +329,7 @@ public final class BenchmarkServing implements Job {
       for (int start = 0; start < requests; start += batch) {
         List<QaAnswerer.Question> qs = new ArrayList<>();
         for (int i = start; i < Math.min(requests, start + batch); i++) {
-          String[] p = pairs.get((warmup + i) % pairs.size());
+          String[] p = pairs.get((warmup.requests() + i) % pairs.size());
           qs.add(new QaAnswerer.Question("req-" + i, p[0], p[1]));
         }
         answerer.answerAll(qs);

@@ -19,7 +19,8 @@ class BenchmarkServingTest {
     Path model = TestModels.export();
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
-    BenchmarkServing.Report r = BenchmarkServing.benchmark(model, 30, 30, 16, 10, 5,
+    BenchmarkServing.Report r = BenchmarkServing.benchmark(model, 30, 30, 16, 10,
+        new BenchmarkServing.Warmup(5, 20, BenchmarkServing.Warmup.QUIET_JIT_SHARE),
         Arrays.asList(BenchmarkServing.BUILT_IN), "built-in pairs", Duration.ofSeconds(90), out);
     BenchmarkServing.print(r, out);
     String text = buf.toString(StandardCharsets.UTF_8);
