@@ -1,6 +1,7 @@
 package electra.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import electra.cli.Directories;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
@@ -21,13 +22,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -201,7 +200,7 @@ public final class QuickStart implements Job {
         continue;
       }
       if (s != Stage.SERVE) {
-        deleteRecursively(l.of(s));
+        Directories.deleteRecursively(l.of(s));
       }
       long start = System.nanoTime();
       out.printf("%n== %s: %s%n", s.dir, what(s));
@@ -367,14 +366,4 @@ public final class QuickStart implements Job {
     return (System.nanoTime() - since) / 1e9;
   }
 
-  private static void deleteRecursively(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> all = Files.walk(p)) {
-      for (Path x : all.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(x);
-      }
-    }
-  }
 }

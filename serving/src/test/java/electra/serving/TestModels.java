@@ -2,6 +2,7 @@ package electra.serving;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import electra.cli.Directories;
 import electra.squad.AnswerDecoder;
 import electra.squad.SquadVersion;
 import electra.tokenization.Vocabulary;
@@ -37,7 +38,15 @@ final class TestModels {
     Path golden = golden();
     Path vocab = shared("data/vocab/bert-base-uncased-vocab.txt");
     if (exported == null) {
-      Path dir = Files.createTempDirectory("electra-serving-test-").resolve("tiny-qa");
+      Path temp = Files.createTempDirectory("electra-serving-test-");
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+          Directories.deleteRecursively(temp);
+        } catch (IOException e) {
+          System.err.println("could not delete " + temp + ": " + e);
+        }
+      }));
+      Path dir = temp.resolve("tiny-qa");
       ExportModel.export(golden, Vocabulary.load(vocab), dir, new ExportModel.Settings(MAX_SEQ_LENGTH, 32, 24, true,
           100, QaGraph.Head.SIMPLE, 0, AnswerDecoder.Options.defaults(SquadVersion.V1_1)));
       exported = dir;

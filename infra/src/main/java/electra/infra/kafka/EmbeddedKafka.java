@@ -1,5 +1,6 @@
 package electra.infra.kafka;
 
+import electra.cli.Directories;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -260,7 +261,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         server.awaitShutdown();
       } finally {
         if (deleteLogDir) {
-          deleteRecursively(logDir);
+          deleteQuietly(logDir);
         }
         RUNNING_DIRS.remove(claimedDir);
       }
@@ -380,7 +381,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       } catch (RuntimeException | Error e) {
         RUNNING_DIRS.remove(claimed);
         if (temporary) {
-          deleteRecursively(dir);
+          deleteQuietly(dir);
         }
         throw e;
       }
@@ -713,22 +714,6 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  private static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    } catch (IOException | UncheckedIOException e) {
-      System.err.println("EmbeddedKafka: could not delete " + dir + ": " + e);
-    }
-  }
 
   private static void sleep(long millis) {
     try {
@@ -742,6 +727,15 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static void interruptIf(Exception e) {
     if (e instanceof InterruptedException) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Removes a broker's temporary folder; a failure is reported, not thrown, as the broker is already down. */
+  private static void deleteQuietly(Path dir) {
+    try {
+      Directories.deleteRecursively(dir);
+    } catch (IOException e) {
+      System.err.println("EmbeddedKafka: could not delete " + dir + ": " + e);
     }
   }
 }

@@ -1,5 +1,6 @@
 package electra.pipelines.ingest;
 
+import electra.cli.Directories;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
@@ -77,35 +78,41 @@ public final class BenchmarkIngest implements Job {
       throw new UsageException("no .txt files in --input_dir " + flags.text("input_dir"));
     }
     Path work = Files.createTempDirectory("benchmark-ingest");
-    Path corpus = work.resolve("corpus");
-    Path base = work.resolve("base-corpus");
-    double mb = copyCorpus(books, copies, corpus) / 1e6;
-    double baseMb = copyCorpus(books, baseCopies, base) / 1e6;
-    out.printf(Locale.ROOT, "corpus: %d files, %.2f MB; base corpus (for the start-up cost): %d files, %.2f MB%n",
-        copies * books.size(), mb, baseCopies * books.size(), baseMb);
+    try {
+      Path corpus = work.resolve("corpus");
+      Path base = work.resolve("base-corpus");
+      double mb = copyCorpus(books, copies, corpus) / 1e6;
+      double baseMb = copyCorpus(books, baseCopies, base) / 1e6;
+      out.printf(Locale.ROOT, "corpus: %d files, %.2f MB; base corpus (for the start-up cost): %d files, %.2f MB%n",
+          copies * books.size(), mb, baseCopies * books.size(), baseMb);
 
-    BertTokenizer bare = BertTokenizer.uncased(Vocabulary.resolve(flags.text("vocab_file")));
-    tokenizeAll(corpus, bare); // warm-up, so the JIT has compiled the tokenizer
-    double tokenizer = mb / median(repeats, () -> tokenizeAll(corpus, bare));
-    out.printf(Locale.ROOT, "bare tokenizer (1 thread: read, paragraphs, WordPiece): %.2f MB/s%n", tokenizer);
-    List<String> rows = new ArrayList<>();
-    for (String runner : flags.text("runners").split(",")) {
-      String name = runner.strip();
-      double seconds = median(repeats, () -> ingest(corpus, work.resolve("out-" + name), name, flags));
-      double baseSeconds = median(repeats, () -> ingest(base, work.resolve("base-out-" + name), name, flags));
-      Throughput t = Throughput.of(baseMb, baseSeconds, mb, seconds);
-      if (Double.isNaN(t.marginal())) {
-        out.println("  (the larger corpus was not slower: too noisy to separate the start-up; use more --copies)");
+      BertTokenizer bare = BertTokenizer.uncased(Vocabulary.resolve(flags.text("vocab_file")));
+      tokenizeAll(corpus, bare); // warm-up, so the JIT has compiled the tokenizer
+      double tokenizer = mb / median(repeats, () -> tokenizeAll(corpus, bare));
+      out.printf(Locale.ROOT, "bare tokenizer (1 thread: read, paragraphs, WordPiece): %.2f MB/s%n", tokenizer);
+      List<String> rows = new ArrayList<>();
+      for (String runner : flags.text("runners").split(",")) {
+        String name = runner.strip();
+        double seconds = median(repeats, () -> ingest(corpus, work.resolve("out-" + name), name, flags));
+        double baseSeconds = median(repeats, () -> ingest(base, work.resolve("base-out-" + name), name, flags));
+        Throughput t = Throughput.of(baseMb, baseSeconds, mb, seconds);
+        if (Double.isNaN(t.marginal())) {
+          out.println("  (the larger corpus was not slower: too noisy to separate the start-up; use more --copies)");
+        }
+        out.printf(Locale.ROOT, "%s: median %.1f s for %.2f MB, %.1f s for %.2f MB: %.2f MB/s end to end (%.2fx the "
+            + "bare tokenizer); %.2f MB/s beyond a start-up of %.1f s (%.2fx)%n", name, seconds, mb, baseSeconds,
+            baseMb, t.endToEnd(), t.endToEnd() / tokenizer, t.marginal(), t.startupSeconds(),
+            t.marginal() / tokenizer);
+        rows.add(String.format(Locale.ROOT, "| %s | %.2f | %.1f | %.2f | %.2f | %.1f | %.2f | %.2f |", name, mb,
+            seconds, t.endToEnd(), t.endToEnd() / tokenizer, t.startupSeconds(), t.marginal(),
+            t.marginal() / tokenizer));
       }
-      out.printf(Locale.ROOT, "%s: median %.1f s for %.2f MB, %.1f s for %.2f MB: %.2f MB/s end to end (%.2fx the "
-          + "bare tokenizer); %.2f MB/s beyond a start-up of %.1f s (%.2fx)%n", name, seconds, mb, baseSeconds, baseMb,
-          t.endToEnd(), t.endToEnd() / tokenizer, t.marginal(), t.startupSeconds(), t.marginal() / tokenizer);
-      rows.add(String.format(Locale.ROOT, "| %s | %.2f | %.1f | %.2f | %.2f | %.1f | %.2f | %.2f |", name, mb, seconds,
-          t.endToEnd(), t.endToEnd() / tokenizer, t.startupSeconds(), t.marginal(), t.marginal() / tokenizer));
+      out.printf(Locale.ROOT, "%n| runner | corpus MB | median s | MB/s end to end | x bare tokenizer | start-up s "
+          + "| MB/s beyond start-up | x bare tokenizer |%n|---|---|---|---|---|---|---|---|%n");
+      rows.forEach(out::println);
+    } finally {
+      Directories.deleteRecursively(work); // two corpora and their shards: hundreds of MB
     }
-    out.printf(Locale.ROOT, "%n| runner | corpus MB | median s | MB/s end to end | x bare tokenizer | start-up s "
-        + "| MB/s beyond start-up | x bare tokenizer |%n|---|---|---|---|---|---|---|---|%n");
-    rows.forEach(out::println);
   }
 
   /**

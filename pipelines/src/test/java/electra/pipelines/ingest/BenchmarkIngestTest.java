@@ -7,12 +7,17 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import electra.cli.UsageException;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,6 +48,7 @@ class BenchmarkIngestTest {
     assumeTrue(Files.isRegularFile(poems), "the shared sample books are not there: " + poems);
     Path input = Files.createDirectories(tmp.resolve("books"));
     Files.copy(poems, input.resolve("blake-poems.txt"));
+    Set<Path> workDirsBefore = benchmarkWorkDirs();
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     new BenchmarkIngest(new PrintStream(bytes, true, StandardCharsets.UTF_8)).run(new String[] {
         "--input_dir=" + input, "--copies=6", "--base_copies=1", "--repeats=1", "--runners=DirectRunner",
@@ -58,5 +64,15 @@ class BenchmarkIngestTest {
     boolean notBelow = rate >= 6 * mb / (seconds + 0.05) - 0.005;
     boolean notAbove = seconds <= 0.05 || rate <= 6 * mb / (seconds - 0.05) + 0.005;
     assertTrue(notBelow && notAbove, "the rate is the corpus over the time: " + out);
+    Set<Path> left = benchmarkWorkDirs();
+    left.removeAll(workDirsBefore);
+    assertEquals(Set.of(), left, "the benchmark deletes its corpus copies and shards");
+  }
+
+  private static Set<Path> benchmarkWorkDirs() throws IOException {
+    try (Stream<Path> all = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+      return all.filter(p -> p.getFileName().toString().startsWith("benchmark-ingest"))
+          .collect(Collectors.toCollection(HashSet::new));
+    }
   }
 }

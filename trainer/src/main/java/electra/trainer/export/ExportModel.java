@@ -1,5 +1,6 @@
 package electra.trainer.export;
 
+import electra.cli.Directories;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
@@ -16,12 +17,10 @@ import electra.trainer.model.SpanHead;
 import electra.trainer.pretrain.Checkpoints;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -247,7 +246,11 @@ public final class ExportModel implements Job {
       Files.move(staging, output, StandardCopyOption.ATOMIC_MOVE);
       return meta;
     } finally {
-      deleteRecursively(staging);
+      try {
+        Directories.deleteRecursively(staging);
+      } catch (IOException e) {
+        System.err.println("ExportModel: could not delete " + staging + ": " + e);
+      }
     }
   }
 
@@ -338,20 +341,4 @@ public final class ExportModel implements Job {
     return out;
   }
 
-  private static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.delete(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    } catch (IOException | UncheckedIOException e) {
-      System.err.println("ExportModel: could not delete " + dir + ": " + e);
-    }
-  }
 }
