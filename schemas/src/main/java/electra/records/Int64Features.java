@@ -37,16 +37,39 @@ public final class Int64Features {
    * its CPU time.
    */
   public static byte[] exampleBytes(List<String> names, int[][] values) {
+    PackedVarints[] features = new PackedVarints[values.length];
+    for (int f = 0; f < values.length; f++) {
+      features[f] = packed(values[f]);
+    }
+    return exampleBytes(names, features);
+  }
+
+  /** Writes varints at {@code at} in {@code out}; returns the position after them. */
+  @FunctionalInterface
+  public interface VarintWriter {
+    int writeTo(byte[] out, int at);
+  }
+
+  /**
+   * The values of one int64 feature as the varints of a packed {@code Int64List}: how many bytes they take, and
+   * what writes them. Lets a caller that already holds the varints (or knows their simple shape) skip the per-value
+   * work.
+   */
+  public record PackedVarints(int size, VarintWriter writer) {}
+
+  /** {@link #exampleBytes(List, int[][])} with the features' varints given as such. */
+  public static byte[] exampleBytes(List<String> names, PackedVarints... features) {
     int count = names.size();
+    if (features.length != count) {
+      throw new IllegalArgumentException(count + " feature names for " + features.length + " features");
+    }
     byte[][] keys = new byte[count][];
     int[] packed = new int[count]; // bytes of each feature's varints, counted once
     int[] entrySizes = new int[count];
     int featuresSize = 0;
     for (int f = 0; f < count; f++) {
       keys[f] = names.get(f).getBytes(StandardCharsets.UTF_8);
-      for (int v : values[f]) {
-        packed[f] += varintSize(v);
-      }
+      packed[f] = features[f].size();
       int feature = featureSize(packed[f]);
       entrySizes[f] = 1 + varintSize(keys[f].length) + keys[f].length + 1 + varintSize(feature) + feature;
       featuresSize += 1 + varintSize(entrySizes[f]) + entrySizes[f]; // Features field 1: map<string, Feature>
@@ -68,11 +91,27 @@ public final class Int64Features {
       at = putVarint(out, at, 1 + varintSize(packed[f]) + packed[f]);
       out[at++] = 0x0A; // Int64List field 1: value, packed
       at = putVarint(out, at, packed[f]);
-      for (int v : values[f]) {
-        at = putVarint(out, at, v);
+      int end = features[f].writer().writeTo(out, at);
+      if (end - at != packed[f]) {
+        throw new IllegalStateException("feature '" + names.get(f) + "' wrote " + (end - at) + " bytes of varints, "
+            + "it said " + packed[f]);
       }
+      at = end;
     }
     return out;
+  }
+
+  private static PackedVarints packed(int[] values) {
+    int size = 0;
+    for (int v : values) {
+      size += varintSize(v);
+    }
+    return new PackedVarints(size, (out, at) -> {
+      for (int v : values) {
+        at = putVarint(out, at, v);
+      }
+      return at;
+    });
   }
 
   /** A Feature holding an Int64List (field 3) around {@code packed} bytes of varints (its field 1). */

@@ -85,6 +85,15 @@ class PretrainingExampleTest {
   }
 
   @Test
+  void givenVarintsMustBeAsLongAsTheySay() {
+    Int64Features.PackedVarints oneByteShort = new Int64Features.PackedVarints(3, (out, at) -> at + 2);
+    assertEquals("feature 'input_ids' wrote 2 bytes of varints, it said 3", assertThrows(IllegalStateException.class,
+        () -> Int64Features.exampleBytes(List.of("input_ids"), oneByteShort)).getMessage());
+    assertEquals("2 feature names for 1 features", assertThrows(IllegalArgumentException.class,
+        () -> Int64Features.exampleBytes(List.of("a", "b"), oneByteShort)).getMessage());
+  }
+
+  @Test
   void isImmutable() {
     int[] ids = {101, 102};
     PretrainingExample example = new PretrainingExample(ids, new int[] {1, 1}, new int[] {0, 0});

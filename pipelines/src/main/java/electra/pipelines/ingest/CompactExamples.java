@@ -48,20 +48,32 @@ final class CompactExamples {
     return Arrays.copyOf(out, at);
   }
 
-  /** The serialized tf.Example of a compact example: what {@link PretrainingExample#toBytes()} gives. */
+  /**
+   * The serialized tf.Example of a compact example: what {@link PretrainingExample#toBytes()} gives. Written from the
+   * compact bytes directly: the tokens' varints are already protobuf's (non-negative ints), padding is zero bytes,
+   * and the mask and segment ids are runs of one-byte 0s and 1s.
+   */
   static byte[] toExampleBytes(byte[] compact) {
     int[] at = {0};
     int length = Varints.get(compact, at);
     int tokens = Varints.get(compact, at);
     int segmentB = Varints.get(compact, at);
-    int[] ids = new int[length];
-    int[] mask = new int[length];
-    int[] segments = new int[length];
-    for (int i = 0; i < tokens; i++) {
-      ids[i] = Varints.get(compact, at);
-      mask[i] = 1;
-      segments[i] = i >= segmentB ? 1 : 0;
-    }
-    return Int64Features.exampleBytes(PretrainingExample.FEATURE_NAMES, new int[][] {ids, mask, segments});
+    int tokensFrom = at[0];
+    int tokenBytes = compact.length - tokensFrom;
+    int padding = length - tokens;
+    return Int64Features.exampleBytes(PretrainingExample.FEATURE_NAMES,
+        new Int64Features.PackedVarints(tokenBytes + padding, (out, o) -> {
+          System.arraycopy(compact, tokensFrom, out, o, tokenBytes);
+          return fill(out, o + tokenBytes, padding, 0);
+        }),
+        new Int64Features.PackedVarints(length, (out, o) -> fill(out, fill(out, o, tokens, 1), padding, 0)),
+        new Int64Features.PackedVarints(length,
+            (out, o) -> fill(out, fill(out, fill(out, o, segmentB, 0), tokens - segmentB, 1), padding, 0)));
+  }
+
+  /** Writes {@code count} bytes of {@code value} at {@code at}; returns the position after them. */
+  private static int fill(byte[] out, int at, int count, int value) {
+    Arrays.fill(out, at, at + count, (byte) value);
+    return at + count;
   }
 }
