@@ -17,7 +17,7 @@ final class CompactExamples {
 
   /**
    * The compact form of {@code e}, which must have the shape the packer gives: {@code input_mask} ones then zeros,
-   * {@code segment_ids} zeros, then ones up to the last real token, then zeros.
+   * {@code segment_ids} zeros, then ones up to the last real token, then zeros; ids are vocabulary ids (not negative).
    */
   static byte[] encode(PretrainingExample e) {
     int[] ids = e.inputIds();
@@ -34,7 +34,7 @@ final class CompactExamples {
     for (int i = 0; i < ids.length; i++) {
       int expectedMask = i < tokens ? 1 : 0;
       int expectedSegment = i >= segmentB && i < tokens ? 1 : 0;
-      if (mask[i] != expectedMask || segments[i] != expectedSegment || (i >= tokens && ids[i] != 0)) {
+      if (mask[i] != expectedMask || segments[i] != expectedSegment || (i >= tokens && ids[i] != 0) || ids[i] < 0) {
         throw new IllegalArgumentException("not a packed pre-training example (position " + i + "): " + e);
       }
     }

@@ -52,5 +52,7 @@ class CompactExamplesTest {
         new PretrainingExample(ids, new int[] {1, 0, 1, 0}, new int[] {0, 0, 0, 0}))); // a hole in the mask
     assertThrows(IllegalArgumentException.class, () -> CompactExamples.encode(
         new PretrainingExample(new int[] {101, 7, 102, 5}, new int[] {1, 1, 1, 0}, new int[4]))); // padding not 0
+    assertThrows(IllegalArgumentException.class, () -> CompactExamples.encode(
+        new PretrainingExample(new int[] {101, -7, 102, 0}, new int[] {1, 1, 1, 0}, new int[4]))); // not a vocab id
   }
 }
