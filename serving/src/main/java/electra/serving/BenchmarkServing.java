@@ -81,6 +81,8 @@ public final class BenchmarkServing implements Job {
         .decimal("rate", 20, "offered load, requests/s; 0: as fast as the producer can send")
         .integer("max_batch_size", 16, "ServeQA's --max_batch_size, and the bare model's batch")
         .integer("max_batch_wait_ms", 10, "ServeQA's --max_batch_wait_ms")
+        .text("bootstrap_servers", null, "a Kafka cluster with the qa-requests and qa-answers topics; default: a "
+            + "broker in this process. Only this run's requests count; older records in the topics are left alone")
         .integer("warmup", 20, "requests per warm-up round, through Kafka and bare")
         .decimal("max_warmup_s", 120, "warm-up rounds repeat until the JIT compiler is quiet, at most this long")
         .text("context_file", null, "SQuAD JSON (.json or .json.gz) to take question+context pairs from; default "
@@ -199,7 +201,7 @@ public final class BenchmarkServing implements Job {
       pairs = Arrays.asList(BUILT_IN);
       source = "built-in pairs";
     }
-    Report r = benchmark(model, requests, rate, batch, waitMs, warmup, pairs, source,
+    Report r = benchmark(model, v.text("bootstrap_servers"), requests, rate, batch, waitMs, warmup, pairs, source,
         Duration.ofSeconds(v.integer("timeout_s")), out);
     print(r, out);
   }
@@ -253,12 +255,21 @@ public final class BenchmarkServing implements Job {
     out.println(r.markdownRow());
   }
 
-  /** Runs both measurements; {@code pairs} are cycled through. */
-  public static Report benchmark(Path model, int requests, double rate, int batch, int waitMs, Warmup warmup,
-      List<String[]> pairs, String source, Duration timeout, PrintStream log) throws Exception {
+  /**
+   * Runs both measurements; {@code pairs} are cycled through. {@code bootstrapServers}: a cluster to use, or null for a
+   * broker in this process. Either way the job reads as a new consumer group from the topics' ends and every id
+   * carries this run's token, so records left in the topics by others (or earlier runs) are neither answered nor
+   * counted.
+   */
+  public static Report benchmark(Path model, String bootstrapServers, int requests, double rate, int batch,
+      int waitMs, Warmup warmup, List<String[]> pairs, String source, Duration timeout, PrintStream log)
+      throws Exception {
     ByteArrayOutputStream jobLog = new ByteArrayOutputStream();
+    String run = "bench" + Long.toString(System.currentTimeMillis(), 36) + "-";
     ServeQaOptions options = new ServeQA().parse("--model=" + model, "--max_batch_size=" + batch,
-        "--max_batch_wait_ms=" + waitMs, "--group_id=benchmark-serving");
+        "--max_batch_wait_ms=" + waitMs, "--group_id=benchmark-serving-" + run,
+        "--kafka_property=auto.offset.reset=latest",
+        "--bootstrap_servers=" + (bootstrapServers == null ? "" : bootstrapServers));
     double[] e2e = new double[requests];
     int answered;
     double throughput;
@@ -266,25 +277,26 @@ public final class BenchmarkServing implements Job {
       String bootstrap = job.bootstrapServers();
       Map<String, Long> received = new ConcurrentHashMap<>();
       AtomicBoolean stop = new AtomicBoolean();
-      Thread consumerThread = new Thread(() -> consume(bootstrap, received, stop), "benchmark-consumer");
+      Thread consumerThread = new Thread(() -> consume(bootstrap, run, received, stop), "benchmark-consumer");
       consumerThread.setDaemon(true);
       consumerThread.start();
       try (KafkaProducer<String, String> producer = producer(bootstrap)) {
+        awaitFirstAnswer(producer, run, pairs, received, timeout);
         // Warm-up: sent at the offered rate too, and waited for, before anything is measured.
         String warmed = warmup.run(round -> {
-          String prefix = "warm" + round + "-";
+          String prefix = run + "warm" + round + "-";
           send(producer, prefix, warmup.requests(), rate, pairs, round * warmup.requests());
           await(received, prefix, warmup.requests(), timeout);
         });
         log.println("warm-up through Kafka: " + warmed);
         long[] sent = new long[requests];
         Thread producerThread = new Thread(() -> {
-          long[] s = send(producer, "req-", requests, rate, pairs, warmup.requests());
+          long[] s = send(producer, run + "req-", requests, rate, pairs, warmup.requests());
           System.arraycopy(s, 0, sent, 0, requests);
         }, "benchmark-producer");
         producerThread.start();
         producerThread.join();
-        await(received, "req-", requests, timeout);
+        await(received, run + "req-", requests, timeout);
         stop.set(true);
         consumerThread.join(5000);
         long first = Long.MAX_VALUE;
@@ -292,7 +304,7 @@ public final class BenchmarkServing implements Job {
         answered = 0;
         List<Double> lat = new ArrayList<>();
         for (int i = 0; i < requests; i++) {
-          Long got = received.get("req-" + i);
+          Long got = received.get(run + "req-" + i);
           first = Math.min(first, sent[i]);
           if (got != null) {
             answered++;
@@ -375,11 +387,12 @@ public final class BenchmarkServing implements Job {
     }
   }
 
-  private static void consume(String bootstrap, Map<String, Long> received, AtomicBoolean stop) {
+  /** Stamps each answer to one of this run's requests as it arrives; answers written before it started are skipped. */
+  private static void consume(String bootstrap, String run, Map<String, Long> received, AtomicBoolean stop) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, "benchmark-answers-" + System.nanoTime());
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "benchmark-answers-" + run);
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p)) {
@@ -387,7 +400,7 @@ public final class BenchmarkServing implements Job {
       while (!stop.get()) {
         for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(5))) {
           long now = System.nanoTime();
-          if (r.key() != null) {
+          if (r.key() != null && r.key().startsWith(run)) {
             received.putIfAbsent(r.key(), now);
           }
         }
@@ -402,6 +415,26 @@ public final class BenchmarkServing implements Job {
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
     return new KafkaProducer<>(p);
+  }
+
+  /**
+   * Sends a request every second until one is answered: then the job reads from where it started, and the answers
+   * reader from where it did, so no request sent afterwards can fall before either (both start at the topics' ends).
+   */
+  private static void awaitFirstAnswer(KafkaProducer<String, String> producer, String run, List<String[]> pairs,
+      Map<String, Long> received, Duration timeout) {
+    String prefix = run + "ready-";
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (int i = 0; received.keySet().stream().noneMatch(k -> k.startsWith(prefix)); i++) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("no answer from the job within " + timeout + ": is it reading "
+            + "qa-requests and writing qa-answers on this cluster?");
+      }
+      String[] p = pairs.get(i % pairs.size());
+      producer.send(new ProducerRecord<>("qa-requests", prefix + i, QaMessages.request(prefix + i, p[0], p[1])));
+      producer.flush();
+      sleep(1000);
+    }
   }
 
   private static int count(Map<String, Long> received, String prefix, int n) {

@@ -3,12 +3,23 @@ package electra.serving;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import electra.infra.kafka.EmbeddedKafka;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /** BenchmarkServing on the golden tiny model: 30 requests through the embedded broker and Flink, then bare. */
@@ -19,7 +30,7 @@ class BenchmarkServingTest {
     Path model = TestModels.export();
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
-    BenchmarkServing.Report r = BenchmarkServing.benchmark(model, 30, 30, 16, 10,
+    BenchmarkServing.Report r = BenchmarkServing.benchmark(model, null, 30, 30, 16, 10,
         new BenchmarkServing.Warmup(5, 20, BenchmarkServing.Warmup.QUIET_JIT_SHARE),
         Arrays.asList(BenchmarkServing.BUILT_IN), "built-in pairs", Duration.ofSeconds(90), out);
     BenchmarkServing.print(r, out);
@@ -32,6 +43,51 @@ class BenchmarkServingTest {
     assertTrue(r.p50Ratio() > 0 && r.throughputRatio() > 0, text);
     assertTrue(text.contains("30/30 answered") && text.contains("ratios: p50"), text);
     assertTrue(r.markdownRow().startsWith("| ") && r.markdownRow().split("\\|").length == 11, r.markdownRow());
+  }
+
+  @Test
+  void onAGivenClusterOnlyThisRunsRequestsAreAnsweredAndCounted() throws Exception {
+    Path model = TestModels.export();
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      kafka.createTopics("qa-requests", "qa-answers", "qa-errors");
+      String bootstrap = kafka.bootstrapServers();
+      // What an earlier run or another client left: requests the job must not answer, an answer not to be counted.
+      try (KafkaProducer<String, String> old = new KafkaProducer<>(Map.of(
+          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+          ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName(),
+          ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName()))) {
+        for (int i = 0; i < 5; i++) {
+          String[] p = BenchmarkServing.BUILT_IN[i % BenchmarkServing.BUILT_IN.length];
+          old.send(new ProducerRecord<>("qa-requests", "old-" + i, QaMessages.request("old-" + i, p[0], p[1])));
+        }
+        old.send(new ProducerRecord<>("qa-answers", "req-0", "{\"id\":\"req-0\",\"answer\":\"stale\"}"));
+      }
+      ByteArrayOutputStream buf = new ByteArrayOutputStream();
+      BenchmarkServing.Report r = BenchmarkServing.benchmark(model, bootstrap, 12, 0, 4, 10,
+          new BenchmarkServing.Warmup(4, 10, BenchmarkServing.Warmup.QUIET_JIT_SHARE),
+          Arrays.asList(BenchmarkServing.BUILT_IN), "built-in pairs", Duration.ofSeconds(90),
+          new PrintStream(buf, true, StandardCharsets.UTF_8));
+      String text = buf.toString(StandardCharsets.UTF_8);
+      assertEquals(12, r.answered(), text);
+      assertTrue(r.kafka().p50() > 0 && r.kafka().p50() <= r.kafka().p99(), text);
+      List<String> answeredIds = new ArrayList<>();
+      try (KafkaConsumer<String, String> answers = new KafkaConsumer<>(Map.of(
+          ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+          ConsumerConfig.GROUP_ID_CONFIG, "check-answers",
+          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+          ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName(),
+          ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName()))) {
+        answers.subscribe(List.of("qa-answers"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (answeredIds.stream().filter(id -> id.startsWith("bench") && id.contains("req-")).count() < 12
+            && System.nanoTime() < deadline) {
+          answers.poll(Duration.ofMillis(200)).forEach(a -> answeredIds.add(a.key()));
+        }
+      }
+      assertEquals(12, answeredIds.stream().filter(id -> id.startsWith("bench") && id.contains("req-")).count(),
+          answeredIds.toString());
+      assertTrue(answeredIds.stream().noneMatch(id -> id.startsWith("old-")), "answered old requests: " + answeredIds);
+    }
   }
 
   /** The README's run: {@code -Delectra.benchmark.args="--requests=200 --rate=20"} (SQuAD dev pairs if present). */
