@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.Pipeline;
@@ -29,6 +30,7 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -258,7 +260,7 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
   /** {@code job}: this job's token for {@link IdleMarkingSource#quiesce}. */
   static void build(Pipeline p, ServeQaOptions o, String bootstrap, Map<String, Object> properties,
       String modelDir, String modelName, RequestLimits limits, String job) {
-    Map<String, Object> consumer = new LinkedHashMap<>(properties);
+    Map<String, Object> consumer = forClient(properties, ConsumerConfig.configNames(), ProducerConfig.configNames());
     consumer.put(ConsumerConfig.GROUP_ID_CONFIG, o.getGroupId());
     consumer.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     consumer.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -293,7 +295,22 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
         .withTopic(topic)
         .withKeySerializer(StringSerializer.class)
         .withValueSerializer(StringSerializer.class)
-        .withProducerConfigUpdates(properties);
+        .withProducerConfigUpdates(forClient(properties, ProducerConfig.configNames(), ConsumerConfig.configNames()));
+  }
+
+  /**
+   * The {@code --kafka_property} entries one kind of client takes: all but those only the other kind knows (a
+   * consumer's {@code auto.offset.reset} is no producer setting, and Kafka would log it as unused). Shared settings
+   * (security, SASL) and names Kafka does not know (a plug-in's) go to both.
+   */
+  static Map<String, Object> forClient(Map<String, Object> properties, Set<String> known, Set<String> otherKnown) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    properties.forEach((key, value) -> {
+      if (known.contains(key) || !otherKnown.contains(key)) {
+        out.put(key, value);
+      }
+    });
+    return out;
   }
 
   /** {@code key=value} entries (already split at commas by Beam) as client properties. */
