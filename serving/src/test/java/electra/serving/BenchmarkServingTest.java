@@ -1,6 +1,7 @@
 package electra.serving;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import electra.infra.kafka.EmbeddedKafka;
@@ -88,6 +89,22 @@ class BenchmarkServingTest {
           answeredIds.toString());
       assertTrue(answeredIds.stream().noneMatch(id -> id.startsWith("old-")), "answered old requests: " + answeredIds);
     }
+  }
+
+  @Test
+  void warmUpStopsAfterAQuietRoundOrWhenOutOfTime() {
+    List<Integer> rounds = new ArrayList<>();
+    assertEquals("no warm-up", new BenchmarkServing.Warmup(0, 60, 0.05).run(rounds::add));
+    assertEquals(List.of(), rounds);
+    // Any share counts as quiet: one round.
+    new BenchmarkServing.Warmup(3, 60, Double.MAX_VALUE).run(rounds::add);
+    assertEquals(List.of(0), rounds);
+    // Out of time after the first round, however busy the JIT was.
+    rounds.clear();
+    String said = new BenchmarkServing.Warmup(3, 0, Double.MIN_VALUE).run(rounds::add);
+    assertEquals(List.of(0), rounds);
+    assertTrue(said.startsWith("1 round(s) of 3 requests"), said);
+    assertThrows(IllegalArgumentException.class, () -> new BenchmarkServing.Warmup(3, 60, 0));
   }
 
   /** The README's run: {@code -Delectra.benchmark.args="--requests=200 --rate=20"} (SQuAD dev pairs if present). */

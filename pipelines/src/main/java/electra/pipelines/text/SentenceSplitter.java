@@ -74,7 +74,7 @@ public final class SentenceSplitter {
     int pieceStart = sentenceStart;
     for (int end = breaks.next(), next = breaks.next(); end != BreakIterator.DONE; end = next, next = breaks.next()) {
       if (next != BreakIterator.DONE
-          && !continues(paragraph, pieceStart, end, sentenceStart == pieceStart, next)) {
+          && !continues(paragraph, pieceStart, end, next, sentenceStart == pieceStart)) {
         addStripped(sentences, paragraph, sentenceStart, end);
         sentenceStart = end;
       }
@@ -89,10 +89,11 @@ public final class SentenceSplitter {
    * {@code [beforeStart, nextStart)} ends; {@code beforeIsWhole} when that sentence is just that piece, as an item
    * number starting a sentence is.
    */
-  private static boolean continues(String text, int beforeStart, int nextStart, boolean beforeIsWhole,
-      int nextEnd) {
-    int nextWordEnd = wordEnd(text, skipSpaces(text, nextStart, nextEnd), nextEnd);
-    int nextWordStart = skipOpenings(text, skipSpaces(text, nextStart, nextEnd), nextWordEnd);
+  private static boolean continues(String text, int beforeStart, int nextStart, int nextEnd,
+      boolean beforeIsWhole) {
+    int nextText = skipSpaces(text, nextStart, nextEnd);
+    int nextWordEnd = wordEnd(text, nextText, nextEnd);
+    int nextWordStart = skipOpenings(text, nextText, nextWordEnd);
     if (nextWordStart == nextWordEnd || Character.isLowerCase(text.codePointAt(nextWordStart))) {
       return true;
     }
