@@ -2,7 +2,7 @@ package electra.serving;
 
 import electra.cli.UsageException;
 import electra.infra.kafka.EmbeddedKafka;
-import electra.pipelines.BeamJob;
+import electra.beam.BeamJob;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package electra.pipelines.ingest;
 
-import electra.pipelines.BeamJob;
-import electra.pipelines.io.ShardFiles;
+import electra.beam.BeamJob;
+import electra.beam.ShardFiles;
 import electra.records.ShardManifest;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -1,10 +1,10 @@
 package electra.pipelines.squad;
 
 import electra.cli.UsageException;
-import electra.pipelines.BeamJob;
+import electra.beam.BeamJob;
 import electra.pipelines.ingest.ShardNames;
 import electra.pipelines.ingest.WriteShards;
-import electra.pipelines.io.ShardFiles;
+import electra.beam.ShardFiles;
 import electra.records.ShardManifest;
 import electra.squad.QaFeaturizer;
 import electra.tokenization.Vocabulary;

@@ -3,8 +3,8 @@ package electra.pipelines.ingest;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import electra.pipelines.io.S3MockServer;
-import electra.pipelines.io.ShardFiles;
+import electra.beam.S3MockServer;
+import electra.beam.ShardFiles;
 import electra.records.ShardManifest;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -43,7 +43,7 @@ class S3OutputTest {
     List<String> common = List.of("--input=" + corpus, "--vocab_file=" + VOCAB, "--runner=DirectRunner",
         "--max_seq_length_p2=0", "--num_train_shards=2", "--num_test_shards=1", "--test_fraction=0",
         "--awsRegion=us-east-1", "--endpoint=" + server.endpoint(),
-        "--s3ClientFactoryClass=electra.pipelines.io.PathStyleS3ClientBuilderFactory");
+        "--s3ClientFactoryClass=electra.beam.PathStyleS3ClientBuilderFactory");
     run(common, "--output=s3://shards/run1");
     run(common, "--output=" + dir.resolve("local"));
 

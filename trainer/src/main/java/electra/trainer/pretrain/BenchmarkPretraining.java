@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
-import electra.pipelines.io.ShardFiles;
+import electra.beam.ShardFiles;
 import electra.records.ShardManifest;
 import java.io.PrintStream;
 import java.nio.file.Files;

@@ -3,7 +3,7 @@ package electra.trainer.pretrain;
 import electra.cli.Flags;
 import electra.cli.UsageException;
 import electra.model.ElectraConfig;
-import electra.pipelines.io.ShardFiles;
+import electra.beam.ShardFiles;
 import electra.tokenization.VocabularyResolver;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -155,7 +155,7 @@ public record PretrainConfig(
         .text("endpoint", null, "s3:// only: the S3 API endpoint of an S3-compatible store (MinIO, Ceph), e.g. "
             + "http://host:9000; default AWS")
         .text("aws_region", null, "s3:// only: the bucket's AWS region (default: AWS_REGION or the AWS profile)")
-        .text("s3_client_factory_class", null, "s3:// only: electra.pipelines.io.PathStyleS3ClientBuilderFactory "
+        .text("s3_client_factory_class", null, "s3:// only: electra.beam.PathStyleS3ClientBuilderFactory "
             + "addresses buckets by path, as S3-compatible stores need")
         .text("vocab_file", VocabularyResolver.BERT_BASE_UNCASED,
             "vocab.txt path or bert-base-uncased; must be the shards' vocabulary")

@@ -1,6 +1,6 @@
 package electra.trainer.pretrain;
 
-import electra.pipelines.io.ShardFiles;
+import electra.beam.ShardFiles;
 import electra.records.PretrainingExample;
 import electra.records.ShardManifest;
 import electra.records.TfRecordReader;

@@ -1,7 +1,7 @@
 package electra.trainer.pretrain;
 
 import electra.cli.UsageException;
-import electra.pipelines.io.ShardFiles;
+import electra.beam.ShardFiles;
 import electra.records.ShardManifest;
 import electra.tokenization.Vocabulary;
 import electra.trainer.distributed.ClusterSpec;

@@ -3,8 +3,8 @@ package electra.trainer.pretrain;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import electra.pipelines.io.S3MockServer;
-import electra.pipelines.io.ShardFiles;
+import electra.beam.S3MockServer;
+import electra.beam.ShardFiles;
 import electra.records.PretrainingExample;
 import electra.records.ShardManifest;
 import java.io.ByteArrayOutputStream;
@@ -43,7 +43,7 @@ class S3InputTest {
       }
 
       List<Double> fromS3 = train(config, vocab, "s3", BUCKET_DIR, "--endpoint=" + s3.endpoint(),
-          "--aws_region=us-east-1", "--s3_client_factory_class=electra.pipelines.io.PathStyleS3ClientBuilderFactory");
+          "--aws_region=us-east-1", "--s3_client_factory_class=electra.beam.PathStyleS3ClientBuilderFactory");
       List<Double> fromDisk = train(config, vocab, "local", local.toString());
       System.out.println("losses from s3:// " + fromS3 + ", from the local folder " + fromDisk);
       assertEquals(3, fromS3.size());

@@ -1,4 +1,4 @@
-package electra.pipelines.io;
+package electra.beam;
 
 import electra.records.ShardManifest;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package electra.pipelines.io;
+package electra.beam;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

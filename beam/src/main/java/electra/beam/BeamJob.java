@@ -1,4 +1,4 @@
-package electra.pipelines;
+package electra.beam;
 
 import electra.cli.HelpRequested;
 import electra.cli.Job;
