@@ -1,9 +1,9 @@
 package electra.serving;
 
+import electra.export.ExportMetadata;
 import electra.squad.AnswerDecoder;
 import electra.squad.QaFeature;
 import electra.squad.QaFeaturizer;
-import electra.trainer.export.ExportMetadata;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

@@ -1,12 +1,11 @@
 package electra.serving;
 
+import electra.export.ExportMetadata;
+import electra.export.HeadOutputs;
 import electra.squad.AnswerDecoder;
 import electra.squad.QaFeature;
 import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
-import electra.trainer.export.ExportMetadata;
-import electra.trainer.finetune.QaGraph;
-import electra.trainer.model.HostArrays;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +18,9 @@ import org.tensorflow.SavedModelBundle;
 import org.tensorflow.SessionFunction;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
@@ -138,18 +139,47 @@ public final class QaModel implements AutoCloseable {
       System.arraycopy(f.segmentIds(), 0, segments, r * used, used);
     }
     Shape shape = Shape.of(rows, used);
-    try (TInt32 idsT = HostArrays.tensor(shape, ids);
-        TInt32 maskT = HostArrays.tensor(shape, mask);
-        TInt32 segT = HostArrays.tensor(shape, segments)) {
+    try (TInt32 idsT = TInt32.tensorOf(shape, DataBuffers.of(ids, true, false));
+        TInt32 maskT = TInt32.tensorOf(shape, DataBuffers.of(mask, true, false));
+        TInt32 segT = TInt32.tensorOf(shape, DataBuffers.of(segments, true, false))) {
       Map<String, Tensor> feeds = new LinkedHashMap<>();
       feeds.put(metadata.inputs().get(ExportMetadata.INPUT_IDS), idsT);
       feeds.put(metadata.inputs().get(ExportMetadata.INPUT_MASK), maskT);
       feeds.put(metadata.inputs().get(ExportMetadata.SEGMENT_IDS), segT);
       try (Result result = function.call(feeds)) {
-        return QaGraph.windowOutputs(metadata.head(),
-            role -> result.get(metadata.outputs().get(role)).orElse(null), rows, length);
+        return HeadOutputs.windows(metadata.head(), outputsOf(result), rows, length);
       }
     }
+  }
+
+  /** The signature's outputs by role, copied out of the run's tensors. */
+  private HeadOutputs outputsOf(Result result) {
+    return new HeadOutputs() {
+      @Override
+      public float[] floats(String role) {
+        TFloat32 t = output(role, TFloat32.class);
+        float[] values = new float[Math.toIntExact(t.size())];
+        t.copyTo(DataBuffers.of(values, false, false));
+        return values;
+      }
+
+      @Override
+      public int[] ints(String role) {
+        TInt32 t = output(role, TInt32.class);
+        int[] values = new int[Math.toIntExact(t.size())];
+        t.copyTo(DataBuffers.of(values, false, false));
+        return values;
+      }
+
+      private <T extends Tensor> T output(String role, Class<T> type) {
+        Tensor t = result.get(metadata.outputs().get(role)).orElse(null);
+        if (!type.isInstance(t)) {
+          throw new IllegalStateException(dir + ": the SavedModel gave no " + type.getSimpleName() + " output "
+              + metadata.outputs().get(role) + " (" + role + "): " + t);
+        }
+        return type.cast(t);
+      }
+    };
   }
 
   @Override

@@ -1,18 +1,18 @@
 package electra.serving;
 
+import electra.export.QaHead;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import electra.export.ExportMetadata;
 import electra.squad.PredictionFiles;
 import electra.squad.SquadDataset;
 import electra.squad.SquadExample;
-import electra.trainer.export.ExportMetadata;
 import electra.trainer.export.ExportModel;
 import electra.trainer.finetune.FinetuneConfig;
 import electra.trainer.finetune.FinetuneSquad;
-import electra.trainer.finetune.QaGraph;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -38,7 +38,7 @@ class EvaluationAgreementTest {
     // The simple head comes to ExportModel as FinetuneSquad's Hugging Face folder.
     Path hf = tmp.resolve("hf");
     finetune(tmp, false, "--num_train_epochs=30", "--export_hf_dir=" + hf);
-    checkAgreement(tmp, hf, QaGraph.Head.SIMPLE);
+    checkAgreement(tmp, hf, QaHead.SIMPLE);
   }
 
   @Test
@@ -47,7 +47,7 @@ class EvaluationAgreementTest {
     // The golden model is narrow (H=32) and keeps its dropout: its joint head needs more epochs to answer at all.
     FinetuneSquad.Summary s = finetune(tmp, true, "--num_train_epochs=80", "--beam_size=5");
     Path checkpoint = tmp.resolve("finetune/checkpoints").resolve(String.format("ckpt-%06d", s.lastStep()));
-    checkAgreement(tmp, checkpoint, QaGraph.Head.JOINT, "--beam_size=5");
+    checkAgreement(tmp, checkpoint, QaHead.JOINT, "--beam_size=5");
   }
 
   private static FinetuneSquad.Summary finetune(Path tmp, boolean joint, String... extra) throws Exception {
@@ -66,7 +66,7 @@ class EvaluationAgreementTest {
     return s;
   }
 
-  private static void checkAgreement(Path tmp, Path source, QaGraph.Head head, String... extra) throws Exception {
+  private static void checkAgreement(Path tmp, Path source, QaHead head, String... extra) throws Exception {
     Path export = tmp.resolve("export");
     List<String> args = new ArrayList<>(List.of("--electra_model=" + source, "--vocab_file=" + vocab(),
         "--output_dir=" + export, "--head=" + head.id(), "--version_2_with_negative"));

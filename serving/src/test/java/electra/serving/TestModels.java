@@ -1,5 +1,6 @@
 package electra.serving;
 
+import electra.export.QaHead;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import electra.cli.Directories;
@@ -7,7 +8,6 @@ import electra.squad.AnswerDecoder;
 import electra.squad.SquadVersion;
 import electra.tokenization.Vocabulary;
 import electra.trainer.export.ExportModel;
-import electra.trainer.finetune.QaGraph;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +48,7 @@ final class TestModels {
       }));
       Path dir = temp.resolve("tiny-qa");
       ExportModel.export(golden, Vocabulary.load(vocab), dir, new ExportModel.Settings(MAX_SEQ_LENGTH, 32, 24, true,
-          100, QaGraph.Head.SIMPLE, 0, AnswerDecoder.Options.defaults(SquadVersion.V1_1)));
+          100, QaHead.SIMPLE, 0, AnswerDecoder.Options.defaults(SquadVersion.V1_1)));
       exported = dir;
     }
     return exported;

@@ -4,8 +4,11 @@ import electra.cli.Directories;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import electra.export.ExportMetadata;
+import electra.export.QaHead;
 import electra.model.ElectraConfig;
 import electra.squad.AnswerDecoder;
+import electra.squad.QaFeaturizer;
 import electra.squad.SquadVersion;
 import electra.tokenization.Vocabulary;
 import electra.trainer.finetune.Batch;
@@ -66,9 +69,14 @@ public final class ExportModel implements Job {
    *     {@code --version_2_with_negative} and {@code --null_score_diff_threshold}
    */
   public record Settings(int maxSeqLength, int docStride, int maxQueryLength, boolean doLowerCase,
-      int maxInputCharsPerWord, QaGraph.Head head, int beamSize, AnswerDecoder.Options decoding) {
-    public static final Settings DEFAULTS = new Settings(384, 128, 64, true, 100, QaGraph.Head.SIMPLE, 5,
+      int maxInputCharsPerWord, QaHead head, int beamSize, AnswerDecoder.Options decoding) {
+    public static final Settings DEFAULTS = new Settings(384, 128, 64, true, 100, QaHead.SIMPLE, 5,
         AnswerDecoder.Options.defaults(SquadVersion.V1_1));
+
+    /** How questions and contexts become windows. */
+    public QaFeaturizer.Options windows() {
+      return new QaFeaturizer.Options(maxSeqLength, docStride, maxQueryLength);
+    }
   }
 
   private final PrintStream out;
@@ -128,10 +136,10 @@ public final class ExportModel implements Job {
       Path own = model.resolve(ExportMetadata.VOCAB_FILE);
       vocabName = Files.isRegularFile(own) ? own.toString() : "bert-base-uncased";
     }
-    QaGraph.Head head;
+    QaHead head;
     AnswerDecoder.Options decoding;
     try {
-      head = QaGraph.Head.parse(v.text("head"));
+      head = QaHead.parse(v.text("head"));
       decoding = new AnswerDecoder.Options(v.intValue("n_best_size"), v.intValue("max_answer_length"),
           v.bool("version_2_with_negative") ? SquadVersion.V2_0 : SquadVersion.V1_1,
           FinetuneConfig.nullScoreDiffThreshold(v.text("null_score_diff_threshold"), head));
@@ -186,7 +194,7 @@ public final class ExportModel implements Job {
         }
         return;
       }
-      if (graph.head() == QaGraph.Head.JOINT) {
+      if (graph.head() == QaHead.JOINT) {
         throw new UsageException("--head joint cannot come from a Hugging Face folder (the joint head has no "
             + "Hugging Face counterpart): export FinetuneSquad's checkpoint folder, <output_dir>/checkpoints/ckpt-N");
       }
@@ -211,7 +219,7 @@ public final class ExportModel implements Job {
       throw new UsageException("--max_seq_length " + settings.maxSeqLength() + " leaves no room for the context "
           + "after --max_query_length " + settings.maxQueryLength());
     }
-    if (settings.head() == QaGraph.Head.JOINT
+    if (settings.head() == QaHead.JOINT
         && (settings.beamSize() < 1 || settings.beamSize() > settings.maxSeqLength())) {
       throw new UsageException("--beam_size must be in 1..max_seq_length, got " + settings.beamSize());
     }
@@ -237,8 +245,9 @@ public final class ExportModel implements Job {
       }
       Files.write(staging.resolve(ExportMetadata.VOCAB_FILE), vocabularyBytes(vocabulary));
       config.writeJson(staging.resolve(ExportMetadata.CONFIG_FILE), "ElectraForQuestionAnswering");
-      ExportMetadata meta = ExportMetadata.of(settings, vocabulary.fingerprint(), vocabulary.size(),
-          model.toAbsolutePath().normalize().toString());
+      ExportMetadata meta = ExportMetadata.standard(settings.head(), settings.beamSize(), settings.windows(),
+          settings.doLowerCase(), settings.maxInputCharsPerWord(), settings.decoding(), vocabulary.fingerprint(),
+          vocabulary.size(), model.toAbsolutePath().normalize().toString());
       meta.write(staging);
       if (Files.isDirectory(output)) {
         Files.delete(output); // empty, checked above

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import electra.export.QaHead;
 import electra.model.ElectraConfig;
 import electra.trainer.pretrain.BenchmarkPretraining;
 import electra.trainer.pretrain.OptimizerGraph;
@@ -142,9 +143,9 @@ public final class BenchmarkSquad implements Job {
     String mode = f.text("mode").toLowerCase(Locale.ROOT);
     switch (mode) {
       case "train" -> {
-        QaGraph.Head head = switch (f.text("head").toLowerCase(Locale.ROOT)) {
-          case "simple" -> QaGraph.Head.SIMPLE;
-          case "joint" -> QaGraph.Head.JOINT;
+        QaHead head = switch (f.text("head").toLowerCase(Locale.ROOT)) {
+          case "simple" -> QaHead.SIMPLE;
+          case "joint" -> QaHead.JOINT;
           default -> throw new UsageException("--head must be simple or joint, got " + f.text("head"));
         };
         int batch = f.intValue("train_batch_size");
@@ -163,7 +164,7 @@ public final class BenchmarkSquad implements Job {
         out.printf(Locale.ROOT, "BenchmarkSquad eval: %s (%s), simple head, %d tokens, batches %s, %s, "
             + "%d warm-up + %d timed calls each%n", name, model, length, Arrays.toString(batches), precision, warmup,
             steps);
-        try (QaGraph graph = new QaGraph(model, QaGraph.Head.SIMPLE, 1, null, session)) {
+        try (QaGraph graph = new QaGraph(model, QaHead.SIMPLE, 1, null, session)) {
           graph.initialize();
           for (int batch : batches) {
             rs.add(eval(graph, name, length, batch, precision, intra, inter, warmup, steps, seed));
@@ -181,7 +182,7 @@ public final class BenchmarkSquad implements Job {
     }
   }
 
-  private TrainResult train(ElectraConfig model, String name, QaGraph.Head head, int length, int batch, boolean amp,
+  private TrainResult train(ElectraConfig model, String name, QaHead head, int length, int batch, boolean amp,
       boolean gpu, String precision, org.tensorflow.proto.ConfigProto session, int intra, int inter, int warmup,
       int steps, long seed) {
     out.printf(Locale.ROOT, "BenchmarkSquad train: %s (%s), %s head, %d tokens, batch %d, %s, adam, "

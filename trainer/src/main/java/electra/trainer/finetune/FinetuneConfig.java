@@ -2,6 +2,7 @@ package electra.trainer.finetune;
 
 import electra.cli.Flags;
 import electra.cli.UsageException;
+import electra.export.QaHead;
 import electra.tokenization.VocabularyResolver;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -111,8 +112,8 @@ public record FinetuneConfig(
     }
   }
 
-  public QaGraph.Head head() {
-    return jointHead ? QaGraph.Head.JOINT : QaGraph.Head.SIMPLE;
+  public QaHead head() {
+    return jointHead ? QaHead.JOINT : QaHead.SIMPLE;
   }
 
   /** Fine-tuning checkpoints: {@code <output_dir>/checkpoints/ckpt-<step>}. */
@@ -176,7 +177,7 @@ public record FinetuneConfig(
     }
     boolean joint = f.bool("joint_head");
     double nullThreshold = nullScoreDiffThreshold(f.text("null_score_diff_threshold"),
-        joint ? QaGraph.Head.JOINT : QaGraph.Head.SIMPLE);
+        joint ? QaHead.JOINT : QaHead.SIMPLE);
     String output = f.text("output_dir");
     return new FinetuneConfig(mode, blankToNull(f.text("electra_model")), path(f.text("init_checkpoint")),
         path(f.text("train_file")), path(f.text("train_tfrecords")), path(f.text("predict_file")),
@@ -191,7 +192,7 @@ public record FinetuneConfig(
   }
 
   /** The {@code --null_score_diff_threshold} flag: a number, or blank for the head's default. */
-  public static double nullScoreDiffThreshold(String flag, QaGraph.Head head) {
+  public static double nullScoreDiffThreshold(String flag, QaHead head) {
     if (flag == null || flag.isBlank()) {
       return head.defaultNullScoreDiffThreshold();
     }

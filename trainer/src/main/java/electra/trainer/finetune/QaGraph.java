@@ -2,9 +2,11 @@ package electra.trainer.finetune;
 
 import static electra.trainer.model.HostArrays.floats;
 
+import electra.export.ExportMetadata;
+import electra.export.HeadOutputs;
+import electra.export.QaHead;
 import electra.model.ElectraConfig;
 import electra.squad.AnswerDecoder;
-import electra.trainer.export.ExportMetadata;
 import electra.trainer.model.Embeddings;
 import electra.trainer.model.Encoder;
 import electra.trainer.model.HostArrays;
@@ -58,45 +60,12 @@ import org.tensorflow.types.family.TType;
  */
 public final class QaGraph implements AutoCloseable {
 
-  /** Which QA head. */
-  public enum Head {
-    JOINT(-2.75), SIMPLE(0.0);
-
-    private final double defaultNullScoreDiffThreshold;
-
-    Head(double defaultNullScoreDiffThreshold) {
-      this.defaultNullScoreDiffThreshold = defaultNullScoreDiffThreshold;
-    }
-
-    /**
-     * v2.0's default "no answer" threshold on the head's null odds: [G]'s -2.75 for the joint head's answerable
-     * logit, BERT's 0.0 for the simple head's null-minus-best-span logits.
-     */
-    public double defaultNullScoreDiffThreshold() {
-      return defaultNullScoreDiffThreshold;
-    }
-
-    /** {@code joint} or {@code simple}, as flags and {@code export.json} spell it. */
-    public String id() {
-      return name().toLowerCase(Locale.ROOT);
-    }
-
-    public static Head parse(String id) {
-      for (Head h : values()) {
-        if (h.id().equals(id)) {
-          return h;
-        }
-      }
-      throw new IllegalArgumentException("unknown QA head '" + id + "', expected joint or simple");
-    }
-  }
-
   /** The training side of the graph; absent for inference. */
   public record Training(OptimizerGraph.Settings settings, double layerwiseDecay, long seed) {}
 
   private final Graph graph = new Graph();
   private final ElectraConfig config;
-  private final Head head;
+  private final QaHead head;
   private final int beamSize;
   private final ModelGraph model;
   private final Inputs inputs;
@@ -114,7 +83,7 @@ public final class QaGraph implements AutoCloseable {
    * @param training null for an inference graph (no dropout, no optimizer)
    * @param beamSize the joint head's beam width (ignored by the simple head)
    */
-  public QaGraph(ElectraConfig config, Head head, int beamSize, Training training, ConfigProto sessionConfig) {
+  public QaGraph(ElectraConfig config, QaHead head, int beamSize, Training training, ConfigProto sessionConfig) {
     this.config = config;
     this.head = head;
     this.beamSize = beamSize;
@@ -130,7 +99,7 @@ public final class QaGraph implements AutoCloseable {
         endPositions = tf.withName("end_positions").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
         isImpossible = tf.withName("is_impossible").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
       }
-      if (head == Head.JOINT) {
+      if (head == QaHead.JOINT) {
         JointSpanHead joint = new JointSpanHead(model, config);
         Operand<TFloat32> mask = joint.answerMask(inputs.inputMask(), inputs.segmentIds());
         Operand<TFloat32> start = joint.startLogits(hidden, mask);
@@ -186,7 +155,7 @@ public final class QaGraph implements AutoCloseable {
         tf.math.log1p(tf.math.exp(tf.math.neg(tf.math.abs(x)))));
   }
 
-  public Head head() {
+  public QaHead head() {
     return head;
   }
 
@@ -307,7 +276,7 @@ public final class QaGraph implements AutoCloseable {
 
   /** The head's outputs for every window of a batch (dropout off), as the decoder reads them. */
   public List<AnswerDecoder.WindowOutput> predict(Batch b) {
-    return run(b, output -> windowOutputs(head, output, b.size(), b.length()));
+    return run(b, output -> HeadOutputs.windows(head, headOutputs(output), b.size(), b.length()));
   }
 
   /**
@@ -338,42 +307,21 @@ public final class QaGraph implements AutoCloseable {
   }
 
   /**
-   * The outputs of one run of {@code head} over {@code rows} windows (looked up by {@link ExportMetadata} name: from
-   * this graph's session or from its exported SavedModel) as the decoder reads them, one per window. A run may be
-   * cut shorter than the windows' {@code length}; span logits are then padded with -infinity, which no decoder
-   * picks, and beams only ever point at the run's positions.
+   * A run's outputs, looked up by {@link ExportMetadata} name in this graph's session or in its exported SavedModel,
+   * as the decoder's arrays.
    */
-  public static List<AnswerDecoder.WindowOutput> windowOutputs(Head head, Function<String, Tensor> output, int rows,
-      int length) {
-    List<AnswerDecoder.WindowOutput> out = new ArrayList<>(rows);
-    if (head == Head.SIMPLE) {
-      float[] start = floats(tensor(output, ExportMetadata.START_LOGITS, TFloat32.class));
-      float[] end = floats(tensor(output, ExportMetadata.END_LOGITS, TFloat32.class));
-      int used = start.length / rows;
-      for (int i = 0; i < rows; i++) {
-        out.add(AnswerDecoder.WindowLogits.of(padded(start, i * used, used, length),
-            padded(end, i * used, used, length)));
+  public static HeadOutputs headOutputs(Function<String, Tensor> output) {
+    return new HeadOutputs() {
+      @Override
+      public float[] floats(String role) {
+        return HostArrays.floats(tensor(output, role, TFloat32.class));
       }
-      return out;
-    }
-    float[] startLogProb = floats(tensor(output, ExportMetadata.START_TOP_LOG_PROBS, TFloat32.class));
-    int[] startIndex = HostArrays.ints(tensor(output, ExportMetadata.START_TOP_INDEX, TInt32.class));
-    float[] endLogProb = floats(tensor(output, ExportMetadata.END_TOP_LOG_PROBS, TFloat32.class));
-    int[] endIndex = HostArrays.ints(tensor(output, ExportMetadata.END_TOP_INDEX, TInt32.class));
-    float[] answerable = floats(tensor(output, ExportMetadata.ANSWERABLE_LOGIT, TFloat32.class));
-    int k = startIndex.length / rows;
-    for (int i = 0; i < rows; i++) {
-      int[][] ends = new int[k][];
-      float[][] endLogProbs = new float[k][];
-      for (int j = 0; j < k; j++) {
-        int from = (i * k + j) * k;
-        ends[j] = Arrays.copyOfRange(endIndex, from, from + k);
-        endLogProbs[j] = Arrays.copyOfRange(endLogProb, from, from + k);
+
+      @Override
+      public int[] ints(String role) {
+        return HostArrays.ints(tensor(output, role, TInt32.class));
       }
-      out.add(new AnswerDecoder.WindowBeams(Arrays.copyOfRange(startIndex, i * k, (i + 1) * k),
-          Arrays.copyOfRange(startLogProb, i * k, (i + 1) * k), ends, endLogProbs, answerable[i]));
-    }
-    return out;
+    };
   }
 
   private static <T extends TType> T tensor(Function<String, Tensor> output, String name, Class<T> type) {
@@ -382,13 +330,6 @@ public final class QaGraph implements AutoCloseable {
       throw new IllegalStateException("the model gave no " + type.getSimpleName() + " output " + name + ": " + t);
     }
     return type.cast(t);
-  }
-
-  private static float[] padded(float[] values, int from, int used, int length) {
-    float[] row = new float[length];
-    System.arraycopy(values, from, row, 0, used);
-    Arrays.fill(row, used, length, Float.NEGATIVE_INFINITY);
-    return row;
   }
 
   /**

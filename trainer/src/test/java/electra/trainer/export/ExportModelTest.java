@@ -1,5 +1,8 @@
 package electra.trainer.export;
 
+import electra.export.ExportMetadata;
+import electra.export.HeadOutputs;
+import electra.export.QaHead;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -65,7 +68,7 @@ class ExportModelTest {
       assertEquals(1, siblings.count(), "no staging folder is left behind");
     }
     ExportMetadata meta = ExportMetadata.read(out);
-    assertEquals(QaGraph.Head.SIMPLE, meta.head());
+    assertEquals(QaHead.SIMPLE, meta.head());
     assertEquals(96, meta.maxSeqLength());
     assertEquals(128, meta.docStride());
     assertTrue(meta.doLowerCase());
@@ -153,7 +156,7 @@ class ExportModelTest {
     Batch batch;
     List<AnswerDecoder.WindowOutput> expected;
     Path ckpt;
-    try (QaGraph graph = new QaGraph(config, QaGraph.Head.JOINT, beam, null, null)) {
+    try (QaGraph graph = new QaGraph(config, QaHead.JOINT, beam, null, null)) {
       graph.initialize();
       ckpt = new Checkpoints(checkpoints, "ckpt-", 1).save(new Checkpoints.State(7, 7, false, 1, 64, 1, 0, null, 0,
           0, vocab.fingerprint()), graph::save);
@@ -170,18 +173,18 @@ class ExportModelTest {
         "--vocab_file=" + vocabFile, "--output_dir=" + out, "--head=joint", "--beam_size=" + beam,
         "--max_seq_length=64", "--doc_stride=32", "--max_query_length=16", "--version_2_with_negative"});
     ExportMetadata meta = ExportMetadata.read(out);
-    assertEquals(QaGraph.Head.JOINT, meta.head());
+    assertEquals(QaHead.JOINT, meta.head());
     assertEquals(beam, meta.beamSize());
     assertEquals(new AnswerDecoder.Options(20, 30, SquadVersion.V2_0, -2.75), meta.decoding());
-    assertEquals(ExportMetadata.outputRoles(QaGraph.Head.JOINT).size(), meta.outputs().size());
+    assertEquals(QaHead.JOINT.outputRoles().size(), meta.outputs().size());
 
     try (SavedModelBundle bundle = SavedModelBundle.load(out.toString(), "serve");
         TInt32 ids = tokens(batch, batch.inputIds()); TInt32 mask = tokens(batch, batch.inputMask());
         TInt32 seg = tokens(batch, batch.segmentIds());
         Result r = bundle.function("serving_default").call(Map.<String, Tensor>of(
             "input_ids", ids, "input_mask", mask, "segment_ids", seg))) {
-      List<AnswerDecoder.WindowOutput> actual = QaGraph.windowOutputs(QaGraph.Head.JOINT,
-          name -> r.get(name).orElseThrow(), batch.size(), batch.length());
+      List<AnswerDecoder.WindowOutput> actual = HeadOutputs.windows(QaHead.JOINT,
+          QaGraph.headOutputs(name -> r.get(name).orElseThrow()), batch.size(), batch.length());
       assertEquals(expected.size(), actual.size());
       for (int w = 0; w < expected.size(); w++) {
         AnswerDecoder.WindowBeams e = (AnswerDecoder.WindowBeams) expected.get(w);

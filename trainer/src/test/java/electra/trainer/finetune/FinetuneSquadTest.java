@@ -1,5 +1,6 @@
 package electra.trainer.finetune;
 
+import electra.export.QaHead;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -32,7 +33,7 @@ class FinetuneSquadTest {
   private static Path tinyModel(Path dir) throws Exception {
     ElectraConfig c = new ElectraConfig(ElectraConfig.BERT_VOCAB_SIZE, 64, 128, 2, 4, 256, "gelu", 0, 0, 512, 2,
         0.02, 1e-12);
-    try (QaGraph g = new QaGraph(c, QaGraph.Head.SIMPLE, 1, null, null)) {
+    try (QaGraph g = new QaGraph(c, QaHead.SIMPLE, 1, null, null)) {
       g.initialize();
       g.saveHuggingFace(dir);
     }
@@ -57,7 +58,7 @@ class FinetuneSquadTest {
       windows.add(new Batch.Window(ints(c.get("input_ids")), ints(c.get("attention_mask")),
           ints(c.get("token_type_ids")), 0, 0, false));
     }
-    try (QaGraph graph = new QaGraph(config, QaGraph.Head.SIMPLE, 1, null, null)) {
+    try (QaGraph graph = new QaGraph(config, QaHead.SIMPLE, 1, null, null)) {
       var report = graph.loadHuggingFace(golden);
       assertTrue(report.loaded().contains("qa_outputs/kernel"), "qa_outputs loaded: " + report.loaded());
       List<AnswerDecoder.WindowOutput> outputs = graph.predict(Batch.of(windows));

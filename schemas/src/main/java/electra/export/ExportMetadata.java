@@ -1,12 +1,12 @@
-package electra.trainer.export;
+package electra.export;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import electra.squad.AnswerDecoder;
+import electra.squad.QaFeaturizer;
 import electra.squad.SquadVersion;
-import electra.trainer.finetune.QaGraph;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +45,7 @@ import java.util.TreeMap;
  * @param vocabSize its number of tokens
  * @param source where the weights came from, for people
  */
-public record ExportMetadata(int formatVersion, QaGraph.Head head, String signature, Map<String, String> inputs,
+public record ExportMetadata(int formatVersion, QaHead head, String signature, Map<String, String> inputs,
     Map<String, String> outputs, int beamSize, int maxSeqLength, int docStride, int maxQueryLength,
     boolean doLowerCase, int maxInputCharsPerWord, AnswerDecoder.Options decoding, String vocabFile,
     String vocabFingerprint, int vocabSize, String source) {
@@ -82,7 +82,7 @@ public record ExportMetadata(int formatVersion, QaGraph.Head head, String signat
         throw new IllegalArgumentException("export metadata lacks the input " + role);
       }
     }
-    for (String role : outputRoles(head)) {
+    for (String role : head.outputRoles()) {
       if (!outputs.containsKey(role)) {
         throw new IllegalArgumentException("export metadata of a " + head.id() + " head lacks the output " + role);
       }
@@ -91,30 +91,25 @@ public record ExportMetadata(int formatVersion, QaGraph.Head head, String signat
       throw new IllegalArgumentException("bad window sizes in export metadata: max_seq_length " + maxSeqLength
           + ", doc_stride " + docStride + ", max_query_length " + maxQueryLength);
     }
-    if ((head == QaGraph.Head.JOINT) != (beamSize > 0) || beamSize > maxSeqLength) {
+    if ((head == QaHead.JOINT) != (beamSize > 0) || beamSize > maxSeqLength) {
       throw new IllegalArgumentException("a " + head.id() + " head with beam_size " + beamSize + " (the joint head "
           + "needs 1..max_seq_length, the simple head none)");
     }
   }
 
-  /** The signature outputs a head has, by role (the roles are also the names ExportModel gives them). */
-  public static List<String> outputRoles(QaGraph.Head head) {
-    return head == QaGraph.Head.SIMPLE
-        ? List.of(START_LOGITS, END_LOGITS)
-        : List.of(START_TOP_LOG_PROBS, START_TOP_INDEX, END_TOP_LOG_PROBS, END_TOP_INDEX, ANSWERABLE_LOGIT);
-  }
-
-  /** The metadata of an export made by {@link ExportModel}, with the standard names. */
-  public static ExportMetadata of(ExportModel.Settings s, String vocabFingerprint, int vocabSize, String source) {
+  /** The metadata of an export with the standard names (each input and output named as its role). */
+  public static ExportMetadata standard(QaHead head, int beamSize, QaFeaturizer.Options windows,
+      boolean doLowerCase, int maxInputCharsPerWord, AnswerDecoder.Options decoding, String vocabFingerprint,
+      int vocabSize, String source) {
     Map<String, String> inputs = new LinkedHashMap<>();
     for (String n : List.of(INPUT_IDS, INPUT_MASK, SEGMENT_IDS)) {
       inputs.put(n, n);
     }
     Map<String, String> outputs = new LinkedHashMap<>();
-    outputRoles(s.head()).forEach(n -> outputs.put(n, n));
-    return new ExportMetadata(FORMAT_VERSION, s.head(), SIGNATURE, inputs, outputs,
-        s.head() == QaGraph.Head.JOINT ? s.beamSize() : 0, s.maxSeqLength(), s.docStride(), s.maxQueryLength(),
-        s.doLowerCase(), s.maxInputCharsPerWord(), s.decoding(), VOCAB_FILE, vocabFingerprint, vocabSize, source);
+    head.outputRoles().forEach(n -> outputs.put(n, n));
+    return new ExportMetadata(FORMAT_VERSION, head, SIGNATURE, inputs, outputs, head == QaHead.JOINT ? beamSize : 0,
+        windows.maxSeqLength(), windows.docStride(), windows.maxQueryLength(), doLowerCase, maxInputCharsPerWord,
+        decoding, VOCAB_FILE, vocabFingerprint, vocabSize, source);
   }
 
   /** Whether the model may predict "no answer" (SQuAD 2.0). */
@@ -131,7 +126,7 @@ public record ExportMetadata(int formatVersion, QaGraph.Head head, String signat
     new TreeMap<>(inputs).forEach(in::put);
     ObjectNode out = n.putObject("outputs");
     new TreeMap<>(outputs).forEach(out::put);
-    if (head == QaGraph.Head.JOINT) {
+    if (head == QaHead.JOINT) {
       n.put("beam_size", beamSize);
     }
     n.put("max_seq_length", maxSeqLength);
@@ -180,7 +175,7 @@ public record ExportMetadata(int formatVersion, QaGraph.Head head, String signat
       throw new IOException(file + " has format_version " + version + "; this build reads up to " + FORMAT_VERSION);
     }
     try {
-      QaGraph.Head head = QaGraph.Head.parse(n.get("head").asText());
+      QaHead head = QaHead.parse(n.get("head").asText());
       AnswerDecoder.Options defaults = AnswerDecoder.Options.defaults(SquadVersion.V1_1);
       AnswerDecoder.Options decoding = new AnswerDecoder.Options(
           n.path("n_best_size").asInt(defaults.nBestSize()),
