@@ -183,6 +183,29 @@ public final class Vocabulary implements Serializable {
     return source;
   }
 
+  /**
+   * The bytes of a {@code vocab.txt} with this fingerprint: the source file's own bytes when it is still there and
+   * unchanged, otherwise one token per line (which reproduces a vocabulary written that way).
+   */
+  public byte[] fileBytes() throws IOException {
+    Path file = Path.of(source);
+    if (Files.isRegularFile(file)) {
+      byte[] bytes = Files.readAllBytes(file);
+      if (fromBytes(bytes, source).fingerprint().equals(fingerprint)) {
+        return bytes;
+      }
+    }
+    StringBuilder text = new StringBuilder();
+    for (String token : tokens) {
+      text.append(token).append('\n');
+    }
+    byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+    if (!fromBytes(bytes, "rewritten").fingerprint().equals(fingerprint)) {
+      throw new IOException("cannot reproduce the bytes of vocabulary " + source);
+    }
+    return bytes;
+  }
+
   @Override
   public String toString() {
     return "Vocabulary[" + source + ", " + tokens.length + " tokens, sha256 " + fingerprint + "]";

@@ -205,4 +205,20 @@ class VocabularyTest {
     server.start();
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/vocab.txt");
   }
+
+  @Test
+  void fileBytesAreTheSourceFilesOwnOrOneTokenPerLineWithTheSameFingerprint() throws IOException {
+    byte[] crlf = "[PAD]\r\n[UNK]\r\nhello\r\n".getBytes(StandardCharsets.UTF_8);
+    Path file = Files.write(temp.resolve("vocab.txt"), crlf);
+    Vocabulary fromFile = Vocabulary.load(file);
+    assertArrayEquals(crlf, fromFile.fileBytes());
+
+    byte[] plain = "[PAD]\n[UNK]\nhello\n".getBytes(StandardCharsets.UTF_8);
+    Vocabulary inMemory = Vocabulary.fromBytes(plain, "not a file");
+    assertArrayEquals(plain, inMemory.fileBytes());
+
+    Files.delete(file);
+    IOException e = assertThrows(IOException.class, fromFile::fileBytes);
+    assertTrue(e.getMessage().contains("cannot reproduce the bytes of vocabulary " + file), e.getMessage());
+  }
 }

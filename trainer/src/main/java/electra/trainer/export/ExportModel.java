@@ -243,7 +243,7 @@ public final class ExportModel implements Job {
         graph.exportSavedModel(staging);
         verify(graph, staging);
       }
-      Files.write(staging.resolve(ExportMetadata.VOCAB_FILE), vocabularyBytes(vocabulary));
+      Files.write(staging.resolve(ExportMetadata.VOCAB_FILE), vocabulary.fileBytes());
       config.writeJson(staging.resolve(ExportMetadata.CONFIG_FILE), "ElectraForQuestionAnswering");
       ExportMetadata meta = ExportMetadata.standard(settings.head(), settings.beamSize(), settings.windows(),
           settings.doLowerCase(), settings.maxInputCharsPerWord(), settings.decoding(), vocabulary.fingerprint(),
@@ -274,26 +274,6 @@ public final class ExportModel implements Job {
         }
       }
     }
-  }
-
-  /** The vocabulary's own file bytes when it came from a file, so its fingerprint stays the same. */
-  public static byte[] vocabularyBytes(Vocabulary vocabulary) throws IOException {
-    Path source = Path.of(vocabulary.source());
-    if (Files.isRegularFile(source)) {
-      byte[] bytes = Files.readAllBytes(source);
-      if (Vocabulary.fromBytes(bytes, vocabulary.source()).fingerprint().equals(vocabulary.fingerprint())) {
-        return bytes;
-      }
-    }
-    StringBuilder text = new StringBuilder();
-    for (int i = 0; i < vocabulary.size(); i++) {
-      text.append(vocabulary.token(i)).append('\n');
-    }
-    byte[] bytes = text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    if (!Vocabulary.fromBytes(bytes, "rewritten").fingerprint().equals(vocabulary.fingerprint())) {
-      throw new IOException("cannot reproduce the bytes of vocabulary " + vocabulary.source());
-    }
-    return bytes;
   }
 
   // A fixed probe input: [CLS] 5 tokens [SEP] 3 tokens [SEP] and one padding position, twice; rows are padded

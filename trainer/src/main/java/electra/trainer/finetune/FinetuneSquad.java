@@ -20,7 +20,6 @@ import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
 import electra.tokenization.VocabularyResolver;
 import electra.tokenization.WordpieceTokenizer;
-import electra.trainer.export.ExportModel;
 import electra.trainer.model.HuggingFaceWeights;
 import electra.trainer.model.ModelGraph;
 import electra.trainer.pretrain.Checkpoints;
@@ -174,7 +173,7 @@ public final class FinetuneSquad implements Job {
   /** Writes the trained simple-head model as a Hugging Face QA folder, with the vocabulary it was trained with. */
   private void exportHuggingFace(QaGraph graph, Vocabulary vocab, Path dir) throws IOException {
     graph.saveHuggingFace(dir);
-    Files.write(dir.resolve("vocab.txt"), ExportModel.vocabularyBytes(vocab));
+    Files.write(dir.resolve("vocab.txt"), vocab.fileBytes());
     out.println("wrote the Hugging Face ElectraForQuestionAnswering folder " + dir);
   }
 
