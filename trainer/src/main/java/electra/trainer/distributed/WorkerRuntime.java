@@ -1,7 +1,6 @@
 package electra.trainer.distributed;
 
-import electra.trainer.pretrain.OptimizerGraph;
-import electra.trainer.pretrain.PretrainingGraph;
+import electra.trainer.runtime.OptimizerGraph;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
@@ -46,7 +45,7 @@ import org.tensorflow.types.TInt64;
  * collective executor cannot be reused after an abort, so the process must exit; restarting all workers resumes
  * from the chief's last checkpoint.
  */
-public final class WorkerRuntime implements PretrainingGraph.Replication, AutoCloseable {
+public final class WorkerRuntime implements Replication, AutoCloseable {
 
   /** Floats per all-reduce bucket: ELECTRA-small is one bucket, base a few. */
   static final int BUCKET_FLOATS = 32 << 20;

@@ -28,7 +28,7 @@
  *
  * <p>Entry points: {@link electra.trainer.distributed.ClusterSpec} (flags, Slurm and Kubernetes environment),
  * {@link electra.trainer.distributed.DataParallelSettings} (the {@code Pretrain} flags),
- * {@link electra.trainer.distributed.DataSharding} (shard i to worker i mod N, also when listed later; resume
+ * {@link electra.trainer.pretrain.DataSharding} (shard i to worker i mod N, also when listed later; resume
  * positions).
  */
 package electra.trainer.distributed;

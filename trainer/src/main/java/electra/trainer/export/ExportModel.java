@@ -17,7 +17,7 @@ import electra.trainer.finetune.QaGraph;
 import electra.trainer.model.HostArrays;
 import electra.trainer.model.HuggingFaceWeights;
 import electra.trainer.model.SpanHead;
-import electra.trainer.pretrain.Checkpoints;
+import electra.trainer.runtime.Checkpoints;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;

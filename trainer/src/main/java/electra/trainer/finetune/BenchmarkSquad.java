@@ -8,9 +8,9 @@ import electra.cli.UsageException;
 import electra.export.QaHead;
 import electra.model.ElectraConfig;
 import electra.trainer.pretrain.BenchmarkPretraining;
-import electra.trainer.pretrain.OptimizerGraph;
-import electra.trainer.pretrain.PretrainConfig;
-import electra.trainer.pretrain.SessionConfigs;
+import electra.trainer.runtime.OptimizerGraph;
+import electra.trainer.runtime.OptimizerKind;
+import electra.trainer.runtime.SessionConfigs;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -188,7 +188,7 @@ public final class BenchmarkSquad implements Job {
     out.printf(Locale.ROOT, "BenchmarkSquad train: %s (%s), %s head, %d tokens, batch %d, %s, adam, "
         + "%d warm-up + %d timed steps%n", name, model, head.name().toLowerCase(Locale.ROOT), length, batch, precision,
         warmup, steps);
-    OptimizerGraph.Settings settings = new OptimizerGraph.Settings(PretrainConfig.OptimizerKind.ADAM, 0.9, 0.999,
+    OptimizerGraph.Settings settings = new OptimizerGraph.Settings(OptimizerKind.ADAM, 0.9, 0.999,
         1e-6, 0.01, true, 1.0, 1, amp && gpu);
     List<Double> times = new ArrayList<>();
     try (QaGraph graph = new QaGraph(model, head, 20, new QaGraph.Training(settings, 1.0, seed), session)) {

@@ -22,11 +22,11 @@ import electra.tokenization.VocabularyResolver;
 import electra.tokenization.WordpieceTokenizer;
 import electra.trainer.model.HuggingFaceWeights;
 import electra.trainer.model.ModelGraph;
-import electra.trainer.pretrain.Checkpoints;
-import electra.trainer.pretrain.LearningRateSchedule;
-import electra.trainer.pretrain.OptimizerGraph;
-import electra.trainer.pretrain.PretrainConfig;
-import electra.trainer.pretrain.SessionConfigs;
+import electra.trainer.runtime.Checkpoints;
+import electra.trainer.runtime.LearningRateSchedule;
+import electra.trainer.runtime.OptimizerGraph;
+import electra.trainer.runtime.OptimizerKind;
+import electra.trainer.runtime.SessionConfigs;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -101,7 +101,7 @@ public final class FinetuneSquad implements Job {
 
     QaGraph.Training training = null;
     if (c.mode().trains()) {
-      OptimizerGraph.Settings settings = new OptimizerGraph.Settings(PretrainConfig.OptimizerKind.ADAM, 0.9, 0.999,
+      OptimizerGraph.Settings settings = new OptimizerGraph.Settings(OptimizerKind.ADAM, 0.9, 0.999,
           1e-6, c.weightDecay(), true, 1.0, 1, c.amp() && gpu);
       training = new QaGraph.Training(settings, c.layerwiseLrDecay(), c.seed());
     }

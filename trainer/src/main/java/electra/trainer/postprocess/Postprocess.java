@@ -12,7 +12,7 @@ import electra.trainer.model.HuggingFaceWeights;
 import electra.trainer.model.Safetensors;
 import electra.trainer.model.SpanHead;
 import electra.trainer.model.Tower;
-import electra.trainer.pretrain.Checkpoints;
+import electra.trainer.runtime.Checkpoints;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;

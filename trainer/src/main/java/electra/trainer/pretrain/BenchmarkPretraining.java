@@ -3,11 +3,13 @@ package electra.trainer.pretrain;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import electra.beam.ShardFiles;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
-import electra.beam.ShardFiles;
 import electra.records.ShardManifest;
+import electra.trainer.runtime.DataPosition;
+import electra.trainer.runtime.SessionConfigs;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -153,7 +155,7 @@ public final class BenchmarkPretraining implements Job {
             throw new UsageException("--max_seq_length " + length + " but the shards in " + c.pretrainTfrecords()
                 + " hold sequences of " + manifest.maxSeqLength() + " tokens");
           }
-          stream = new ShardStream(c.pretrainTfrecords(), manifest, c.seed(), ShardStream.Position.START);
+          stream = new ShardStream(c.pretrainTfrecords(), manifest, c.seed(), DataPosition.START);
           prefetch = new Prefetcher(stream, batch, length, maxPredictions, c.maskProb(), special, c.seed(), 0,
               c.prefetchBatches());
         }

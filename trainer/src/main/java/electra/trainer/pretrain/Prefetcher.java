@@ -1,6 +1,7 @@
 package electra.trainer.pretrain;
 
 import electra.records.PretrainingExample;
+import electra.trainer.runtime.DataPosition;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +18,7 @@ public final class Prefetcher implements AutoCloseable {
    * A masked micro-batch, its index in the run, the stream position after its last record and the name of the shard
    * that position is in.
    */
-  public record Prepared(MaskedBatch batch, long microStep, ShardStream.Position after, String shard) {}
+  public record Prepared(MaskedBatch batch, long microStep, DataPosition after, String shard) {}
 
   private static final Prepared END = new Prepared(null, -1, null, null);
 

@@ -1,10 +1,13 @@
 package electra.trainer.pretrain;
 
+import electra.beam.ShardFiles;
 import electra.cli.Flags;
 import electra.cli.UsageException;
 import electra.model.ElectraConfig;
-import electra.beam.ShardFiles;
 import electra.tokenization.VocabularyResolver;
+import electra.trainer.runtime.LearningRateSchedule;
+import electra.trainer.runtime.OptimizerGraph;
+import electra.trainer.runtime.OptimizerKind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,8 +59,6 @@ public record PretrainConfig(
     double followTimeoutSeconds) {    // with follow: wait this long for new shards before another epoch
 
   /** The optimizer's update rule. */
-  public enum OptimizerKind { LAMB, ADAM }
-
   public PretrainConfig {
     require(modelName != null && modelName.matches("[A-Za-z0-9._-]+"),
         "--model_name must be a plain folder name (letters, digits, . _ -), got '" + modelName + "'");
@@ -124,6 +125,16 @@ public record PretrainConfig(
   }
 
   /** {@code <outputDir>/<modelName>}: checkpoints and logs. */
+  /** The optimizer's update rule and constants; loss scaling for fp16 mixed precision. */
+  public OptimizerGraph.Settings optimizerSettings(boolean lossScaling) {
+    return new OptimizerGraph.Settings(optimizer, beta1, beta2, epsilon, weightDecay, skipAdaptive, clipNorm,
+        gradientAccumulationSteps, lossScaling);
+  }
+
+  public LearningRateSchedule learningRateSchedule() {
+    return new LearningRateSchedule(learningRate, endLearningRate, numWarmupSteps, numTrainSteps, lrDecayPower);
+  }
+
   public Path runDir() {
     return outputDir.resolve(modelName);
   }

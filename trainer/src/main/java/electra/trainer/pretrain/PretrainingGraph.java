@@ -2,8 +2,12 @@ package electra.trainer.pretrain;
 
 import static electra.trainer.model.HostArrays.floats;
 
+import electra.trainer.distributed.Replication;
 import electra.trainer.model.HostArrays;
 import electra.trainer.model.ModelGraph;
+import electra.trainer.runtime.OptimizerGraph;
+import electra.trainer.runtime.SessionConfigs;
+import electra.trainer.runtime.XlaClusters;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -43,25 +47,6 @@ public final class PretrainingGraph implements AutoCloseable {
     public float total() {
       return scalars[0];
     }
-  }
-
-  /**
-   * How the graph is replicated over worker processes (implemented in {@code electra.trainer.distributed}): the
-   * session it runs in, the all-reduce of gradients and reported scalars, the gather of the workers' data positions
-   * and the run options (timeouts) of each training step.
-   */
-  public interface Replication {
-    /** Averages tensors over all workers (gradients, losses); one output per input. */
-    OptimizerGraph.GradientReducer allReduceMean();
-
-    /** Concatenates every worker's int64 vector, in task order. */
-    Operand<TInt64> gather(Ops tf, Operand<TInt64> local);
-
-    /** The session of this worker, connected to the cluster. */
-    Session openSession(Graph graph, ConfigProto config);
-
-    /** Options of a training step; the first one (graph optimisation, group set-up) may take longer. */
-    RunOptions stepOptions(boolean first);
   }
 
   /**
@@ -107,7 +92,7 @@ public final class PretrainingGraph implements AutoCloseable {
       model = ModelGraph.training(graph, c.seed());
       objective = new PretrainingObjective(model, c.discriminator(), c.generator(), c.genWeight(), c.discWeight(),
           c.temperature());
-      optimizer = new OptimizerGraph(model, objective.outputs().total(), OptimizerGraph.Settings.of(c, lossScaling),
+      optimizer = new OptimizerGraph(model, objective.outputs().total(), c.optimizerSettings(lossScaling),
           OptimizerGraph.NO_LR_DECAY, replication == null ? null : replication.allReduceMean());
       reportedScalars = objective.outputs().scalars();
       if (replication != null) {

@@ -4,6 +4,7 @@ import electra.beam.ShardFiles;
 import electra.records.PretrainingExample;
 import electra.records.ShardManifest;
 import electra.records.TfRecordReader;
+import electra.trainer.runtime.DataPosition;
 import java.io.BufferedInputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -22,14 +23,14 @@ import java.util.function.Consumer;
 /**
  * Endless stream of pre-training records from the shards a manifest lists: each epoch visits every shard of this
  * stream's {@link Share} once in an order shuffled from (seed, epoch), each shard front to back. Its position is a
- * small value ({@link Position}) that a checkpoint stores, and a stream opened at a position continues exactly there.
+ * small value ({@link DataPosition}) that a checkpoint stores, and a stream opened at a position continues exactly there.
  *
  * <p>When {@linkplain Follow following} a folder that continuous ingestion keeps appending to, the stream re-reads
  * the manifest whenever it has read the last shard of its order: the shards of its share listed since are appended
  * to this epoch's order (in manifest order, which is ingestion order) and read next; when there are none it polls
  * the manifest for up to {@link Follow#timeoutSeconds()} (or until {@link Follow#stopWaiting()}) and then starts the
  * next epoch over every listed shard of its share. The epoch's order is a pure function of numbers
- * ({@link #epochOrder}): the shards of the share among the first {@link Position#listedAtEpochStart()} manifest
+ * ({@link #epochOrder}): the shards of the share among the first {@link DataPosition#listedAtEpochStart()} manifest
  * entries, shuffled, then the share's shards listed after them. So a position resumes on the same records whether it
  * carries the order's file names (a single process's {@code state.json}) or only that count (the numbers gathered
  * from the workers of a data-parallel run). This needs a manifest that only grows at its end: continuous ingestion
@@ -37,27 +38,6 @@ import java.util.function.Consumer;
  * ({@code pretrain_data.tfrecord-bNNNNN-*}).
  */
 public final class ShardStream implements AutoCloseable {
-
-  /**
-   * Where the next record is: epoch, index into that epoch's shard order, record number and byte offset; how many
-   * manifest entries were listed when the epoch started (its order is dealt from them, then from the entries listed
-   * later: {@link #epochOrder}; 0 when not recorded, as in {@link #START} and in older checkpoints: then the
-   * entries listed when the stream opens); and the epoch's shard order itself (file names; null when not recorded:
-   * then it is rebuilt from the seed, the count and the manifest).
-   */
-  public record Position(long epoch, int shardIndex, long record, long byteOffset, int listedAtEpochStart,
-      List<String> order) {
-    public static final Position START = new Position(0, 0, 0, 0, 0, null);
-
-    public Position {
-      if (epoch < 0 || shardIndex < 0 || record < 0 || byteOffset < 0 || listedAtEpochStart < 0) {
-        throw new IllegalArgumentException(String.format(Locale.ROOT, "a data position has no negative values, got "
-            + "epoch %d, shard index %d, record %d, byte offset %d, listed at epoch start %d: the checkpoint that "
-            + "holds it is damaged", epoch, shardIndex, record, byteOffset, listedAtEpochStart));
-      }
-      order = order == null ? null : List.copyOf(order); // a no-op for the lists this class makes
-    }
-  }
 
   /**
    * The shards a stream reads: those at manifest index i with i mod {@code workers} = {@code worker}, whether listed
@@ -116,7 +96,7 @@ public final class ShardStream implements AutoCloseable {
   private final int maxSeqLength;
   private final String vocabFingerprint;
   private ShardManifest manifest;
-  private Position position;
+  private DataPosition position;
   private List<String> order;
   private TfRecordReader reader;
   private long readerBase;
@@ -140,7 +120,7 @@ public final class ShardStream implements AutoCloseable {
   }
 
   /** A stream over every shard of {@code dir}, without following. */
-  public ShardStream(String dir, ShardManifest manifest, long seed, Position start) {
+  public ShardStream(String dir, ShardManifest manifest, long seed, DataPosition start) {
     this(dir, manifest, seed, start, Share.ALL, null);
   }
 
@@ -149,7 +129,7 @@ public final class ShardStream implements AutoCloseable {
    * manifest when {@code follow} is not null. Only a following stream may start without a shard of its own: it then
    * waits for one on its first {@link #next()}.
    */
-  public ShardStream(String dir, ShardManifest manifest, long seed, Position start, Share share, Follow follow) {
+  public ShardStream(String dir, ShardManifest manifest, long seed, DataPosition start, Share share, Follow follow) {
     this.dir = dir;
     this.manifest = manifest;
     this.seed = seed;
@@ -170,7 +150,7 @@ public final class ShardStream implements AutoCloseable {
       throw new IllegalArgumentException("data position " + start.shardIndex() + " is outside the "
           + order.size() + " shard(s)" + share.forWhom() + " of epoch " + start.epoch());
     }
-    this.position = new Position(start.epoch(), start.shardIndex(), start.record(), start.byteOffset(), listed,
+    this.position = new DataPosition(start.epoch(), start.shardIndex(), start.record(), start.byteOffset(), listed,
         order);
   }
 
@@ -178,7 +158,7 @@ public final class ShardStream implements AutoCloseable {
    * The shard order of {@code epoch} for {@code share}: its shards with records among the first {@code listed}
    * manifest entries, shuffled from (seed, epoch), then its shards with records listed after them, in manifest
    * order (those continuous ingestion appended during the epoch). A pure function of numbers and the manifest, so
-   * an order can be rebuilt from a position's {@link Position#listedAtEpochStart()}; appending to the manifest only
+   * an order can be rebuilt from a position's {@link DataPosition#listedAtEpochStart()}; appending to the manifest only
    * lengthens it.
    */
   public static List<String> epochOrder(List<ShardManifest.Shard> shards, int listed, long seed, long epoch,
@@ -189,8 +169,8 @@ public final class ShardStream implements AutoCloseable {
     return List.copyOf(order);
   }
 
-  /** Position of the next record {@link #next()} returns. */
-  public Position position() {
+  /** DataPosition of the next record {@link #next()} returns. */
+  public DataPosition position() {
     return position;
   }
 
@@ -227,7 +207,7 @@ public final class ShardStream implements AutoCloseable {
         } else {
           int listed = manifest.shards().size();
           order = epochOrder(manifest.shards(), listed, seed, position.epoch() + 1, share);
-          position = new Position(position.epoch() + 1, 0, 0, 0, listed, order);
+          position = new DataPosition(position.epoch() + 1, 0, 0, 0, listed, order);
         }
       }
     } catch (IOException e) {
@@ -235,8 +215,8 @@ public final class ShardStream implements AutoCloseable {
     }
   }
 
-  private Position inEpoch(int shardIndex, long record, long byteOffset) {
-    return new Position(position.epoch(), shardIndex, record, byteOffset, position.listedAtEpochStart(), order);
+  private DataPosition inEpoch(int shardIndex, long record, long byteOffset) {
+    return new DataPosition(position.epoch(), shardIndex, record, byteOffset, position.listedAtEpochStart(), order);
   }
 
   /**

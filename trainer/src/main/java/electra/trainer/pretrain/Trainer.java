@@ -1,13 +1,19 @@
 package electra.trainer.pretrain;
 
-import electra.cli.UsageException;
 import electra.beam.ShardFiles;
+import electra.cli.UsageException;
 import electra.records.ShardManifest;
 import electra.tokenization.Vocabulary;
 import electra.trainer.distributed.ClusterSpec;
 import electra.trainer.distributed.DataParallelSettings;
-import electra.trainer.distributed.DataSharding;
 import electra.trainer.distributed.WorkerRuntime;
+import electra.trainer.runtime.Checkpoints;
+import electra.trainer.runtime.DataPosition;
+import electra.trainer.runtime.LearningRateSchedule;
+import electra.trainer.runtime.LossCurves;
+import electra.trainer.runtime.SessionConfigs;
+import electra.trainer.runtime.TensorBoardEvents;
+import electra.trainer.runtime.XlaClusters;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -127,7 +133,7 @@ public final class Trainer {
       c.generator().writeJson(runDir.resolve("generator_config.json"), "ElectraForMaskedLM");
     }
     Checkpoints checkpoints = new Checkpoints(runDir, c.checkpointPrefix(), c.keepCheckpointMax());
-    LearningRateSchedule schedule = LearningRateSchedule.of(c);
+    LearningRateSchedule schedule = c.learningRateSchedule();
 
     out.printf(Locale.ROOT, "Pretrain %s: discriminator %s, generator %s, %d tokens, batch %d x %d, %s, %d steps%s%s%n",
         c.modelName(), c.discriminator(), c.generator(), length, c.trainBatchSize(), c.gradientAccumulationSteps(),
@@ -147,7 +153,7 @@ public final class Trainer {
         PretrainingGraph graph = new PretrainingGraph(c, c.amp() && gpu,
             SessionConfigs.training(c.amp(), c.xla(), gpu), runtime)) {
       Checkpoints.State start = start(graph, checkpoints, runDir, length);
-      ShardStream.Position startPosition = DataSharding.startPosition(start, cluster, runDir, c.restoreCheckpoint(),
+      DataPosition startPosition = DataSharding.startPosition(start, cluster, runDir, c.restoreCheckpoint(),
           checkpoints);
       long step = start.step();
       long micro = start.microStep();

@@ -3,6 +3,7 @@ package electra.trainer.pretrain;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import electra.trainer.runtime.TensorBoardEvents;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;

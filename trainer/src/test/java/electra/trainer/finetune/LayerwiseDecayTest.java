@@ -1,6 +1,8 @@
 package electra.trainer.finetune;
 
 import electra.export.QaHead;
+import electra.trainer.runtime.OptimizerGraph;
+import electra.trainer.runtime.OptimizerKind;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -35,8 +37,8 @@ class LayerwiseDecayTest {
     ElectraConfig c = new ElectraConfig(ElectraConfig.BERT_VOCAB_SIZE, 16, 32, 2, 2, 64, "gelu", 0, 0, 512, 2, 0.02,
         1e-12);
     for (QaHead head : QaHead.values()) {
-      var settings = new electra.trainer.pretrain.OptimizerGraph.Settings(
-          electra.trainer.pretrain.PretrainConfig.OptimizerKind.ADAM, 0.9, 0.999, 1e-20, 0, true, 1e9, 1, false);
+      var settings = new electra.trainer.runtime.OptimizerGraph.Settings(
+          electra.trainer.runtime.OptimizerKind.ADAM, 0.9, 0.999, 1e-20, 0, true, 1e9, 1, false);
       try (QaGraph g = new QaGraph(c, head, 2, new QaGraph.Training(settings, 0.5, 1), null)) {
         g.initialize();
         LayerwiseDecay d = new LayerwiseDecay(0.5, 2);

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import electra.cli.HelpRequested;
 import electra.cli.UsageException;
+import electra.trainer.runtime.DataPosition;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -112,7 +113,7 @@ class PretrainTest {
     PretrainConfig c = PretrainConfig.parse(args(tmp.resolve("roundtrip"), "--num_train_steps=5", "--num_warmup_steps=0"));
     int[][] in = new int[3][8 * 64];
     try (ShardStream stream = new ShardStream(shards.toString(), ShardStream.readManifest(shards.toString()), 1,
-        ShardStream.Position.START)) {
+        DataPosition.START)) {
       for (int b = 0; b < 8; b++) {
         var e = stream.next();
         System.arraycopy(e.inputIds(), 0, in[0], b * 64, 64);

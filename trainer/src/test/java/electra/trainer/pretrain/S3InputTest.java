@@ -7,6 +7,7 @@ import electra.beam.S3MockServer;
 import electra.beam.ShardFiles;
 import electra.records.PretrainingExample;
 import electra.records.ShardManifest;
+import electra.trainer.runtime.DataPosition;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -53,9 +54,9 @@ class S3InputTest {
       ShardFiles.use(s3.objectStores()); // the local run set Beam's file systems back to the defaults
       ShardManifest manifest = ShardStream.readManifest(BUCKET_DIR);
       assertEquals(ShardStream.readManifest(local.toString()), manifest);
-      ShardStream.Position middle;
+      DataPosition middle;
       List<PretrainingExample> expected = new ArrayList<>();
-      try (ShardStream disk = new ShardStream(local.toString(), manifest, 3, ShardStream.Position.START)) {
+      try (ShardStream disk = new ShardStream(local.toString(), manifest, 3, DataPosition.START)) {
         for (int i = 0; i < 30; i++) { // into the second shard of the epoch
           disk.next();
         }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import electra.records.ShardManifest;
+import electra.trainer.runtime.DataPosition;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,9 +47,9 @@ class ShardStreamFollowTest {
     List<String> notes = new CopyOnWriteArrayList<>();
     ShardStream.Follow follow = new ShardStream.Follow(0.4, 0.05, notes::add, null);
     List<int[]> records = new ArrayList<>();
-    List<ShardStream.Position> after = new ArrayList<>();
+    List<DataPosition> after = new ArrayList<>();
     try (ShardStream s = new ShardStream(dir.toString(), ShardStream.readManifest(dir.toString()), 7,
-        ShardStream.Position.START, ShardStream.Share.ALL, follow)) {
+        DataPosition.START, ShardStream.Share.ALL, follow)) {
       for (int i = 0; i < 4; i++) {
         records.add(s.next().inputIds());
       }
@@ -70,7 +71,7 @@ class ShardStreamFollowTest {
       }
       publisher.join();
       assertTrue(System.nanoTime() - t0 > 100_000_000L, "waited for the new shards");
-      ShardStream.Position p = s.position();
+      DataPosition p = s.position();
       assertEquals(0, p.epoch());
       assertEquals(List.of(batchName(0), batchName(1), batchName(2)), p.order());
       assertEquals(2, p.shardIndex());
@@ -88,7 +89,7 @@ class ShardStreamFollowTest {
     }
     // Staged shards 0..2 hold 12 different records; epoch 0 read each once.
     try (ShardStream plain = new ShardStream(staging.toString(), ShardStream.readManifest(staging.toString()), 7,
-        new ShardStream.Position(0, 0, 0, 0, 0, List.of(ShardStream.readManifest(staging.toString()).shards().stream()
+        new DataPosition(0, 0, 0, 0, 0, List.of(ShardStream.readManifest(staging.toString()).shards().stream()
             .map(ShardManifest.Shard::file).toArray(String[]::new))))) {
       for (int i = 0; i < 12; i++) {
         assertArrayEquals(plain.next().inputIds(), records.get(i), "record " + i);
@@ -96,13 +97,13 @@ class ShardStreamFollowTest {
     }
 
     // A stream opened at a position recorded before the other shards were listed takes them up the same way.
-    ShardStream.Position at = new ShardStream.Position(0, 0, 0, 0, 1, List.of(batchName(0)));
+    DataPosition at = new DataPosition(0, 0, 0, 0, 1, List.of(batchName(0)));
     try (ShardStream fromStart = new ShardStream(dir.toString(), ShardStream.readManifest(dir.toString()), 7, at,
         ShardStream.Share.ALL, follow)) {
       for (int i = 0; i < 3; i++) {
         fromStart.next();
       }
-      ShardStream.Position mid = fromStart.position();
+      DataPosition mid = fromStart.position();
       assertEquals(List.of(batchName(0)), mid.order());
       try (ShardStream again = new ShardStream(dir.toString(), ShardStream.readManifest(dir.toString()), 7, mid,
           ShardStream.Share.ALL, follow)) {
@@ -118,7 +119,7 @@ class ShardStreamFollowTest {
   void withoutFollowTheNextEpochComesAtOnce() throws Exception {
     Path dir = followed(tmp.resolve("staging"), 3);
     try (ShardStream s = new ShardStream(dir.toString(), ShardStream.readManifest(dir.toString()), 7,
-        ShardStream.Position.START)) {
+        DataPosition.START)) {
       for (int i = 0; i < 5; i++) {
         s.next();
       }
@@ -141,8 +142,8 @@ class ShardStreamFollowTest {
     ShardStream.Share worker0 = new ShardStream.Share(0, 2);
     ShardStream.Share worker1 = new ShardStream.Share(1, 2);
     ShardManifest atStart = ShardStream.readManifest(dir.toString());
-    try (ShardStream s0 = new ShardStream(dir.toString(), atStart, 7, ShardStream.Position.START, worker0, follow);
-        ShardStream s1 = new ShardStream(dir.toString(), atStart, 7, ShardStream.Position.START, worker1, follow)) {
+    try (ShardStream s0 = new ShardStream(dir.toString(), atStart, 7, DataPosition.START, worker0, follow);
+        ShardStream s1 = new ShardStream(dir.toString(), atStart, 7, DataPosition.START, worker1, follow)) {
       for (int i = 0; i < 4; i++) {
         s0.next();
         s1.next();
@@ -163,7 +164,7 @@ class ShardStreamFollowTest {
       List<String> staged = ShardStream.readManifest(staging.toString()).shards().stream()
           .map(ShardManifest.Shard::file).toList();
       try (ShardStream plain = new ShardStream(staging.toString(), ShardStream.readManifest(staging.toString()), 7,
-          new ShardStream.Position(0, 0, 0, 0, 0, List.of(staged.get(2), staged.get(4))))) {
+          new DataPosition(0, 0, 0, 0, 0, List.of(staged.get(2), staged.get(4))))) {
         for (int i = 0; i < 8; i++) {
           assertArrayEquals(plain.next().inputIds(), read0.get(i), "worker 0's record " + i + " of b2, b4");
         }
@@ -171,10 +172,10 @@ class ShardStreamFollowTest {
 
       s1.next();
       s1.next();
-      ShardStream.Position mid = s1.position();
-      assertEquals(new ShardStream.Position(0, 1, 2, mid.byteOffset(), 2, List.of(batchName(1), batchName(3))), mid);
+      DataPosition mid = s1.position();
+      assertEquals(new DataPosition(0, 1, 2, mid.byteOffset(), 2, List.of(batchName(1), batchName(3))), mid);
       // a worker resumes from the numbers gathered into workers.json: the order is rebuilt from the listed count
-      ShardStream.Position gathered = new ShardStream.Position(mid.epoch(), mid.shardIndex(), mid.record(),
+      DataPosition gathered = new DataPosition(mid.epoch(), mid.shardIndex(), mid.record(),
           mid.byteOffset(), mid.listedAtEpochStart(), null);
       try (ShardStream resumed = new ShardStream(dir.toString(), ShardStream.readManifest(dir.toString()), 7,
           gathered, worker1, follow)) {
@@ -204,7 +205,7 @@ class ShardStreamFollowTest {
     List<String> notes = new CopyOnWriteArrayList<>();
     ShardStream.Share worker1 = new ShardStream.Share(1, 2);
     try (ShardStream s = new ShardStream(dir.toString(), ShardStream.readManifest(dir.toString()), 7,
-        ShardStream.Position.START, worker1, new ShardStream.Follow(30, 0.05, notes::add, null))) {
+        DataPosition.START, worker1, new ShardStream.Follow(30, 0.05, notes::add, null))) {
       assertNull(s.currentShard());
       Thread publisher = new Thread(() -> {
         try {
@@ -217,14 +218,14 @@ class ShardStreamFollowTest {
       publisher.start();
       s.next();
       publisher.join();
-      assertEquals(new ShardStream.Position(0, 0, 1, s.position().byteOffset(), 1, List.of(batchName(1))),
+      assertEquals(new DataPosition(0, 0, 1, s.position().byteOffset(), 1, List.of(batchName(1))),
           s.position(), "epoch 0 was dealt from b0 alone (not worker 1's) and takes up b1, listed later");
       assertTrue(notes.get(0).startsWith("follow: no shard for worker 1 of 2 listed yet in " + dir
           + " (shard i goes to worker i mod 2); waiting up to 30 s for one; meanwhile the other workers wait in the "
           + "all-reduce"), notes.toString());
     }
     try (ShardStream none = new ShardStream(dir.toString(), ShardStream.readManifest(dir.toString()), 7,
-        ShardStream.Position.START, new ShardStream.Share(2, 3), new ShardStream.Follow(1, 0.05, null, null))) {
+        DataPosition.START, new ShardStream.Share(2, 3), new ShardStream.Follow(1, 0.05, null, null))) {
       IllegalStateException e = assertThrows(IllegalStateException.class, none::next);
       assertEquals("no shard for worker 2 of 3 was listed in " + dir + " within --follow_timeout (1 s) or before "
           + "a stop: the manifest lists 2 shard(s), and shard i goes to worker i mod 3; list at least one shard "
@@ -238,7 +239,7 @@ class ShardStreamFollowTest {
     Path dir = followed(staging, 3);
     publish(staging, dir, 2); // b0 (worker 0), b2 (worker 1); b1 would sort between them
     try (ShardStream s = new ShardStream(dir.toString(), ShardStream.readManifest(dir.toString()), 7,
-        ShardStream.Position.START, new ShardStream.Share(0, 2), new ShardStream.Follow(30, 0.05, null, null))) {
+        DataPosition.START, new ShardStream.Share(0, 2), new ShardStream.Follow(30, 0.05, null, null))) {
       for (int i = 0; i < 4; i++) {
         s.next();
       }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import electra.records.ShardManifest;
+import electra.trainer.runtime.Checkpoints;
+import electra.trainer.runtime.DataPosition;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,19 +92,19 @@ class ShardStreamOrderTest {
     ShardManifest listed = manifest(shards(7));
     ShardStream.Share worker1 = new ShardStream.Share(1, 2);
     // a worker's position from workers.json: numbers only, the order is rebuilt (shard files are opened lazily)
-    ShardStream.Position gathered = new ShardStream.Position(1, 2, 3, 96, 4, null);
+    DataPosition gathered = new DataPosition(1, 2, 3, 96, 4, null);
     try (ShardStream s = new ShardStream("/not/read", listed, SEED, gathered, worker1, null)) {
       assertEquals(ShardStream.epochOrder(listed.shards(), 4, SEED, 1, worker1), s.position().order());
       assertEquals("s05", s.currentShard(), "s01 and s03 shuffled, then s05 listed after the first 4");
-      assertEquals(new ShardStream.Position(1, 2, 3, 96, 4, s.position().order()), s.position());
+      assertEquals(new DataPosition(1, 2, 3, 96, 4, s.position().order()), s.position());
     }
     // workers.json and state.json from before the count was recorded: the epoch is dealt over all listed now
-    ShardStream.Position old = new ShardStream.Position(0, 1, 0, 0, 0, null);
+    DataPosition old = new DataPosition(0, 1, 0, 0, 0, null);
     ShardStream s = new ShardStream("/not/read", listed, SEED, old, worker1, null);
     assertEquals(7, s.position().listedAtEpochStart());
     assertEquals(ShardStream.epochOrder(listed.shards(), 7, SEED, 0, worker1), s.position().order());
     // a single process's state.json carries the names, which win over the count
-    ShardStream.Position named = new ShardStream.Position(0, 1, 0, 0, 3, List.of("s02", "s00", "s01", "s05"));
+    DataPosition named = new DataPosition(0, 1, 0, 0, 3, List.of("s02", "s00", "s01", "s05"));
     assertEquals("s00", new ShardStream("/not/read", listed, SEED, named).currentShard());
   }
 
@@ -114,8 +116,8 @@ class ShardStreamOrderTest {
          "dataShardIndex": 1, "dataShard": "s03", "dataRecord": 2, "dataByteOffset": 80,
          "vocabFingerprint": null, "dataOrder": ["s00", "s03"]}
         """);
-    ShardStream.Position p = Checkpoints.readState(checkpoint).position();
-    assertEquals(new ShardStream.Position(0, 1, 2, 80, 0, List.of("s00", "s03")), p);
+    DataPosition p = Checkpoints.readState(checkpoint).position();
+    assertEquals(new DataPosition(0, 1, 2, 80, 0, List.of("s00", "s03")), p);
     try (ShardStream s = new ShardStream("/not/read", manifest(shards(5)), SEED, p)) {
       assertEquals("s03", s.currentShard());
       assertEquals(List.of("s00", "s03"), s.position().order());
@@ -127,19 +129,19 @@ class ShardStreamOrderTest {
     ShardManifest listed = manifest(shards(3));
     ShardStream.Share worker1 = new ShardStream.Share(1, 2);
     IllegalArgumentException shrunk = assertThrows(IllegalArgumentException.class, () -> new ShardStream("/x",
-        listed, SEED, new ShardStream.Position(0, 0, 0, 0, 5, null), worker1, null));
+        listed, SEED, new DataPosition(0, 0, 0, 0, 5, null), worker1, null));
     assertTrue(shrunk.getMessage().contains("dealt from 5 listed shards, but /x/manifest.json lists only 3"),
         shrunk.getMessage());
     IllegalArgumentException outside = assertThrows(IllegalArgumentException.class, () -> new ShardStream("/x",
-        listed, SEED, new ShardStream.Position(0, 1, 0, 0, 3, null), worker1, null));
+        listed, SEED, new DataPosition(0, 1, 0, 0, 3, null), worker1, null));
     assertEquals("data position 1 is outside the 1 shard(s) for worker 1 of 2 of epoch 0", outside.getMessage());
     IllegalArgumentException noShard = assertThrows(IllegalArgumentException.class, () -> new ShardStream("/x",
-        manifest(shards(1)), SEED, ShardStream.Position.START, worker1, null));
+        manifest(shards(1)), SEED, DataPosition.START, worker1, null));
     assertEquals("data position 0 is outside the 0 shard(s) for worker 1 of 2 of epoch 0", noShard.getMessage(),
         "only a following stream may wait for its first shard");
     assertEquals("a share is worker t of N with 0 <= t < N, got worker 2 of 2",
         assertThrows(IllegalArgumentException.class, () -> new ShardStream.Share(2, 2)).getMessage());
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> new ShardStream.Position(0, 0, -1, 0, 0, null))
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> new DataPosition(0, 0, -1, 0, 0, null))
         .getMessage().contains("record -1"));
   }
 

@@ -1,4 +1,4 @@
-package electra.trainer.pretrain;
+package electra.trainer.runtime;
 
 import org.tensorflow.Graph;
 import org.tensorflow.Session;

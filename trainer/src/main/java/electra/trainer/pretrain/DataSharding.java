@@ -1,4 +1,4 @@
-package electra.trainer.distributed;
+package electra.trainer.pretrain;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import electra.cli.UsageException;
 import electra.records.ShardManifest;
-import electra.trainer.pretrain.Checkpoints;
-import electra.trainer.pretrain.PretrainingGraph;
-import electra.trainer.pretrain.ShardStream;
+import electra.trainer.distributed.ClusterSpec;
+import electra.trainer.runtime.Checkpoints;
+import electra.trainer.runtime.DataPosition;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -69,7 +69,7 @@ public final class DataSharding {
    * which {@link ShardStream#epochOrder} rebuilds from the listed count), the step it started from and whether it
    * has been asked to stop.
    */
-  public static long[] position(ShardStream.Position p, long firstStep, boolean stopRequested) {
+  public static long[] position(DataPosition p, long firstStep, boolean stopRequested) {
     long[] v = new long[PretrainingGraph.POSITION_VALUES];
     v[EPOCH] = p.epoch();
     v[SHARD_INDEX] = p.shardIndex();
@@ -136,7 +136,7 @@ public final class DataSharding {
    * entry without {@code listed_at_epoch_start} (written before {@code --follow} worked with workers) resumes as it
    * did: its epoch dealt from every shard listed when the stream opens.
    */
-  public static ShardStream.Position startPosition(Checkpoints.State start, ClusterSpec cluster, Path runDir,
+  public static DataPosition startPosition(Checkpoints.State start, ClusterSpec cluster, Path runDir,
       String restore, Checkpoints checkpoints) throws IOException {
     if (!cluster.distributed() || start.step() == 0) {
       return start.position();
@@ -153,7 +153,7 @@ public final class DataSharding {
           + " workers; resume it with the same number (this run has " + cluster.size() + ")");
     }
     JsonNode p = root.get("positions").get(cluster.taskIndex());
-    return new ShardStream.Position(p.get("epoch").asLong(), p.get("shard_index").asInt(), p.get("record").asLong(),
+    return new DataPosition(p.get("epoch").asLong(), p.get("shard_index").asInt(), p.get("record").asLong(),
         p.get("byte_offset").asLong(), p.path("listed_at_epoch_start").asInt(0), null);
   }
 }

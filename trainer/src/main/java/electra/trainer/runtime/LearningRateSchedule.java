@@ -1,4 +1,4 @@
-package electra.trainer.pretrain;
+package electra.trainer.runtime;
 
 /**
  * NVIDIA's pre-training schedule (spec §3.5), a pure function of the optimizer step: linear warmup from 0 to the
@@ -18,11 +18,6 @@ public record LearningRateSchedule(double peak, double endLr, long warmupSteps, 
       throw new IllegalArgumentException("bad schedule: peak " + peak + ", end " + endLr + ", warmup " + warmupSteps
           + ", total " + totalSteps + ", power " + power);
     }
-  }
-
-  public static LearningRateSchedule of(PretrainConfig c) {
-    return new LearningRateSchedule(c.learningRate(), c.endLearningRate(), c.numWarmupSteps(), c.numTrainSteps(),
-        c.lrDecayPower());
   }
 
   /** The learning rate of the update that follows {@code step} applied updates. */

@@ -1,4 +1,4 @@
-package electra.trainer.pretrain;
+package electra.trainer.runtime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -47,13 +47,13 @@ public final class Checkpoints {
 
     /** The state of a pre-training run at {@code data}, the stream position after the last batch it trained on. */
     public static State at(long step, long microStep, boolean phase2, long seed, int maxSeqLength,
-        ShardStream.Position data, String dataShard, String vocabFingerprint) {
+        DataPosition data, String dataShard, String vocabFingerprint) {
       return new State(step, microStep, phase2, seed, maxSeqLength, data.epoch(), data.shardIndex(), dataShard,
           data.record(), data.byteOffset(), vocabFingerprint, data.order(), data.listedAtEpochStart());
     }
 
-    public ShardStream.Position position() {
-      return new ShardStream.Position(dataEpoch, dataShardIndex, dataRecord, dataByteOffset, dataListedAtEpochStart,
+    public DataPosition position() {
+      return new DataPosition(dataEpoch, dataShardIndex, dataRecord, dataByteOffset, dataListedAtEpochStart,
           dataOrder);
     }
   }

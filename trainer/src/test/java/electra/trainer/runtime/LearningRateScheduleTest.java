@@ -1,4 +1,4 @@
-package electra.trainer.pretrain;
+package electra.trainer.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

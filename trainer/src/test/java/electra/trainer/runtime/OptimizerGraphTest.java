@@ -1,4 +1,4 @@
-package electra.trainer.pretrain;
+package electra.trainer.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -135,7 +135,7 @@ class OptimizerGraphTest {
       }
       double factor = s.clipNorm() / Math.max(Math.sqrt(sq), s.clipNorm());
       long t = step + 1;
-      boolean lamb = s.kind() == PretrainConfig.OptimizerKind.LAMB;
+      boolean lamb = s.kind() == OptimizerKind.LAMB;
       for (int i = 0; i < 3; i++) {
         boolean excluded = i > 0;
         double[] u = new double[w[i].length];
@@ -172,9 +172,9 @@ class OptimizerGraphTest {
     }
   }
 
-  private static OptimizerGraph.Settings settings(PretrainConfig.OptimizerKind kind, int accumulation,
+  private static OptimizerGraph.Settings settings(OptimizerKind kind, int accumulation,
       boolean skipAdaptive) {
-    boolean lamb = kind == PretrainConfig.OptimizerKind.LAMB;
+    boolean lamb = kind == OptimizerKind.LAMB;
     return new OptimizerGraph.Settings(kind, lamb ? 0.878 : 0.9, lamb ? 0.974 : 0.999, 1e-6, 0.01, skipAdaptive,
         1.0, accumulation, false);
   }
@@ -203,22 +203,22 @@ class OptimizerGraphTest {
 
   @Test
   void lambMatchesTheFormulas() {
-    checkSteps(settings(PretrainConfig.OptimizerKind.LAMB, 1, true));
+    checkSteps(settings(OptimizerKind.LAMB, 1, true));
   }
 
   @Test
   void lambWithoutSkipAdaptiveAdaptsEveryVariable() {
-    checkSteps(settings(PretrainConfig.OptimizerKind.LAMB, 1, false));
+    checkSteps(settings(OptimizerKind.LAMB, 1, false));
   }
 
   @Test
   void adamWMatchesGooglesFormulasWithoutBiasCorrection() {
-    checkSteps(settings(PretrainConfig.OptimizerKind.ADAM, 1, true));
+    checkSteps(settings(OptimizerKind.ADAM, 1, true));
   }
 
   @Test
   void accumulationAveragesMicroBatchesAndAppliesOnlyOnTheLast() {
-    OptimizerGraph.Settings s = settings(PretrainConfig.OptimizerKind.LAMB, 2, true);
+    OptimizerGraph.Settings s = settings(OptimizerKind.LAMB, 2, true);
     try (Tiny tiny = new Tiny(s)) {
       Reference ref = new Reference(s, tiny.values());
       for (int k = 0; k < 2; k++) {
@@ -245,7 +245,7 @@ class OptimizerGraphTest {
 
   @Test
   void lossScalingSkipsAnOverflowingStepHalvesTheScaleAndDoublesItAfterEnoughGoodSteps() {
-    OptimizerGraph.Settings plain = settings(PretrainConfig.OptimizerKind.LAMB, 1, true);
+    OptimizerGraph.Settings plain = settings(OptimizerKind.LAMB, 1, true);
     OptimizerGraph.Settings s = new OptimizerGraph.Settings(plain.kind(), plain.beta1(), plain.beta2(),
         plain.epsilon(), plain.weightDecay(), plain.skipAdaptive(), plain.clipNorm(), 1, true);
     try (Tiny tiny = new Tiny(s)) {

@@ -1,4 +1,4 @@
-package electra.trainer.pretrain;
+package electra.trainer.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** loss_curves.png from a log.jsonl, without training. */
-class LossCurvesTest {
+public class LossCurvesTest {
 
   @TempDir
   Path tmp;
@@ -51,7 +51,7 @@ class LossCurvesTest {
   }
 
   /** Asserts the PNG decodes at the expected size and shows every curve inside its panel. */
-  static BufferedImage assertCurvesDrawn(Path png) throws Exception {
+  public static BufferedImage assertCurvesDrawn(Path png) throws Exception {
     assertTrue(Files.isRegularFile(png), png + " exists");
     BufferedImage image = ImageIO.read(png.toFile());
     assertNotNull(image, "decodes as PNG");

@@ -1,4 +1,4 @@
-package electra.trainer.distributed;
+package electra.trainer.pretrain;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import electra.cli.UsageException;
 import electra.records.ShardManifest;
-import electra.trainer.pretrain.Checkpoints;
-import electra.trainer.pretrain.PretrainingGraph;
-import electra.trainer.pretrain.ShardStream;
+import electra.trainer.distributed.ClusterSpec;
+import electra.trainer.runtime.Checkpoints;
+import electra.trainer.runtime.DataPosition;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -47,8 +47,8 @@ class DataShardingTest {
 
   @Test
   void positionsGoThroughTheGatherAndWorkersJsonAsNumbersAndResumeEachWorker() throws Exception {
-    ShardStream.Position p0 = new ShardStream.Position(0, 2, 4, 1234, 2, List.of("b0", "b2", "b4"));
-    ShardStream.Position p1 = new ShardStream.Position(1, 0, 4, 567, 5, List.of("b3", "b1"));
+    DataPosition p0 = new DataPosition(0, 2, 4, 1234, 2, List.of("b0", "b2", "b4"));
+    DataPosition p1 = new DataPosition(1, 0, 4, 567, 5, List.of("b3", "b1"));
     long[] v0 = DataSharding.position(p0, 8, false);
     long[] v1 = DataSharding.position(p1, 8, true);
     assertArrayEquals(new long[] {0, 2, 4, 1234, 2, 8, 0}, v0);
@@ -62,9 +62,9 @@ class DataShardingTest {
 
     Path checkpoint = Files.createDirectories(tmp.resolve("ckpt-000008"));
     DataSharding.writeWorkerPositions(checkpoint.resolve(DataSharding.WORKERS_FILE), gathered);
-    ShardStream.Position resumed = DataSharding.startPosition(state(8), TWO_WORKERS_TASK_1, tmp,
+    DataPosition resumed = DataSharding.startPosition(state(8), TWO_WORKERS_TASK_1, tmp,
         checkpoint.toString(), new Checkpoints(tmp, "ckpt-", 3));
-    assertEquals(new ShardStream.Position(1, 0, 4, 567, 5, null), resumed,
+    assertEquals(new DataPosition(1, 0, 4, 567, 5, null), resumed,
         "the order's names are not recorded: the stream rebuilds them from the listed count");
   }
 
@@ -76,9 +76,9 @@ class DataShardingTest {
           {"epoch": 0, "shard_index": 0, "record": 12, "byte_offset": 900},
           {"epoch": 0, "shard_index": 1, "record": 4, "byte_offset": 300}]}
         """);
-    ShardStream.Position resumed = DataSharding.startPosition(state(3), TWO_WORKERS_TASK_1, tmp,
+    DataPosition resumed = DataSharding.startPosition(state(3), TWO_WORKERS_TASK_1, tmp,
         checkpoint.toString(), new Checkpoints(tmp, "ckpt-", 3));
-    assertEquals(new ShardStream.Position(0, 1, 4, 300, 0, null), resumed,
+    assertEquals(new DataPosition(0, 1, 4, 300, 0, null), resumed,
         "0: the stream deals the epoch over the shards listed when it opens, as these runs did");
   }
 

@@ -1,4 +1,4 @@
-package electra.trainer.pretrain;
+package electra.trainer.runtime;
 
 import electra.trainer.model.ModelGraph;
 import java.util.ArrayList;
@@ -56,14 +56,8 @@ public final class OptimizerGraph {
   private final List<Variable<?>> slots = new ArrayList<>();
 
   /** The update rule's constants. */
-  public record Settings(PretrainConfig.OptimizerKind kind, double beta1, double beta2, double epsilon,
-      double weightDecay, boolean skipAdaptive, double clipNorm, int accumulationSteps, boolean lossScaling) {
-
-    public static Settings of(PretrainConfig c, boolean lossScaling) {
-      return new Settings(c.optimizer(), c.beta1(), c.beta2(), c.epsilon(), c.weightDecay(), c.skipAdaptive(),
-          c.clipNorm(), c.gradientAccumulationSteps(), lossScaling);
-    }
-  }
+  public record Settings(OptimizerKind kind, double beta1, double beta2, double epsilon,
+      double weightDecay, boolean skipAdaptive, double clipNorm, int accumulationSteps, boolean lossScaling) {}
 
   /**
    * Turns each micro-step's (accumulated, averaged) gradients into the ones the update uses; data-parallel training
@@ -174,7 +168,7 @@ public final class OptimizerGraph {
       Operand<TFloat32> vNew = tf.math.add(tf.math.mul(b2, v), tf.math.mul(oneMinusB2, tf.math.square(clipped)));
       boolean excluded = NO_DECAY.matcher(p.name()).find();
       Operand<TFloat32> u;
-      if (s.kind() == PretrainConfig.OptimizerKind.LAMB) {
+      if (s.kind() == OptimizerKind.LAMB) {
         u = tf.math.div(tf.math.div(mNew, lamb1),
             tf.math.add(tf.math.sqrt(tf.math.div(vNew, lamb2)), tf.constant((float) s.epsilon())));
       } else {
@@ -186,7 +180,7 @@ public final class OptimizerGraph {
       double multiplier = lrMultiplier.applyAsDouble(p.name());
       Operand<TFloat32> step = tf.math.mul(multiplier == 1.0 ? learningRate
           : tf.math.mul(learningRate, tf.constant((float) multiplier)), u);
-      if (s.kind() == PretrainConfig.OptimizerKind.LAMB && !(excluded && s.skipAdaptive())) {
+      if (s.kind() == OptimizerKind.LAMB && !(excluded && s.skipAdaptive())) {
         step = tf.math.mul(trustRatio(w, u), step);
       }
       updates.add(tf.assign(mVar, tf.select(update, mNew, m)));

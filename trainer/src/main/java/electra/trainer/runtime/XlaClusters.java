@@ -1,4 +1,4 @@
-package electra.trainer.pretrain;
+package electra.trainer.runtime;
 
 import electra.cli.UsageException;
 import java.util.Locale;
