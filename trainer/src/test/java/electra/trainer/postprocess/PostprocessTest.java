@@ -150,7 +150,7 @@ class PostprocessTest {
   void huggingFaceImportThenExportGivesTheSameTensorsAndStartsPretraining() throws Exception {
     Path golden = golden("tiny-discriminator-qa");
     Path imported = tmp.resolve("hf-run");
-    new Postprocess(quiet()).run(new String[] {"--from_hf=" + golden, "--output_dir=" + imported,
+    new ImportModel(quiet()).run(new String[] {"--from_hf=" + golden, "--output_dir=" + imported,
         "--vocab_file=" + vocab});
     Path out = tmp.resolve("hf-export");
     new Postprocess(quiet()).run(new String[] {"--checkpoint=" + imported.resolve("ckpt-000000"),
@@ -174,7 +174,7 @@ class PostprocessTest {
   void huggingFaceGeneratorWithOtherEmbeddingsIsRefused() {
     Path disc = golden("tiny-discriminator-qa");
     Path gen = golden("tiny-generator");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Postprocess(quiet()).run(
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ImportModel(quiet()).run(
         new String[] {"--from_hf=" + disc, "--from_hf_generator=" + gen, "--output_dir=" + tmp.resolve("x"),
             "--vocab_file=" + vocab}));
     assertTrue(e.getMessage().contains("shares the discriminator's embeddings"), e.getMessage());
@@ -192,7 +192,7 @@ class PostprocessTest {
       source = g.weights();
     }
     Path imported = tmp.resolve("google-run");
-    new Postprocess(quiet()).run(new String[] {"--from_google_checkpoint=" + google,
+    new ImportModel(quiet()).run(new String[] {"--from_google_checkpoint=" + google,
         "--model_config=" + run.resolve("discriminator_config.json"), "--generator_hidden_size=0.5",
         "--output_dir=" + imported, "--vocab_file=" + vocab});
     Path out = tmp.resolve("google-export");
@@ -207,7 +207,7 @@ class PostprocessTest {
     assertTrue(Files.isRegularFile(out.resolve("generator/model.safetensors")));
     assertTrue(Files.readString(imported.resolve("import.json")).contains("freshly initialised"));
 
-    IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> new Postprocess(quiet())
+    IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> new ImportModel(quiet())
         .run(new String[] {"--from_google_checkpoint=" + google, "--model_size=small",
             "--output_dir=" + tmp.resolve("wrong"), "--vocab_file=" + vocab}));
     assertTrue(wrong.getMessage().contains("does not fit"), wrong.getMessage());
@@ -216,10 +216,20 @@ class PostprocessTest {
   @Test
   void helpAndBadFlags() {
     HelpRequested help = assertThrows(HelpRequested.class, () -> new Postprocess().run(new String[] {"--help"}));
-    for (String flag : List.of("--pretrain_dir", "--checkpoint", "--what", "--from_hf", "--from_google_checkpoint",
-        "--vocab_file")) {
+    for (String flag : List.of("--pretrain_dir", "--checkpoint", "--what", "--vocab_file")) {
       assertTrue(help.getMessage().contains(flag), "help lists " + flag);
     }
+    HelpRequested importHelp = assertThrows(HelpRequested.class, () -> new ImportModel().run(new String[] {"--help"}));
+    for (String flag : List.of("--from_hf", "--from_hf_generator", "--from_google_checkpoint", "--model_size",
+        "--vocab_file")) {
+      assertTrue(importHelp.getMessage().contains(flag), "ImportModel's help lists " + flag);
+    }
+    UsageException neither = assertThrows(UsageException.class, () -> new ImportModel().run(new String[] {
+        "--output_dir=x"}));
+    assertTrue(neither.getMessage().contains("give one of --from_hf and --from_google_checkpoint"),
+        neither.getMessage());
+    assertThrows(UsageException.class, () -> new ImportModel().run(new String[] {"--output_dir=x", "--from_hf=a",
+        "--from_google_checkpoint=b"}));
     assertThrows(UsageException.class, () -> new Postprocess().run(new String[] {"--output_dir=x"}));
     UsageException what = assertThrows(UsageException.class, () -> new Postprocess().run(new String[] {
         "--output_dir=x", "--checkpoint=y", "--what=encoder"}));
