@@ -7,7 +7,8 @@ import java.util.function.LongSupplier;
 
 /**
  * Progress lines for one transfer, at most one per {@code every} so a multi-gigabyte download prints a
- * readable log rather than a flood. The rate counts only this transfer's bytes, not those resumed from disk.
+ * readable log rather than a flood. The rate, and so the ETA, counts only this transfer's bytes, not those resumed
+ * from disk.
  */
 final class Progress {
 
@@ -67,13 +68,30 @@ final class Progress {
     return describe(name, bytes, totalBytes, seconds > 0 ? (bytes - startBytes) / seconds : 0);
   }
 
-  /** {@code name: 12.3 MB of 45.6 MB (27%), 3.4 MB/s}; without the total and percentage when it is unknown. */
+  /**
+   * {@code name: 12.3 MB of 45.6 MB (27%), 3.4 MB/s, ETA 10 s}; without the total, share and ETA when the size is
+   * unknown, and without the ETA before any byte has arrived or after the last.
+   */
   static String describe(String name, long bytes, long totalBytes, double bytesPerSecond) {
     StringBuilder s = new StringBuilder(name).append(": ")
         .append(String.format(Locale.ROOT, "%.1f MB", bytes / MB));
     if (totalBytes > 0) {
       s.append(String.format(Locale.ROOT, " of %.1f MB (%d%%)", totalBytes / MB, bytes * 100 / totalBytes));
     }
-    return s.append(String.format(Locale.ROOT, ", %.1f MB/s", bytesPerSecond / MB)).toString();
+    s.append(String.format(Locale.ROOT, ", %.1f MB/s", bytesPerSecond / MB));
+    if (totalBytes > bytes && bytesPerSecond > 0) {
+      s.append(", ETA ").append(duration((totalBytes - bytes) / bytesPerSecond));
+    }
+    return s.toString();
+  }
+
+  /** {@code 45 s}, {@code 12 min 05 s}, {@code 3 h 20 min}: the seconds of an hours-long wait are noise. */
+  static String duration(double seconds) {
+    long s = Math.round(seconds);
+    if (s < 60) {
+      return s + " s";
+    }
+    return s < 3600 ? String.format(Locale.ROOT, "%d min %02d s", s / 60, s % 60)
+        : String.format(Locale.ROOT, "%d h %02d min", s / 3600, s / 60 % 60);
   }
 }

@@ -18,7 +18,7 @@ import org.apache.beam.sdk.io.fs.MatchResult;
  * Continuous ingestion ({@code --watch}): every poll interval, the files under {@code --input} that no finished
  * batch has taken and whose size held still since the last look (so a file still being copied waits) become one
  * batch, run as a batch pipeline that appends its shards to the manifests; then the {@link IngestLedger} records
- * the batch.
+ * the batch and its counters are printed.
  *
  * <p>Why a loop of batch pipelines and not one unbounded streaming pipeline: the ledger and the manifests live next
  * to the shards, so a restart (or a new cluster) knows exactly what was ingested without Flink savepoints, files that
@@ -58,11 +58,13 @@ final class ContinuousIngest {
       if (!ready.isEmpty()) {
         int batch = ledger.nextBatch();
         out.printf("batch %d: %d new file(s)%n", batch, ready.size());
-        PipelineResult.State state = ingest.buildBatch(batch, ready).run().waitUntilFinish();
+        PipelineResult result = ingest.buildBatch(batch, ready).run();
+        PipelineResult.State state = result.waitUntilFinish();
         if (state != PipelineResult.State.DONE) {
           throw new IllegalStateException("batch " + batch + " ended in state " + state);
         }
         ledger.with(new IngestLedger.Batch(batch, ready)).write(output);
+        ingest.counterLines(result).forEach(out::println);
         out.printf("batch %d: done%n", batch);
         batches++;
         lastNewFile = Instant.now();

@@ -26,6 +26,15 @@ public final class ExtractDocuments extends PTransform<PCollection<FileIO.Readab
 
   private static final Logger LOG = LoggerFactory.getLogger(ExtractDocuments.class);
 
+  /**
+   * Counter names, under this class. {@link ReadWikiDumps} counts under it too, so the files and damaged files of
+   * every reader add up under one name.
+   */
+  static final String FILES = "files";
+  static final String DAMAGED_FILES = "damaged_files";
+  static final String TEXT_DOCUMENTS = "text_documents";
+  static final String MALFORMED_LINES = "malformed_lines";
+
   /** What kind of corpus the files hold. */
   public enum Source {
     /** MediaWiki pages-articles XML dumps (.xml, .xml.bz2, multistream .bz2): namespace-0 articles, no redirects. */
@@ -89,9 +98,10 @@ public final class ExtractDocuments extends PTransform<PCollection<FileIO.Readab
    * with its file and line number and skipped; the documents around it are kept.
    */
   static final class ReadTextFn extends DoFn<FileIO.ReadableFile, TextDocument> {
-    private final Counter documents = Metrics.counter(ExtractDocuments.class, "text_documents");
-    private final Counter badLines = Metrics.counter(ExtractDocuments.class, "malformed_lines");
-    private final Counter damagedFiles = Metrics.counter(ExtractDocuments.class, "damaged_files");
+    private final Counter files = Metrics.counter(ExtractDocuments.class, FILES);
+    private final Counter documents = Metrics.counter(ExtractDocuments.class, TEXT_DOCUMENTS);
+    private final Counter badLines = Metrics.counter(ExtractDocuments.class, MALFORMED_LINES);
+    private final Counter damagedFiles = Metrics.counter(ExtractDocuments.class, DAMAGED_FILES);
     private final TextFormat format;
 
     ReadTextFn(TextFormat format) {
@@ -101,6 +111,7 @@ public final class ExtractDocuments extends PTransform<PCollection<FileIO.Readab
     @ProcessElement
     public void process(@Element FileIO.ReadableFile file, OutputReceiver<TextDocument> out) throws IOException {
       String name = fileName(file);
+      files.inc();
       try (ReadProgress in = open(file)) {
         try {
           (format != null ? format : textFormatOf(name)).read(name, in, document -> {

@@ -17,7 +17,10 @@ public final class IngestJobs {
 
   private IngestJobs() {}
 
-  /** Runs the pipeline to completion and prints where each shard set went and how many examples it holds. */
+  /**
+   * Runs the pipeline to completion and prints what it counted, then where each shard set went and how many examples
+   * it holds.
+   */
   abstract static class IngestJob extends BeamJob<IngestOptions> {
     private final ExtractDocuments.Source source;
     private final PrintStream out;
@@ -38,10 +41,12 @@ public final class IngestJobs {
         return;
       }
       Instant start = Instant.now();
-      PipelineResult.State state = ingest.build().run().waitUntilFinish();
+      PipelineResult result = ingest.build().run();
+      PipelineResult.State state = result.waitUntilFinish();
       if (state != PipelineResult.State.DONE) {
         throw new IllegalStateException("the pipeline ended in state " + state);
       }
+      ingest.counterLines(result).forEach(out::println);
       for (IngestPipeline.ShardSet set : ingest.shardSets()) {
         ShardManifest manifest = ShardFiles.readManifest(set.directory());
         out.printf(Locale.ROOT, "  %-40s %8d examples of %3d tokens in %d shards%n", set.directory(),
@@ -81,7 +86,11 @@ public final class IngestJobs {
   /** {@code IngestWiki}: Wikipedia dumps to pre-training shards. */
   public static final class IngestWiki extends IngestJob {
     public IngestWiki() {
-      super(ExtractDocuments.Source.WIKIPEDIA, System.out);
+      this(System.out);
+    }
+
+    IngestWiki(PrintStream out) {
+      super(ExtractDocuments.Source.WIKIPEDIA, out);
     }
 
     @Override
@@ -130,7 +139,11 @@ public final class IngestJobs {
   /** {@code IngestText}: any text, documents separated by blank lines, or JSON lines. */
   public static final class IngestText extends IngestJob {
     public IngestText() {
-      super(ExtractDocuments.Source.TEXT, System.out);
+      this(System.out);
+    }
+
+    IngestText(PrintStream out) {
+      super(ExtractDocuments.Source.TEXT, out);
     }
 
     @Override

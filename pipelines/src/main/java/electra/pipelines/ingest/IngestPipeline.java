@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.IntFunction;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.values.PCollection;
 
@@ -52,6 +53,11 @@ public final class IngestPipeline {
       sets.add(new ShardSet(out + "/phase" + phase + "/test", lengths[phase - 1], options.getNumTestShards()));
     }
     return sets;
+  }
+
+  /** What a finished run of this pipeline counted, as the lines the job prints ({@link IngestCounters}). */
+  public List<String> counterLines(PipelineResult result) {
+    return IngestCounters.lines(PipelineCounters.of(result), source, phaseLengths().length);
   }
 
   /** The example length of each phase: phase 1, and phase 2 when enabled. */

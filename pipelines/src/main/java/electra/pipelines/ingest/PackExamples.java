@@ -5,6 +5,7 @@ import electra.pipelines.pack.ExamplePacker;
 import electra.records.PretrainingExample;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -40,6 +41,11 @@ public final class PackExamples
   private final List<ExamplePacker> packers;
   private final long seed;
 
+  /** The name of the counter of a phase's examples (1 for phase 1), under this class. */
+  static String examplesCounter(int phase) {
+    return "examples_phase" + phase;
+  }
+
   /** One packer per phase, in phase order. */
   public PackExamples(List<ExamplePacker> packers, long seed) {
     if (packers.isEmpty()) {
@@ -55,13 +61,16 @@ public final class PackExamples
   }
 
   static final class PackFn extends DoFn<TokenizedDocument, KV<Integer, KV<String, byte[]>>> {
-    private final Counter examples = Metrics.counter(PackExamples.class, "examples");
     private final List<ExamplePacker> packers;
     private final long seed;
+    private final List<Counter> examplesPerPhase;
 
     PackFn(List<ExamplePacker> packers, long seed) {
       this.packers = packers;
       this.seed = seed;
+      this.examplesPerPhase = IntStream.rangeClosed(1, packers.size())
+          .mapToObj(phase -> Metrics.counter(PackExamples.class, examplesCounter(phase)))
+          .toList();
     }
 
     @ProcessElement
@@ -74,7 +83,7 @@ public final class PackExamples
         for (int i = 0; i < packed.size(); i++) {
           out.output(KV.of(phase, KV.of(document.id() + "#" + i, CompactExamples.encode(packed.get(i)))));
         }
-        examples.inc(packed.size());
+        examplesPerPhase.get(phase).inc(packed.size());
       }
     }
   }

@@ -48,6 +48,15 @@ final class ReadWikiDumps extends PTransform<PCollection<FileIO.ReadableFile>, P
 
   private static final Logger LOG = LoggerFactory.getLogger(ReadWikiDumps.class);
 
+  /** Counter names, under {@link ExtractDocuments} like the other readers' (files, damaged files). */
+  static final String DUMP_RANGES = "wiki_dump_ranges";
+  static final String ARTICLES = "wiki_articles";
+  static final String PAGES_SKIPPED = "wiki_pages_skipped";
+  static final String ARTICLES_WITHOUT_TEXT = "wiki_articles_without_text";
+  static final String ARTICLES_FAILED = "wiki_articles_failed";
+  static final String DAMAGED_XML_RANGES = "damaged_xml_ranges";
+  static final String DAMAGED_BZ2_STREAMS = "damaged_bz2_streams";
+
   private final long rangeBytes;
 
   /** Reads dumps in ranges of {@code rangeBytes}; 0 reads every file whole. */
@@ -75,7 +84,8 @@ final class ReadWikiDumps extends PTransform<PCollection<FileIO.ReadableFile>, P
 
   /** Cuts each file into the ranges it is read in; reads the first bytes (at most a few MB) of big files only. */
   static final class PlanRangesFn extends DoFn<FileIO.ReadableFile, KV<FileIO.ReadableFile, DumpRange>> {
-    private final Counter ranges = Metrics.counter(ExtractDocuments.class, "wiki_dump_ranges");
+    private final Counter files = Metrics.counter(ExtractDocuments.class, ExtractDocuments.FILES);
+    private final Counter ranges = Metrics.counter(ExtractDocuments.class, DUMP_RANGES);
     private final long rangeBytes;
 
     PlanRangesFn(long rangeBytes) {
@@ -95,19 +105,20 @@ final class ReadWikiDumps extends PTransform<PCollection<FileIO.ReadableFile>, P
             plan.get(0).layout(), plan.size());
       }
       plan.forEach(range -> out.output(KV.of(file, range)));
+      files.inc();
       ranges.inc(plan.size());
     }
   }
 
   /** Reads the articles of one range and emits each one's cleaned paragraphs. */
   static final class ReadRangeFn extends DoFn<KV<FileIO.ReadableFile, DumpRange>, TextDocument> {
-    private final Counter articles = Metrics.counter(ExtractDocuments.class, "wiki_articles");
-    private final Counter skippedPages = Metrics.counter(ExtractDocuments.class, "wiki_pages_skipped");
-    private final Counter emptyArticles = Metrics.counter(ExtractDocuments.class, "wiki_articles_without_text");
-    private final Counter badArticles = Metrics.counter(ExtractDocuments.class, "wiki_articles_failed");
-    private final Counter damagedFiles = Metrics.counter(ExtractDocuments.class, "damaged_files");
-    private final Counter damagedRanges = Metrics.counter(ExtractDocuments.class, "damaged_xml_ranges");
-    private final Counter damagedStreams = Metrics.counter(ExtractDocuments.class, "damaged_bz2_streams");
+    private final Counter articles = Metrics.counter(ExtractDocuments.class, ARTICLES);
+    private final Counter skippedPages = Metrics.counter(ExtractDocuments.class, PAGES_SKIPPED);
+    private final Counter emptyArticles = Metrics.counter(ExtractDocuments.class, ARTICLES_WITHOUT_TEXT);
+    private final Counter badArticles = Metrics.counter(ExtractDocuments.class, ARTICLES_FAILED);
+    private final Counter damagedFiles = Metrics.counter(ExtractDocuments.class, ExtractDocuments.DAMAGED_FILES);
+    private final Counter damagedRanges = Metrics.counter(ExtractDocuments.class, DAMAGED_XML_RANGES);
+    private final Counter damagedStreams = Metrics.counter(ExtractDocuments.class, DAMAGED_BZ2_STREAMS);
     private transient WikiTextCleaner cleaner;
 
     @Setup

@@ -15,13 +15,16 @@ import org.apache.beam.sdk.values.PCollection;
 /** Splits every paragraph into sentences ({@link SentenceSplitter}, punkt-like English rules on ICU). */
 public final class SplitSentences extends PTransform<PCollection<TextDocument>, PCollection<SentenceDocument>> {
 
+  /** Counter name, under this class. */
+  static final String SENTENCES = "sentences";
+
   @Override
   public PCollection<SentenceDocument> expand(PCollection<TextDocument> documents) {
     return documents.apply("Sentences", ParDo.of(new SplitFn()));
   }
 
   static final class SplitFn extends DoFn<TextDocument, SentenceDocument> {
-    private final Counter sentences = Metrics.counter(SplitSentences.class, "sentences");
+    private final Counter sentences = Metrics.counter(SplitSentences.class, SENTENCES);
     private transient SentenceSplitter splitter;
 
     @Setup

@@ -19,6 +19,10 @@ import org.apache.beam.sdk.values.PCollection;
  */
 public final class TokenizeSentences extends PTransform<PCollection<SentenceDocument>, PCollection<TokenizedDocument>> {
 
+  /** Counter names, under this class: WordPiece tokens, and those of them that are [UNK]. */
+  static final String TOKENS = "tokens";
+  static final String UNKNOWN_TOKENS = "unknown_tokens";
+
   private final Vocabulary vocabulary;
   private final boolean doLowerCase;
   private final int maxInputCharsPerWord;
@@ -36,8 +40,8 @@ public final class TokenizeSentences extends PTransform<PCollection<SentenceDocu
   }
 
   static final class TokenizeFn extends DoFn<SentenceDocument, TokenizedDocument> {
-    private final Counter tokens = Metrics.counter(TokenizeSentences.class, "tokens");
-    private final Counter unknown = Metrics.counter(TokenizeSentences.class, "unknown_tokens");
+    private final Counter tokens = Metrics.counter(TokenizeSentences.class, TOKENS);
+    private final Counter unknown = Metrics.counter(TokenizeSentences.class, UNKNOWN_TOKENS);
     private final Vocabulary vocabulary;
     private final boolean doLowerCase;
     private final int maxInputCharsPerWord;

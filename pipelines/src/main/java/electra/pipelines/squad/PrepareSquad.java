@@ -2,6 +2,7 @@ package electra.pipelines.squad;
 
 import electra.cli.UsageException;
 import electra.beam.BeamJob;
+import electra.pipelines.ingest.PipelineCounters;
 import electra.pipelines.ingest.ShardNames;
 import electra.pipelines.ingest.WriteShards;
 import electra.beam.ShardFiles;
@@ -22,9 +23,6 @@ import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
-import org.apache.beam.sdk.metrics.MetricNameFilter;
-import org.apache.beam.sdk.metrics.MetricResult;
-import org.apache.beam.sdk.metrics.MetricsFilter;
 
 /**
  * {@code PrepareSquad}: a SQuAD JSON file becomes QA features ({@link electra.squad.QaRecord}) in TFRecord
@@ -97,10 +95,12 @@ public final class PrepareSquad extends BeamJob<PrepareSquadOptions> {
       throw new IllegalStateException("the pipeline ended in state " + state);
     }
     ShardManifest manifest = ShardFiles.readManifest(options.getOutput());
+    PipelineCounters counters = PipelineCounters.of(result);
     out.printf(Locale.ROOT, "  %d questions: %d features of %d tokens in %d shards; %d without a usable answer, "
-            + "%d unanswerable left out%n", counter(result, FeaturizeQuestions.QUESTIONS), manifest.records(),
-        manifest.maxSeqLength(), manifest.shards().size(), counter(result, FeaturizeQuestions.UNUSABLE),
-        counter(result, FeaturizeQuestions.UNANSWERABLE_LEFT_OUT));
+            + "%d unanswerable left out%n", counters.get(FeaturizeQuestions.class, FeaturizeQuestions.QUESTIONS),
+        manifest.records(), manifest.maxSeqLength(), manifest.shards().size(),
+        counters.get(FeaturizeQuestions.class, FeaturizeQuestions.UNUSABLE),
+        counters.get(FeaturizeQuestions.class, FeaturizeQuestions.UNANSWERABLE_LEFT_OUT));
     out.printf(Locale.ROOT, "%s: done in %.1f s%n", name(), Duration.between(start, Instant.now()).toMillis() / 1e3);
   }
 
@@ -143,15 +143,5 @@ public final class PrepareSquad extends BeamJob<PrepareSquadOptions> {
         ? "as the file is" : options.getVersion2WithNegative().toString());
     p.put("training", Boolean.toString(options.getTraining()));
     return p;
-  }
-
-  private static long counter(PipelineResult result, String name) {
-    MetricsFilter filter = MetricsFilter.builder()
-        .addNameFilter(MetricNameFilter.named(FeaturizeQuestions.class, name)).build();
-    long total = 0;
-    for (MetricResult<Long> counter : result.metrics().queryMetrics(filter).getCounters()) {
-      total += counter.getAttempted();
-    }
-    return total;
   }
 }

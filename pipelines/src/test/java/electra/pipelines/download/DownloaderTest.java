@@ -214,8 +214,43 @@ class DownloaderTest {
 
   @Test
   void progressLines() {
-    assertEquals("x: 12.5 MB of 50.0 MB (25%), 2.0 MB/s", Progress.describe("x", 12_500_000, 50_000_000, 2e6));
+    assertEquals("x: 12.5 MB of 50.0 MB (25%), 2.0 MB/s, ETA 19 s",
+        Progress.describe("x", 12_500_000, 50_000_000, 2e6));
     assertEquals("x: 12.5 MB, 0.5 MB/s", Progress.describe("x", 12_500_000, -1, 5e5));
+    assertEquals("x: 0.0 MB of 50.0 MB (0%), 0.0 MB/s", Progress.describe("x", 0, 50_000_000, 0),
+        "no ETA before the first byte");
+    assertEquals("x: 50.0 MB of 50.0 MB (100%), 2.0 MB/s", Progress.describe("x", 50_000_000, 50_000_000, 2e6),
+        "no ETA after the last byte");
+  }
+
+  /** The line printed after {@code bytes} more bytes arrived in {@code seconds}, on a fake clock. */
+  private static String progressAfter(long startBytes, long totalBytes, long bytes, long seconds) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    long[] now = {0};
+    Progress progress = new Progress(new PrintStream(out, true, StandardCharsets.UTF_8), "f", startBytes, totalBytes,
+        Duration.ofSeconds(5), () -> now[0]);
+    now[0] = Duration.ofSeconds(seconds).toNanos();
+    progress.advance(bytes);
+    return out.toString(StandardCharsets.UTF_8).strip();
+  }
+
+  @Test
+  void progressShowsRateAndEtaFromTheTimeTaken() {
+    assertEquals("f: 50.0 MB of 100.0 MB (50%), 10.0 MB/s, ETA 5 s", progressAfter(0, 100_000_000, 50_000_000, 5));
+    assertEquals("f: 50.0 MB, 10.0 MB/s", progressAfter(0, -1, 50_000_000, 5), "an unknown size: no share, no ETA");
+    assertEquals("f: 50.0 MB of 100.0 MB (50%), 2.0 MB/s, ETA 25 s", progressAfter(40_000_000, 100_000_000,
+        10_000_000, 5), "bytes resumed from disk count towards the share, not towards the rate");
+    assertEquals("f: 1000.0 MB of 20000.0 MB (5%), 10.0 MB/s, ETA 31 min 40 s",
+        progressAfter(0, 20_000_000_000L, 1_000_000_000, 100));
+  }
+
+  @Test
+  void etaDurations() {
+    assertEquals("0 s", Progress.duration(0.4));
+    assertEquals("59 s", Progress.duration(59));
+    assertEquals("1 min 00 s", Progress.duration(60));
+    assertEquals("12 min 05 s", Progress.duration(725));
+    assertEquals("3 h 20 min", Progress.duration(3 * 3600 + 20 * 60 + 59));
   }
 
   @Test

@@ -147,6 +147,9 @@ class ContinuousIngestTest {
     System.out.printf("ContinuousIngestTest: exited %d ms after SIGTERM%n", (System.nanoTime() - signalled) / 1_000_000);
     assertEquals(143, p.exitValue(), "exit status after SIGTERM: " + lines);
     assertTrue(signalled > 0 && lines.contains("batch 2: done"), "batch 2 finished before the exit: " + lines);
+    assertEquals(List.of("  text       documents 3, sentences 3, tokens 14, unknown tokens 0",
+        "  text       documents 2, sentences 2, tokens 10, unknown tokens 0"),
+        lines.stream().filter(line -> line.startsWith("  text ")).toList(), "each batch prints its own counters");
     assertEquals(List.of(List.of(corpus.resolve("a.txt").toString()), List.of(corpus.resolve("b.txt").toString())),
         ledger(out).batches().stream().map(IngestLedger.Batch::files).toList());
     ShardManifest manifest = manifest(out);

@@ -10,11 +10,15 @@ import electra.records.PretrainingExample;
 import electra.records.ShardManifest;
 import electra.records.TfRecordReader;
 import electra.tokenization.Vocabulary;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.IntStream;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.junit.jupiter.api.Assumptions;
@@ -100,11 +104,18 @@ class IngestJobsTest {
   void sameInputAndSeedGiveIdenticalBytesOnDirectAndFlinkRunners(@TempDir Path out) throws Exception {
     Path books = shared.resolve("data/books");
     String input = books + "/{blake-poems,shakespeare-hamlet}.txt";
+    List<List<String>> counters = new ArrayList<>();
     for (String runner : List.of("DirectRunner", "FlinkRunner")) {
-      new IngestJobs.IngestBooks().run(new String[] {"--input=" + input, "--output=" + out.resolve(runner),
-          "--vocab_file=" + vocabFile, "--runner=" + runner, "--num_train_shards=2", "--num_test_shards=1",
-          "--max_seq_length_p2=0", "--test_fraction=0.5", "--seed=7"});
+      ByteArrayOutputStream printed = new ByteArrayOutputStream();
+      new IngestJobs.IngestBooks(new PrintStream(printed, true, StandardCharsets.UTF_8)).run(new String[] {
+          "--input=" + input, "--output=" + out.resolve(runner), "--vocab_file=" + vocabFile, "--runner=" + runner,
+          "--num_train_shards=2", "--num_test_shards=1", "--max_seq_length_p2=0", "--test_fraction=0.5",
+          "--seed=7"});
+      counters.add(counterLines(printed));
     }
+    assertEquals(counters.get(0), counters.get(1), "both runners report the same counters");
+    assertEquals("  input      files 2, damaged files 0", counters.get(0).get(0));
+    assertTrue(counters.get(0).get(1).startsWith("  text       documents 2, "), counters.get(0).toString());
     for (String split : List.of("train", "test")) {
       Path direct = out.resolve("DirectRunner/phase1").resolve(split);
       Path flink = out.resolve("FlinkRunner/phase1").resolve(split);
@@ -160,18 +171,49 @@ class IngestJobsTest {
     }
     Files.write(corpus.resolve("damaged.xml.bz2"), dump);
     Path out = dir.resolve("wiki");
-    new IngestJobs.IngestWiki().run(new String[] {"--input=" + corpus, "--output=" + out, "--vocab_file=" + vocabFile,
-        "--runner=DirectRunner", "--max_seq_length_p2=0", "--test_fraction=0", "--num_train_shards=1"});
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    new IngestJobs.IngestWiki(new PrintStream(printed, true, StandardCharsets.UTF_8)).run(new String[] {
+        "--input=" + corpus, "--output=" + out, "--vocab_file=" + vocabFile, "--runner=DirectRunner",
+        "--max_seq_length_p2=0", "--test_fraction=0", "--num_train_shards=1"});
     long kept = examples(out.resolve("phase1/train")).size();
     assertTrue(kept > 100 && kept < 3000, "the articles before the damage are kept: " + kept);
+    assertEquals("  input      files 1, ranges 1, damaged files 1, damaged XML ranges 0, damaged bz2 streams 0",
+        counterLines(printed).get(0));
+    assertEquals("  examples   phase1 " + String.format(Locale.ROOT, "%,d", kept), counterLines(printed).get(3));
 
     Files.writeString(corpus.resolve("docs.jsonl"), "{\"text\": \"Good one.\"}\n{\"text\": 5}\nnot json\n"
         + "{\"text\": \"Good two.\"}\n");
     Path text = dir.resolve("text");
-    new IngestJobs.IngestText().run(new String[] {"--input=" + corpus.resolve("docs.jsonl"), "--output=" + text,
-        "--vocab_file=" + vocabFile, "--runner=DirectRunner", "--max_seq_length_p2=0", "--test_fraction=0",
-        "--num_train_shards=1"});
+    printed.reset();
+    new IngestJobs.IngestText(new PrintStream(printed, true, StandardCharsets.UTF_8)).run(new String[] {
+        "--input=" + corpus.resolve("docs.jsonl"), "--output=" + text, "--vocab_file=" + vocabFile,
+        "--runner=DirectRunner", "--max_seq_length_p2=0", "--test_fraction=0", "--num_train_shards=1"});
     assertEquals(2, examples(text.resolve("phase1/train")).size(), "both good lines around the two bad ones");
+    assertEquals("  input      files 1, damaged files 0, malformed lines 2", counterLines(printed).get(0));
+  }
+
+  @Test
+  void countersArePrintedWhenTheJobEnds(@TempDir Path dir) throws Exception {
+    Path corpus = Files.createDirectories(dir.resolve("corpus"));
+    // U+2603 SNOWMAN and U+265E BLACK CHESS KNIGHT are symbols that are not in the vocabulary: one [UNK] each
+    Files.writeString(corpus.resolve("a.txt"), "A \u2603 stood in the snow.\n\nThe cat sat on the mat. It was happy.\n");
+    Files.writeString(corpus.resolve("b.jsonl"), "{\"text\": \"Dogs bark at the \u265e.\"}\nnot json\n");
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    new IngestJobs.IngestText(new PrintStream(printed, true, StandardCharsets.UTF_8)).run(new String[] {
+        "--input=" + corpus, "--output=" + dir.resolve("out"), "--vocab_file=" + vocabFile, "--runner=DirectRunner",
+        "--num_train_shards=1", "--num_test_shards=1", "--test_fraction=0"});
+    // a [UNK] stood in the snow . | the cat sat on the mat . | it was happy . | dogs bark at the [UNK] .
+    assertEquals(List.of(
+        "  input      files 2, damaged files 0, malformed lines 1",
+        "  text       documents 3, sentences 4, tokens 24, unknown tokens 2 (8.33% of tokens)",
+        "  examples   phase1 3, phase2 3"), counterLines(printed));
+  }
+
+  /** The counter lines of a job's output, found by their stage names. */
+  private static List<String> counterLines(ByteArrayOutputStream printed) {
+    return printed.toString(StandardCharsets.UTF_8).lines()
+        .filter(line -> line.matches("  (input|pages|text|examples) .*"))
+        .toList();
   }
 
   @Test
