@@ -1,5 +1,6 @@
 package electra.pipelines.ingest;
 
+import electra.beam.PipelineCounters;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

@@ -1,5 +1,6 @@
 package electra.pipelines.ingest;
 
+import electra.beam.PipelineCounters;
 import electra.pipelines.ingest.Documents.TokenizedDocument;
 import electra.pipelines.pack.ExamplePacker;
 import electra.records.ShardManifest;

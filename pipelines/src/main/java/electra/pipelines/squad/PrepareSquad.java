@@ -1,11 +1,11 @@
 package electra.pipelines.squad;
 
-import electra.cli.UsageException;
 import electra.beam.BeamJob;
-import electra.pipelines.ingest.PipelineCounters;
+import electra.beam.PipelineCounters;
+import electra.beam.ShardFiles;
+import electra.cli.UsageException;
 import electra.pipelines.ingest.ShardNames;
 import electra.pipelines.ingest.WriteShards;
-import electra.beam.ShardFiles;
 import electra.records.ShardManifest;
 import electra.squad.QaFeaturizer;
 import electra.tokenization.Vocabulary;

@@ -1,5 +1,6 @@
 package electra.pipelines.ingest;
 
+import electra.beam.PipelineCounters;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

@@ -1,4 +1,4 @@
-package electra.pipelines.ingest;
+package electra.beam;
 
 import java.util.HashMap;
 import java.util.Map;
