@@ -1,5 +1,6 @@
 package electra.beam;
 
+import electra.cli.Flags;
 import electra.cli.HelpRequested;
 import electra.cli.Job;
 import electra.cli.UsageException;
@@ -103,26 +104,6 @@ public abstract class BeamJob<O extends PipelineOptions> implements Job {
     return camel + (end < 0 ? "" : arg.substring(end));
   }
 
-  /**
-   * {@code maxSeqLengthP1} as users type it: {@code max_seq_length_p1}; a number after a lower-case letter is a
-   * word of its own ({@code version2WithNegative}: {@code version_2_with_negative}).
-   */
-  static String snakeCase(String property) {
-    StringBuilder snake = new StringBuilder();
-    char previous = 'x';
-    for (char c : property.toCharArray()) {
-      if (Character.isUpperCase(c)) {
-        snake.append('_').append(Character.toLowerCase(c));
-      } else if (Character.isDigit(c) && Character.isLowerCase(previous)) {
-        snake.append('_').append(c);
-      } else {
-        snake.append(c);
-      }
-      previous = c;
-    }
-    return snake.toString();
-  }
-
   /** This job's own flags (not Beam's), in snake case, with descriptions and defaults. */
   private String help() {
     StringBuilder out = new StringBuilder(name()).append(": ").append(description()).append("\n\nFlags:\n");
@@ -136,7 +117,7 @@ public abstract class BeamJob<O extends PipelineOptions> implements Job {
       String property = getter.getName().replaceFirst("^(get|is)", "");
       property = Character.toLowerCase(property.charAt(0)) + property.substring(1);
       String defaultValue = defaultValue(getter);
-      lines.put(snakeCase(property), description.value()
+      lines.put(Flags.snakeCase(property), description.value()
           + (defaultValue == null ? "" : " (default: " + defaultValue + ")")
           + (getter.isAnnotationPresent(Validation.Required.class) ? " [required]" : ""));
     }

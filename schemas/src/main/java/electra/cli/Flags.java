@@ -1,15 +1,26 @@
 package electra.cli;
 
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.RecordComponent;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The flags of one job: declared once with their defaults and a one-line description, parsed from
  * {@code --name=value} / {@code --name value} / {@code --name} (booleans), and printed by {@code --help}.
  * Values are checked against their type while parsing, so a job never sees a malformed number.
+ *
+ * <p>A job's settings are best a record whose components carry {@link Flag}: {@link #record} declares them and
+ * {@link Values#record} builds the record, so each setting is written once.
  */
 public final class Flags {
 
@@ -19,12 +30,12 @@ public final class Flags {
   }
 
   /** One declared flag; {@code defaultValue} null means "not set unless given". */
-  public record Flag(String name, Type type, String defaultValue, String description) {}
+  public record Declared(String name, Type type, String defaultValue, String description) {}
 
   private final String job;
   private final String summary;
   private final List<String> examples = new ArrayList<>();
-  private final Map<String, Flag> declared = new LinkedHashMap<>();
+  private final Map<String, Declared> declared = new LinkedHashMap<>();
 
   private Flags(String job, String summary) {
     this.job = job;
@@ -42,22 +53,102 @@ public final class Flags {
   }
 
   public Flags text(String name, String defaultValue, String description) {
-    return declare(new Flag(name, Type.TEXT, defaultValue, description));
+    return declare(new Declared(name, Type.TEXT, defaultValue, description));
   }
 
   public Flags integer(String name, long defaultValue, String description) {
-    return declare(new Flag(name, Type.INTEGER, Long.toString(defaultValue), description));
+    return declare(new Declared(name, Type.INTEGER, Long.toString(defaultValue), description));
   }
 
   public Flags decimal(String name, double defaultValue, String description) {
-    return declare(new Flag(name, Type.DECIMAL, Double.toString(defaultValue), description));
+    return declare(new Declared(name, Type.DECIMAL, Double.toString(defaultValue), description));
   }
 
   public Flags bool(String name, boolean defaultValue, String description) {
-    return declare(new Flag(name, Type.BOOLEAN, Boolean.toString(defaultValue), description));
+    return declare(new Declared(name, Type.BOOLEAN, Boolean.toString(defaultValue), description));
   }
 
-  private Flags declare(Flag flag) {
+  /**
+   * Declares the flags of {@code type}'s {@link Flag} components, in their order, and those of its nested records.
+   * {@link Values#record} builds it from the parsed values.
+   */
+  public Flags record(Class<? extends Record> type) {
+    for (RecordComponent c : type.getRecordComponents()) {
+      Flag flag = c.getAnnotation(Flag.class);
+      if (flag == null) {
+        if (c.getType().isRecord()) {
+          record(c.getType().asSubclass(Record.class));
+        } else if (c.getType().isPrimitive()) {
+          throw new IllegalStateException(type.getSimpleName() + "." + c.getName() + " is neither a flag nor "
+              + "derivable (a derived component receives null, so it must not be primitive)");
+        }
+        continue;
+      }
+      String name = flagName(c, flag);
+      String defaultValue = flag.defaultValue().equals(Flag.NONE) ? null : flag.defaultValue();
+      if (defaultValue == null && c.getType().isPrimitive() && !flag.required()) {
+        throw new IllegalStateException("--" + name + " (" + type.getSimpleName() + "." + c.getName() + ") needs a "
+            + "default: a " + c.getType() + " cannot be left unset");
+      }
+      String description = flag.value() + choices(c.getType()) + (flag.required() ? " [required]" : "");
+      declare(new Declared(name, typeOf(c), defaultValue, description));
+    }
+    return this;
+  }
+
+  /** {@code maxSeqLength} as users type it: {@code max_seq_length}; a number after a letter is a word of its own. */
+  public static String snakeCase(String property) {
+    StringBuilder snake = new StringBuilder();
+    char previous = 'x';
+    for (char c : property.toCharArray()) {
+      if (Character.isUpperCase(c)) {
+        snake.append('_').append(Character.toLowerCase(c));
+      } else if (Character.isDigit(c) && Character.isLowerCase(previous)) {
+        snake.append('_').append(c);
+      } else {
+        snake.append(c);
+      }
+      previous = c;
+    }
+    return snake.toString();
+  }
+
+  private static String flagName(RecordComponent c, Flag flag) {
+    return flag.name().isEmpty() ? snakeCase(c.getName()) : flag.name();
+  }
+
+  private static Type typeOf(RecordComponent c) {
+    Class<?> t = c.getType();
+    if (t == int.class || t == long.class || t == Integer.class || t == Long.class) {
+      return Type.INTEGER;
+    }
+    if (t == double.class || t == Double.class) {
+      return Type.DECIMAL;
+    }
+    if (t == boolean.class || t == Boolean.class) {
+      return Type.BOOLEAN;
+    }
+    if (t == String.class || t == Path.class || t.isEnum()) {
+      return Type.TEXT;
+    }
+    throw new IllegalStateException(c.getDeclaringRecord().getSimpleName() + "." + c.getName() + ": a flag cannot "
+        + "fill a " + t.getSimpleName());
+  }
+
+  /** {@code " (lamb or adam)"} for an enum's values as flags spell them; nothing for other types. */
+  private static String choices(Class<?> type) {
+    if (!type.isEnum()) {
+      return "";
+    }
+    List<String> names = Arrays.stream(type.getEnumConstants()).map(e -> spelling((Enum<?>) e)).toList();
+    return " (" + String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1) + ")";
+  }
+
+  private static String spelling(Enum<?> e) {
+    return e.name().toLowerCase(Locale.ROOT);
+  }
+
+  private Flags declare(Declared flag) {
     if (declared.put(flag.name(), flag) != null) {
       throw new IllegalStateException("flag --" + flag.name() + " declared twice for " + job);
     }
@@ -78,7 +169,7 @@ public final class Flags {
       }
       int eq = arg.indexOf('=');
       String name = arg.substring(2, eq < 0 ? arg.length() : eq);
-      Flag flag = declared.get(name);
+      Declared flag = declared.get(name);
       if (flag == null) {
         throw new UsageException("unknown flag --" + name + " for " + job + " (see " + job + " --help)");
       }
@@ -102,7 +193,7 @@ public final class Flags {
     return s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false");
   }
 
-  private static String check(Flag flag, String value) {
+  private static String check(Declared flag, String value) {
     try {
       switch (flag.type()) {
         case INTEGER -> Long.parseLong(value.trim());
@@ -134,7 +225,7 @@ public final class Flags {
     StringBuilder out = new StringBuilder();
     out.append(job).append(": ").append(summary).append("\n\nFlags:\n");
     int width = declared.keySet().stream().mapToInt(String::length).max().orElse(0) + 4;
-    for (Flag f : declared.values()) {
+    for (Declared f : declared.values()) {
       String left = "  --" + f.name();
       out.append(left).append(" ".repeat(Math.max(1, width + 4 - left.length())))
           .append(f.description());
@@ -193,6 +284,87 @@ public final class Flags {
 
     public boolean bool(String name) {
       return Boolean.parseBoolean(text(name).trim());
+    }
+
+    /**
+     * The record {@code type} filled from the flags {@link Flags#record} declared for it (nested records first;
+     * derived components receive null). The record's own checks throw {@link UsageException}s naming the flag.
+     */
+    public <R extends Record> R record(Class<R> type) {
+      RecordComponent[] components = type.getRecordComponents();
+      Object[] args = new Object[components.length];
+      for (int i = 0; i < components.length; i++) {
+        RecordComponent c = components[i];
+        Flag flag = c.getAnnotation(Flag.class);
+        if (flag != null) {
+          String name = flagName(c, flag);
+          args[i] = convert(c.getType(), name, flag.required() ? required(name) : text(name));
+        } else if (c.getType().isRecord()) {
+          args[i] = record(c.getType().asSubclass(Record.class));
+        }
+      }
+      try {
+        Constructor<R> canonical = type.getDeclaredConstructor(
+            Arrays.stream(components).map(RecordComponent::getType).toArray(Class<?>[]::new));
+        canonical.setAccessible(true);
+        return canonical.newInstance(args);
+      } catch (InvocationTargetException e) {
+        if (e.getCause() instanceof RuntimeException r) {
+          throw r;
+        }
+        throw new IllegalStateException(type.getSimpleName() + ": " + e.getCause(), e.getCause());
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("cannot build " + type.getSimpleName() + " from flags: " + e, e);
+      }
+    }
+
+    private Object convert(Class<?> type, String name, String value) {
+      if (value == null) {
+        return null;
+      }
+      String v = value.trim();
+      if (type == int.class || type == Integer.class) {
+        return intValue(name);
+      }
+      if (type == long.class || type == Long.class) {
+        return Long.parseLong(v);
+      }
+      if (type == double.class || type == Double.class) {
+        return Double.parseDouble(v);
+      }
+      if (type == boolean.class || type == Boolean.class) {
+        return Boolean.parseBoolean(v);
+      }
+      if (type == Path.class) {
+        return v.isEmpty() ? null : Path.of(v);
+      }
+      if (type.isEnum()) {
+        return enumValue(type, name, v);
+      }
+      return value;
+    }
+
+    /** An enum constant by its lower-case name, or by the enum's own {@code parse(String)} when it has one. */
+    private static Object enumValue(Class<?> type, String name, String value) {
+      try {
+        Method parse = type.getMethod("parse", String.class);
+        if (Modifier.isStatic(parse.getModifiers()) && parse.getReturnType() == type) {
+          try {
+            return parse.invoke(null, value);
+          } catch (InvocationTargetException e) {
+            throw new UsageException("--" + name + ": " + e.getCause().getMessage());
+          }
+        }
+      } catch (NoSuchMethodException | IllegalAccessException e) {
+        // no parse method of its own: match the names
+      }
+      for (Object constant : type.getEnumConstants()) {
+        if (spelling((Enum<?>) constant).equalsIgnoreCase(value)) {
+          return constant;
+        }
+      }
+      throw new UsageException("--" + name + " must be one of " + Arrays.stream(type.getEnumConstants())
+          .map(e -> spelling((Enum<?>) e)).collect(Collectors.joining(", ")) + ", got '" + value + "'");
     }
 
     private void known(String name) {
