@@ -1,15 +1,19 @@
 package electra.beam;
 
+import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.HelpRequested;
 import electra.cli.Job;
 import electra.cli.UsageException;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
+import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.extensions.gcp.options.GcsOptions;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
@@ -23,7 +27,7 @@ import software.amazon.awssdk.regions.Region;
 /**
  * A job that is a Beam pipeline: flags are the options interface {@code O} ({@code @Description}, {@code @Default}),
  * {@code --help} prints them, a bad flag is one line, and the runner is the embedded Flink runner unless
- * {@code --runner} says otherwise ({@code --flinkMaster=host:port} sends the job to a Flink cluster).
+ * {@code --runner} says otherwise ({@code --flink_master=host:port} sends the job to a Flink cluster).
  *
  * <p>Flags are written in snake case like every other job of this project and like the reference scripts
  * ({@code --max_seq_length_p1}); Beam's own camel-case spelling ({@code --maxSeqLengthP1}) is accepted too.
@@ -104,29 +108,66 @@ public abstract class BeamJob<O extends PipelineOptions> implements Job {
     return camel + (end < 0 ? "" : arg.substring(end));
   }
 
-  /** This job's own flags (not Beam's), in snake case, with descriptions and defaults. */
+  /**
+   * This job's own flags, then the runner and object-store flags it also takes (Beam's, spelled like ours), each with
+   * its description and default.
+   */
   private String help() {
-    StringBuilder out = new StringBuilder(name()).append(": ").append(description()).append("\n\nFlags:\n");
-    Map<String, String> lines = new TreeMap<>();
+    Map<String, String> ours = new TreeMap<>();
     for (Method getter : optionsType.getMethods()) {
-      Description description = getter.getAnnotation(Description.class);
-      boolean ours = getter.getDeclaringClass().getName().startsWith("electra.");
-      if (description == null || !ours || getter.getParameterCount() != 0) {
-        continue;
+      boolean declaredHere = getter.getDeclaringClass().getName().startsWith("electra.");
+      if (declaredHere && getter.isAnnotationPresent(Description.class) && getter.getParameterCount() == 0) {
+        ours.put(flagName(getter), describe(getter));
       }
-      String property = getter.getName().replaceFirst("^(get|is)", "");
-      property = Character.toLowerCase(property.charAt(0)) + property.substring(1);
-      String defaultValue = defaultValue(getter);
-      lines.put(Flags.snakeCase(property), description.value()
-          + (defaultValue == null ? "" : " (default: " + defaultValue + ")")
-          + (getter.isAnnotationPresent(Validation.Required.class) ? " [required]" : ""));
     }
-    int width = lines.keySet().stream().mapToInt(String::length).max().orElse(0) + 6;
-    lines.forEach((flag, text) -> out.append("  --").append(flag).append(" ".repeat(width - flag.length()))
-        .append(text).append('\n'));
-    return out.append("\nBeam and Flink flags: --runner=FlinkRunner (default) or DirectRunner, ")
-        .append("--flinkMaster=host:port (a Flink cluster; default: embedded), --parallelism=N.\n\nExamples:\n")
-        .append(examples()).toString();
+    Map<String, String> beams = new LinkedHashMap<>();
+    beams.put("runner", "FlinkRunner, or DirectRunner (Beam's test runner, one JVM) (default: FlinkRunner)");
+    beams.put("flink_master", "host:port of a Flink cluster's JobManager to send the job to; [auto] or [local]: an "
+        + "embedded cluster in this JVM (default: [auto])");
+    for (String property : List.of("parallelism", "checkpointingInterval")) {
+      Method getter = getter(FlinkPipelineOptions.class, property);
+      beams.put(flagName(getter), describe(getter));
+    }
+    for (RecordComponent c : ShardFiles.ObjectStores.class.getRecordComponents()) {
+      Flag flag = c.getAnnotation(Flag.class);
+      beams.put(flag.name().isEmpty() ? Flags.snakeCase(c.getName()) : flag.name(), flag.value());
+    }
+    beams.put("project", "gs:// only: the Google Cloud project (default: from the application default credentials)");
+    int width = Stream.concat(ours.keySet().stream(), beams.keySet().stream()).mapToInt(String::length).max()
+        .orElse(0) + 6;
+    StringBuilder out = new StringBuilder(name()).append(": ").append(description()).append("\n\nFlags:\n");
+    ours.forEach((flag, text) -> out.append(line(flag, text, width)));
+    out.append("\nRunner and object-store flags:\n");
+    beams.forEach((flag, text) -> out.append(line(flag, text, width)));
+    return out.append("\nExamples:\n").append(examples()).toString();
+  }
+
+  private static String line(String flag, String text, int width) {
+    return "  --" + flag + " ".repeat(width - flag.length()) + text + "\n";
+  }
+
+  private static String flagName(Method getter) {
+    String property = getter.getName().replaceFirst("^(get|is)", "");
+    return Flags.snakeCase(Character.toLowerCase(property.charAt(0)) + property.substring(1));
+  }
+
+  /** The getter's description (its first sentence, for Beam's long ones), default and whether it is required. */
+  private static String describe(Method getter) {
+    String text = getter.getAnnotation(Description.class).value().strip();
+    int sentence = text.indexOf(". ");
+    text = sentence < 0 ? text.replaceFirst("\\.$", "") : text.substring(0, sentence);
+    String defaultValue = defaultValue(getter);
+    return text + (defaultValue == null ? "" : " (default: " + defaultValue + ")")
+        + (getter.isAnnotationPresent(Validation.Required.class) ? " [required]" : "");
+  }
+
+  private static Method getter(Class<?> options, String property) {
+    String name = "get" + Character.toUpperCase(property.charAt(0)) + property.substring(1);
+    try {
+      return options.getMethod(name);
+    } catch (NoSuchMethodException e) {
+      throw new IllegalStateException(options.getSimpleName() + " has no " + name + " in this Beam version", e);
+    }
   }
 
   /** The value of whichever {@code @Default.*} annotation the getter carries, as text. */

@@ -8,7 +8,7 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
 /**
  * S3 clients that address buckets by path ({@code http://host:port/bucket/key}) instead of by virtual host
  * ({@code http://bucket.host/key}), for S3-compatible stores such as MinIO, Ceph or a local test server whose
- * bucket host names do not resolve. Use with {@code --s3ClientFactoryClass=electra.beam.PathStyleS3ClientBuilderFactory
+ * bucket host names do not resolve. Use with {@code --s3_client_factory_class=electra.beam.PathStyleS3ClientBuilderFactory
  * --endpoint=http://host:port}.
  */
 public final class PathStyleS3ClientBuilderFactory implements S3ClientBuilderFactory {

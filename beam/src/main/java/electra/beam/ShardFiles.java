@@ -1,5 +1,6 @@
 package electra.beam;
 
+import electra.cli.Flag;
 import electra.records.ShardManifest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,7 +38,15 @@ public final class ShardFiles {
    * {@code --s3_client_factory_class}); null fields keep Beam's defaults (AWS's region and credential chains,
    * Google's application default credentials).
    */
-  public record ObjectStores(String endpoint, String awsRegion, String s3ClientFactoryClass) {
+  public record ObjectStores(
+      @Flag("s3:// only: the S3 API endpoint of an S3-compatible store (MinIO, Ceph), e.g. http://host:9000; "
+          + "default AWS")
+      String endpoint,
+      @Flag("s3:// only: the bucket's AWS region (default: AWS_REGION or the AWS profile)")
+      String awsRegion,
+      @Flag(value = "s3:// only: electra.beam.PathStyleS3ClientBuilderFactory addresses buckets by path, as "
+          + "S3-compatible stores need", name = "s3_client_factory_class")
+      String s3ClientFactoryClass) {
     public static final ObjectStores DEFAULTS = new ObjectStores(null, null, null);
   }
 

@@ -4,8 +4,11 @@ import electra.cli.HelpRequested;
 import electra.cli.Job;
 import electra.cli.UsageException;
 import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
@@ -14,7 +17,8 @@ import java.util.TreeMap;
  * Starts a job by name: {@code ./electra NAME --flag=value ...}. Jobs register themselves in their module's
  * {@code META-INF/services/electra.cli.Job}; this class only finds, starts and reports.
  *
- * <p>Exit status: 0 done, 1 the job failed, 2 the command line was wrong (one line on stderr, no stack trace).
+ * <p>Exit status: 0 done (and for the job list that {@code ./electra} alone prints), 1 the job failed, 2 the command
+ * line was wrong (one line on stderr, no stack trace; an unknown job name also gets the nearest names and the list).
  */
 public final class Main {
 
@@ -28,11 +32,13 @@ public final class Main {
     Map<String, Job> jobs = jobs();
     if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
       out.print(usage(jobs));
-      return args.length == 0 ? 2 : 0;
+      return 0;
     }
     Job job = jobs.get(args[0]);
     if (job == null) {
-      err.println("electra: unknown job '" + args[0] + "'");
+      List<String> closest = closest(args[0], jobs.keySet());
+      err.println("electra: unknown job '" + args[0] + "'"
+          + (closest.isEmpty() ? "" : "; did you mean " + String.join(" or ", closest) + "?"));
       err.print(usage(jobs));
       return 2;
     }
@@ -63,6 +69,40 @@ public final class Main {
       }
     }
     return byName;
+  }
+
+  /** The job names nearest to a mistyped one: same letters in another case, a part of it, or a few edits away. */
+  static List<String> closest(String typed, Collection<String> names) {
+    String t = typed.toLowerCase(Locale.ROOT);
+    Map<Integer, List<String>> byDistance = new TreeMap<>();
+    for (String name : names) {
+      String n = name.toLowerCase(Locale.ROOT);
+      int distance = n.equals(t) ? 0 : t.length() >= 3 && n.contains(t) ? 1 : editDistance(t, n);
+      if (distance <= Math.max(2, t.length() / 3)) {
+        byDistance.computeIfAbsent(distance, d -> new ArrayList<>()).add(name);
+      }
+    }
+    return byDistance.values().stream().findFirst().orElse(List.of()).stream().limit(3).toList();
+  }
+
+  /** Levenshtein distance: insertions, deletions and substitutions. */
+  private static int editDistance(String a, String b) {
+    int[] previous = new int[b.length() + 1];
+    int[] current = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      previous[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      current[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+      }
+      int[] swap = previous;
+      previous = current;
+      current = swap;
+    }
+    return previous[b.length()];
   }
 
   static String usage(Map<String, Job> jobs) {

@@ -9,6 +9,7 @@ import electra.cli.Job;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MainTest {
@@ -70,6 +71,27 @@ class MainTest {
     for (String name : Main.jobs().keySet()) {
       assertTrue(o.err().contains("  " + name + " "), "job list lacks " + name);
     }
+  }
+
+  @Test
+  void noJobNameListsTheJobsAndSucceeds() {
+    Outcome o = run();
+    assertEquals(0, o.status());
+    assertTrue(o.out().contains("  Sum ") && o.out().startsWith("Usage: ./electra NAME"), o.out());
+  }
+
+  @Test
+  void aMistypedJobNameGetsTheNearestNames() {
+    List<String> names = List.of("Pretrain", "Postprocess", "FinetuneSquad", "EvalSquad", "IngestWiki",
+        "IngestBooks", "IngestText");
+    assertEquals(List.of("Pretrain"), Main.closest("Pretrian", names));
+    assertEquals(List.of("Pretrain"), Main.closest("pretrain", names));
+    assertEquals(List.of("FinetuneSquad"), Main.closest("finetune", names));
+    assertEquals(List.of("IngestWiki", "IngestBooks", "IngestText"), Main.closest("Ingest", names));
+    assertEquals(List.of(), Main.closest("Serve", names));
+    Outcome o = run("Summ");
+    assertEquals(2, o.status());
+    assertTrue(o.err().startsWith("electra: unknown job 'Summ'; did you mean Sum?"), o.err());
   }
 
   @Test

@@ -76,7 +76,7 @@ public final class Flags {
     for (RecordComponent c : type.getRecordComponents()) {
       Flag flag = c.getAnnotation(Flag.class);
       if (flag == null) {
-        if (c.getType().isRecord()) {
+        if (declaresFlags(c.getType())) {
           record(c.getType().asSubclass(Record.class));
         } else if (c.getType().isPrimitive()) {
           throw new IllegalStateException(type.getSimpleName() + "." + c.getName() + " is neither a flag nor "
@@ -96,19 +96,30 @@ public final class Flags {
     return this;
   }
 
-  /** {@code maxSeqLength} as users type it: {@code max_seq_length}; a number after a letter is a word of its own. */
+  /** Whether {@code type} is a record with flags of its own (a nested one), not a value derived from them. */
+  private static boolean declaresFlags(Class<?> type) {
+    return type.isRecord() && Arrays.stream(type.getRecordComponents())
+        .anyMatch(c -> c.isAnnotationPresent(Flag.class) || declaresFlags(c.getType()));
+  }
+
+  /**
+   * {@code maxSeqLength} as users type it: {@code max_seq_length}. A number between words is a word of its own
+   * ({@code version2WithNegative}: {@code version_2_with_negative}); one that ends a word stays in it ({@code beta1},
+   * {@code maxSeqLengthP1}: {@code max_seq_length_p1}).
+   */
   public static String snakeCase(String property) {
     StringBuilder snake = new StringBuilder();
-    char previous = 'x';
-    for (char c : property.toCharArray()) {
+    for (int i = 0; i < property.length(); i++) {
+      char c = property.charAt(i);
+      boolean numberBetweenWords = Character.isDigit(c) && i > 0 && Character.isLowerCase(property.charAt(i - 1))
+          && i + 1 < property.length() && Character.isUpperCase(property.charAt(i + 1));
       if (Character.isUpperCase(c)) {
         snake.append('_').append(Character.toLowerCase(c));
-      } else if (Character.isDigit(c) && Character.isLowerCase(previous)) {
+      } else if (numberBetweenWords) {
         snake.append('_').append(c);
       } else {
         snake.append(c);
       }
-      previous = c;
     }
     return snake.toString();
   }
@@ -299,7 +310,7 @@ public final class Flags {
         if (flag != null) {
           String name = flagName(c, flag);
           args[i] = convert(c.getType(), name, flag.required() ? required(name) : text(name));
-        } else if (c.getType().isRecord()) {
+        } else if (declaresFlags(c.getType())) {
           args[i] = record(c.getType().asSubclass(Record.class));
         }
       }

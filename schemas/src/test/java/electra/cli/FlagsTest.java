@@ -98,5 +98,7 @@ class FlagsTest {
   void snakeCaseSplitsWordsAndNumbers() {
     assertEquals("max_seq_length_p1", Flags.snakeCase("maxSeqLengthP1"));
     assertEquals("version_2_with_negative", Flags.snakeCase("version2WithNegative"));
+    assertEquals("beta1", Flags.snakeCase("beta1"));
+    assertEquals("phase2", Flags.snakeCase("phase2"));
   }
 }

@@ -106,7 +106,7 @@ public final class IngestJobs {
     @Override
     protected String examples() {
       return "  ./electra IngestWiki --input=../shared/data/wikipedia/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2 --output=runs/wiki\n"
-          + "  ./electra IngestWiki --input=gs://my-bucket/dumps/ --output=gs://my-bucket/shards --flinkMaster=flink:8081\n";
+          + "  ./electra IngestWiki --input=gs://my-bucket/dumps/ --output=gs://my-bucket/shards --flink_master=flink:8081\n";
     }
   }
 

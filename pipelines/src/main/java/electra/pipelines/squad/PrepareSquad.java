@@ -59,7 +59,7 @@ public final class PrepareSquad extends BeamJob<PrepareSquadOptions> {
     return "  ./electra PrepareSquad --input=data/download/squad/train-v1.1.json --output=runs/squad/train-v1.1\n"
         + "  ./electra PrepareSquad --input=../shared/data/squad/dev-v1.1.json.gz --output=runs/squad/dev --training=false\n"
         + "  ./electra PrepareSquad --input=gs://my-bucket/squad/train-v2.0.json --output=gs://my-bucket/squad/train "
-        + "--flinkMaster=flink:8081\n";
+        + "--flink_master=flink:8081\n";
   }
 
   /** The shard file names' stem: training and prediction features are different record kinds. */

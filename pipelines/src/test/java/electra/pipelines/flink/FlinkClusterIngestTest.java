@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code --flinkMaster=host:port}: an ingest job submitted to a Flink session cluster in another JVM (through its
+ * {@code --flink_master=host:port}: an ingest job submitted to a Flink session cluster in another JVM (through its
  * REST endpoint, with the job's class path shipped as jars) writes the same bytes as Beam's DirectRunner.
  */
 class FlinkClusterIngestTest {

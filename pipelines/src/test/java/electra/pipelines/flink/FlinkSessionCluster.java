@@ -9,7 +9,7 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 
 /**
  * A Flink 1.19 session cluster in a JVM of its own, from the Maven artifacts: a JobManager with its REST endpoint
- * (the address {@code --flinkMaster} takes) and one TaskManager with {@code args[0]} slots. Prints
+ * (the address {@code --flink_master} takes) and one TaskManager with {@code args[0]} slots. Prints
  * {@code REST port N} once jobs can be submitted; runs until killed.
  */
 public final class FlinkSessionCluster {

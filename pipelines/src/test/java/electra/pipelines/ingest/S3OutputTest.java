@@ -42,8 +42,8 @@ class S3OutputTest {
     Files.writeString(corpus.resolve("a.txt"), "The cat sat on the mat.\n\nDogs bark.\nThey run.\n\nBirds fly south.\n");
     List<String> common = List.of("--input=" + corpus, "--vocab_file=" + VOCAB, "--runner=DirectRunner",
         "--max_seq_length_p2=0", "--num_train_shards=2", "--num_test_shards=1", "--test_fraction=0",
-        "--awsRegion=us-east-1", "--endpoint=" + server.endpoint(),
-        "--s3ClientFactoryClass=electra.beam.PathStyleS3ClientBuilderFactory");
+        "--aws_region=us-east-1", "--endpoint=" + server.endpoint(),
+        "--s3_client_factory_class=electra.beam.PathStyleS3ClientBuilderFactory");
     run(common, "--output=s3://shards/run1");
     run(common, "--output=" + dir.resolve("local"));
 

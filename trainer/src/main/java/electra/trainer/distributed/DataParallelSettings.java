@@ -1,6 +1,6 @@
 package electra.trainer.distributed;
 
-import electra.cli.Flags;
+import electra.cli.Flag;
 import electra.cli.UsageException;
 import java.util.Locale;
 import java.util.Map;
@@ -27,10 +27,28 @@ public record DataParallelSettings(ClusterSpec cluster, String collective, long 
     return new DataParallelSettings(ClusterSpec.single(), "auto", 300_000, 1_800_000);
   }
 
-  /** Reads {@code --workers}, {@code --task_index}, {@code --collective} and the timeouts, with the environment. */
-  public static DataParallelSettings fromFlags(Flags.Values f, Map<String, String> env) {
-    return new DataParallelSettings(ClusterSpec.resolve(f.text("workers"), f.integer("task_index"), env),
-        f.text("collective"), f.integer("step_timeout_s") * 1000, f.integer("startup_timeout_s") * 1000);
+  /** The data-parallel flags of {@code Pretrain}; {@link #resolve} adds what the environment says. */
+  public record CommandLine(
+      @Flag("host:port of every worker's TensorFlow server, task order (or ELECTRA_WORKERS, or Slurm's node list); "
+          + "one worker per GPU")
+      String workers,
+      @Flag(value = "this worker's index in --workers (or ELECTRA_TASK_INDEX, JOB_COMPLETION_INDEX, SLURM_PROCID); "
+          + "0 is the chief", defaultValue = "-1")
+      long taskIndex,
+      @Flag(value = "all-reduce implementation: auto, ring (gRPC) or nccl (GPUs)", defaultValue = "auto")
+      String collective,
+      @Flag(value = "a step waiting longer for the other workers fails the run", name = "step_timeout_s",
+          defaultValue = "300")
+      long stepTimeoutSeconds,
+      @Flag(value = "the same for the first step (graph optimisation, workers joining)", name = "startup_timeout_s",
+          defaultValue = "1800")
+      long startupTimeoutSeconds) {
+
+    /** The settings, with the cluster completed from the environment (Slurm, Kubernetes, ELECTRA_*). */
+    public DataParallelSettings resolve(Map<String, String> env) {
+      return new DataParallelSettings(ClusterSpec.resolve(workers, taskIndex, env), collective,
+          stepTimeoutSeconds * 1000, startupTimeoutSeconds * 1000);
+    }
   }
 
   /**

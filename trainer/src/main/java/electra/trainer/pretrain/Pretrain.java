@@ -1,5 +1,6 @@
 package electra.trainer.pretrain;
 
+import electra.cli.Flags;
 import electra.cli.Job;
 import electra.trainer.distributed.DataParallelSettings;
 import java.io.PrintStream;
@@ -39,9 +40,9 @@ public final class Pretrain implements Job {
    */
   @Override
   public void run(String[] args) throws Exception {
-    electra.cli.Flags.Values f = PretrainConfig.flags().parse(args);
-    Trainer trainer = new Trainer(PretrainConfig.fromFlags(f), out,
-        DataParallelSettings.fromFlags(f, System.getenv()));
+    Flags.Values f = PretrainConfig.flags().parse(args);
+    Trainer trainer = new Trainer(f.record(PretrainConfig.class), out,
+        f.record(DataParallelSettings.CommandLine.class).resolve(System.getenv()));
     CountDownLatch finished = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       out.println("Pretrain: stop requested (SIGTERM or Ctrl-C): finishing the step in progress and saving a "

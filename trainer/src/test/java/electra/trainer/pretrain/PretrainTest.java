@@ -190,7 +190,7 @@ class PretrainTest {
     assertOneLine(assertThrows(UsageException.class, () -> new Pretrain().run(new String[] {"--bogus=1"})),
         "unknown flag --bogus");
     assertOneLine(assertThrows(UsageException.class, () -> PretrainConfig.parse(args(tmp, "--optimizer=sgd"))),
-        "--optimizer must be lamb or adam");
+        "--optimizer: unknown optimizer 'sgd': choose lamb or adam");
     assertOneLine(assertThrows(UsageException.class, () -> PretrainConfig.parse(args(tmp, "--train_batch_size=0"))),
         "--train_batch_size must be positive");
     assertOneLine(assertThrows(UsageException.class, () -> PretrainConfig.parse(args(tmp, "--num_train_steps=x"))),
