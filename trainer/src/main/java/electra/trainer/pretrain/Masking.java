@@ -1,6 +1,7 @@
 package electra.trainer.pretrain;
 
 import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * Dynamic masking of one batch in Java (spec §2.2), a pure function of the batch and a random generator, so a
@@ -25,10 +26,11 @@ public final class Masking {
 
   /**
    * Masks a batch. {@code inputIds}, {@code inputMask} are [batch × length] row-major; N =
-   * {@code maxPredictions}.
+   * {@code maxPredictions}. Per chosen slot, {@code random} gives one {@code nextInt} (which remaining candidate)
+   * and one {@code nextDouble} ([MASK] below {@link #MASK_TOKEN_PROB}); a test may script those draws.
    */
   public static MaskedBatch mask(int[] inputIds, int[] inputMask, int[] segmentIds, int batch, int length,
-      int maxPredictions, double maskProb, SpecialIds special, SplittableRandom random) {
+      int maxPredictions, double maskProb, SpecialIds special, RandomGenerator random) {
     if (inputIds.length != batch * length || inputMask.length != inputIds.length
         || segmentIds.length != inputIds.length) {
       throw new IllegalArgumentException("batch arrays must hold " + batch + " x " + length + " values");

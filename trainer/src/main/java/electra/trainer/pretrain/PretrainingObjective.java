@@ -49,6 +49,8 @@ public final class PretrainingObjective {
   private final Ops tf;
   private final Feeds feeds;
   private final Outputs outputs;
+  private Operand<TFloat32> gumbelUniform;
+  private final Operand<TInt32> discriminatorInput;
 
   /**
    * Builds generator, discriminator, both heads and the losses into {@code g}.
@@ -85,6 +87,7 @@ public final class PretrainingObjective {
     Operand<TInt32> original = unmask(in.inputIds(), positions, feeds.maskedLmIds(), used);
     Operand<TInt32> sampled = sample(logits, temperature);
     Operand<TInt32> fake = replace(original, positions, tf.reshape(sampled, tf.shape(positions)), used);
+    this.discriminatorInput = fake;
     Operand<TFloat32> labels = tf.dtypes.cast(tf.math.notEqual(fake, original), TFloat32.class);
 
     // Discriminator: one logit per token, sigmoid cross-entropy over real (unpadded) tokens.
@@ -116,6 +119,16 @@ public final class PretrainingObjective {
 
   public Outputs outputs() {
     return outputs;
+  }
+
+  /** The uniform noise [B*N, V] behind the Gumbel-max sampling: tests feed fixed values here. */
+  Operand<TFloat32> gumbelUniform() {
+    return gumbelUniform;
+  }
+
+  /** The discriminator's input [B, T]: the original ids with the sampled replacements written in. */
+  Operand<TInt32> discriminatorInput() {
+    return discriminatorInput;
   }
 
   private <T extends org.tensorflow.types.family.TType> Placeholder<T> slots(String name, Class<T> type) {
@@ -175,6 +188,7 @@ public final class PretrainingObjective {
    */
   Operand<TInt32> sample(Operand<TFloat32> logits, double temperature) {
     Operand<TFloat32> u = g.uniform(tf.shape(logits));
+    gumbelUniform = u;
     Operand<TFloat32> eps = tf.constant(1e-9f);
     Operand<TFloat32> gumbel = tf.math.neg(tf.math.log(tf.math.add(
         tf.math.neg(tf.math.log(tf.math.add(u, eps))), eps)));
