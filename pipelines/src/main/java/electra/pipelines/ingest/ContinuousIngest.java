@@ -17,8 +17,9 @@ import org.apache.beam.sdk.io.fs.MatchResult;
 /**
  * Continuous ingestion ({@code --watch}): every poll interval, the files under {@code --input} that no finished
  * batch has taken and whose size held still since the last look (so a file still being copied waits) become one
- * batch, run as a batch pipeline that appends its shards to the manifests; then the {@link IngestLedger} records
- * the batch and its counters are printed.
+ * batch, run as a batch pipeline that appends its shards to the manifests; the {@link IngestLedger} records the
+ * batch as started before and as finished after, and its counters are printed. A batch number is never used twice
+ * for other files: it is above every batch the ledger knows and every batch the manifests list.
  *
  * <p>Why a loop of batch pipelines and not one unbounded streaming pipeline: the ledger and the manifests live next
  * to the shards, so a restart (or a new cluster) knows exactly what was ingested without Flink savepoints, files that
@@ -54,10 +55,29 @@ final class ContinuousIngest {
     out.printf("watching %s every %d s%n", pattern, options.getPollInterval());
     do {
       IngestLedger ledger = IngestLedger.read(output);
-      List<String> ready = readyFiles(MatchCorpusFiles.list(pattern), ledger.files(), lastSizes);
+      List<MatchResult.Metadata> present = MatchCorpusFiles.list(pattern);
+      Map<String, Long> presentSizes = sizes(present);
+      IngestLedger.Pending pending = ledger.pending();
+      List<String> ready;
+      int batch;
+      if (pending != null && pending.repeatable(presentSizes)) {
+        batch = pending.batch();
+        ready = pending.files();
+        out.printf("batch %d was cut short: running it again over the same %d file(s)%n", batch, ready.size());
+      } else {
+        if (pending != null) {
+          out.printf("batch %d was cut short and one of its files changed since: its files go into a new batch "
+              + "(shards it listed stay listed)%n", pending.batch());
+        }
+        ready = readyFiles(present, ledger.files(), lastSizes);
+        batch = Math.max(ledger.nextBatch(), ingest.highestListedBatch() + 1);
+      }
       if (!ready.isEmpty()) {
-        int batch = ledger.nextBatch();
         out.printf("batch %d: %d new file(s)%n", batch, ready.size());
+        Map<String, Long> batchSizes = new HashMap<>();
+        ready.forEach(f -> batchSizes.put(f, presentSizes.get(f)));
+        ledger = ledger.starting(new IngestLedger.Pending(batch, batchSizes));
+        ledger.write(output);
         PipelineResult result = ingest.buildBatch(batch, ready).run();
         PipelineResult.State state = result.waitUntilFinish();
         if (state != PipelineResult.State.DONE) {
@@ -81,8 +101,7 @@ final class ContinuousIngest {
    * updated to this look.
    */
   static List<String> readyFiles(List<MatchResult.Metadata> present, Set<String> ingested, Map<String, Long> lastSizes) {
-    Map<String, Long> sizes = new HashMap<>();
-    present.forEach(m -> sizes.put(m.resourceId().toString(), m.sizeBytes()));
+    Map<String, Long> sizes = sizes(present);
     List<String> ready = sizes.entrySet().stream()
         .filter(e -> !ingested.contains(e.getKey()))
         .filter(e -> e.getValue().equals(lastSizes.get(e.getKey())))
@@ -92,5 +111,11 @@ final class ContinuousIngest {
     lastSizes.clear();
     lastSizes.putAll(sizes);
     return ready;
+  }
+
+  private static Map<String, Long> sizes(List<MatchResult.Metadata> files) {
+    Map<String, Long> sizes = new HashMap<>();
+    files.forEach(m -> sizes.put(m.resourceId().toString(), m.sizeBytes()));
+    return sizes;
   }
 }

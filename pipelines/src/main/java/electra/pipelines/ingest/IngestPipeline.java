@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.function.IntFunction;
 import org.apache.beam.sdk.Pipeline;
@@ -54,6 +55,20 @@ public final class IngestPipeline {
       sets.add(new ShardSet(out + "/phase" + phase + "/test", lengths[phase - 1], options.getNumTestShards()));
     }
     return sets;
+  }
+
+  /** The highest continuous-ingestion batch whose shards any of this run's manifests lists; 0 when none does. */
+  public int highestListedBatch() throws IOException {
+    int highest = 0;
+    for (ShardSet set : shardSets()) {
+      Optional<String> manifest = AtomicFiles.readText(set.directory(), ShardManifest.FILE_NAME);
+      if (manifest.isPresent()) {
+        for (ShardManifest.Shard shard : ShardManifest.fromJson(manifest.get()).shards()) {
+          highest = Math.max(highest, ShardNames.watchBatchOf(shard.file()));
+        }
+      }
+    }
+    return highest;
   }
 
   /** What a finished run of this pipeline counted, as the lines the job prints ({@link IngestCounters}). */

@@ -1,6 +1,8 @@
 package electra.pipelines.ingest;
 
 import java.io.Serializable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * How the shards of one write are named: {@code pretrain_data.tfrecord-00003-of-00008} for a batch run, and
@@ -16,6 +18,9 @@ public record ShardNames(String prefix, int count) implements Serializable {
 
   /** The file-name stem of every pre-training shard (ELECTRA's {@code build_pretraining_dataset.py} uses it too). */
   public static final String STEM = "pretrain_data.tfrecord";
+
+  private static final Pattern WATCH_BATCH =
+      Pattern.compile(Pattern.quote(STEM) + "-(?:b(\\d{5})|c(\\d{10}))-\\d{5}-of-\\d{5}");
 
   public ShardNames {
     if (count < 1) {
@@ -48,6 +53,12 @@ public record ShardNames(String prefix, int count) implements Serializable {
     }
     String label = batch < 100_000 ? String.format("b%05d", batch) : String.format("c%010d", batch);
     return new ShardNames(STEM + "-" + label, count);
+  }
+
+  /** The batch of continuous ingestion a shard file name belongs to ({@link #watchBatch}); 0 for other names. */
+  public static int watchBatchOf(String fileName) {
+    Matcher m = WATCH_BATCH.matcher(fileName);
+    return m.matches() ? Integer.parseInt(m.group(1) != null ? m.group(1) : m.group(2)) : 0;
   }
 
   public String name(int index) {

@@ -3,20 +3,27 @@ package electra.pipelines.ingest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import electra.cli.Directories;
 import electra.records.ShardManifest;
 import electra.records.TfRecordReader;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -94,17 +101,120 @@ class ContinuousIngestTest {
     assertEquals(2, ledger(out).batches().size());
     assertEquals(5, manifest(out).records());
 
-    // Killed after batch 2's shards and manifests but before its ledger entry, and c.txt landed while it was down:
-    // the restart runs batch 2 again over b and c, rewriting batch 2's shards instead of adding copies.
-    new IngestLedger(List.of(ledger(out).batches().get(0))).write(out.toString());
+    // A ledger from before pending batches were recorded, cut short after batch 2's manifests: the restart cannot
+    // know which files batch 2 held, so it ingests b and c as batch 3 (b twice) rather than reuse listed names.
+    new IngestLedger(List.of(ledger(out).batches().get(0)), null).write(out.toString());
     land(corpus, "c.txt", "Stars shine at night.\n");
     job = start(watchArgs(corpus, out, 3), failure);
     job.join(90_000);
     assertTrue(failure.get() == null, String.valueOf(failure.get()));
-    assertEquals(6, manifest(out).records(), "a (3) + b (2) + c (1), each once");
-    assertEquals(4, manifest(out).shards().size());
-    List<String> batch2 = new ArrayList<>(ledger(out).batches().get(1).files());
-    assertEquals(List.of(corpus.resolve("b.txt").toString(), corpus.resolve("c.txt").toString()), batch2);
+    assertEquals(List.of(1, 3), ledger(out).batches().stream().map(IngestLedger.Batch::batch).toList());
+    assertEquals(8, manifest(out).records(), "a (3) + b (2) in batch 2 + b (2) and c (1) in batch 3");
+  }
+
+  /**
+   * Continuous ingestion dying at each step of a batch, then restarted after another file landed. A step's writes
+   * are atomic renames, so what a death after step s leaves on disk is the files of steps up to s and none after:
+   * each state is made from the files of a finished batch and of the one before it. The batch is then repeated over
+   * exactly its own files (or, when one of them changed, its files go into a new batch), and no shard name a
+   * manifest listed ever gets other bytes.
+   */
+  @Test
+  void aBatchCutShortAtAnyStepIsRepeatedAndListedShardsKeepTheirBytes(@TempDir Path dir) throws Exception {
+    Assumptions.assumeTrue(Files.isRegularFile(VOCAB), "reference data not found (" + VOCAB + "): skipping");
+    Path corpus = Files.createDirectories(dir.resolve("corpus"));
+    Path out = dir.resolve("out");
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    land(corpus, "a.txt", "The cat sat.\n\nA dog ran home.\n\nBirds sing in spring.\n");
+    runUntilIdle(corpus, out, failure);
+    Path before = copy(out, dir.resolve("after-batch-1"));
+    land(corpus, "b.txt", "Rivers flow to the sea.\n\nMountains are tall.\n");
+    runUntilIdle(corpus, out, failure);
+    Path finished = copy(out, dir.resolve("after-batch-2"));
+    Map<String, String> listedBytes = listedShardHashes(finished);
+    IngestLedger.Pending batch2 = new IngestLedger.Pending(2,
+        Map.of(corpus.resolve("b.txt").toString(), Files.size(corpus.resolve("b.txt"))));
+    String train = "phase1/train/" + ShardManifest.FILE_NAME;
+    String test = "phase1/test/" + ShardManifest.FILE_NAME;
+
+    record Death(String afterStep, boolean shardsWritten, List<String> manifestsWritten, boolean bChanged) {}
+    for (Death death : List.of(
+        new Death("the pending record", false, List.of(), false),
+        new Death("the shards", true, List.of(), false),
+        new Death("the first manifest", true, List.of(train), false),
+        new Death("the last manifest", true, List.of(train, test), false),
+        new Death("the last manifest, and b.txt changed while down", true, List.of(train, test), true))) {
+      Directories.deleteRecursively(out);
+      copy(finished, out);
+      IngestLedger.read(before.toString()).starting(batch2).write(out.toString());
+      for (String manifest : List.of(train, test)) {
+        if (!death.manifestsWritten().contains(manifest)) {
+          Files.copy(before.resolve(manifest), out.resolve(manifest), StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+      if (!death.shardsWritten()) {
+        try (Stream<Path> files = Files.walk(out)) {
+          for (Path f : files.filter(f -> f.getFileName().toString().contains("-b00002-")).toList()) {
+            Files.delete(f);
+          }
+        }
+      }
+      Map<String, String> listedWhenItDied = listedShardHashes(out);
+      Files.deleteIfExists(corpus.resolve("c.txt"));
+      if (death.bChanged()) {
+        land(corpus, "b.txt", "Rivers flow to the sea, slowly.\n\nMountains are tall.\n");
+      }
+      land(corpus, "c.txt", "Stars shine at night.\n");
+
+      runUntilIdle(corpus, out, failure);
+
+      Map<String, String> now = listedShardHashes(out);
+      assertTrue(listedBytes.keySet().containsAll(listedWhenItDied.keySet()));
+      listedBytes.forEach((name, hash) -> assertEquals(hash, now.get(name), "after a death after "
+          + death.afterStep() + ", " + name + " (listed by the finished batch) has the same bytes"));
+      List<List<String>> files = ledger(out).batches().stream().map(IngestLedger.Batch::files).toList();
+      String a = corpus.resolve("a.txt").toString();
+      String b = corpus.resolve("b.txt").toString();
+      String c = corpus.resolve("c.txt").toString();
+      if (death.bChanged()) {
+        assertEquals(List.of(List.of(a), List.of(b, c)), files, death.afterStep());
+        assertEquals(List.of(1, 3), ledger(out).batches().stream().map(IngestLedger.Batch::batch).toList());
+        assertEquals(3 + 2 + 2 + 1, manifest(out).records(), "batch 2 stays listed; b again and c in batch 3");
+      } else {
+        assertEquals(List.of(List.of(a), List.of(b), List.of(c)), files, death.afterStep());
+        assertEquals(3 + 2 + 1, manifest(out).records(), "each file once, after a death after " + death.afterStep());
+      }
+      assertEquals(null, ledger(out).pending(), "nothing left pending");
+    }
+  }
+
+  private static void runUntilIdle(Path corpus, Path out, AtomicReference<Throwable> failure) throws Exception {
+    Thread job = start(watchArgs(corpus, out, 3), failure);
+    job.join(120_000);
+    assertTrue(!job.isAlive() && failure.get() == null, "the watching job stops when idle: " + failure.get());
+  }
+
+  private static Path copy(Path from, Path to) throws IOException {
+    try (Stream<Path> files = Files.walk(from)) {
+      for (Path f : files.toList()) {
+        Files.copy(f, to.resolve(from.relativize(f).toString()), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    return to;
+  }
+
+  /** Set folder + shard name -> SHA-256 of the file, for every shard some manifest under {@code out} lists. */
+  private static Map<String, String> listedShardHashes(Path out) throws Exception {
+    Map<String, String> hashes = new TreeMap<>();
+    for (String set : List.of("phase1/train", "phase1/test")) {
+      Path manifest = out.resolve(set).resolve(ShardManifest.FILE_NAME);
+      for (ShardManifest.Shard shard : ShardManifest.fromJson(Files.readString(manifest)).shards()) {
+        byte[] digest = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(out.resolve(set)
+            .resolve(shard.file())));
+        hashes.put(set + "/" + shard.file(), HexFormat.of().formatHex(digest));
+      }
+    }
+    return hashes;
   }
 
   /** {@code ./electra IngestText ...} in a JVM of its own, for the SIGTERM test. */
