@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -227,7 +228,19 @@ class ServeQATest {
     assertEquals(0, duplicates);
   }
 
-  /** Returns the number of duplicate answers. */
+  /** {@code ./electra ServeQA ...} in a JVM of its own, for the restart test's {@code kill -9}. */
+  public static final class ServeQaMain {
+    public static void main(String[] args) throws Exception {
+      new ServeQA().run(args);
+    }
+  }
+
+  /**
+   * Starts a job on a steady stream of requests, kills it mid-stream, sends the rest and starts it again with the same
+   * consumer group; every request must be answered. With {@code exactlyOnce} both jobs run in this JVM and the first
+   * is cancelled (the probe of KafkaIO's exactly-once sink); otherwise the first runs in a JVM of its own and gets
+   * {@code kill -9}: no shutdown hook, no final checkpoint, no offset commit. Returns the number of duplicate answers.
+   */
   private long killAndRestart(boolean exactlyOnce) throws Exception {
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       kafka.createTopics("qa-requests", "qa-answers", "qa-errors");
@@ -240,16 +253,35 @@ class ServeQATest {
           KafkaConsumer<String, String> answers = consumer(bootstrap, "qa-answers")) {
         List<ConsumerRecord<String, String>> got = new ArrayList<>();
         int sent = 0;
-        try (ServeQA.Running first = ServeQA.start(options(args), quiet)) {
-          // A steady stream; kill the job while it is in the middle of it.
+        ServeQA.Running inProcess = exactlyOnce ? ServeQA.start(options(args), quiet) : null;
+        Process child = exactlyOnce ? null : startChild(args);
+        try {
+          // One request until the job answers it (it is starting), then a steady stream; kill the job while it is
+          // in the middle of it.
+          long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
           while (got.size() < 60 && sent < total) {
-            for (int k = 0; k < 5 && sent < total; k++, sent++) {
+            assertTrue(System.nanoTime() < deadline, "the first job answered " + got.size() + " requests in 120 s");
+            assertTrue(child == null || child.isAlive(), "the first job exited on its own");
+            int burst = got.isEmpty() ? (sent == 0 ? 1 : 0) : 5;
+            for (int k = 0; k < burst && sent < total; k++, sent++) {
               send(producer, "qa-requests", "req-" + sent, request(sent));
             }
             producer.flush();
-            got.addAll(poll(answers, 1, Duration.ofMillis(50)));
+            got.addAll(poll(answers, 1, Duration.ofMillis(got.isEmpty() ? 500 : 50)));
           }
-          first.cancel();
+          assertTrue(got.size() >= 60 && sent < total, "killed mid-stream: " + got.size() + " answers, " + sent
+              + " of " + total + " requests sent");
+        } finally {
+          if (inProcess != null) {
+            inProcess.close(); // cancels: no final checkpoint
+          }
+          if (child != null) {
+            child.destroyForcibly(); // SIGKILL
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the killed job is gone");
+          }
+        }
+        if (child != null) {
+          assertEquals(137, child.exitValue(), "killed by SIGKILL (128 + 9)");
         }
         int answeredBeforeKill = got.size();
         for (; sent < total; sent++) {
@@ -274,11 +306,23 @@ class ServeQATest {
         long duplicates = got.size() - perId.size();
         System.out.printf("restart: %d answers before the kill, %d requests, %d answers in all, %d duplicates "
             + "(%s)%n", answeredBeforeKill, total, got.size(), duplicates,
-            exactlyOnce ? "exactly-once sink" : "at-least-once");
+            exactlyOnce ? "exactly-once sink, cancelled" : "at-least-once, kill -9");
         assertEquals(total, perId.size());
         return duplicates;
       }
     }
+  }
+
+  /** ServeQA with {@code args} in a JVM of its own; its output goes to this one's stderr. */
+  private static Process startChild(String[] args) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", ServeQaMain.class.getName()));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.INHERIT);
+    builder.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");
+    return builder.start();
   }
 
   private static long distinct(List<ConsumerRecord<String, String>> records) {
