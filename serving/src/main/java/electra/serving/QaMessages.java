@@ -1,12 +1,15 @@
 package electra.serving;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -30,11 +33,15 @@ public final class QaMessages {
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .build();
 
+  /** For reading the id out of a broken message: duplicate keys are the scan's own business there. */
+  private static final JsonFactory LENIENT = new JsonFactory();
+
   private QaMessages() {}
 
   /**
-   * Reads a request, or throws {@link RejectedRequest} with the id when one could be read: not UTF-8, not JSON,
-   * not an object, a missing, non-text or empty field, or text with unpaired surrogates (\\ud800 escapes).
+   * Reads a request, or throws {@link RejectedRequest} with the id whenever one could be read (also from a message
+   * broken after it): not UTF-8, not JSON, not an object, a missing, non-text or empty field, or text with unpaired
+   * surrogates (\\ud800 escapes).
    */
   public static QaAnswerer.Question parseRequest(byte[] value) {
     if (value == null || value.length == 0) {
@@ -45,13 +52,14 @@ public final class QaMessages {
       text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(value)).toString();
     } catch (CharacterCodingException e) {
-      throw new RejectedRequest(null, "bad encoding: the message is not valid UTF-8");
+      throw new RejectedRequest(idBeforeTheDamage(new String(value, StandardCharsets.UTF_8)),
+          "bad encoding: the message is not valid UTF-8");
     }
     JsonNode node;
     try {
       node = JSON.readTree(text);
     } catch (JsonProcessingException e) {
-      throw new RejectedRequest(null, "not JSON: " + e.getOriginalMessage());
+      throw new RejectedRequest(idBeforeTheDamage(text), "not JSON: " + e.getOriginalMessage());
     }
     if (node == null || !node.isObject()) {
       throw new RejectedRequest(null, "not a JSON object: expected {\"id\", \"question\", \"context\"}");
@@ -71,6 +79,43 @@ public final class QaMessages {
     String question = field(id, node, "question");
     String context = field(id, node, "context");
     return new QaAnswerer.Question(id, question, context);
+  }
+
+  /**
+   * The request's id from a message that does not parse (cut off, nested too deep, a key twice, bad bytes), when the
+   * top-level object names one before the damage: read token by token up to the first error, so the error can
+   * still go out keyed by the id its sender waits for. Null when there is none, or two, or it is not plain text.
+   */
+  static String idBeforeTheDamage(String text) {
+    String id = null;
+    try (JsonParser p = LENIENT.createParser(text)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+        String name = p.currentName();
+        JsonToken value = p.nextToken();
+        if (!name.equals("id")) {
+          p.skipChildren();
+        } else if (id != null || (value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NUMBER_INT)) {
+          return null; // two ids, or one that is not an id: none is the sender's
+        } else {
+          id = p.getText();
+        }
+      }
+    } catch (IOException | RuntimeException damage) {
+      // the message ends here for us: keep the id read before it
+    }
+    return id != null && !id.isBlank() && id.indexOf('\uFFFD') < 0 && isWellFormed(id) ? id : null;
+  }
+
+  private static boolean isWellFormed(String s) {
+    try {
+      checkUnicode(null, "id", s);
+      return true;
+    } catch (RejectedRequest e) {
+      return false;
+    }
   }
 
   private static String field(String id, JsonNode node, String name) {

@@ -29,7 +29,7 @@ class QaMessagesTest {
   @Test
   void eachProblemHasItsReasonAndTheIdWhenThereIsOne() {
     RejectedRequest notJson = rejected("{\"id\": \"1\", question");
-    assertNull(notJson.id());
+    assertEquals("1", notJson.id(), "named before the damage");
     assertTrue(notJson.reason().startsWith("not JSON"), notJson.reason());
     assertEquals("not a JSON object: expected {\"id\", \"question\", \"context\"}", rejected("[1, 2]").reason());
     assertEquals("missing field \"id\"", rejected("{\"question\": \"q\", \"context\": \"c\"}").reason());
@@ -48,6 +48,32 @@ class QaMessagesTest {
     assertTrue(rejected(new byte[0]).reason().startsWith("empty message"));
     assertTrue(rejected("{\"id\": \"8\", \"id\": \"9\", \"question\": \"q\", \"context\": \"c\"}").reason()
         .contains("Duplicate field"));
+  }
+
+  @Test
+  void aBrokenMessageIsRejectedWithTheIdItNamesBeforeTheDamage() {
+    RejectedRequest truncated = rejected("{\"id\": \"t1\", \"question\": \"Who wr");
+    assertEquals("t1", truncated.id());
+    assertTrue(truncated.reason().startsWith("not JSON"), truncated.reason());
+    RejectedRequest deep = rejected("{\"id\": 42, \"context\": " + "[".repeat(1500) + "]".repeat(1500) + "}");
+    assertEquals("42", deep.id());
+    assertTrue(deep.reason().contains("nesting depth"), deep.reason());
+    RejectedRequest twice = rejected("{\"id\": \"d1\", \"question\": \"q\", \"question\": \"r\", \"context\": \"c\"}");
+    assertEquals("d1", twice.id());
+    assertTrue(twice.reason().contains("Duplicate field 'question'"), twice.reason());
+    RejectedRequest nestedFirst = rejected("{\"meta\": {\"id\": \"inner\"}, \"id\": \"outer\", \"question\": ");
+    assertEquals("outer", nestedFirst.id(), "only the top-level id counts");
+    byte[] badBytes = "{\"id\": \"b1\", \"question\": \"caf\u00e9?\", \"context\": \"c\"}"
+        .getBytes(StandardCharsets.ISO_8859_1);
+    assertEquals("b1", rejected(badBytes).id());
+
+    assertNull(rejected("{\"question\": \"q\", \"id\": ").id(), "the damage comes before the id's value");
+    assertNull(rejected("{\"id\": \"8\", \"id\": \"9\", \"question\": \"q\", \"context\": \"c\"}").id(),
+        "two ids: neither is the sender's");
+    assertNull(rejected("{\"id\": {\"x\": 1}, \"question\": ").id(), "an object is no id");
+    assertNull(rejected("{\"id\": \"caf\u00e9\", \"question\": ".getBytes(StandardCharsets.ISO_8859_1)).id(),
+        "an id with bad bytes cannot be sent back");
+    assertNull(rejected("[{\"id\": \"a1\"}").id(), "not an object");
   }
 
   @Test

@@ -142,7 +142,7 @@ class ServeQATest {
             case 35 -> {
               send(producer, "qa-requests", null, ("{\"id\": \"enc-" + i + "\", \"question\": \"caf\u00e9\", "
                   + "\"context\": \"c\"}").getBytes(StandardCharsets.ISO_8859_1));
-              bad.put("null#" + i, "bad encoding");
+              bad.put("enc-" + i, "bad encoding"); // the id is read from before the bad bytes
             }
             default -> { }
           }
