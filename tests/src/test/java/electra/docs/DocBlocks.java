@@ -19,7 +19,7 @@ import java.util.stream.Stream;
 final class DocBlocks {
 
   /** The pages, in the order a reader (and {@code docs/check-commands.sh}) goes through them. */
-  static final List<String> PAGE_ORDER = List.of("README.md", "docs/README.md", "docs/pretraining.md",
+  static final List<String> PAGE_ORDER = List.of("README.md", "docs/pretraining.md",
       "docs/squad.md", "docs/serving.md", "docs/cluster.md", "docs/benchmarks.md");
 
   private static final Pattern FENCE = Pattern.compile("^(\\s*)```(.*)$");
