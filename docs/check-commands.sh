@@ -113,8 +113,8 @@ stop_background() {
 }
 cleanup() {
   stop_background
-  if $keep || $list; then
-    $list || echo "check-commands: kept $work" >&2
+  if $keep && ! $list; then
+    echo "check-commands: kept $work" >&2
   else
     rm -rf "$work"
   fi
