@@ -202,7 +202,8 @@ for page in "${pages[@]}"; do
       elif [ "$rc" -eq 0 ]; then
         continue
       else
-        status="exit status $rc$([ "$rc" -eq 124 ] && echo " (timed out after $timeout_s s)")"
+        status="exit status $rc"
+        if [ "$rc" -eq 124 ]; then status="$status (timed out after $timeout_s s)"; fi
       fi
     fi
     echo "check-commands: FAILED: the block at $where: $status" >&2
