@@ -16,7 +16,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The JSON messages of the serving topics (ARCHITECTURE.md):
+ * The JSON messages of the serving topics (ARCHITECTURE.md at the repository root, "QA messages"):
  * <ul>
  *   <li>request on {@code qa-requests}: {@code {"id": "...", "question": "...", "context": "..."}}, UTF-8;</li>
  *   <li>answer on {@code qa-answers}, keyed by id:
