@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import electra.export.QaHead;
 import electra.model.ElectraConfig;
 import electra.records.ShardManifest;
 import electra.records.TfRecordReader;
@@ -29,6 +30,7 @@ import electra.trainer.runtime.OptimizerKind;
 import electra.trainer.runtime.SessionConfigs;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -106,8 +108,8 @@ public final class FinetuneSquad implements Job {
       training = new QaGraph.Training(settings, c.layerwiseLrDecay(), c.seed());
     }
     out.printf(Locale.ROOT, "FinetuneSquad %s: %s, %s head%s, %d/%d/%d tokens%n",
-        c.mode().name().toLowerCase(Locale.ROOT), source.config(), c.jointHead() ? "joint" : "simple",
-        c.jointHead() ? " (beam " + c.beamSize() + ")" : "", c.maxSeqLength(), c.docStride(), c.maxQueryLength());
+        c.mode().name().toLowerCase(Locale.ROOT), source.config(), c.head().id(),
+        c.head() == QaHead.JOINT ? " (beam " + c.beamSize() + ")" : "", c.maxSeqLength(), c.docStride(), c.maxQueryLength());
     try (QaGraph graph = new QaGraph(source.config(), c.head(), c.beamSize(), training, sessionConfig)) {
       List<Float> losses = new ArrayList<>();
       long firstStep = 0;
@@ -118,7 +120,7 @@ public final class FinetuneSquad implements Job {
         Checkpoints checkpoints = new Checkpoints(c.checkpointDir(), "ckpt-", c.keepCheckpointMax());
         Files.createDirectories(c.checkpointDir());
         source.config().writeJson(c.checkpointDir().resolve(HuggingFaceWeights.CONFIG_FILE),
-            c.jointHead() ? "ElectraForPreTraining" : "ElectraForQuestionAnswering");
+            c.head() == QaHead.JOINT ? "ElectraForPreTraining" : "ElectraForQuestionAnswering");
         int perEpoch = (windows.size() + c.trainBatchSize() - 1) / c.trainBatchSize();
         long total = (long) perEpoch * c.numTrainEpochs();
         LearningRateSchedule schedule = new LearningRateSchedule(c.learningRate(), 0,
@@ -148,7 +150,14 @@ public final class FinetuneSquad implements Job {
           }
           Checkpoints.State state = new Checkpoints.State(step, step, false, c.seed(), c.maxSeqLength(), epoch + 1,
               0, null, 0, 0, vocab.fingerprint(), List.of(), 0);
-          Path saved = checkpoints.save(state, graph::save);
+          Path saved = checkpoints.save(state, prefix -> {
+            graph.save(prefix);
+            try {
+              FinetunedHead.write(prefix.getParent(), c.head());
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          });
           out.println("epoch " + (epoch + 1) + " done; saved " + saved);
         }
         lastStep = step;
@@ -239,6 +248,7 @@ public final class FinetuneSquad implements Job {
             + " and max_seq_length " + s.maxSeqLength() + "; this run has " + c.seed() + " and " + c.maxSeqLength()
             + " (use another --output_dir)");
       }
+      FinetunedHead.require(latest.get(), c.head(), "another --output_dir");
       graph.restore(latest.get().resolve(Checkpoints.MODEL));
       if (graph.globalStep() != s.step()) {
         throw new IllegalStateException(latest.get() + ": global_step " + graph.globalStep() + " but state.json says "
@@ -248,6 +258,7 @@ public final class FinetuneSquad implements Job {
       return (int) s.dataEpoch();
     }
     if (c.initCheckpoint() != null) {
+      FinetunedHead.require(c.initCheckpoint(), c.head(), "another --init_checkpoint");
       graph.loadFinetuned(c.initCheckpoint().resolve(Checkpoints.MODEL));
       out.println("initialized from fine-tuned checkpoint " + c.initCheckpoint());
     } else {
@@ -271,6 +282,7 @@ public final class FinetuneSquad implements Job {
 
   private void loadForPrediction(FinetuneConfig c, QaGraph graph, Source source) throws IOException {
     if (c.initCheckpoint() != null) {
+      FinetunedHead.require(c.initCheckpoint(), c.head(), "another --init_checkpoint");
       graph.loadFinetuned(c.initCheckpoint().resolve(Checkpoints.MODEL));
       out.println("evaluating checkpoint " + c.initCheckpoint());
     } else {

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -85,7 +86,7 @@ class FinetuneSquadTest {
     // more hinge on telling "AFC" from "NFC" questions over one context, which the independent start/end head of a
     // random model learns later than the joint head: 100 epochs where the joint head needs 40.
     Path hf = tmp.resolve("hf");
-    learnV1(tmp, false, 32, 90, "--num_train_epochs=100", "--learning_rate=1e-3", "--export_hf_dir=" + hf);
+    learnV1(tmp, QaHead.SIMPLE, 32, 90, "--num_train_epochs=100", "--learning_rate=1e-3", "--export_hf_dir=" + hf);
     // --export_hf_dir: the trained simple head as a Hugging Face QA folder, ready for ExportModel
     assertEquals("ElectraForQuestionAnswering",
         JSON.readTree(hf.resolve("config.json").toFile()).get("architectures").get(0).asText());
@@ -95,17 +96,17 @@ class FinetuneSquadTest {
 
   @Test
   void jointHeadLearnsThirtyTwoQuestions(@TempDir Path tmp) throws Exception {
-    learnV1(tmp, true, 32, 90, "--num_train_epochs=40", "--learning_rate=1e-3");
+    learnV1(tmp, QaHead.JOINT, 32, 90, "--num_train_epochs=40", "--learning_rate=1e-3");
   }
 
-  private void learnV1(Path tmp, boolean joint, int questions, double minEm, String... extra) throws Exception {
+  private void learnV1(Path tmp, QaHead head, int questions, double minEm, String... extra) throws Exception {
     Path model = tinyModel(tmp.resolve("model"));
     List<String> args = common(model, tmp.resolve("out"), SquadFiles.devV1(), questions);
-    args.addAll(List.of("--mode=train_eval", "--joint_head=" + joint));
+    args.addAll(List.of("--mode=train_eval", "--head=" + head.id()));
     args.addAll(List.of(extra));
     long t0 = System.nanoTime();
     FinetuneSquad.Summary s = new FinetuneSquad().run(FinetuneConfig.parse(args.toArray(String[]::new)));
-    System.out.printf("v1.1 %s head: %d steps, %.3f s/step, %.1f s, %s%n", joint ? "joint" : "simple",
+    System.out.printf("v1.1 %s head: %d steps, %.3f s/step, %.1f s, %s%n", head.id(),
         s.lastStep(), s.secondsPerStep(), (System.nanoTime() - t0) / 1e9, s.results());
     assertTrue(s.results().get("exact_match").doubleValue() >= minEm, "EM " + s.results());
     assertTrue(s.losses().get(s.losses().size() - 1) < s.losses().get(0) / 10, "loss fell: " + s.losses());
@@ -121,28 +122,28 @@ class FinetuneSquadTest {
   @Test
   void jointHeadLearnsToAbstainOnSquad2(@TempDir Path tmp) throws Exception {
     // Null odds = the smallest answerable logit over the windows ([G]), "no answer" above -2.75 by default.
-    learnV2(tmp, true, -2.75);
+    learnV2(tmp, QaHead.JOINT, -2.75);
   }
 
   @Test
   void simpleHeadLearnsToAbstainOnSquad2(@TempDir Path tmp) throws Exception {
     // Null odds as BERT's run_squad: the smallest start[CLS] + end[CLS] over the windows minus the best span's
     // start + end, "no answer" above 0.0 by default.
-    learnV2(tmp, false, 0.0);
+    learnV2(tmp, QaHead.SIMPLE, 0.0);
   }
 
   /**
    * Learns the first 32 questions of the SQuAD 2.0 subset and checks that every question's null odds were written
    * and decided its prediction against the head's default threshold.
    */
-  private void learnV2(Path tmp, boolean joint, double defaultThreshold) throws Exception {
+  private void learnV2(Path tmp, QaHead head, double defaultThreshold) throws Exception {
     Path model = tinyModel(tmp.resolve("model"));
     List<String> args = common(model, tmp.resolve("out"), SquadFiles.devV2(), 32);
-    args.addAll(List.of("--mode=train_eval", "--joint_head=" + joint, "--version_2_with_negative",
+    args.addAll(List.of("--mode=train_eval", "--head=" + head.id(), "--version_2_with_negative",
         "--num_train_epochs=40", "--learning_rate=1e-3"));
     long t0 = System.nanoTime();
     FinetuneSquad.Summary s = new FinetuneSquad().run(FinetuneConfig.parse(args.toArray(String[]::new)));
-    System.out.printf("v2.0 %s head: %d steps, %.3f s/step, %.1f s, %s%n", joint ? "joint" : "simple", s.lastStep(),
+    System.out.printf("v2.0 %s head: %d steps, %.3f s/step, %.1f s, %s%n", head.id(), s.lastStep(),
         s.secondsPerStep(), (System.nanoTime() - t0) / 1e9, s.results());
     assertTrue(s.results().get("NoAns_total").intValue() >= 10, "has unanswerable questions: " + s.results());
     assertTrue(s.results().get("exact").doubleValue() >= 90, "EM " + s.results());
@@ -179,13 +180,20 @@ class FinetuneSquadTest {
       assertEquals(expected.get(i), second.losses().get(i), 1e-4, "loss of step " + (perEpoch + i + 1));
     }
 
-    // The final checkpoint evaluates in a fresh inference graph with the same answers as after training.
+    // The final checkpoint evaluates in a fresh inference graph; it records its head, and evaluating it with the
+    // other head is refused.
     Path ckpt = c.checkpointDir().resolve(String.format("ckpt-%06d", full.lastStep()));
-    FinetuneSquad.Summary eval = new FinetuneSquad().run(FinetuneConfig.parse("--mode=eval",
-        "--init_checkpoint=" + ckpt, "--vocab_file=" + SquadFiles.vocab(), "--predict_file=" + SquadFiles.devV1(),
-        "--max_examples=8", "--max_seq_length=128", "--doc_stride=64", "--max_query_length=32",
-        "--output_dir=" + tmp.resolve("eval")));
-    assertTrue(eval.results().containsKey("exact_match"));
+    assertEquals(Optional.of(QaHead.JOINT), FinetunedHead.read(ckpt));
+    List<String> eval = new ArrayList<>(List.of("--mode=eval", "--init_checkpoint=" + ckpt,
+        "--vocab_file=" + SquadFiles.vocab(), "--predict_file=" + SquadFiles.devV1(), "--max_examples=8",
+        "--max_seq_length=128", "--doc_stride=64", "--max_query_length=32", "--output_dir=" + tmp.resolve("eval")));
+    FinetuneSquad.Summary evaluated = new FinetuneSquad().run(FinetuneConfig.parse(eval.toArray(String[]::new)));
+    assertTrue(evaluated.results().containsKey("exact_match"));
+    eval.add("--head=simple");
+    UsageException otherHead = assertThrows(UsageException.class,
+        () -> new FinetuneSquad().run(FinetuneConfig.parse(eval.toArray(String[]::new))));
+    assertEquals("checkpoint " + ckpt + " holds the joint head (finetune.json) but --head is simple: give "
+        + "--head=joint or another --init_checkpoint", otherHead.getMessage());
   }
 
   @Test
@@ -201,14 +209,26 @@ class FinetuneSquadTest {
         {"--mode=train", "--electra_model=m", "--train_file=t"},
         {"--mode=train", "--output_dir=o", "--electra_model=m", "--train_file=t", "--nope=1"},
         {"--mode=train", "--output_dir=o", "--electra_model=m", "--train_file=t", "--export_hf_dir=h"},
-        {"--mode=eval", "--output_dir=o", "--init_checkpoint=c", "--predict_file=p", "--joint_head=false",
+        {"--mode=eval", "--output_dir=o", "--init_checkpoint=c", "--predict_file=p", "--head=simple",
             "--export_hf_dir=h"},
+        {"--mode=eval", "--output_dir=o", "--init_checkpoint=c", "--predict_file=p", "--head=xlnet"},
     };
     for (String[] args : bad) {
       UsageException e = assertThrows(UsageException.class, () -> FinetuneConfig.parse(args), String.join(" ", args));
       assertFalse(e.getMessage().contains("\n"), e.getMessage());
       System.out.println("usage error: " + e.getMessage());
     }
+    UsageException jointExport = assertThrows(UsageException.class, () -> FinetuneConfig.parse("--mode=train",
+        "--output_dir=o", "--electra_model=m", "--train_file=t", "--export_hf_dir=h"));
+    assertEquals("--export_hf_dir needs --head=simple: the joint head has no Hugging Face counterpart",
+        jointExport.getMessage());
+    UsageException unknownHead = assertThrows(UsageException.class, () -> FinetuneConfig.parse("--mode=eval",
+        "--output_dir=o", "--init_checkpoint=c", "--predict_file=p", "--head=xlnet"));
+    assertEquals("--head: unknown QA head 'xlnet', expected joint or simple", unknownHead.getMessage());
+    assertEquals(QaHead.JOINT, FinetuneConfig.parse("--mode=eval", "--output_dir=o", "--init_checkpoint=c",
+        "--predict_file=p").head(), "Google's joint head by default");
+    assertEquals(QaHead.SIMPLE, FinetuneConfig.parse("--mode=eval", "--output_dir=o", "--init_checkpoint=c",
+        "--predict_file=p", "--head=Simple").head());
     UsageException notAModel = assertThrows(UsageException.class, () -> FinetuneSquad.resolveSource(
         FinetuneConfig.parse("--mode=eval", "--electra_model=/nonexistent", "--predict_file=p", "--output_dir=o")));
     assertTrue(notAModel.getMessage().contains("neither a Hugging Face folder"), notAModel.getMessage());
