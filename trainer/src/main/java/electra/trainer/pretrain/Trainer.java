@@ -10,7 +10,6 @@ import electra.trainer.distributed.WorkerRuntime;
 import electra.trainer.runtime.Checkpoints;
 import electra.trainer.runtime.DataPosition;
 import electra.trainer.runtime.LearningRateSchedule;
-import electra.trainer.runtime.LossCurves;
 import electra.trainer.runtime.SessionConfigs;
 import electra.trainer.runtime.TensorBoardEvents;
 import electra.trainer.runtime.XlaClusters;
@@ -85,6 +84,10 @@ public final class Trainer {
   /** The loss-curve picture of this run's phase. */
   public Path lossCurvesFile() {
     return c.runDir().resolve(c.phase2() ? "loss_curves_phase2.png" : "loss_curves.png");
+  }
+
+  private String lossCurvesTitle() {
+    return "ELECTRA pre-training: " + c.modelName() + (c.phase2() ? ", phase 2" : ", phase 1");
   }
 
   /** Where this phase's TensorBoard event files go: the run folder, phase 2 in its sub-folder {@code phase2}. */
@@ -314,8 +317,7 @@ public final class Trainer {
   private void drawCurves(Path runDir) {
     Path png = lossCurvesFile();
     try {
-      if (LossCurves.draw(runDir.resolve("log.jsonl"), c.phase2() ? 2 : 1, png,
-          "ELECTRA pre-training: " + c.modelName() + (c.phase2() ? ", phase 2" : ", phase 1"))) {
+      if (TrainingLog.CURVES.draw(runDir.resolve("log.jsonl"), c.phase2() ? 2 : 1, png, lossCurvesTitle())) {
         out.println("loss curves: " + png);
       }
     } catch (VirtualMachineError e) {

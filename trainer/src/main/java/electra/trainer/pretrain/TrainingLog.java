@@ -3,7 +3,9 @@ package electra.trainer.pretrain;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import electra.trainer.runtime.LossCurves;
 import electra.trainer.runtime.TensorBoardEvents;
+import java.awt.Color;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -29,6 +31,16 @@ public final class TrainingLog implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> NAMES = PretrainingObjective.Outputs.SCALAR_NAMES;
+
+  /** The picture of this log: the losses, then the accuracies (colours: matplotlib's tab10). */
+  static final LossCurves CURVES = new LossCurves(List.of(
+      new LossCurves.Panel("loss (log scale)", LossCurves.Scale.LOG, List.of(
+          new LossCurves.Curve("total_loss", "total loss", new Color(0x1f77b4)),
+          new LossCurves.Curve("masked_lm_loss", "MLM (generator) loss", new Color(0xff7f0e)),
+          new LossCurves.Curve("disc_loss", "discriminator loss", new Color(0x2ca02c)))),
+      new LossCurves.Panel("accuracy", LossCurves.Scale.FRACTION, List.of(
+          new LossCurves.Curve("masked_lm_accuracy", "generator accuracy (masked tokens)", new Color(0xd62728)),
+          new LossCurves.Curve("disc_accuracy", "discriminator accuracy (all tokens)", new Color(0x9467bd))))));
 
   private final BufferedWriter jsonl;
   private final PrintStream console;

@@ -142,7 +142,8 @@ class PretrainOutputsTest {
     String text = console.toString(StandardCharsets.UTF_8);
     assertTrue(text.contains("TensorBoard: tensorboard --logdir " + out), text);
     assertTrue(text.contains("loss curves: " + run.resolve("loss_curves.png")), text);
-    LossCurvesTest.assertCurvesDrawn(run.resolve("loss_curves.png"));
+    LossCurvesTest.assertCurvesDrawn(run.resolve("loss_curves.png"), TrainingLog.CURVES, run.resolve("log.jsonl"), 1,
+        "ELECTRA pre-training: tiny, phase 1");
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -265,7 +266,8 @@ class PretrainOutputsTest {
       assertEquals(List.of(), s.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".tmp")).toList(),
           "no half-written checkpoint");
     }
-    LossCurvesTest.assertCurvesDrawn(run.resolve("loss_curves.png"));
+    LossCurvesTest.assertCurvesDrawn(run.resolve("loss_curves.png"), TrainingLog.CURVES, run.resolve("log.jsonl"), 1,
+        "ELECTRA pre-training: tiny, phase 1");
 
     // The data position is after the records the n steps consumed (2 x 8 per step), not after what was read ahead;
     // that such a position resumes on the same losses is PretrainTest.killedRunResumesWithTheSameLosses.
