@@ -234,7 +234,7 @@ public final class Trainer {
                 }
               }
               if (log != null) {
-                log.add(r, last.batch().inputMask(), c.trainBatchSize());
+                log.add(r, last.batch().inputMask());
               }
               loss += r.total();
               micro = last.microStep() + 1;
@@ -249,7 +249,7 @@ public final class Trainer {
               throw new IllegalStateException("loss is " + loss + " at step " + step + "; lower --learning_rate");
             }
             if (log != null) {
-              log.stepDone();
+              log.stepDone(c.sequencesPerStep());
               if (step % c.logFreq() == 0 || step == c.numTrainSteps()) {
                 log.write(step, c.numTrainSteps(), lr, lossScale(graph));
               }
