@@ -43,6 +43,7 @@ public record FinetuneConfig(
     Path outputDir,
     int maxExamples,              // 0 = all questions
     int keepCheckpointMax,
+    int saveCheckpointsSteps,     // 0: only at the end of each epoch
     int logFreq,
     Path exportHfDir) {           // null: none; else the simple head's Hugging Face QA folder, written after training
 
@@ -96,6 +97,8 @@ public record FinetuneConfig(
     require(weightDecay >= 0, "--weight_decay must be >= 0, got " + weightDecay);
     require(maxExamples >= 0, "--max_examples must be >= 0, got " + maxExamples);
     require(keepCheckpointMax > 0, "--keep_checkpoint_max must be positive, got " + keepCheckpointMax);
+    require(saveCheckpointsSteps >= 0, "--save_checkpoints_steps must be >= 0 (0: at the end of each epoch only), "
+        + "got " + saveCheckpointsSteps);
     require(logFreq > 0, "--log_freq must be positive, got " + logFreq);
     if (exportHfDir != null) {
       require(mode.trains(), "--export_hf_dir needs --mode train or train_eval");
@@ -158,10 +161,13 @@ public record FinetuneConfig(
         .bool("amp", false, "automatic mixed precision (bf16 on CPU, fp16 with loss scaling on GPU)")
         .bool("xla", false, "XLA JIT compilation")
         .integer("seed", 12439, "seed of the head's initial weights, data order and dropout")
-        .text("output_dir", null, "predictions, eval_results.json and checkpoints/ go here")
+        .text("output_dir", null, "predictions, eval_results.json, log.jsonl, loss_curves.png, TensorBoard events "
+            + "and checkpoints/ go here")
         .integer("max_examples", 0, "use only the first N questions of each file (0 = all)")
         .integer("keep_checkpoint_max", 2, "checkpoints kept")
-        .integer("log_freq", 10, "log every this many steps")
+        .integer("save_checkpoints_steps", 1000, "also checkpoint every this many steps within an epoch (0: only at "
+            + "the end of each epoch); a restarted run resumes from the latest")
+        .integer("log_freq", 50, "log every this many steps (console, log.jsonl, TensorBoard)")
         .text("export_hf_dir", null, "after training, write the simple head's model as a Hugging Face "
             + "ElectraForQuestionAnswering folder here (config.json, model.safetensors, vocab.txt; for ExportModel)");
   }
@@ -185,7 +191,8 @@ public record FinetuneConfig(
         f.intValue("num_train_epochs"), f.intValue("train_batch_size"), f.intValue("predict_batch_size"),
         f.decimal("learning_rate"), f.decimal("layerwise_lr_decay"), f.decimal("warmup_proportion"),
         f.decimal("weight_decay"), f.bool("amp"), f.bool("xla"), f.integer("seed"), path(output),
-        f.intValue("max_examples"), f.intValue("keep_checkpoint_max"), f.intValue("log_freq"),
+        f.intValue("max_examples"), f.intValue("keep_checkpoint_max"), f.intValue("save_checkpoints_steps"),
+        f.intValue("log_freq"),
         path(f.text("export_hf_dir")));
   }
 

@@ -272,7 +272,8 @@ public final class Trainer {
           }
           double secondsPerStep = (System.nanoTime() - started) / 1e9 / Math.max(1, step - firstStep);
           if (chief) {
-            drawCurves(runDir);
+            TrainingLog.CURVES.drawAndReport(runDir.resolve("log.jsonl"), c.phase2() ? 2 : 1, lossCurvesFile(),
+                lossCurvesTitle(), out);
           }
           return new Summary(firstStep, losses, secondsPerStep, lastCheckpoint, graph.xlaClusters());
         } finally {
@@ -311,20 +312,6 @@ public final class Trainer {
     });
     out.println("saved " + saved);
     return saved;
-  }
-
-  /** Draws the loss curves of this phase from log.jsonl; a failure to draw is reported, not thrown. */
-  private void drawCurves(Path runDir) {
-    Path png = lossCurvesFile();
-    try {
-      if (TrainingLog.CURVES.draw(runDir.resolve("log.jsonl"), c.phase2() ? 2 : 1, png, lossCurvesTitle())) {
-        out.println("loss curves: " + png);
-      }
-    } catch (VirtualMachineError e) {
-      throw e;
-    } catch (Exception | Error e) { // e.g. a JVM without fonts
-      out.println("could not draw " + png + ": " + e);
-    }
   }
 
   /** Restores, initializes from another checkpoint, or starts fresh; returns where the run continues. */

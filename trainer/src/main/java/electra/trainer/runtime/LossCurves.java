@@ -11,6 +11,7 @@ import java.awt.geom.Ellipse2D;
 import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,7 +95,7 @@ public record LossCurves(List<Panel> panels) {
   private static final int MARKED_POINTS = 60;
 
   /** The lines of {@code phase} (lines without a phase are phase 1), one per step, as the run ended up. */
-  static List<JsonNode> read(Path logJsonl, int phase) throws IOException {
+  public static List<JsonNode> read(Path logJsonl, int phase) throws IOException {
     TreeMap<Long, JsonNode> byStep = new TreeMap<>();
     for (String text : Files.readAllLines(logJsonl, StandardCharsets.UTF_8)) {
       if (text.isBlank()) {
@@ -134,6 +135,22 @@ public record LossCurves(List<Panel> panels) {
     }
     Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     return true;
+  }
+
+  /**
+   * {@link #draw}, then prints where the picture is, or why it could not be drawn: a run that trained does not fail
+   * for want of its picture (e.g. in a JVM without fonts).
+   */
+  public void drawAndReport(Path logJsonl, int phase, Path png, String title, PrintStream out) {
+    try {
+      if (draw(logJsonl, phase, png, title)) {
+        out.println("loss curves: " + png);
+      }
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (Exception | Error e) {
+      out.println("could not draw " + png + ": " + e);
+    }
   }
 
   /** A drawn chart and where each panel's curves are, top to bottom. */
