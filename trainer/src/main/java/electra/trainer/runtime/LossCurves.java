@@ -31,11 +31,14 @@ import org.jfree.chart.ChartRenderingInfo;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.title.TextTitle;
+import org.jfree.data.Range;
+import org.jfree.data.general.DatasetUtils;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
@@ -187,7 +190,8 @@ public record LossCurves(List<Panel> panels) {
         renderer.setSeriesStroke(i, new BasicStroke(2.5f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
         renderer.setSeriesShape(i, new Ellipse2D.Double(-3.5, -3.5, 7, 7));
       }
-      XYPlot subplot = new XYPlot(dataset(panel, lines), null, axis(panel), renderer);
+      XYSeriesCollection dataset = dataset(panel, lines);
+      XYPlot subplot = new XYPlot(dataset, null, axis(panel, DatasetUtils.findRangeBounds(dataset)), renderer);
       subplot.setBackgroundPaint(Color.WHITE);
       subplot.setDomainGridlinePaint(GRID);
       subplot.setRangeGridlinePaint(GRID);
@@ -199,7 +203,12 @@ public record LossCurves(List<Panel> panels) {
     return chart;
   }
 
-  private static ValueAxis axis(Panel panel) {
+  /** Decades per tick a log axis may take, the smallest giving at most {@link #LOG_TICKS} ticks. */
+  private static final double[] DECADES_PER_TICK = {0.1, 0.2, 0.5, 1, 2, 5, 10};
+  private static final int LOG_TICKS = 10;
+
+  /** The value axis of {@code panel}, whose values lie in {@code values} (null when it has none). */
+  private static ValueAxis axis(Panel panel, Range values) {
     if (panel.scale() == Scale.FRACTION) {
       NumberAxis axis = new NumberAxis(panel.title());
       axis.setRange(0, 1);
@@ -207,6 +216,16 @@ public record LossCurves(List<Panel> panels) {
     }
     LogAxis axis = new LogAxis(panel.title());
     axis.setNumberFormatOverride(new SignificantDigits());
+    if (values != null) {
+      // JFreeChart would fill the axis with as many ticks as fit; a few are easier to read
+      double decades = Math.log10(values.getUpperBound() / values.getLowerBound());
+      for (double unit : DECADES_PER_TICK) {
+        if (decades / unit <= LOG_TICKS || unit == DECADES_PER_TICK[DECADES_PER_TICK.length - 1]) {
+          axis.setTickUnit(new NumberTickUnit(unit));
+          break;
+        }
+      }
+    }
     return axis;
   }
 
