@@ -53,6 +53,7 @@ import org.jfree.data.xy.XYSeriesCollection;
 public record LossCurves(List<Panel> panels) {
 
   static {
+    // training machines have no display; unless told otherwise, AWT must not look for one
     if (System.getProperty("java.awt.headless") == null) {
       System.setProperty("java.awt.headless", "true");
     }
