@@ -224,7 +224,7 @@ public final class QuickStart implements Job {
             "--vocab_file=" + vocab});
         case FINETUNE -> new FinetuneSquad().run(new String[] {
             "--mode=train", "--electra_model=" + l.discriminator(), "--train_file=" + f.text("squad"),
-            "--max_examples=" + examples, "--joint_head=false", "--max_seq_length=" + SEQ,
+            "--max_examples=" + examples, "--head=simple", "--max_seq_length=" + SEQ,
             "--doc_stride=" + QA_STRIDE, "--max_query_length=" + QA_QUERY, "--num_train_epochs=2",
             "--train_batch_size=16", "--learning_rate=5e-4", "--keep_checkpoint_max=1",
             "--output_dir=" + l.finetune(), "--export_hf_dir=" + l.finetunedHf()});

@@ -37,31 +37,32 @@ class EvaluationAgreementTest {
   void simpleHeadServesSquad2AsEvaluationPredicts(@TempDir Path tmp) throws Exception {
     // The simple head comes to ExportModel as FinetuneSquad's Hugging Face folder.
     Path hf = tmp.resolve("hf");
-    finetune(tmp, false, "--num_train_epochs=30", "--export_hf_dir=" + hf);
+    finetune(tmp, QaHead.SIMPLE, "--num_train_epochs=30", "--export_hf_dir=" + hf);
     checkAgreement(tmp, hf, QaHead.SIMPLE);
   }
 
   @Test
   void jointHeadServesSquad2AsEvaluationPredicts(@TempDir Path tmp) throws Exception {
-    // The joint head has no Hugging Face form: ExportModel reads FinetuneSquad's last checkpoint.
+    // The joint head has no Hugging Face form: ExportModel reads FinetuneSquad's last checkpoint, and the head that
+    // checkpoint records.
     // The golden model is narrow (H=32) and keeps its dropout: its joint head needs more epochs to answer at all.
-    FinetuneSquad.Summary s = finetune(tmp, true, "--num_train_epochs=80", "--beam_size=5");
+    FinetuneSquad.Summary s = finetune(tmp, QaHead.JOINT, "--num_train_epochs=80", "--beam_size=5");
     Path checkpoint = tmp.resolve("finetune/checkpoints").resolve(String.format("ckpt-%06d", s.lastStep()));
     checkAgreement(tmp, checkpoint, QaHead.JOINT, "--beam_size=5");
   }
 
-  private static FinetuneSquad.Summary finetune(Path tmp, boolean joint, String... extra) throws Exception {
+  private static FinetuneSquad.Summary finetune(Path tmp, QaHead head, String... extra) throws Exception {
     List<String> args = new ArrayList<>(List.of("--mode=train_eval", "--electra_model=" + TestModels.golden(),
         "--vocab_file=" + vocab(), "--train_file=" + squad2(), "--predict_file=" + squad2(),
         "--output_dir=" + tmp.resolve("finetune"), "--max_examples=" + QUESTIONS, "--version_2_with_negative",
-        "--joint_head=" + joint, "--train_batch_size=8", "--learning_rate=1e-3",
+        "--head=" + head.id(), "--train_batch_size=8", "--learning_rate=1e-3",
         "--seed=12439", "--log_freq=1000"));
     args.addAll(List.of(WINDOWS));
     args.addAll(List.of(extra));
     long t0 = System.nanoTime();
     FinetuneSquad.Summary s = new FinetuneSquad(new PrintStream(new ByteArrayOutputStream()))
         .run(FinetuneConfig.parse(args.toArray(String[]::new)));
-    System.out.printf("v2.0 %s head fine-tuned: %d steps in %.1f s, %s%n", joint ? "joint" : "simple", s.lastStep(),
+    System.out.printf("v2.0 %s head fine-tuned: %d steps in %.1f s, %s%n", head.id(), s.lastStep(),
         (System.nanoTime() - t0) / 1e9, s.results());
     return s;
   }
@@ -69,11 +70,12 @@ class EvaluationAgreementTest {
   private static void checkAgreement(Path tmp, Path source, QaHead head, String... extra) throws Exception {
     Path export = tmp.resolve("export");
     List<String> args = new ArrayList<>(List.of("--electra_model=" + source, "--vocab_file=" + vocab(),
-        "--output_dir=" + export, "--head=" + head.id(), "--version_2_with_negative"));
+        "--output_dir=" + export, "--version_2_with_negative"));
     args.addAll(List.of(WINDOWS));
     args.addAll(List.of(extra));
     new ExportModel(new PrintStream(new ByteArrayOutputStream())).run(args.toArray(String[]::new));
     ExportMetadata meta = ExportMetadata.read(export);
+    assertEquals(head, meta.head(), "no --head: the checkpoint's recorded head, else simple");
     assertTrue(meta.version2WithNegative());
     assertEquals(head.defaultNullScoreDiffThreshold(), meta.decoding().nullScoreDiffThreshold());
 

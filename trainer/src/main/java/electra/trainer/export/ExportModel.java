@@ -13,6 +13,7 @@ import electra.squad.SquadVersion;
 import electra.tokenization.Vocabulary;
 import electra.trainer.finetune.Batch;
 import electra.trainer.finetune.FinetuneConfig;
+import electra.trainer.finetune.FinetunedHead;
 import electra.trainer.finetune.QaGraph;
 import electra.trainer.model.HostArrays;
 import electra.trainer.model.HuggingFaceWeights;
@@ -27,6 +28,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
@@ -51,9 +53,9 @@ import org.tensorflow.types.TInt32;
  * </pre>
  *
  * <p>The weights come from a Hugging Face {@code ElectraForQuestionAnswering} folder (the simple head, e.g.
- * FinetuneSquad's {@code --export_hf_dir}) or from a FinetuneSquad checkpoint folder (either head; the joint head
- * has no Hugging Face counterpart). Either way the graph is FinetuneSquad's own inference graph
- * ({@link QaGraph}), so the SavedModel computes exactly what evaluation decodes.
+ * FinetuneSquad's {@code --export_hf_dir}) or from a FinetuneSquad checkpoint folder (either head, as its
+ * {@code finetune.json} records; the joint head has no Hugging Face counterpart). Either way the graph is
+ * FinetuneSquad's own inference graph ({@link QaGraph}), so the SavedModel computes exactly what evaluation decodes.
  *
  * <p>The folder is written under a temporary name next to {@code --output_dir} and renamed when complete, so a
  * reader never sees half an export. After writing, the SavedModel is loaded again and its outputs are compared
@@ -107,8 +109,9 @@ public final class ExportModel implements Job {
         .text("output_dir", null, "the export folder to create (must not exist, or be empty)")
         .text("vocab_file", "", "WordPiece vocabulary: a vocab.txt path or bert-base-uncased; default: the model "
             + "folder's vocab.txt, else bert-base-uncased")
-        .text("head", d.head().id(), "the QA head: simple (qa_outputs, start/end logits) or joint (Google's joint "
-            + "head with answerability; only from a FinetuneSquad checkpoint trained with --joint_head=true)")
+        .text("head", null, "the QA head: simple (qa_outputs, start/end logits) or joint (Google's joint head with "
+            + "answerability; only from a FinetuneSquad checkpoint); default: the head FinetuneSquad recorded in the "
+            + "checkpoint (" + FinetunedHead.FILE + "), else simple")
         .integer("beam_size", d.beamSize(), "joint head: start and end beam width (as FinetuneSquad's --beam_size)")
         .integer("max_seq_length", d.maxSeqLength(), "tokens per window the model was fine-tuned with")
         .integer("doc_stride", d.docStride(), "how far apart context windows start, in WordPieces")
@@ -122,8 +125,8 @@ public final class ExportModel implements Job {
         .integer("max_answer_length", d.decoding().maxAnswerLength(), "longest answer in WordPieces")
         .example("ExportModel --electra_model=../shared/golden/tiny-discriminator-qa "
             + "--vocab_file=../shared/data/vocab/bert-base-uncased-vocab.txt --output_dir=/tmp/qa-export")
-        .example("ExportModel --electra_model=runs/squad2/checkpoints/ckpt-016290 --head=joint "
-            + "--version_2_with_negative --output_dir=/tmp/qa2-export");
+        .example("ExportModel --electra_model=runs/squad2/checkpoints/ckpt-016290 --version_2_with_negative "
+            + "--output_dir=/tmp/qa2-export");
   }
 
   @Override
@@ -139,7 +142,8 @@ public final class ExportModel implements Job {
     QaHead head;
     AnswerDecoder.Options decoding;
     try {
-      head = QaHead.parse(v.text("head"));
+      head = v.text("head") == null ? FinetunedHead.read(model).orElse(QaHead.SIMPLE)
+          : FinetuneConfig.parseHead(v.text("head"));
       decoding = new AnswerDecoder.Options(v.intValue("n_best_size"), v.intValue("max_answer_length"),
           v.bool("version_2_with_negative") ? SquadVersion.V2_0 : SquadVersion.V1_1,
           FinetuneConfig.nullScoreDiffThreshold(v.text("null_score_diff_threshold"), head));
@@ -178,6 +182,15 @@ public final class ExportModel implements Job {
           + ", or a FinetuneSquad checkpoint folder with " + Checkpoints.MODEL + ".index");
     }
 
+    /** Refuses a head other than the one FinetuneSquad recorded in this checkpoint. */
+    void requireHead(QaHead head) throws IOException {
+      Optional<QaHead> recorded = checkpoint ? FinetunedHead.read(dir) : Optional.empty();
+      if (recorded.isPresent() && recorded.get() != head) {
+        throw new UsageException("--head " + head.id() + " disagrees with the " + recorded.get().id() + " head "
+            + "FinetuneSquad recorded in " + dir.resolve(FinetunedHead.FILE) + ": leave --head out");
+      }
+    }
+
     /** Loads the weights of {@code graph}'s head, or says why this source has none. */
     void load(QaGraph graph, Vocabulary vocabulary) throws IOException {
       if (checkpoint) {
@@ -190,7 +203,8 @@ public final class ExportModel implements Job {
           graph.loadFinetuned(dir.resolve(Checkpoints.MODEL));
         } catch (TensorFlowException e) {
           throw new UsageException("checkpoint " + dir + " has no " + graph.head().id() + " head (" + e.getMessage()
-              .lines().findFirst().orElse("") + "): --head must match FinetuneSquad's --joint_head");
+              .lines().findFirst().orElse("") + "); it predates " + FinetunedHead.FILE + ", which records the head, "
+              + "so --head must name the head FinetuneSquad trained");
         }
         return;
       }
@@ -224,6 +238,7 @@ public final class ExportModel implements Job {
       throw new UsageException("--beam_size must be in 1..max_seq_length, got " + settings.beamSize());
     }
     Source source = Source.of(model);
+    source.requireHead(settings.head());
     ElectraConfig config = source.config();
     if (config.vocabSize() != vocabulary.size()) {
       throw new IllegalArgumentException("the model has " + config.vocabSize() + " token embeddings but the "

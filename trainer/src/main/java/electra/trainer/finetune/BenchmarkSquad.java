@@ -143,11 +143,7 @@ public final class BenchmarkSquad implements Job {
     String mode = f.text("mode").toLowerCase(Locale.ROOT);
     switch (mode) {
       case "train" -> {
-        QaHead head = switch (f.text("head").toLowerCase(Locale.ROOT)) {
-          case "simple" -> QaHead.SIMPLE;
-          case "joint" -> QaHead.JOINT;
-          default -> throw new UsageException("--head must be simple or joint, got " + f.text("head"));
-        };
+        QaHead head = FinetuneConfig.parseHead(f.text("head"));
         int batch = f.intValue("train_batch_size");
         if (batch < 1) {
           throw new UsageException("--train_batch_size must be >= 1");

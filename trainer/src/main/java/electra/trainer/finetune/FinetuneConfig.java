@@ -25,7 +25,7 @@ public record FinetuneConfig(
     int maxQueryLength,
     int nBestSize,
     int maxAnswerLength,
-    boolean jointHead,            // Google's joint head (true) or the simple qa_outputs head
+    QaHead head,                  // Google's joint head or the simple qa_outputs head
     int beamSize,
     double nullScoreDiffThreshold,
     boolean doLowerCase,
@@ -43,6 +43,7 @@ public record FinetuneConfig(
     Path outputDir,
     int maxExamples,              // 0 = all questions
     int keepCheckpointMax,
+    int saveCheckpointsSteps,     // 0: only at the end of each epoch
     int logFreq,
     Path exportHfDir) {           // null: none; else the simple head's Hugging Face QA folder, written after training
 
@@ -61,6 +62,7 @@ public record FinetuneConfig(
 
   public FinetuneConfig {
     require(mode != null, "--mode is required");
+    require(head != null, "--head is required (joint or simple)");
     require(outputDir != null, "--output_dir is required");
     if (mode.trains()) {
       require(trainFile != null || trainTfrecords != null, "--mode " + name(mode) + " needs --train_file or "
@@ -95,10 +97,13 @@ public record FinetuneConfig(
     require(weightDecay >= 0, "--weight_decay must be >= 0, got " + weightDecay);
     require(maxExamples >= 0, "--max_examples must be >= 0, got " + maxExamples);
     require(keepCheckpointMax > 0, "--keep_checkpoint_max must be positive, got " + keepCheckpointMax);
+    require(saveCheckpointsSteps >= 0, "--save_checkpoints_steps must be >= 0 (0: at the end of each epoch only), "
+        + "got " + saveCheckpointsSteps);
     require(logFreq > 0, "--log_freq must be positive, got " + logFreq);
     if (exportHfDir != null) {
       require(mode.trains(), "--export_hf_dir needs --mode train or train_eval");
-      require(!jointHead, "--export_hf_dir needs --joint_head=false: the joint head has no Hugging Face counterpart");
+      require(head == QaHead.SIMPLE, "--export_hf_dir needs --head=simple: the joint head has no Hugging Face "
+          + "counterpart");
     }
   }
 
@@ -110,10 +115,6 @@ public record FinetuneConfig(
     if (!ok) {
       throw new UsageException(message);
     }
-  }
-
-  public QaHead head() {
-    return jointHead ? QaHead.JOINT : QaHead.SIMPLE;
   }
 
   /** Fine-tuning checkpoints: {@code <output_dir>/checkpoints/ckpt-<step>}. */
@@ -142,7 +143,8 @@ public record FinetuneConfig(
         .integer("max_query_length", 64, "question WordPieces kept")
         .integer("n_best_size", 20, "n-best answers kept per question (and start/end logits tried per window)")
         .integer("max_answer_length", 30, "longest answer in WordPieces")
-        .bool("joint_head", true, "Google's joint start->end head with answerability (false: simple qa_outputs head)")
+        .text("head", QaHead.JOINT.id(), "the QA head: joint (Google's start->end head with answerability) or "
+            + "simple (Hugging Face's qa_outputs: start/end logits); recorded in every checkpoint for ExportModel")
         .integer("beam_size", 5, "joint head: start and end beam width (NVIDIA 5, Google 20)")
         .text("null_score_diff_threshold", null, "v2.0: predict no answer above this null-odds score "
             + "(default -2.75 for the joint head's answerable logit, 0.0 for the simple head)")
@@ -159,10 +161,13 @@ public record FinetuneConfig(
         .bool("amp", false, "automatic mixed precision (bf16 on CPU, fp16 with loss scaling on GPU)")
         .bool("xla", false, "XLA JIT compilation")
         .integer("seed", 12439, "seed of the head's initial weights, data order and dropout")
-        .text("output_dir", null, "predictions, eval_results.json and checkpoints/ go here")
+        .text("output_dir", null, "predictions, eval_results.json, log.jsonl, loss_curves.png, TensorBoard events "
+            + "and checkpoints/ go here")
         .integer("max_examples", 0, "use only the first N questions of each file (0 = all)")
         .integer("keep_checkpoint_max", 2, "checkpoints kept")
-        .integer("log_freq", 10, "log every this many steps")
+        .integer("save_checkpoints_steps", 1000, "also checkpoint every this many steps within an epoch (0: only at "
+            + "the end of each epoch); a restarted run resumes from the latest")
+        .integer("log_freq", 50, "log every this many steps (console, log.jsonl, TensorBoard)")
         .text("export_hf_dir", null, "after training, write the simple head's model as a Hugging Face "
             + "ElectraForQuestionAnswering folder here (config.json, model.safetensors, vocab.txt; for ExportModel)");
   }
@@ -175,20 +180,29 @@ public record FinetuneConfig(
     } catch (IllegalArgumentException e) {
       throw new UsageException("--mode must be train, eval, train_eval or prediction, got '" + f.text("mode") + "'");
     }
-    boolean joint = f.bool("joint_head");
-    double nullThreshold = nullScoreDiffThreshold(f.text("null_score_diff_threshold"),
-        joint ? QaHead.JOINT : QaHead.SIMPLE);
+    QaHead head = parseHead(f.text("head"));
+    double nullThreshold = nullScoreDiffThreshold(f.text("null_score_diff_threshold"), head);
     String output = f.text("output_dir");
     return new FinetuneConfig(mode, blankToNull(f.text("electra_model")), path(f.text("init_checkpoint")),
         path(f.text("train_file")), path(f.text("train_tfrecords")), path(f.text("predict_file")),
         f.bool("version_2_with_negative"), f.intValue("max_seq_length"), f.intValue("doc_stride"),
-        f.intValue("max_query_length"), f.intValue("n_best_size"), f.intValue("max_answer_length"), joint,
+        f.intValue("max_query_length"), f.intValue("n_best_size"), f.intValue("max_answer_length"), head,
         f.intValue("beam_size"), nullThreshold, f.bool("do_lower_case"), blankToNull(f.text("vocab_file")),
         f.intValue("num_train_epochs"), f.intValue("train_batch_size"), f.intValue("predict_batch_size"),
         f.decimal("learning_rate"), f.decimal("layerwise_lr_decay"), f.decimal("warmup_proportion"),
         f.decimal("weight_decay"), f.bool("amp"), f.bool("xla"), f.integer("seed"), path(output),
-        f.intValue("max_examples"), f.intValue("keep_checkpoint_max"), f.intValue("log_freq"),
+        f.intValue("max_examples"), f.intValue("keep_checkpoint_max"), f.intValue("save_checkpoints_steps"),
+        f.intValue("log_freq"),
         path(f.text("export_hf_dir")));
+  }
+
+  /** The {@code --head} flag: {@code joint} or {@code simple}, in any case. */
+  public static QaHead parseHead(String flag) {
+    try {
+      return QaHead.parse(flag == null ? "" : flag.trim().toLowerCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--head: " + e.getMessage());
+    }
   }
 
   /** The {@code --null_score_diff_threshold} flag: a number, or blank for the head's default. */

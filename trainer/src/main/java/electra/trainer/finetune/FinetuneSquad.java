@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import electra.export.QaHead;
 import electra.model.ElectraConfig;
 import electra.records.ShardManifest;
 import electra.records.TfRecordReader;
@@ -26,11 +27,15 @@ import electra.trainer.runtime.Checkpoints;
 import electra.trainer.runtime.LearningRateSchedule;
 import electra.trainer.runtime.OptimizerGraph;
 import electra.trainer.runtime.OptimizerKind;
+import electra.trainer.runtime.Progress;
 import electra.trainer.runtime.SessionConfigs;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -42,9 +47,11 @@ import java.util.Random;
 
 /**
  * The {@code FinetuneSquad} job (flags in {@link FinetuneConfig#flags()}): fine-tunes a discriminator with a QA head
- * on SQuAD, checkpointing after every epoch (a restarted run resumes from the latest), then predicts every window
- * of {@code --predict_file}, decodes with {@link AnswerDecoder} and writes {@code predictions.json},
- * {@code nbest_predictions.json}, {@code null_odds.json} (v2.0) and {@code eval_results.json} (official metrics).
+ * on SQuAD, checkpointing every {@code --save_checkpoints_steps} steps and after every epoch (a restarted run resumes
+ * from the latest, at the step it was written), then predicts every window of {@code --predict_file}, decodes with
+ * {@link AnswerDecoder} and writes {@code predictions.json}, {@code nbest_predictions.json}, {@code null_odds.json}
+ * (v2.0) and {@code eval_results.json} (official metrics). While it trains and predicts it shows its progress
+ * ({@link FinetuneLog}, {@link Progress}).
  */
 public final class FinetuneSquad implements Job {
 
@@ -54,14 +61,24 @@ public final class FinetuneSquad implements Job {
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+  /** How often prediction prints its progress. */
+  private static final Duration PREDICTION_PROGRESS_INTERVAL = Duration.ofSeconds(10);
+
   private final PrintStream out;
+  private final InstantSource clock;
 
   public FinetuneSquad() {
     this(System.out);
   }
 
   public FinetuneSquad(PrintStream out) {
+    this(out, InstantSource.system());
+  }
+
+  /** A job printing to {@code out} whose logs measure time on {@code clock}. */
+  FinetuneSquad(PrintStream out, InstantSource clock) {
     this.out = out;
+    this.clock = clock;
   }
 
   @Override
@@ -80,12 +97,15 @@ public final class FinetuneSquad implements Job {
   }
 
   public Summary run(FinetuneConfig c) throws Exception {
-    return run(c, Integer.MAX_VALUE);
+    return run(c, Long.MAX_VALUE);
   }
 
-  /** Runs, but stops training after {@code stopAfterEpochs} epochs of this run (as a killed job would). */
-  public Summary run(FinetuneConfig c, int stopAfterEpochs) throws Exception {
+  /** Runs, but stops training after global step {@code stopAfterStep}, as a killed job would. */
+  public Summary run(FinetuneConfig c, long stopAfterStep) throws Exception {
     Source source = resolveSource(c);
+    if (c.initCheckpoint() != null) {
+      FinetunedHead.require(c.initCheckpoint(), c.head(), "another --init_checkpoint");
+    }
     Vocabulary vocab = Vocabulary.resolve(source.vocabFile());
     if (vocab.size() > source.config().vocabSize()) {
       throw new UsageException("the vocabulary " + vocab.source() + " has " + vocab.size() + " tokens but the model's "
@@ -106,68 +126,124 @@ public final class FinetuneSquad implements Job {
       training = new QaGraph.Training(settings, c.layerwiseLrDecay(), c.seed());
     }
     out.printf(Locale.ROOT, "FinetuneSquad %s: %s, %s head%s, %d/%d/%d tokens%n",
-        c.mode().name().toLowerCase(Locale.ROOT), source.config(), c.jointHead() ? "joint" : "simple",
-        c.jointHead() ? " (beam " + c.beamSize() + ")" : "", c.maxSeqLength(), c.docStride(), c.maxQueryLength());
-    try (QaGraph graph = new QaGraph(source.config(), c.head(), c.beamSize(), training, sessionConfig)) {
-      List<Float> losses = new ArrayList<>();
-      long firstStep = 0;
-      long lastStep = 0;
-      double secondsPerStep = 0;
+        c.mode().name().toLowerCase(Locale.ROOT), source.config(), c.head().id(),
+        c.head() == QaHead.JOINT ? " (beam " + c.beamSize() + ")" : "", c.maxSeqLength(), c.docStride(),
+        c.maxQueryLength());
+    try (QaGraph graph = new QaGraph(source.config(), c.head(), c.beamSize(), training, sessionConfig);
+        FinetuneLog log = new FinetuneLog(c.outputDir(), out, clock)) {
+      Trained trained = Trained.NOTHING;
+      long modelStep;
       if (c.mode().trains()) {
-        List<Batch.Window> windows = trainingWindows(c, featurizer, vocab);
-        Checkpoints checkpoints = new Checkpoints(c.checkpointDir(), "ckpt-", c.keepCheckpointMax());
-        Files.createDirectories(c.checkpointDir());
-        source.config().writeJson(c.checkpointDir().resolve(HuggingFaceWeights.CONFIG_FILE),
-            c.jointHead() ? "ElectraForPreTraining" : "ElectraForQuestionAnswering");
-        int perEpoch = (windows.size() + c.trainBatchSize() - 1) / c.trainBatchSize();
-        long total = (long) perEpoch * c.numTrainEpochs();
-        LearningRateSchedule schedule = new LearningRateSchedule(c.learningRate(), 0,
-            (long) (total * c.warmupProportion()), total, 1.0);
-        int epoch = start(c, graph, checkpoints, source, total);
-        long step = graph.globalStep();
-        firstStep = step;
-        long started = System.nanoTime();
-        out.printf(Locale.ROOT, "training on %d windows: %d epochs x %d steps of %d, lr %.3g, layer-wise decay %.2f%n",
-            windows.size(), c.numTrainEpochs(), perEpoch, c.trainBatchSize(), c.learningRate(), c.layerwiseLrDecay());
-        int epochsThisRun = 0;
-        for (; epoch < c.numTrainEpochs() && epochsThisRun < stopAfterEpochs; epoch++, epochsThisRun++) {
-          List<Batch.Window> order = new ArrayList<>(windows);
-          Collections.shuffle(order, new Random(c.seed() * 1_000_003L + epoch));
-          for (int from = 0; from < order.size(); from += c.trainBatchSize()) {
-            Batch batch = Batch.of(order.subList(from, Math.min(order.size(), from + c.trainBatchSize())));
-            float loss = graph.trainStep(batch, schedule.at(step), step);
-            if (!Float.isFinite(loss)) {
-              throw new IllegalStateException("loss is " + loss + " at step " + step + "; lower --learning_rate");
-            }
-            losses.add(loss);
-            step++;
-            if (step % c.logFreq() == 0 || step == total) {
-              out.printf(Locale.ROOT, "step %d/%d epoch %d loss %.4f lr %.3g%n", step, total, epoch + 1, loss,
-                  schedule.at(step - 1));
-            }
-          }
-          Checkpoints.State state = new Checkpoints.State(step, step, false, c.seed(), c.maxSeqLength(), epoch + 1,
-              0, null, 0, 0, vocab.fingerprint(), List.of(), 0);
-          Path saved = checkpoints.save(state, graph::save);
-          out.println("epoch " + (epoch + 1) + " done; saved " + saved);
+        trained = train(c, graph, source, vocab, featurizer, log, stopAfterStep);
+        if (!trained.finished()) {
+          return trained.summary(Map.of());
         }
-        lastStep = step;
-        secondsPerStep = (System.nanoTime() - started) / 1e9 / Math.max(1, step - firstStep);
-        if (epoch < c.numTrainEpochs()) {
-          return new Summary(losses, firstStep, lastStep, Map.of(), secondsPerStep);
-        }
+        log.drawCurves(String.format(Locale.ROOT, "ELECTRA SQuAD %s fine-tuning, %s head: %s",
+            c.version2() ? "2.0" : "1.1", c.head().id(), c.outputDir()));
         if (c.exportHfDir() != null) {
           exportHuggingFace(graph, vocab, c.exportHfDir());
         }
+        modelStep = trained.lastStep();
       } else {
-        loadForPrediction(c, graph, source);
+        modelStep = loadForPrediction(c, graph, source);
       }
       Map<String, Number> results = Map.of();
       if (c.mode().predicts()) {
         results = predict(c, graph, featurizer, tokenizer);
       }
+      if (!results.isEmpty()) {
+        log.evaluated(modelStep, results);
+      }
+      return trained.summary(results);
+    }
+  }
+
+  /**
+   * What training did: the loss of every step this run took, the step it started from and the step it ended at, and
+   * whether it trained every epoch.
+   */
+  private record Trained(List<Float> losses, long firstStep, long lastStep, double secondsPerStep,
+      boolean finished) {
+    static final Trained NOTHING = new Trained(List.of(), 0, 0, 0, true);
+
+    Summary summary(Map<String, Number> results) {
       return new Summary(losses, firstStep, lastStep, results, secondsPerStep);
     }
+  }
+
+  /**
+   * Where training continues: the global step, the epoch (0-based) and the first window of that epoch's shuffled
+   * order not yet trained on.
+   */
+  private record Position(long step, int epoch, int window) {}
+
+  private Trained train(FinetuneConfig c, QaGraph graph, Source source, Vocabulary vocab, QaFeaturizer featurizer,
+      FinetuneLog log, long stopAfterStep) throws IOException {
+    List<Batch.Window> windows = trainingWindows(c, featurizer, vocab);
+    Checkpoints checkpoints = new Checkpoints(c.checkpointDir(), "ckpt-", c.keepCheckpointMax());
+    Files.createDirectories(c.checkpointDir());
+    source.config().writeJson(c.checkpointDir().resolve(HuggingFaceWeights.CONFIG_FILE),
+        c.head() == QaHead.JOINT ? "ElectraForPreTraining" : "ElectraForQuestionAnswering");
+    int perEpoch = (windows.size() + c.trainBatchSize() - 1) / c.trainBatchSize();
+    long total = (long) perEpoch * c.numTrainEpochs();
+    LearningRateSchedule schedule = new LearningRateSchedule(c.learningRate(), 0,
+        (long) (total * c.warmupProportion()), total, 1.0);
+    Position at = start(c, graph, checkpoints, source, windows.size());
+    out.printf(Locale.ROOT, "training on %d windows: %d epochs x %d steps of %d, lr %.3g, layer-wise decay %.2f%n",
+        windows.size(), c.numTrainEpochs(), perEpoch, c.trainBatchSize(), c.learningRate(), c.layerwiseLrDecay());
+    log.trainingStarts(at.step());
+    List<Float> losses = new ArrayList<>();
+    long step = at.step();
+    long started = System.nanoTime();
+    for (int epoch = at.epoch(); epoch < c.numTrainEpochs(); epoch++) {
+      List<Batch.Window> order = new ArrayList<>(windows);
+      Collections.shuffle(order, new Random(c.seed() * 1_000_003L + epoch));
+      for (int from = epoch == at.epoch() ? at.window() : 0; from < order.size(); from += c.trainBatchSize()) {
+        if (step >= stopAfterStep) {
+          return new Trained(losses, at.step(), step, secondsPerStep(started, step - at.step()), false);
+        }
+        int to = Math.min(order.size(), from + c.trainBatchSize());
+        double learningRate = schedule.at(step);
+        float loss = graph.trainStep(Batch.of(order.subList(from, to)), learningRate, step);
+        if (!Float.isFinite(loss)) {
+          throw new IllegalStateException("loss is " + loss + " at step " + step + "; lower --learning_rate");
+        }
+        losses.add(loss);
+        step++;
+        log.stepDone(loss, to - from);
+        if (step % c.logFreq() == 0 || step == total) {
+          log.write(step, total, epoch + 1, c.numTrainEpochs(), learningRate);
+        }
+        boolean epochDone = to == order.size();
+        if (epochDone || (c.saveCheckpointsSteps() > 0 && step % c.saveCheckpointsSteps() == 0)) {
+          Path saved = save(c, graph, checkpoints, vocab,
+              epochDone ? new Position(step, epoch + 1, 0) : new Position(step, epoch, to));
+          out.println((epochDone ? "epoch " + (epoch + 1) + "/" + c.numTrainEpochs() + " done; " : "") + "saved "
+              + saved);
+        }
+      }
+    }
+    return new Trained(losses, at.step(), step, secondsPerStep(started, step - at.step()), true);
+  }
+
+  private static double secondsPerStep(long startedNanos, long steps) {
+    return (System.nanoTime() - startedNanos) / 1e9 / Math.max(1, steps);
+  }
+
+  /** Writes the checkpoint of {@code next.step()}: the variables, where training continues, and the head. */
+  private static Path save(FinetuneConfig c, QaGraph graph, Checkpoints checkpoints, Vocabulary vocab, Position next)
+      throws IOException {
+    // the data position is the window within the epoch's order: fine-tuning reads one shuffled list per epoch
+    Checkpoints.State state = new Checkpoints.State(next.step(), next.step(), false, c.seed(), c.maxSeqLength(),
+        next.epoch(), 0, null, next.window(), 0, vocab.fingerprint(), List.of(), 0);
+    return checkpoints.save(state, prefix -> {
+      graph.save(prefix);
+      try {
+        FinetunedHead.write(prefix.getParent(), c.head());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
   }
 
   /** Writes the trained simple-head model as a Hugging Face QA folder, with the vocabulary it was trained with. */
@@ -228,24 +304,39 @@ public final class FinetuneSquad implements Job {
     }
   }
 
-  /** Resumes from the latest checkpoint of this output dir, or initializes; returns the first epoch to run. */
-  private int start(FinetuneConfig c, QaGraph graph, Checkpoints checkpoints, Source source, long total)
+  /**
+   * Resumes from the latest checkpoint of this output dir, or initializes; returns where training continues. A
+   * checkpoint is refused when this run's windows and batch size would not bring it to the same step.
+   */
+  private Position start(FinetuneConfig c, QaGraph graph, Checkpoints checkpoints, Source source, int windows)
       throws IOException {
     Optional<Path> latest = checkpoints.latest();
     if (latest.isPresent()) {
-      Checkpoints.State s = Checkpoints.readState(latest.get());
+      Path checkpoint = latest.get();
+      Checkpoints.State s = Checkpoints.readState(checkpoint);
       if (s.seed() != c.seed() || s.maxSeqLength() != c.maxSeqLength()) {
-        throw new UsageException("checkpoint " + latest.get() + " is from a run with seed " + s.seed()
+        throw new UsageException("checkpoint " + checkpoint + " is from a run with seed " + s.seed()
             + " and max_seq_length " + s.maxSeqLength() + "; this run has " + c.seed() + " and " + c.maxSeqLength()
             + " (use another --output_dir)");
       }
-      graph.restore(latest.get().resolve(Checkpoints.MODEL));
+      Position at = new Position(s.step(), (int) s.dataEpoch(), (int) s.dataRecord());
+      int perEpoch = (windows + c.trainBatchSize() - 1) / c.trainBatchSize();
+      if (at.window() > windows || at.window() % c.trainBatchSize() != 0
+          || at.step() != (long) at.epoch() * perEpoch + at.window() / c.trainBatchSize()) {
+        throw new UsageException("checkpoint " + checkpoint + " was written at step " + at.step() + ", window "
+            + at.window() + " of epoch " + (at.epoch() + 1) + ", which " + windows + " windows in batches of "
+            + c.trainBatchSize() + " do not reach: resume with the training data, --max_examples and "
+            + "--train_batch_size it was written with, or use another --output_dir");
+      }
+      FinetunedHead.require(checkpoint, c.head(), "another --output_dir");
+      graph.restore(checkpoint.resolve(Checkpoints.MODEL));
       if (graph.globalStep() != s.step()) {
-        throw new IllegalStateException(latest.get() + ": global_step " + graph.globalStep() + " but state.json says "
+        throw new IllegalStateException(checkpoint + ": global_step " + graph.globalStep() + " but state.json says "
             + s.step());
       }
-      out.println("resumed from " + latest.get() + " after epoch " + s.dataEpoch() + " (step " + s.step() + ")");
-      return (int) s.dataEpoch();
+      out.println("resumed from " + checkpoint + " at step " + at.step() + " (epoch " + (at.epoch() + 1)
+          + ", window " + at.window() + " of " + windows + ")");
+      return at;
     }
     if (c.initCheckpoint() != null) {
       graph.loadFinetuned(c.initCheckpoint().resolve(Checkpoints.MODEL));
@@ -253,7 +344,7 @@ public final class FinetuneSquad implements Job {
     } else {
       loadPretrained(graph, source);
     }
-    return 0;
+    return new Position(0, 0, 0);
   }
 
   private void loadPretrained(QaGraph graph, Source source) throws IOException {
@@ -269,13 +360,15 @@ public final class FinetuneSquad implements Job {
     }
   }
 
-  private void loadForPrediction(FinetuneConfig c, QaGraph graph, Source source) throws IOException {
+  /** Loads the model to predict with; returns the step it was trained to (0 for a Hugging Face folder). */
+  private long loadForPrediction(FinetuneConfig c, QaGraph graph, Source source) throws IOException {
     if (c.initCheckpoint() != null) {
       graph.loadFinetuned(c.initCheckpoint().resolve(Checkpoints.MODEL));
       out.println("evaluating checkpoint " + c.initCheckpoint());
-    } else {
-      loadPretrained(graph, source);
+      return Checkpoints.readState(c.initCheckpoint()).step();
     }
+    loadPretrained(graph, source);
+    return 0;
   }
 
   private List<Batch.Window> trainingWindows(FinetuneConfig c, QaFeaturizer featurizer, Vocabulary vocab)
@@ -351,9 +444,11 @@ public final class FinetuneSquad implements Job {
     }
     long started = System.nanoTime();
     List<AnswerDecoder.WindowOutput> outputs = new ArrayList<>(all.size());
+    Progress progress = new Progress("predicted", "windows", all.size(), PREDICTION_PROGRESS_INTERVAL, out, clock);
     for (int from = 0; from < all.size(); from += c.predictBatchSize()) {
-      outputs.addAll(graph.predict(Batch.ofFeatures(all.subList(from, Math.min(all.size(),
-          from + c.predictBatchSize())))));
+      List<QaFeature> batch = all.subList(from, Math.min(all.size(), from + c.predictBatchSize()));
+      outputs.addAll(graph.predict(Batch.ofFeatures(batch)));
+      progress.advance(batch.size());
     }
     double seconds = (System.nanoTime() - started) / 1e9;
     List<AnswerDecoder.Prediction> predictions = new ArrayList<>();

@@ -10,7 +10,6 @@ import electra.trainer.distributed.WorkerRuntime;
 import electra.trainer.runtime.Checkpoints;
 import electra.trainer.runtime.DataPosition;
 import electra.trainer.runtime.LearningRateSchedule;
-import electra.trainer.runtime.LossCurves;
 import electra.trainer.runtime.SessionConfigs;
 import electra.trainer.runtime.TensorBoardEvents;
 import electra.trainer.runtime.XlaClusters;
@@ -85,6 +84,10 @@ public final class Trainer {
   /** The loss-curve picture of this run's phase. */
   public Path lossCurvesFile() {
     return c.runDir().resolve(c.phase2() ? "loss_curves_phase2.png" : "loss_curves.png");
+  }
+
+  private String lossCurvesTitle() {
+    return "ELECTRA pre-training: " + c.modelName() + (c.phase2() ? ", phase 2" : ", phase 1");
   }
 
   /** Where this phase's TensorBoard event files go: the run folder, phase 2 in its sub-folder {@code phase2}. */
@@ -231,7 +234,7 @@ public final class Trainer {
                 }
               }
               if (log != null) {
-                log.add(r, last.batch().inputMask(), c.trainBatchSize());
+                log.add(r, last.batch().inputMask());
               }
               loss += r.total();
               micro = last.microStep() + 1;
@@ -246,7 +249,7 @@ public final class Trainer {
               throw new IllegalStateException("loss is " + loss + " at step " + step + "; lower --learning_rate");
             }
             if (log != null) {
-              log.stepDone();
+              log.stepDone(c.sequencesPerStep());
               if (step % c.logFreq() == 0 || step == c.numTrainSteps()) {
                 log.write(step, c.numTrainSteps(), lr, lossScale(graph));
               }
@@ -269,7 +272,8 @@ public final class Trainer {
           }
           double secondsPerStep = (System.nanoTime() - started) / 1e9 / Math.max(1, step - firstStep);
           if (chief) {
-            drawCurves(runDir);
+            TrainingLog.CURVES.drawAndReport(runDir.resolve("log.jsonl"), c.phase2() ? 2 : 1, lossCurvesFile(),
+                lossCurvesTitle(), out);
           }
           return new Summary(firstStep, losses, secondsPerStep, lastCheckpoint, graph.xlaClusters());
         } finally {
@@ -308,21 +312,6 @@ public final class Trainer {
     });
     out.println("saved " + saved);
     return saved;
-  }
-
-  /** Draws the loss curves of this phase from log.jsonl; a failure to draw is reported, not thrown. */
-  private void drawCurves(Path runDir) {
-    Path png = lossCurvesFile();
-    try {
-      if (LossCurves.draw(runDir.resolve("log.jsonl"), c.phase2() ? 2 : 1, png,
-          "ELECTRA pre-training: " + c.modelName() + (c.phase2() ? ", phase 2" : ", phase 1"))) {
-        out.println("loss curves: " + png);
-      }
-    } catch (VirtualMachineError e) {
-      throw e;
-    } catch (Exception | Error e) { // e.g. a JVM without fonts
-      out.println("could not draw " + png + ": " + e);
-    }
   }
 
   /** Restores, initializes from another checkpoint, or starts fresh; returns where the run continues. */

@@ -21,6 +21,7 @@ import electra.squad.SquadVersion;
 import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
 import electra.trainer.finetune.Batch;
+import electra.trainer.finetune.FinetunedHead;
 import electra.trainer.finetune.QaGraph;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -141,9 +142,9 @@ class ExportModelTest {
   }
 
   /**
-   * A joint-head FinetuneSquad checkpoint (random tiny weights, saved as FinetuneSquad saves them) exports with
-   * its beam outputs, which the SavedModel computes as the fine-tuning graph does; a wrong head or vocabulary is
-   * refused.
+   * A joint-head FinetuneSquad checkpoint (random tiny weights, saved as FinetuneSquad saved them before it recorded
+   * the head) exports with its beam outputs, which the SavedModel computes as the fine-tuning graph does; a wrong head
+   * or vocabulary is refused. Once the checkpoint records its head, ExportModel needs no --head and refuses another.
    */
   @Test
   void jointHeadCheckpointExportsItsBeams() throws Exception {
@@ -201,7 +202,22 @@ class ExportModelTest {
     UsageException simple = assertThrows(UsageException.class, () -> new ExportModel().run(new String[] {
         "--electra_model=" + ckpt, "--vocab_file=" + vocabFile, "--output_dir=" + tmp.resolve("s"),
         "--max_seq_length=64", "--max_query_length=16"}));
-    assertTrue(simple.getMessage().contains("has no simple head"), simple.getMessage());
+    assertTrue(simple.getMessage().contains("has no simple head"), "without a record, --head defaults to simple: "
+        + simple.getMessage());
+    assertTrue(simple.getMessage().contains("--head must name the head FinetuneSquad trained"), simple.getMessage());
+
+    FinetunedHead.write(ckpt, QaHead.JOINT);
+    Path recorded = tmp.resolve("recorded");
+    new ExportModel(new PrintStream(new ByteArrayOutputStream())).run(new String[] {"--electra_model=" + ckpt,
+        "--vocab_file=" + vocabFile, "--output_dir=" + recorded, "--beam_size=" + beam, "--max_seq_length=64",
+        "--doc_stride=32", "--max_query_length=16"});
+    assertEquals(QaHead.JOINT, ExportMetadata.read(recorded).head(), "the recorded head, without --head");
+    UsageException disagrees = assertThrows(UsageException.class, () -> new ExportModel().run(new String[] {
+        "--electra_model=" + ckpt, "--vocab_file=" + vocabFile, "--output_dir=" + tmp.resolve("d"),
+        "--head=simple", "--max_seq_length=64", "--max_query_length=16"}));
+    assertEquals("--head simple disagrees with the joint head FinetuneSquad recorded in "
+        + ckpt.resolve("finetune.json") + ": leave --head out", disagrees.getMessage());
+    assertFalse(Files.exists(tmp.resolve("d")), "nothing written");
     Path otherVocab = tmp.resolve("other-vocab.txt");
     Files.writeString(otherVocab, Files.readString(vocabFile).replace("[unused0]", "[unused_zero]"));
     UsageException wrongVocab = assertThrows(UsageException.class, () -> new ExportModel().run(new String[] {

@@ -10,15 +10,29 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import electra.cli.UsageException;
 import electra.model.ElectraConfig;
+import electra.trainer.runtime.Checkpoints;
+import electra.trainer.runtime.EventFiles;
+import electra.trainer.runtime.LossCurves;
+import electra.trainer.runtime.LossCurvesTest;
+import electra.trainer.runtime.ManualClock;
 import electra.squad.AnswerDecoder;
 import electra.squad.PredictionFiles;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.proto.Event;
+import org.tensorflow.proto.SessionLog;
 
 /**
  * SQuAD fine-tuning end to end on tiny models: the simple head reproduces the golden logits through the
@@ -85,7 +99,7 @@ class FinetuneSquadTest {
     // more hinge on telling "AFC" from "NFC" questions over one context, which the independent start/end head of a
     // random model learns later than the joint head: 100 epochs where the joint head needs 40.
     Path hf = tmp.resolve("hf");
-    learnV1(tmp, false, 32, 90, "--num_train_epochs=100", "--learning_rate=1e-3", "--export_hf_dir=" + hf);
+    learnV1(tmp, QaHead.SIMPLE, 32, 90, "--num_train_epochs=100", "--learning_rate=1e-3", "--export_hf_dir=" + hf);
     // --export_hf_dir: the trained simple head as a Hugging Face QA folder, ready for ExportModel
     assertEquals("ElectraForQuestionAnswering",
         JSON.readTree(hf.resolve("config.json").toFile()).get("architectures").get(0).asText());
@@ -95,17 +109,17 @@ class FinetuneSquadTest {
 
   @Test
   void jointHeadLearnsThirtyTwoQuestions(@TempDir Path tmp) throws Exception {
-    learnV1(tmp, true, 32, 90, "--num_train_epochs=40", "--learning_rate=1e-3");
+    learnV1(tmp, QaHead.JOINT, 32, 90, "--num_train_epochs=40", "--learning_rate=1e-3");
   }
 
-  private void learnV1(Path tmp, boolean joint, int questions, double minEm, String... extra) throws Exception {
+  private void learnV1(Path tmp, QaHead head, int questions, double minEm, String... extra) throws Exception {
     Path model = tinyModel(tmp.resolve("model"));
     List<String> args = common(model, tmp.resolve("out"), SquadFiles.devV1(), questions);
-    args.addAll(List.of("--mode=train_eval", "--joint_head=" + joint));
+    args.addAll(List.of("--mode=train_eval", "--head=" + head.id()));
     args.addAll(List.of(extra));
     long t0 = System.nanoTime();
     FinetuneSquad.Summary s = new FinetuneSquad().run(FinetuneConfig.parse(args.toArray(String[]::new)));
-    System.out.printf("v1.1 %s head: %d steps, %.3f s/step, %.1f s, %s%n", joint ? "joint" : "simple",
+    System.out.printf("v1.1 %s head: %d steps, %.3f s/step, %.1f s, %s%n", head.id(),
         s.lastStep(), s.secondsPerStep(), (System.nanoTime() - t0) / 1e9, s.results());
     assertTrue(s.results().get("exact_match").doubleValue() >= minEm, "EM " + s.results());
     assertTrue(s.losses().get(s.losses().size() - 1) < s.losses().get(0) / 10, "loss fell: " + s.losses());
@@ -121,28 +135,28 @@ class FinetuneSquadTest {
   @Test
   void jointHeadLearnsToAbstainOnSquad2(@TempDir Path tmp) throws Exception {
     // Null odds = the smallest answerable logit over the windows ([G]), "no answer" above -2.75 by default.
-    learnV2(tmp, true, -2.75);
+    learnV2(tmp, QaHead.JOINT, -2.75);
   }
 
   @Test
   void simpleHeadLearnsToAbstainOnSquad2(@TempDir Path tmp) throws Exception {
     // Null odds as BERT's run_squad: the smallest start[CLS] + end[CLS] over the windows minus the best span's
     // start + end, "no answer" above 0.0 by default.
-    learnV2(tmp, false, 0.0);
+    learnV2(tmp, QaHead.SIMPLE, 0.0);
   }
 
   /**
    * Learns the first 32 questions of the SQuAD 2.0 subset and checks that every question's null odds were written
    * and decided its prediction against the head's default threshold.
    */
-  private void learnV2(Path tmp, boolean joint, double defaultThreshold) throws Exception {
+  private void learnV2(Path tmp, QaHead head, double defaultThreshold) throws Exception {
     Path model = tinyModel(tmp.resolve("model"));
     List<String> args = common(model, tmp.resolve("out"), SquadFiles.devV2(), 32);
-    args.addAll(List.of("--mode=train_eval", "--joint_head=" + joint, "--version_2_with_negative",
+    args.addAll(List.of("--mode=train_eval", "--head=" + head.id(), "--version_2_with_negative",
         "--num_train_epochs=40", "--learning_rate=1e-3"));
     long t0 = System.nanoTime();
     FinetuneSquad.Summary s = new FinetuneSquad().run(FinetuneConfig.parse(args.toArray(String[]::new)));
-    System.out.printf("v2.0 %s head: %d steps, %.3f s/step, %.1f s, %s%n", joint ? "joint" : "simple", s.lastStep(),
+    System.out.printf("v2.0 %s head: %d steps, %.3f s/step, %.1f s, %s%n", head.id(), s.lastStep(),
         s.secondsPerStep(), (System.nanoTime() - t0) / 1e9, s.results());
     assertTrue(s.results().get("NoAns_total").intValue() >= 10, "has unanswerable questions: " + s.results());
     assertTrue(s.results().get("exact").doubleValue() >= 90, "EM " + s.results());
@@ -157,35 +171,132 @@ class FinetuneSquadTest {
     }
   }
 
+  /**
+   * 16 windows in batches of 4, 2 epochs, a checkpoint every 3 steps: checkpoints at steps 3 and 6 (within the
+   * epochs) and 4 and 8 (their ends). A run killed after step 7 resumes from step 6 with the losses of the run that
+   * was not interrupted; both leave log lines every 2 steps, TensorBoard scalars and the loss PNG.
+   */
   @Test
-  void checkpointAfterEpochResumesExactly(@TempDir Path tmp) throws Exception {
+  void checkpointsWithinAndAfterEpochsResumeExactlyAndTheRunIsLogged(@TempDir Path tmp) throws Exception {
     Path model = tinyModel(tmp.resolve("model"));
+    String[] schedule = {"--mode=train", "--num_train_epochs=2", "--learning_rate=1e-3", "--train_batch_size=4",
+        "--save_checkpoints_steps=3", "--keep_checkpoint_max=5", "--log_freq=2"};
     List<String> args = common(model, tmp.resolve("full"), SquadFiles.devV1(), 8);
-    args.addAll(List.of("--mode=train", "--num_train_epochs=2", "--learning_rate=1e-3"));
-    FinetuneSquad.Summary full = new FinetuneSquad().run(FinetuneConfig.parse(args.toArray(String[]::new)));
-
-    List<String> split = common(model, tmp.resolve("split"), SquadFiles.devV1(), 8);
-    split.addAll(List.of("--mode=train", "--num_train_epochs=2", "--learning_rate=1e-3"));
-    FinetuneConfig c = FinetuneConfig.parse(split.toArray(String[]::new));
-    FinetuneSquad.Summary first = new FinetuneSquad().run(c, 1);
-    long perEpoch = full.lastStep() / 2;
-    assertEquals(perEpoch, first.lastStep());
-    assertTrue(Files.isDirectory(c.checkpointDir().resolve(String.format("ckpt-%06d", perEpoch))));
-    FinetuneSquad.Summary second = new FinetuneSquad().run(c);
-    assertEquals(perEpoch, second.firstStep());
-    assertEquals(full.lastStep(), second.lastStep());
-    List<Float> expected = full.losses().subList((int) perEpoch, full.losses().size());
-    for (int i = 0; i < expected.size(); i++) {
-      assertEquals(expected.get(i), second.losses().get(i), 1e-4, "loss of step " + (perEpoch + i + 1));
+    args.addAll(List.of(schedule));
+    FinetuneConfig fullConfig = FinetuneConfig.parse(args.toArray(String[]::new));
+    ByteArrayOutputStream fullConsole = new ByteArrayOutputStream();
+    FinetuneSquad.Summary full = new FinetuneSquad(new PrintStream(fullConsole, true, StandardCharsets.UTF_8))
+        .run(fullConfig);
+    assertEquals(8, full.lastStep());
+    List<String> saved = new ArrayList<>();
+    try (var folders = Files.list(fullConfig.checkpointDir())) {
+      folders.map(f -> f.getFileName().toString()).filter(f -> f.startsWith("ckpt-")).sorted().forEach(saved::add);
     }
+    assertEquals(List.of("ckpt-000003", "ckpt-000004", "ckpt-000006", "ckpt-000008"), saved);
+    Checkpoints.State within = Checkpoints.readState(fullConfig.checkpointDir().resolve("ckpt-000003"));
+    assertEquals(List.of(0L, 12L), List.of(within.dataEpoch(), within.dataRecord()), "epoch 1, after 12 windows");
+    Checkpoints.State end = Checkpoints.readState(fullConfig.checkpointDir().resolve("ckpt-000004"));
+    assertEquals(List.of(1L, 0L), List.of(end.dataEpoch(), end.dataRecord()), "the start of epoch 2");
 
-    // The final checkpoint evaluates in a fresh inference graph with the same answers as after training.
-    Path ckpt = c.checkpointDir().resolve(String.format("ckpt-%06d", full.lastStep()));
-    FinetuneSquad.Summary eval = new FinetuneSquad().run(FinetuneConfig.parse("--mode=eval",
-        "--init_checkpoint=" + ckpt, "--vocab_file=" + SquadFiles.vocab(), "--predict_file=" + SquadFiles.devV1(),
-        "--max_examples=8", "--max_seq_length=128", "--doc_stride=64", "--max_query_length=32",
+    String text = fullConsole.toString(StandardCharsets.UTF_8);
+    assertTrue(Pattern.compile("(?m)^step 2/8  epoch 1/2  loss \\d+\\.\\d{4}  lr \\d\\.\\d{3}e-\\d\\d  \\d+\\.\\d "
+        + "examples/s  ETA \\d+m\\d\\ds$").matcher(text).find(), text);
+    assertTrue(text.contains("step 8/8  epoch 2/2  loss "), text);
+    assertTrue(text.contains("saved " + fullConfig.checkpointDir().resolve("ckpt-000003") + "\n"), text);
+    assertTrue(text.contains("epoch 1/2 done; saved " + fullConfig.checkpointDir().resolve("ckpt-000004")), text);
+
+    Path fullLog = tmp.resolve("full/log.jsonl");
+    List<JsonNode> lines = new ArrayList<>();
+    for (String line : Files.readAllLines(fullLog)) {
+      lines.add(JSON.readTree(line));
+    }
+    assertEquals(List.of(2L, 4L, 6L, 8L), lines.stream().map(l -> l.get("step").asLong()).toList());
+    assertEquals(List.of(1L, 1L, 2L, 2L), lines.stream().map(l -> l.get("epoch").asLong()).toList());
+    for (int i = 0; i < lines.size(); i++) {
+      JsonNode line = lines.get(i);
+      float meanLoss = (full.losses().get(2 * i) + full.losses().get(2 * i + 1)) / 2;
+      assertEquals(meanLoss, line.get("loss").asDouble(), 1e-6, "the mean loss of the line's two steps: " + line);
+      assertTrue(line.get("learning_rate").asDouble() > 0, line.toString());
+      assertTrue(line.get("examples_per_second").asDouble() > 0, line.toString());
+      assertTrue(line.get("eta_seconds").asDouble() >= 0, line.toString());
+    }
+    assertEquals(0, lines.get(3).get("eta_seconds").asDouble(), "nothing left after the last step");
+
+    List<Event> events = EventFiles.read(EventFiles.in(tmp.resolve("full")).get(0));
+    Map<Long, Float> loss = EventFiles.scalars(events, "train/loss");
+    assertEquals(List.of(2L, 4L, 6L, 8L), List.copyOf(loss.keySet()));
+    assertEquals(lines.get(0).get("loss").floatValue(), loss.get(2L));
+    assertEquals(lines.get(3).get("learning_rate").floatValue(), EventFiles.scalars(events,
+        "train/learning_rate").get(8L));
+    LossCurvesTest.assertCurvesDrawn(tmp.resolve("full/loss_curves.png"), FinetuneLog.CURVES, fullLog, 1,
+        "ELECTRA SQuAD 1.1 fine-tuning, joint head: " + tmp.resolve("full"));
+
+    // Killed after step 7: the latest checkpoint is step 6, within epoch 2.
+    List<String> split = common(model, tmp.resolve("split"), SquadFiles.devV1(), 8);
+    split.addAll(List.of(schedule));
+    FinetuneConfig c = FinetuneConfig.parse(split.toArray(String[]::new));
+    FinetuneSquad.Summary killed = new FinetuneSquad().run(c, 7);
+    assertEquals(7, killed.lastStep());
+    assertFalse(Files.exists(tmp.resolve("split/loss_curves.png")), "a killed run draws nothing");
+    ByteArrayOutputStream resumedConsole = new ByteArrayOutputStream();
+    FinetuneSquad.Summary resumed = new FinetuneSquad(new PrintStream(resumedConsole, true, StandardCharsets.UTF_8))
+        .run(c);
+    assertTrue(resumedConsole.toString(StandardCharsets.UTF_8).contains("resumed from "
+        + c.checkpointDir().resolve("ckpt-000006") + " at step 6 (epoch 2, window 8 of 16)"), resumedConsole
+        .toString(StandardCharsets.UTF_8));
+    assertEquals(6, resumed.firstStep());
+    assertEquals(8, resumed.lastStep());
+    assertEquals(full.losses().subList(6, 8), resumed.losses(), "steps 7 and 8 as in the uninterrupted run");
+    assertEquals(List.of(2L, 4L, 6L, 8L), LossCurves.read(tmp.resolve("split/log.jsonl"), 1).stream()
+        .map(l -> l.get("step").asLong()).toList());
+    List<Event> restarted = EventFiles.read(EventFiles.in(tmp.resolve("split")).get(1));
+    assertEquals(SessionLog.SessionStatus.START, restarted.get(1).getSessionLog().getStatus());
+    assertEquals(6, restarted.get(1).getStep());
+
+    // The final checkpoint evaluates in a fresh inference graph, printing its progress (on a clock that moves 11 s
+    // at every reading), and its scores go to TensorBoard at its step. It records its head, and evaluating it with
+    // the other head is refused.
+    Path ckpt = c.checkpointDir().resolve("ckpt-000008");
+    assertEquals(Optional.of(QaHead.JOINT), FinetunedHead.read(ckpt));
+    List<String> eval = new ArrayList<>(List.of("--mode=eval", "--init_checkpoint=" + ckpt,
+        "--vocab_file=" + SquadFiles.vocab(), "--predict_file=" + SquadFiles.devV1(), "--max_examples=8",
+        "--max_seq_length=128", "--doc_stride=64", "--max_query_length=32", "--predict_batch_size=4",
         "--output_dir=" + tmp.resolve("eval")));
-    assertTrue(eval.results().containsKey("exact_match"));
+    ByteArrayOutputStream evalConsole = new ByteArrayOutputStream();
+    FinetuneSquad.Summary evaluated = new FinetuneSquad(new PrintStream(evalConsole, true, StandardCharsets.UTF_8),
+        new ManualClock(Instant.parse("2026-01-02T03:04:05Z"), Duration.ofSeconds(11)))
+        .run(FinetuneConfig.parse(eval.toArray(String[]::new)));
+    assertEquals(List.of(
+        "predicted 4/16 windows  0.4 windows/s  ETA 0m33s",
+        "predicted 8/16 windows  0.4 windows/s  ETA 0m22s",
+        "predicted 12/16 windows  0.4 windows/s  ETA 0m11s",
+        "predicted 16/16 windows  0.4 windows/s  ETA 0m00s"), evalConsole.toString(StandardCharsets.UTF_8).lines()
+        .filter(l -> l.startsWith("predicted ") && l.contains("windows/s")).toList());
+    List<Event> scores = EventFiles.read(EventFiles.in(tmp.resolve("eval")).get(0));
+    assertEquals(Map.of(8L, evaluated.results().get("exact_match").floatValue()),
+        EventFiles.scalars(scores, "eval/exact_match"));
+    assertEquals(Map.of(8L, evaluated.results().get("f1").floatValue()), EventFiles.scalars(scores, "eval/f1"));
+    eval.add("--head=simple");
+    UsageException otherHead = assertThrows(UsageException.class,
+        () -> new FinetuneSquad().run(FinetuneConfig.parse(eval.toArray(String[]::new))));
+    assertEquals("checkpoint " + ckpt + " holds the joint head (finetune.json) but --head is simple: give "
+        + "--head=joint or another --init_checkpoint", otherHead.getMessage());
+    assertEquals(1, EventFiles.in(tmp.resolve("eval")).size(), "a refused run leaves no event file");
+  }
+
+  @Test
+  void aCheckpointThisRunCannotReachIsRefused(@TempDir Path tmp) throws Exception {
+    Path model = tinyModel(tmp.resolve("model"));
+    List<String> args = common(model, tmp.resolve("out"), SquadFiles.devV1(), 8);
+    args.addAll(List.of("--mode=train", "--num_train_epochs=1", "--train_batch_size=4", "--save_checkpoints_steps=3"));
+    FinetuneConfig c = FinetuneConfig.parse(args.toArray(String[]::new));
+    new FinetuneSquad(new PrintStream(new ByteArrayOutputStream())).run(c, 3); // ckpt-000003 after 12 windows
+    args.add("--train_batch_size=8");
+    UsageException e = assertThrows(UsageException.class, () -> new FinetuneSquad(
+        new PrintStream(new ByteArrayOutputStream())).run(FinetuneConfig.parse(args.toArray(String[]::new))));
+    assertEquals("checkpoint " + c.checkpointDir().resolve("ckpt-000003") + " was written at step 3, window 12 of "
+        + "epoch 1, which 16 windows in batches of 8 do not reach: resume with the training data, --max_examples and "
+        + "--train_batch_size it was written with, or use another --output_dir", e.getMessage());
   }
 
   @Test
@@ -201,14 +312,26 @@ class FinetuneSquadTest {
         {"--mode=train", "--electra_model=m", "--train_file=t"},
         {"--mode=train", "--output_dir=o", "--electra_model=m", "--train_file=t", "--nope=1"},
         {"--mode=train", "--output_dir=o", "--electra_model=m", "--train_file=t", "--export_hf_dir=h"},
-        {"--mode=eval", "--output_dir=o", "--init_checkpoint=c", "--predict_file=p", "--joint_head=false",
+        {"--mode=eval", "--output_dir=o", "--init_checkpoint=c", "--predict_file=p", "--head=simple",
             "--export_hf_dir=h"},
+        {"--mode=eval", "--output_dir=o", "--init_checkpoint=c", "--predict_file=p", "--head=xlnet"},
     };
     for (String[] args : bad) {
       UsageException e = assertThrows(UsageException.class, () -> FinetuneConfig.parse(args), String.join(" ", args));
       assertFalse(e.getMessage().contains("\n"), e.getMessage());
       System.out.println("usage error: " + e.getMessage());
     }
+    UsageException jointExport = assertThrows(UsageException.class, () -> FinetuneConfig.parse("--mode=train",
+        "--output_dir=o", "--electra_model=m", "--train_file=t", "--export_hf_dir=h"));
+    assertEquals("--export_hf_dir needs --head=simple: the joint head has no Hugging Face counterpart",
+        jointExport.getMessage());
+    UsageException unknownHead = assertThrows(UsageException.class, () -> FinetuneConfig.parse("--mode=eval",
+        "--output_dir=o", "--init_checkpoint=c", "--predict_file=p", "--head=xlnet"));
+    assertEquals("--head: unknown QA head 'xlnet', expected joint or simple", unknownHead.getMessage());
+    assertEquals(QaHead.JOINT, FinetuneConfig.parse("--mode=eval", "--output_dir=o", "--init_checkpoint=c",
+        "--predict_file=p").head(), "Google's joint head by default");
+    assertEquals(QaHead.SIMPLE, FinetuneConfig.parse("--mode=eval", "--output_dir=o", "--init_checkpoint=c",
+        "--predict_file=p", "--head=Simple").head());
     UsageException notAModel = assertThrows(UsageException.class, () -> FinetuneSquad.resolveSource(
         FinetuneConfig.parse("--mode=eval", "--electra_model=/nonexistent", "--predict_file=p", "--output_dir=o")));
     assertTrue(notAModel.getMessage().contains("neither a Hugging Face folder"), notAModel.getMessage());

@@ -1,0 +1,62 @@
+package electra.trainer.finetune;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import electra.cli.UsageException;
+import electra.export.QaHead;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * The QA head a FinetuneSquad checkpoint's variables belong to, recorded as {@code finetune.json} in the checkpoint
+ * folder so that ExportModel, evaluation and a resumed run read it instead of being told.
+ *
+ * <p>A file of its own rather than a field of {@code state.json}: state.json is the run position that pre-training
+ * shares, and it is read strictly (Jackson refuses unknown fields), so a new field there would make older builds
+ * refuse new checkpoints.
+ */
+public final class FinetunedHead {
+
+  public static final String FILE = "finetune.json";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private FinetunedHead() {}
+
+  /** Writes {@code finetune.json} into {@code checkpoint}, the checkpoint folder. */
+  public static void write(Path checkpoint, QaHead head) throws IOException {
+    Files.writeString(checkpoint.resolve(FILE), JSON.writeValueAsString(JSON.createObjectNode().put("head",
+        head.id())) + "\n");
+  }
+
+  /**
+   * The head recorded in {@code checkpoint}; empty for a checkpoint written before FinetuneSquad recorded it (or one
+   * that is not FinetuneSquad's).
+   */
+  public static Optional<QaHead> read(Path checkpoint) throws IOException {
+    Path file = checkpoint.resolve(FILE);
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    JsonNode head = JSON.readTree(file.toFile()).path("head");
+    try {
+      return Optional.of(QaHead.parse(head.asText()));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(file + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * Refuses to load {@code checkpoint} into a graph with {@code head} when the checkpoint records another head;
+   * {@code otherwise} names the user's other way out.
+   */
+  public static void require(Path checkpoint, QaHead head, String otherwise) throws IOException {
+    Optional<QaHead> recorded = read(checkpoint);
+    if (recorded.isPresent() && recorded.get() != head) {
+      throw new UsageException("checkpoint " + checkpoint + " holds the " + recorded.get().id() + " head (" + FILE
+          + ") but --head is " + head.id() + ": give --head=" + recorded.get().id() + " or " + otherwise);
+    }
+  }
+}
