@@ -8,8 +8,9 @@ import java.lang.annotation.Target;
 /**
  * Declares the command-line flag that fills a record component: its help text, its default and (when it is not the
  * component's name in snake case) its name. {@link Flags#record} reads these, so a setting is written once, beside
- * the value it becomes. The flag's type follows the component's: text ({@code String}, {@code Path}, an enum),
- * integer ({@code int}, {@code long}), decimal ({@code double}) or boolean.
+ * the value it becomes. The flag's type follows the component's: text ({@code String}, {@code Path}, an enum, a
+ * {@code List<String>} of comma-separated words, or a type with its own {@code static T parse(String)}), integer
+ * ({@code int}, {@code long}), decimal ({@code double}) or boolean.
  *
  * <p>A record component without this annotation is either a nested record whose own components are flags, or a value
  * the record derives from its flags in its compact constructor (it receives null).

@@ -4,6 +4,7 @@ import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -96,6 +97,14 @@ public final class Flags {
     return this;
   }
 
+  /**
+   * The record {@code type} as the defaults of its flags fill it, checked by its own constructor: the settings a job
+   * runs with when given no flags, for code that needs them without a command line. A required flag makes it throw.
+   */
+  public static <R extends Record> R defaults(Class<R> type) {
+    return forJob(type.getSimpleName(), "defaults").record(type).parse().record(type);
+  }
+
   /** Whether {@code type} is a record with flags of its own (a nested one), not a value derived from them. */
   private static boolean declaresFlags(Class<?> type) {
     return type.isRecord() && Arrays.stream(type.getRecordComponents())
@@ -139,11 +148,27 @@ public final class Flags {
     if (t == boolean.class || t == Boolean.class) {
       return Type.BOOLEAN;
     }
-    if (t == String.class || t == Path.class || t.isEnum()) {
+    if (t == String.class || t == Path.class || t.isEnum() || parser(t) != null || isTextList(c)) {
       return Type.TEXT;
     }
     throw new IllegalStateException(c.getDeclaringRecord().getSimpleName() + "." + c.getName() + ": a flag cannot "
         + "fill a " + t.getSimpleName());
+  }
+
+  /** A {@code List<String>}: the flag's comma-separated words. */
+  private static boolean isTextList(RecordComponent c) {
+    return c.getType() == List.class && c.getGenericType() instanceof ParameterizedType list
+        && list.getActualTypeArguments()[0] == String.class;
+  }
+
+  /** The type's own {@code static T parse(String)}, which reads a flag's text into it; null when it has none. */
+  private static Method parser(Class<?> type) {
+    try {
+      Method parse = type.getMethod("parse", String.class);
+      return Modifier.isStatic(parse.getModifiers()) && parse.getReturnType() == type ? parse : null;
+    } catch (NoSuchMethodException e) {
+      return null;
+    }
   }
 
   /** {@code " (lamb or adam)"} for an enum's values as flags spell them; nothing for other types. */
@@ -349,26 +374,33 @@ public final class Flags {
       if (type == Path.class) {
         return v.isEmpty() ? null : Path.of(v);
       }
+      if (type == List.class) {
+        return Arrays.stream(v.split(",")).map(String::strip).filter(word -> !word.isEmpty()).toList();
+      }
+      Method parse = parser(type);
+      if (parse != null) {
+        return parsed(parse, name, v);
+      }
       if (type.isEnum()) {
         return enumValue(type, name, v);
       }
       return value;
     }
 
-    /** An enum constant by its lower-case name, or by the enum's own {@code parse(String)} when it has one. */
-    private static Object enumValue(Class<?> type, String name, String value) {
+    /** The value as the type's own {@code parse(String)} reads it; what it refuses is a usage error. */
+    private static Object parsed(Method parse, String name, String value) {
       try {
-        Method parse = type.getMethod("parse", String.class);
-        if (Modifier.isStatic(parse.getModifiers()) && parse.getReturnType() == type) {
-          try {
-            return parse.invoke(null, value);
-          } catch (InvocationTargetException e) {
-            throw new UsageException("--" + name + ": " + e.getCause().getMessage());
-          }
-        }
-      } catch (NoSuchMethodException | IllegalAccessException e) {
-        // no parse method of its own: match the names
+        parse.setAccessible(true); // a job's own value type may be package-private
+        return parse.invoke(null, value);
+      } catch (InvocationTargetException e) {
+        throw new UsageException("--" + name + ": " + e.getCause().getMessage());
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException(parse + " is not accessible", e);
       }
+    }
+
+    /** An enum constant by its lower-case name. */
+    private static Object enumValue(Class<?> type, String name, String value) {
       for (Object constant : type.getEnumConstants()) {
         if (spelling((Enum<?>) constant).equalsIgnoreCase(value)) {
           return constant;

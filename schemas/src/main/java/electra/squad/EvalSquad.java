@@ -1,5 +1,6 @@
 package electra.squad;
 
+import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
@@ -41,6 +42,43 @@ public final class EvalSquad implements Job {
     return "official SQuAD v1.1/v2.0 EM and F1 of a predictions file, printed as the official scripts print them";
   }
 
+  /** The files {@code EvalSquad} scores and how. */
+  record Settings(
+      @Flag(value = "the SQuAD dataset, e.g. dev-v1.1.json or dev-v2.0.json", required = true)
+      Path dataFile,
+      @Flag(value = "JSON object: question id → predicted answer text", required = true)
+      Path predictionsFile,
+      @Flag("SQuAD 2.0: JSON object: question id → no-answer score; adds the best-threshold metrics")
+      Path naProbFile,
+      @Flag(value = "SQuAD 2.0: predict no answer where the no-answer score is above this", defaultValue = "1.0")
+      double naProbThresh,
+      @Flag(value = "1.1, 2.0, or auto: the dataset's version field, else 2.0 when questions carry is_impossible",
+          defaultValue = "auto")
+      String version,
+      SquadVersion forcedVersion) { // derived from version: null for auto
+
+    Settings {
+      requireFile(dataFile, "data_file");
+      requireFile(predictionsFile, "predictions_file");
+      if (naProbFile != null) {
+        requireFile(naProbFile, "na_prob_file");
+      }
+      if (!version.equals("auto")) {
+        try {
+          forcedVersion = SquadVersion.parse(version);
+        } catch (IllegalArgumentException e) {
+          throw new UsageException("--version: " + e.getMessage() + " or auto");
+        }
+      }
+    }
+
+    private static void requireFile(Path file, String flag) {
+      if (!Files.isRegularFile(file)) {
+        throw new UsageException("--" + flag + ": no such file: " + file);
+      }
+    }
+  }
+
   static Flags flags() {
     return Flags.forJob("EvalSquad",
             "scores predictions (question id → answer text, \"\" = no answer) against a SQuAD dev file with the "
@@ -48,55 +86,31 @@ public final class EvalSquad implements Job {
         .example("./electra EvalSquad --data_file=dev-v1.1.json --predictions_file=squad_preds.json")
         .example("./electra EvalSquad --data_file=dev-v2.0.json.gz --predictions_file=squad_preds.json"
             + " --na_prob_file=squad_null_odds.json --na_prob_thresh=-2.75")
-        .text("data_file", null, "the SQuAD dataset, e.g. dev-v1.1.json or dev-v2.0.json")
-        .text("predictions_file", null, "JSON object: question id → predicted answer text")
-        .text("na_prob_file", null, "SQuAD 2.0: JSON object: question id → no-answer score; adds the best-threshold"
-            + " metrics")
-        .decimal("na_prob_thresh", 1.0, "SQuAD 2.0: predict no answer where the no-answer score is above this")
-        .text("version", "auto", "1.1, 2.0, or auto: the dataset's version field, else 2.0 when questions carry"
-            + " is_impossible");
+        .record(Settings.class);
   }
 
   @Override
   public void run(String[] args) throws IOException {
-    Flags.Values flags = flags().parse(args);
-    Path dataFile = existingFile(flags, "data_file");
-    Path predictionsFile = existingFile(flags, "predictions_file");
-    Optional<Path> naProbFile = flags.text("na_prob_file") == null
-        ? Optional.empty() : Optional.of(existingFile(flags, "na_prob_file"));
-    double naProbThresh = flags.decimal("na_prob_thresh");
-    Optional<SquadVersion> requested = requestedVersion(flags.text("version"));
+    Settings settings = flags().parse(args).record(Settings.class);
     try {
-      SquadDataset dataset = SquadDataset.read(dataFile);
-      SquadVersion version = requested.orElseGet(() -> SquadVersion.of(dataset));
-      Map<String, String> predictions = SquadFiles.predictions(predictionsFile);
+      SquadDataset dataset = SquadDataset.read(settings.dataFile());
+      SquadVersion version = settings.forcedVersion() != null ? settings.forcedVersion() : SquadVersion.of(dataset);
+      Map<String, String> predictions = SquadFiles.predictions(settings.predictionsFile());
       if (version == SquadVersion.V1_1) {
-        if (naProbFile.isPresent() || naProbThresh != 1.0) {
-          throw new UsageException("--na_prob_file and --na_prob_thresh are for SQuAD 2.0; " + dataFile
+        if (settings.naProbFile() != null || settings.naProbThresh() != 1.0) {
+          throw new UsageException("--na_prob_file and --na_prob_thresh are for SQuAD 2.0; " + settings.dataFile()
               + " is scored as 1.1 (see --version)");
         }
         warnIfNotVersion1(dataset);
         print(PythonJson.dumps(SquadMetrics.evaluateV1(dataset.examples(), predictions, stderr::println)));
       } else {
-        Optional<Map<String, ? extends Number>> naProbs = naProbFile.isPresent()
-            ? Optional.of(SquadFiles.noAnswerProbabilities(naProbFile.get())) : Optional.empty();
+        Optional<Map<String, ? extends Number>> naProbs = settings.naProbFile() != null
+            ? Optional.of(SquadFiles.noAnswerProbabilities(settings.naProbFile())) : Optional.empty();
         print(PythonJson.dumpsIndented(
-            SquadMetrics.evaluateV2(dataset.examples(), predictions, naProbs, naProbThresh)));
+            SquadMetrics.evaluateV2(dataset.examples(), predictions, naProbs, settings.naProbThresh())));
       }
     } catch (SquadInputException e) {
       throw new UsageException(e.getMessage());
-    }
-  }
-
-  /** The version --version asks for; empty for auto. */
-  private static Optional<SquadVersion> requestedVersion(String flag) {
-    if (flag.equals("auto")) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(SquadVersion.parse(flag));
-    } catch (IllegalArgumentException e) {
-      throw new UsageException("--version: " + e.getMessage() + " or auto");
     }
   }
 
@@ -112,13 +126,5 @@ public final class EvalSquad implements Job {
   private void print(String text) {
     stdout.print(text + "\n");
     stdout.flush();
-  }
-
-  private static Path existingFile(Flags.Values flags, String flag) {
-    Path file = Path.of(flags.required(flag));
-    if (!Files.isRegularFile(file)) {
-      throw new UsageException("--" + flag + ": no such file: " + file);
-    }
-    return file;
   }
 }

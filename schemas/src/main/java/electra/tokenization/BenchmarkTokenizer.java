@@ -1,5 +1,6 @@
 package electra.tokenization;
 
+import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
@@ -43,26 +44,42 @@ public final class BenchmarkTokenizer implements Job {
     return "measures tokenizer throughput (MB/s, tokens/s) on one thread";
   }
 
+  /** The corpus, the passes and the tokenizer that {@code BenchmarkTokenizer} times. */
+  record Settings(
+      @Flag(value = "folder whose .txt files are tokenized, line by line", defaultValue = "../shared/data/books")
+      Path inputDir,
+      @Flag(value = "untimed passes first, so the JIT has compiled the tokenizer before measuring", defaultValue = "5")
+      int warmup,
+      @Flag(value = "timed passes; the median is reported", defaultValue = "5")
+      int repeats,
+      TokenizerSettings tokenizer) {
+
+    Settings {
+      if (inputDir == null || !Files.isDirectory(inputDir)) {
+        throw new UsageException("--input_dir " + inputDir + " is not a folder");
+      }
+      if (warmup < 0) {
+        throw new UsageException("--warmup must be >= 0, got " + warmup);
+      }
+      if (repeats < 1) {
+        throw new UsageException("--repeats must be >= 1, got " + repeats);
+      }
+    }
+  }
+
   static Flags flags() {
-    return TokenizerJobs.tokenizerFlags(Flags.forJob("BenchmarkTokenizer",
+    return Flags.forJob("BenchmarkTokenizer",
             "tokenizes every line of the .txt files in a folder, warm-up first, then timed passes")
         .example("./electra BenchmarkTokenizer --input_dir=../shared/data/books --repeats=5")
-        .text("input_dir", "../shared/data/books", "folder whose .txt files are tokenized, line by line")
-        .integer("warmup", 5, "untimed passes first, so the JIT has compiled the tokenizer before measuring")
-        .integer("repeats", 5, "timed passes; the median is reported"));
+        .record(Settings.class);
   }
 
   @Override
   public void run(String[] args) throws IOException {
-    Flags.Values flags = flags().parse(args);
-    int warmup = flags.intValue("warmup");
-    int repeats = flags.intValue("repeats");
-    if (warmup < 0 || repeats < 1) {
-      throw new UsageException("--warmup must be >= 0 and --repeats >= 1, got " + warmup + " and " + repeats);
-    }
-    Path dir = Path.of(flags.text("input_dir"));
+    Settings settings = flags().parse(args).record(Settings.class);
+    Path dir = settings.inputDir();
     List<Path> files = textFiles(dir);
-    BertTokenizer tokenizer = TokenizerJobs.tokenizer(flags);
+    BertTokenizer tokenizer = settings.tokenizer().tokenizer();
 
     long bytes = 0;
     List<String> lines = new ArrayList<>();
@@ -75,13 +92,13 @@ public final class BenchmarkTokenizer implements Job {
     }
     out.printf(Locale.ROOT, "%d files, %.2f MB, %d lines in %s%n", files.size(), bytes / 1e6, lines.size(), dir);
 
-    for (int i = 0; i < warmup; i++) {
+    for (int i = 0; i < settings.warmup(); i++) {
       pass(tokenizer, lines);
     }
-    double[] mbPerSecond = new double[repeats];
-    double[] tokensPerSecond = new double[repeats];
+    double[] mbPerSecond = new double[settings.repeats()];
+    double[] tokensPerSecond = new double[settings.repeats()];
     long tokens = 0;
-    for (int i = 0; i < repeats; i++) {
+    for (int i = 0; i < settings.repeats(); i++) {
       long start = System.nanoTime();
       tokens = pass(tokenizer, lines);
       double seconds = (System.nanoTime() - start) / 1e9;
@@ -97,14 +114,11 @@ public final class BenchmarkTokenizer implements Job {
     out.println("| input | MB | tokens | median MB/s | median tokens/s | passes | JVM |");
     out.println("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
     out.printf(Locale.ROOT, "| %s (%d files) | %.2f | %d | %.2f | %.0f | %d | Java %s |%n",
-        dir.getFileName(), files.size(), bytes / 1e6, tokens, medianMb, medianTokens, repeats,
+        dir.getFileName(), files.size(), bytes / 1e6, tokens, medianMb, medianTokens, settings.repeats(),
         System.getProperty("java.version"));
   }
 
   private static List<Path> textFiles(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      throw new UsageException("--input_dir " + dir + " is not a folder");
-    }
     try (Stream<Path> entries = Files.list(dir)) {
       List<Path> files = entries.filter(p -> p.getFileName().toString().endsWith(".txt") && Files.isRegularFile(p))
           .sorted().toList();

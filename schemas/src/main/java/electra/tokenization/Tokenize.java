@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
+import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import java.io.BufferedReader;
@@ -46,27 +47,32 @@ public final class Tokenize implements Job {
     return "BERT WordPiece tokens and ids of each line of text, as JSON lines";
   }
 
+  /** What {@code Tokenize} reads, writes and tokenizes with. */
+  record Settings(
+      @Flag(value = "text file, one text per line, UTF-8 (invalid bytes are dropped); - is stdin", defaultValue = "-")
+      String input,
+      @Flag(value = "JSON-lines file to write; - is stdout", defaultValue = "-")
+      String output,
+      TokenizerSettings tokenizer) {}
+
   static Flags flags() {
-    return TokenizerJobs.tokenizerFlags(Flags.forJob("Tokenize",
-            "writes {\"tokens\": [...], \"ids\": [...]} for each input line (no [CLS]/[SEP])")
+    return Flags.forJob("Tokenize", "writes {\"tokens\": [...], \"ids\": [...]} for each input line (no [CLS]/[SEP])")
         .example("echo 'Hello, world!' | ./electra Tokenize")
         .example("./electra Tokenize --input=notes.txt --output=notes.jsonl --vocab_file=vocab.txt --max_input_chars_per_word=200")
-        .text("input", "-", "text file, one text per line, UTF-8 (invalid bytes are dropped); - is stdin")
-        .text("output", "-", "JSON-lines file to write; - is stdout"));
+        .record(Settings.class);
   }
 
   @Override
   public void run(String[] args) throws IOException {
-    Flags.Values flags = flags().parse(args);
-    BertTokenizer tokenizer = TokenizerJobs.tokenizer(flags);
-    String input = flags.text("input");
-    String output = flags.text("output");
-    InputStream in = input.equals("-") ? stdin : Files.newInputStream(Path.of(input));
-    OutputStream out = output.equals("-") ? stdout : Files.newOutputStream(Path.of(output));
+    Settings settings = flags().parse(args).record(Settings.class);
+    BertTokenizer tokenizer = settings.tokenizer().tokenizer();
+    boolean toStdout = settings.output().equals("-");
+    InputStream in = settings.input().equals("-") ? stdin : Files.newInputStream(Path.of(settings.input()));
+    OutputStream out = toStdout ? stdout : Files.newOutputStream(Path.of(settings.output()));
     try (BufferedReader reader = TokenizerJobs.utf8Lines(in);
          JsonGenerator json = JSON.createGenerator(out, JsonEncoding.UTF8)) {
       json.setPrettyPrinter(new MinimalPrettyPrinter(""));
-      if (output.equals("-")) {
+      if (toStdout) {
         json.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
       }
       for (String line = reader.readLine(); line != null; line = reader.readLine()) {

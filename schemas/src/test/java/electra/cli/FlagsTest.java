@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class FlagsTest {
@@ -92,6 +93,47 @@ class FlagsTest {
   void aPrimitiveWithoutDefaultOrFlagIsRefusedWhenDeclared() {
     assertThrows(IllegalStateException.class, () -> Flags.forJob("J", "s").record(Broken.class));
     assertThrows(IllegalStateException.class, () -> Flags.forJob("J", "s").record(Underivable.class));
+  }
+
+  /** A value type that reads its own flag text, as a URL or a version number may. */
+  record Port(int number) {
+    public static Port parse(String text) {
+      if (!text.matches("\\d{1,5}")) {
+        throw new IllegalArgumentException("not a port: '" + text + "'");
+      }
+      return new Port(Integer.parseInt(text));
+    }
+  }
+
+  record Broker(
+      @Flag(value = "topics to create", defaultValue = "requests,answers") List<String> topics,
+      @Flag(value = "client port", defaultValue = "9092") Port port) {}
+
+  @Test
+  void aListIsTheCommaSeparatedWordsAndATypeWithItsOwnParseReadsItsText() {
+    Flags flags = Flags.forJob("Broker", "serves").record(Broker.class);
+    assertEquals(new Broker(List.of("x", "y"), new Port(80)),
+        flags.parse("--topics= x, ,y ,", "--port", "80").record(Broker.class));
+    assertEquals(List.of(), flags.parse("--topics=").record(Broker.class).topics());
+    assertEquals("--port: not a port: 'http'",
+        assertThrows(UsageException.class, () -> flags.parse("--port=http").record(Broker.class)).getMessage());
+    String help = assertThrows(HelpRequested.class, () -> flags.parse("--help")).getMessage();
+    assertTrue(help.contains("topics to create (default: requests,answers) [text]"), help);
+    assertTrue(help.contains("client port (default: 9092) [text]"), help);
+  }
+
+  record Numbers(@Flag(value = "numbers", defaultValue = "1,2") List<Integer> numbers) {}
+
+  @Test
+  void aListOfAnythingButTextIsRefusedWhenDeclared() {
+    assertThrows(IllegalStateException.class, () -> Flags.forJob("J", "s").record(Numbers.class));
+  }
+
+  @Test
+  void defaultsAreTheRecordAsItsFlagsDefaultsFillIt() {
+    assertEquals(new Broker(List.of("requests", "answers"), new Port(9092)), Flags.defaults(Broker.class));
+    assertEquals(new Store(null, "eu"), Flags.defaults(Store.class));
+    assertThrows(UsageException.class, () -> Flags.defaults(Settings.class)); // --input is required
   }
 
   @Test

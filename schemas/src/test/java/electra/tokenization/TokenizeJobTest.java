@@ -100,6 +100,9 @@ class TokenizeJobTest {
     UsageException empty = assertThrows(UsageException.class, () -> new BenchmarkTokenizer(System.out)
         .run(new String[] {vocabFlag(), "--input_dir=" + temp.resolve("none")}));
     assertTrue(empty.getMessage().contains("not a folder"), empty.getMessage());
+    UsageException noPasses = assertThrows(UsageException.class, () -> new BenchmarkTokenizer(System.out)
+        .run(new String[] {vocabFlag(), "--input_dir=" + temp, "--repeats=0"}));
+    assertEquals("--repeats must be >= 1, got 0", noPasses.getMessage());
   }
 
   @Test

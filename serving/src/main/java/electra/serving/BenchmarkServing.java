@@ -2,6 +2,7 @@ package electra.serving;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
@@ -42,17 +43,20 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class BenchmarkServing implements Job {
 
-  /** Question + context pairs used when no SQuAD file is found. */
-  static final String[][] BUILT_IN = {
-      {"What food does Harry like?", "My name is Harry and I grew up in Canada. I love apples."},
-      {"Who won Super Bowl 50?", "Super Bowl 50 was an American football game to determine the champion of the "
-          + "National Football League (NFL) for the 2015 season. The Denver Broncos defeated the Carolina Panthers "
-          + "24-10."},
-      {"Where is most of the forest?", "The Amazon rainforest covers much of the Amazon basin of South America. "
-          + "Most of the forest is in Brazil."},
-      {"When did Tesla move?", "Tesla was born in 1856 in Smiljan. He moved to the United States in 1884 and worked "
-          + "for Edison."},
-  };
+  /** Question + context pairs to offer, cycled through, and where they came from. */
+  public record Inputs(List<String[]> pairs, String source) {}
+
+  /** Used when no SQuAD file is found. */
+  static final Inputs BUILT_IN = new Inputs(List.of(
+      new String[] {"What food does Harry like?", "My name is Harry and I grew up in Canada. I love apples."},
+      new String[] {"Who won Super Bowl 50?", "Super Bowl 50 was an American football game to determine the "
+          + "champion of the National Football League (NFL) for the 2015 season. The Denver Broncos defeated the "
+          + "Carolina Panthers 24-10."},
+      new String[] {"Where is most of the forest?", "The Amazon rainforest covers much of the Amazon basin of South "
+          + "America. Most of the forest is in Brazil."},
+      new String[] {"When did Tesla move?", "Tesla was born in 1856 in Smiljan. He moved to the United States in 1884 "
+          + "and worked for Edison."}),
+      "built-in pairs");
 
   private final PrintStream out;
 
@@ -74,22 +78,77 @@ public final class BenchmarkServing implements Job {
     return "latency and throughput of ServeQA through Kafka + Flink next to the bare model on the same inputs";
   }
 
+  /** The load {@code BenchmarkServing} offers ServeQA and the bare model, and how long it waits. */
+  public record Settings(
+      @Flag(value = "the export folder (ExportModel --output_dir)", required = true)
+      Path model,
+      @Flag(value = "measured requests", defaultValue = "200")
+      int requests,
+      @Flag(value = "offered load, requests/s; 0: as fast as the producer can send", defaultValue = "20.0")
+      double rate,
+      @Flag(value = "ServeQA's --max_batch_size, and the bare model's batch", defaultValue = "16")
+      int maxBatchSize,
+      @Flag(value = "ServeQA's --max_batch_wait_ms", defaultValue = "10")
+      int maxBatchWaitMs,
+      @Flag("a Kafka cluster with the qa-requests and qa-answers topics; default: a broker in this process. Only this "
+          + "run's requests count; older records in the topics are left alone")
+      String bootstrapServers,
+      @Flag(value = "requests per warm-up round, through Kafka and bare", name = "warmup", defaultValue = "20")
+      int warmupRequests,
+      @Flag(value = "warm-up rounds repeat until the JIT compiler is quiet, at most this long", name = "max_warmup_s",
+          defaultValue = "120.0")
+      double maxWarmupSeconds,
+      @Flag("SQuAD JSON (.json or .json.gz) to take question+context pairs from; default "
+          + "<electra.shared.dir or ../shared>/data/squad/dev-v1.1.json.gz when present, else built-in pairs")
+      Path contextFile,
+      @Flag(value = "skip SQuAD paragraphs longer than this", defaultValue = "2000")
+      int maxContextChars,
+      @Flag(value = "give up waiting for answers after this many seconds", name = "timeout_s", defaultValue = "300")
+      long timeoutSeconds) {
+
+    public Settings {
+      atLeast(1, requests, "requests");
+      if (!(rate >= 0)) {
+        throw new UsageException("--rate must be >= 0, got " + rate);
+      }
+      atLeast(1, maxBatchSize, "max_batch_size");
+      atLeast(1, maxBatchWaitMs, "max_batch_wait_ms");
+      atLeast(0, warmupRequests, "warmup");
+      if (!(maxWarmupSeconds >= 0)) {
+        throw new UsageException("--max_warmup_s must be >= 0, got " + maxWarmupSeconds);
+      }
+      if (contextFile != null && !Files.isRegularFile(contextFile)) {
+        throw new UsageException("--context_file " + contextFile + " not found");
+      }
+      atLeast(1, maxContextChars, "max_context_chars");
+      atLeast(1, timeoutSeconds, "timeout_s");
+    }
+
+    private static void atLeast(long least, long value, String flag) {
+      if (value < least) {
+        throw new UsageException("--" + flag + " must be >= " + least + ", got " + value);
+      }
+    }
+
+    /** Parses and checks a command line. */
+    public static Settings parse(String... args) {
+      return flags().parse(args).record(Settings.class);
+    }
+
+    /** The warm-up rounds before each measurement. */
+    public Warmup warmup() {
+      return new Warmup(warmupRequests, maxWarmupSeconds, Warmup.QUIET_JIT_SHARE);
+    }
+
+    public Duration timeout() {
+      return Duration.ofSeconds(timeoutSeconds);
+    }
+  }
+
   static Flags flags() {
     return Flags.forJob("BenchmarkServing", "ServeQA through Kafka + Flink vs. the bare QaAnswerer")
-        .text("model", null, "the export folder (ExportModel --output_dir)")
-        .integer("requests", 200, "measured requests")
-        .decimal("rate", 20, "offered load, requests/s; 0: as fast as the producer can send")
-        .integer("max_batch_size", 16, "ServeQA's --max_batch_size, and the bare model's batch")
-        .integer("max_batch_wait_ms", 10, "ServeQA's --max_batch_wait_ms")
-        .text("bootstrap_servers", null, "a Kafka cluster with the qa-requests and qa-answers topics; default: a "
-            + "broker in this process. Only this run's requests count; older records in the topics are left alone")
-        .integer("warmup", 20, "requests per warm-up round, through Kafka and bare")
-        .decimal("max_warmup_s", 120, "warm-up rounds repeat until the JIT compiler is quiet, at most this long")
-        .text("context_file", null, "SQuAD JSON (.json or .json.gz) to take question+context pairs from; default "
-            + "<electra.shared.dir or ../shared>/data/squad/dev-v1.1.json.gz when present, else built-in pairs")
-        .integer("max_context_chars", 2000, "skip SQuAD paragraphs longer than this")
-        .integer("timeout_s", 300, "give up waiting for answers after this many seconds")
-        .example("BenchmarkServing --model=/tmp/qa-export --requests=200 --rate=20");
+        .example("BenchmarkServing --model=/tmp/qa-export --requests=200 --rate=20")
+        .record(Settings.class);
   }
 
   /**
@@ -178,32 +237,18 @@ public final class BenchmarkServing implements Job {
 
   @Override
   public void run(String[] args) throws Exception {
-    Flags.Values v = flags().parse(args);
-    Path model = Path.of(v.required("model"));
-    int requests = v.intValue("requests");
-    double rate = v.decimal("rate");
-    int batch = v.intValue("max_batch_size");
-    int waitMs = v.intValue("max_batch_wait_ms");
-    int warmupRequests = v.intValue("warmup");
-    if (requests < 1 || batch < 1 || waitMs < 1 || warmupRequests < 0 || rate < 0) {
-      throw new UsageException("--requests, --max_batch_size, --max_batch_wait_ms must be >= 1; --warmup, --rate >= 0");
+    Settings settings = Settings.parse(args);
+    print(benchmark(settings, inputs(settings), out), out);
+  }
+
+  /** The pairs of --context_file, else of the shared SQuAD dev set when present, else the built-in ones. */
+  static Inputs inputs(Settings settings) throws IOException {
+    Path file = settings.contextFile() != null ? settings.contextFile() : defaultSquad();
+    if (file == null) {
+      return BUILT_IN;
     }
-    Warmup warmup = new Warmup(warmupRequests, v.decimal("max_warmup_s"), Warmup.QUIET_JIT_SHARE);
-    String source;
-    List<String[]> pairs;
-    Path file = v.text("context_file") != null ? Path.of(v.text("context_file")) : defaultSquad();
-    if (file != null && Files.exists(file)) {
-      pairs = squadPairs(file, requests + warmupRequests, v.intValue("max_context_chars"));
-      source = file.getFileName().toString();
-    } else if (v.text("context_file") != null) {
-      throw new UsageException("--context_file " + file + " not found");
-    } else {
-      pairs = Arrays.asList(BUILT_IN);
-      source = "built-in pairs";
-    }
-    Report r = benchmark(model, v.text("bootstrap_servers"), requests, rate, batch, waitMs, warmup, pairs, source,
-        Duration.ofSeconds(v.integer("timeout_s")), out);
-    print(r, out);
+    return new Inputs(squadPairs(file, settings.requests() + settings.warmupRequests(), settings.maxContextChars()),
+        file.getFileName().toString());
   }
 
   static Path defaultSquad() {
@@ -256,20 +301,24 @@ public final class BenchmarkServing implements Job {
   }
 
   /**
-   * Runs both measurements; {@code pairs} are cycled through. {@code bootstrapServers}: a cluster to use, or null for a
+   * Runs both measurements; the input pairs are cycled through. Without {@code --bootstrap_servers} the job gets a
    * broker in this process. Either way the job reads as a new consumer group from the topics' ends and every id
    * carries this run's token, so records left in the topics by others (or earlier runs) are neither answered nor
    * counted.
    */
-  public static Report benchmark(Path model, String bootstrapServers, int requests, double rate, int batch,
-      int waitMs, Warmup warmup, List<String[]> pairs, String source, Duration timeout, PrintStream log)
-      throws Exception {
+  public static Report benchmark(Settings settings, Inputs inputs, PrintStream log) throws Exception {
+    int requests = settings.requests();
+    double rate = settings.rate();
+    int batch = settings.maxBatchSize();
+    Warmup warmup = settings.warmup();
+    Duration timeout = settings.timeout();
+    List<String[]> pairs = inputs.pairs();
     ByteArrayOutputStream jobLog = new ByteArrayOutputStream();
     String run = "bench" + Long.toString(System.currentTimeMillis(), 36) + "-";
-    ServeQaOptions options = new ServeQA().parse("--model=" + model, "--max_batch_size=" + batch,
-        "--max_batch_wait_ms=" + waitMs, "--group_id=benchmark-serving-" + run,
+    ServeQaOptions options = new ServeQA().parse("--model=" + settings.model(), "--max_batch_size=" + batch,
+        "--max_batch_wait_ms=" + settings.maxBatchWaitMs(), "--group_id=benchmark-serving-" + run,
         "--kafka_property=auto.offset.reset=latest",
-        "--bootstrap_servers=" + (bootstrapServers == null ? "" : bootstrapServers));
+        "--bootstrap_servers=" + (settings.bootstrapServers() == null ? "" : settings.bootstrapServers()));
     double[] e2e = new double[requests];
     int answered;
     double throughput;
@@ -317,7 +366,7 @@ public final class BenchmarkServing implements Job {
       }
     }
     // The bare model on the same inputs, after the job (and its threads) are gone.
-    QaAnswerer answerer = SharedAnswerers.acquire(model.toAbsolutePath().normalize().toString(), batch,
+    QaAnswerer answerer = SharedAnswerers.acquire(settings.model().toAbsolutePath().normalize().toString(), batch,
         RequestLimits.DEFAULTS);
     try {
       log.println("warm-up bare: " + warmup.run(round -> {
@@ -348,7 +397,7 @@ public final class BenchmarkServing implements Job {
       }
       double bareThroughput = requests / ((System.nanoTime() - t0) / 1e9);
       return new Report(requests, answered, rate, throughput, Latency.of(e2e), Latency.of(single), bareThroughput,
-          batch, source);
+          batch, inputs.source());
     } finally {
       SharedAnswerers.release(answerer);
     }

@@ -1,5 +1,6 @@
 package electra.serving;
 
+import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
@@ -33,40 +34,32 @@ public final class Infer implements Job {
     return "answers one question about one context with an exported QA model (ExportModel's folder)";
   }
 
+  /** The model, the question and its context, and the limits {@code Infer} answers within. */
+  record Settings(
+      @Flag(value = "the export folder (ExportModel --output_dir)", required = true)
+      Path model,
+      @Flag(value = "the question", required = true)
+      String question,
+      @Flag(value = "the text to find the answer in", required = true)
+      String context,
+      RequestLimits limits) {}
+
   static Flags flags() {
-    RequestLimits d = RequestLimits.DEFAULTS;
     return Flags.forJob("Infer", "answers one question about one context with an exported QA model")
-        .text("model", null, "the export folder (ExportModel --output_dir)")
-        .text("question", null, "the question")
-        .text("context", null, "the text to find the answer in")
-        .integer("max_question_chars", d.maxQuestionChars(), "longest question, in characters")
-        .integer("max_question_tokens", d.maxQuestionTokens(),
-            "longest question, in WordPieces; 0: the model's max_query_length")
-        .integer("max_context_chars", d.maxContextChars(), "longest context, in characters")
-        .integer("max_windows", d.maxWindows(), "most windows a long context may be cut into")
         .example("Infer --model=/tmp/qa-export --question=\"What food does Harry like?\" "
-            + "--context=\"My name is Harry and I grew up in Canada. I love apples.\"");
+            + "--context=\"My name is Harry and I grew up in Canada. I love apples.\"")
+        .record(Settings.class);
   }
 
   @Override
   public void run(String[] args) throws Exception {
-    Flags.Values v = flags().parse(args);
-    Path dir = Path.of(v.required("model"));
-    String question = v.required("question");
-    String context = v.required("context");
-    RequestLimits limits;
-    try {
-      limits = new RequestLimits(v.intValue("max_question_chars"), v.intValue("max_question_tokens"),
-          v.intValue("max_context_chars"), v.intValue("max_windows"));
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(e.getMessage());
-    }
-    try (QaModel model = QaModel.load(dir)) {
-      QaAnswerer answerer = new QaAnswerer(model, limits);
+    Settings settings = flags().parse(args).record(Settings.class);
+    try (QaModel model = QaModel.load(settings.model())) {
+      QaAnswerer answerer = new QaAnswerer(model, settings.limits());
       long t0 = System.nanoTime();
       QaAnswerer.Answer a;
       try {
-        a = answerer.answer("cli", question, context);
+        a = answerer.answer("cli", settings.question(), settings.context());
       } catch (RejectedRequest e) {
         throw new UsageException("cannot answer: " + e.reason());
       }

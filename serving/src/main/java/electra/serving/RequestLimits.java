@@ -1,26 +1,37 @@
 package electra.serving;
 
+import electra.cli.Flag;
+import electra.cli.Flags;
+import electra.cli.UsageException;
 import java.io.Serializable;
 
 /**
- * How large a question may be before it is refused rather than answered. Characters are Unicode code points.
- *
- * @param maxQuestionChars longest question, in characters
- * @param maxQuestionTokens longest question in WordPieces; 0 means the model's {@code max_query_length} (a longer
- *     question would be cut silently by the featurizer, so it is refused instead)
- * @param maxContextChars longest context, in characters
- * @param maxWindows most windows a context may need (each costs one model row)
+ * How large a question may be before it is refused rather than answered. Characters are Unicode code points. A
+ * longer question than {@code maxQuestionTokens} would be cut silently by the featurizer, so it is refused instead.
  */
-public record RequestLimits(int maxQuestionChars, int maxQuestionTokens, int maxContextChars, int maxWindows)
+public record RequestLimits(
+    @Flag(value = "longest question, in characters", defaultValue = "1000")
+    int maxQuestionChars,
+    @Flag(value = "longest question, in WordPieces; 0: the model's max_query_length", defaultValue = "0")
+    int maxQuestionTokens,
+    @Flag(value = "longest context, in characters", defaultValue = "20000")
+    int maxContextChars,
+    @Flag(value = "most windows a long context may be cut into (each costs one model row)", defaultValue = "16")
+    int maxWindows)
     implements Serializable {
 
-  public static final RequestLimits DEFAULTS = new RequestLimits(1_000, 0, 20_000, 16);
+  public static final RequestLimits DEFAULTS = Flags.defaults(RequestLimits.class);
 
   public RequestLimits {
-    if (maxQuestionChars < 1 || maxQuestionTokens < 0 || maxContextChars < 1 || maxWindows < 1) {
-      throw new IllegalArgumentException("request limits must be positive (max_question_tokens may be 0), got "
-          + "max_question_chars " + maxQuestionChars + ", max_question_tokens " + maxQuestionTokens
-          + ", max_context_chars " + maxContextChars + ", max_windows " + maxWindows);
+    atLeast(1, maxQuestionChars, "max_question_chars");
+    atLeast(0, maxQuestionTokens, "max_question_tokens");
+    atLeast(1, maxContextChars, "max_context_chars");
+    atLeast(1, maxWindows, "max_windows");
+  }
+
+  private static void atLeast(int least, int value, String flag) {
+    if (value < least) {
+      throw new UsageException("--" + flag + " must be at least " + least + ", got " + value);
     }
   }
 }

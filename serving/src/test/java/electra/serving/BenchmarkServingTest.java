@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import electra.cli.UsageException;
 import electra.infra.kafka.EmbeddedKafka;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -11,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -31,9 +31,9 @@ class BenchmarkServingTest {
     Path model = TestModels.export();
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
-    BenchmarkServing.Report r = BenchmarkServing.benchmark(model, null, 30, 30, 16, 10,
-        new BenchmarkServing.Warmup(5, 20, BenchmarkServing.Warmup.QUIET_JIT_SHARE),
-        Arrays.asList(BenchmarkServing.BUILT_IN), "built-in pairs", Duration.ofSeconds(90), out);
+    BenchmarkServing.Report r = BenchmarkServing.benchmark(BenchmarkServing.Settings.parse("--model=" + model,
+        "--requests=30", "--rate=30", "--warmup=5", "--max_warmup_s=20", "--timeout_s=90"), BenchmarkServing.BUILT_IN,
+        out);
     BenchmarkServing.print(r, out);
     String text = buf.toString(StandardCharsets.UTF_8);
     System.out.print(text);
@@ -58,15 +58,16 @@ class BenchmarkServingTest {
           ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName(),
           ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName()))) {
         for (int i = 0; i < 5; i++) {
-          String[] p = BenchmarkServing.BUILT_IN[i % BenchmarkServing.BUILT_IN.length];
+          List<String[]> pairs = BenchmarkServing.BUILT_IN.pairs();
+          String[] p = pairs.get(i % pairs.size());
           old.send(new ProducerRecord<>("qa-requests", "old-" + i, QaMessages.request("old-" + i, p[0], p[1])));
         }
         old.send(new ProducerRecord<>("qa-answers", "req-0", "{\"id\":\"req-0\",\"answer\":\"stale\"}"));
       }
       ByteArrayOutputStream buf = new ByteArrayOutputStream();
-      BenchmarkServing.Report r = BenchmarkServing.benchmark(model, bootstrap, 12, 0, 4, 10,
-          new BenchmarkServing.Warmup(4, 10, BenchmarkServing.Warmup.QUIET_JIT_SHARE),
-          Arrays.asList(BenchmarkServing.BUILT_IN), "built-in pairs", Duration.ofSeconds(90),
+      BenchmarkServing.Report r = BenchmarkServing.benchmark(BenchmarkServing.Settings.parse("--model=" + model,
+          "--bootstrap_servers=" + bootstrap, "--requests=12", "--rate=0", "--max_batch_size=4", "--warmup=4",
+          "--max_warmup_s=10", "--timeout_s=90"), BenchmarkServing.BUILT_IN,
           new PrintStream(buf, true, StandardCharsets.UTF_8));
       String text = buf.toString(StandardCharsets.UTF_8);
       assertEquals(12, r.answered(), text);
@@ -105,6 +106,21 @@ class BenchmarkServingTest {
     assertEquals(List.of(0), rounds);
     assertTrue(said.startsWith("1 round(s) of 3 requests"), said);
     assertThrows(IllegalArgumentException.class, () -> new BenchmarkServing.Warmup(3, 60, 0));
+  }
+
+  @Test
+  void settingsKeepTheirDefaultsAndCheckEachFlag() {
+    BenchmarkServing.Settings defaults = BenchmarkServing.Settings.parse("--model=m");
+    assertEquals(new BenchmarkServing.Settings(Path.of("m"), 200, 20, 16, 10, null, 20, 120, null, 2000, 300),
+        defaults);
+    assertEquals(new BenchmarkServing.Warmup(20, 120, BenchmarkServing.Warmup.QUIET_JIT_SHARE), defaults.warmup());
+    assertEquals(Duration.ofSeconds(300), defaults.timeout());
+    assertEquals("--requests must be >= 1, got 0", assertThrows(UsageException.class,
+        () -> BenchmarkServing.Settings.parse("--model=m", "--requests=0")).getMessage());
+    assertEquals("--rate must be >= 0, got -1.0", assertThrows(UsageException.class,
+        () -> BenchmarkServing.Settings.parse("--model=m", "--rate=-1")).getMessage());
+    assertEquals("--context_file nowhere.json not found", assertThrows(UsageException.class,
+        () -> BenchmarkServing.Settings.parse("--model=m", "--context_file=nowhere.json")).getMessage());
   }
 
   /** The README's run: {@code -Delectra.benchmark.args="--requests=200 --rate=20"} (SQuAD dev pairs if present). */

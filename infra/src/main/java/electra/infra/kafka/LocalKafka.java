@@ -1,5 +1,6 @@
 package electra.infra.kafka;
 
+import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
@@ -47,67 +48,62 @@ public final class LocalKafka implements Job {
     return "a single-node Kafka broker on this machine with the QA topics, until Ctrl-C";
   }
 
+  /** The broker {@code LocalKafka} starts and the topics it creates. */
+  record Settings(
+      @Flag(value = "client port on 127.0.0.1; 0 picks a free one", defaultValue = "9092")
+      int port,
+      @Flag(value = "KRaft controller port on 127.0.0.1; 0 picks a free one", defaultValue = "0")
+      int controllerPort,
+      @Flag("folder for Kafka's data, kept and reused on the next start (default: a temporary folder, deleted on exit)")
+      Path logDir,
+      @Flag(value = "comma-separated topics to create if missing", defaultValue = DEFAULT_TOPICS)
+      List<String> topics,
+      @Flag(value = "partitions of each new topic", defaultValue = "1")
+      int partitions) {
+
+    Settings {
+      requirePort(port, "port");
+      requirePort(controllerPort, "controller_port");
+      if (port != 0 && port == controllerPort) {
+        throw new UsageException("--port and --controller_port must differ (both are " + port + ")");
+      }
+      if (partitions < 1 || partitions > 10_000) {
+        throw new UsageException("--partitions must be between 1 and 10000, got " + partitions);
+      }
+      if (logDir != null) {
+        try {
+          EmbeddedKafka.checkLogDir(logDir);
+        } catch (IllegalArgumentException e) {
+          throw new UsageException("--log_dir " + e.getMessage());
+        }
+      }
+      for (String topic : topics) {
+        try {
+          Topic.validate(topic);
+        } catch (InvalidTopicException e) {
+          throw new UsageException("--topics: " + e.getMessage());
+        }
+      }
+      topics = List.copyOf(new LinkedHashSet<>(topics));
+      if (topics.isEmpty()) {
+        throw new UsageException("--topics needs at least one topic name, e.g. --topics=" + DEFAULT_TOPICS);
+      }
+    }
+
+    private static void requirePort(int port, String flag) {
+      if (port < 0 || port > 65535) {
+        throw new UsageException("--" + flag + " must be between 0 and 65535, got " + port);
+      }
+    }
+  }
+
   static Flags flags() {
     return Flags.forJob("LocalKafka", "starts a real one-node Kafka broker (KRaft) on 127.0.0.1, creates the topics"
             + " and runs until Ctrl-C or SIGTERM")
         .example("./electra LocalKafka")
         .example("./electra LocalKafka --port=0 --partitions=3")
         .example("./electra LocalKafka --log_dir=runs/kafka   # keeps topics and messages across restarts")
-        .integer("port", 9092, "client port on 127.0.0.1; 0 picks a free one")
-        .integer("controller_port", 0, "KRaft controller port on 127.0.0.1; 0 picks a free one")
-        .text("log_dir", null, "folder for Kafka's data, kept and reused on the next start"
-            + " (default: a temporary folder, deleted on exit)")
-        .text("topics", DEFAULT_TOPICS, "comma-separated topics to create if missing")
-        .integer("partitions", 1, "partitions of each new topic");
-  }
-
-  /** What the flags ask for, checked. */
-  record Settings(int port, int controllerPort, Path logDir, List<String> topics, int partitions) {}
-
-  static Settings settings(Flags.Values flags) {
-    int port = port(flags, "port");
-    int controllerPort = port(flags, "controller_port");
-    if (port != 0 && port == controllerPort) {
-      throw new UsageException("--port and --controller_port must differ (both are " + port + ")");
-    }
-    int partitions = flags.intValue("partitions");
-    if (partitions < 1 || partitions > 10_000) {
-      throw new UsageException("--partitions must be between 1 and 10000, got " + partitions);
-    }
-    String dir = flags.text("log_dir");
-    Path logDir = dir == null || dir.isBlank() ? null : Path.of(dir.trim());
-    if (logDir != null) {
-      try {
-        EmbeddedKafka.checkLogDir(logDir);
-      } catch (IllegalArgumentException e) {
-        throw new UsageException("--log_dir " + e.getMessage());
-      }
-    }
-    LinkedHashSet<String> topics = new LinkedHashSet<>();
-    for (String t : flags.text("topics").split(",")) {
-      String topic = t.trim();
-      if (topic.isEmpty()) {
-        continue;
-      }
-      try {
-        Topic.validate(topic);
-      } catch (InvalidTopicException e) {
-        throw new UsageException("--topics: " + e.getMessage());
-      }
-      topics.add(topic);
-    }
-    if (topics.isEmpty()) {
-      throw new UsageException("--topics needs at least one topic name, e.g. --topics=" + DEFAULT_TOPICS);
-    }
-    return new Settings(port, controllerPort, logDir, List.copyOf(topics), partitions);
-  }
-
-  private static int port(Flags.Values flags, String name) {
-    long port = flags.integer(name);
-    if (port < 0 || port > 65535) {
-      throw new UsageException("--" + name + " must be between 0 and 65535, got " + port);
-    }
-    return (int) port;
+        .record(Settings.class);
   }
 
   @Override
@@ -120,7 +116,7 @@ public final class LocalKafka implements Job {
    * SIGTERM); either way the broker is closed before this returns.
    */
   void serve(String[] args, Future<?> stop) throws InterruptedException {
-    Settings s = settings(flags().parse(args));
+    Settings s = flags().parse(args).record(Settings.class);
     EmbeddedKafka.quietBrokerLogs(); // before the first Kafka class makes its logger
     boolean reusing = s.logDir() != null && EmbeddedKafka.isFormatted(s.logDir());
     out.println("LocalKafka: starting Kafka " + AppInfoParser.getVersion() + " on 127.0.0.1"

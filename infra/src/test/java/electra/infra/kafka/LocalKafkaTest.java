@@ -51,15 +51,15 @@ class LocalKafkaTest {
 
   @Test
   void defaults() {
-    LocalKafka.Settings s = LocalKafka.settings(LocalKafka.flags().parse());
+    LocalKafka.Settings s = LocalKafka.flags().parse().record(LocalKafka.Settings.class);
     assertEquals(9092, s.port());
     assertEquals(0, s.controllerPort());
     assertNull(s.logDir());
     assertEquals(List.of("qa-requests", "qa-answers", "qa-errors"), s.topics());
     assertEquals(1, s.partitions());
 
-    LocalKafka.Settings t = LocalKafka.settings(LocalKafka.flags().parse(
-        "--port=0", "--controller_port", "19093", "--topics= a, b,,a ", "--partitions=4", "--log_dir=x/y"));
+    LocalKafka.Settings t = LocalKafka.flags().parse("--port=0", "--controller_port", "19093", "--topics= a, b,,a ",
+        "--partitions=4", "--log_dir=x/y").record(LocalKafka.Settings.class);
     assertEquals(new LocalKafka.Settings(0, 19093, Path.of("x/y"), List.of("a", "b"), 4), t);
   }
 

@@ -1,5 +1,6 @@
 package electra.pipelines.download;
 
+import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
@@ -30,7 +31,7 @@ public final class DownloadSquad implements Job {
       "dev-v2.0.json", Checksum.sha256("80a5225e94905956a6446d296ca1093975c4d3b3260f1d6c8f68bc2ab77182d8"));
 
   private final PrintStream out;
-  private final DownloadSettings settings;
+  private final DownloadSettings patience;
   private final Map<String, Checksum> checksums;
 
   public DownloadSquad() {
@@ -38,9 +39,9 @@ public final class DownloadSquad implements Job {
   }
 
   /** @param checksums the digest each file must have, by file name (tests serve files of their own) */
-  public DownloadSquad(PrintStream out, DownloadSettings settings, Map<String, Checksum> checksums) {
+  public DownloadSquad(PrintStream out, DownloadSettings patience, Map<String, Checksum> checksums) {
     this.out = out;
-    this.settings = settings;
+    this.patience = patience;
     this.checksums = Map.copyOf(checksums);
   }
 
@@ -54,14 +55,30 @@ public final class DownloadSquad implements Job {
     return "SQuAD v1.1 / v2.0 train and dev JSON files, checked against their official SHA-256";
   }
 
+  /** The SQuAD files {@code DownloadSquad} fetches, from where, and into which folder. */
+  record Settings(
+      @Flag(value = "1.1, 2.0 or all", defaultValue = "all")
+      String version,
+      @Flag(value = "folder that serves the files", defaultValue = "https://rajpurkar.github.io/SQuAD-explorer/dataset")
+      BaseUrl baseUrl,
+      @Flag(value = "folder for the files", defaultValue = "data/download/squad")
+      Path outputDir,
+      List<String> files) { // derived from version
+
+    Settings {
+      files = DownloadSquad.files(version);
+      if (outputDir == null) {
+        throw new UsageException("--output_dir is required");
+      }
+    }
+  }
+
   static Flags flags() {
     return Flags.forJob("DownloadSquad", "downloads train-v<version>.json and dev-v<version>.json and verifies their"
             + " official SHA-256")
         .example("./electra DownloadSquad")
         .example("./electra DownloadSquad --version=1.1 --output_dir=data/squad")
-        .text("version", "all", "1.1, 2.0 or all")
-        .text("base_url", "https://rajpurkar.github.io/SQuAD-explorer/dataset", "folder that serves the files")
-        .text("output_dir", "data/download/squad", "folder for the files");
+        .record(Settings.class);
   }
 
   /** The file names of a {@code --version}: train and dev of 1.1, of 2.0, or of both. */
@@ -78,20 +95,13 @@ public final class DownloadSquad implements Job {
 
   @Override
   public void run(String[] args) throws IOException, InterruptedException {
-    Flags.Values flags = flags().parse(args);
-    List<String> files = files(flags.text("version"));
-    BaseUrl base;
-    try {
-      base = BaseUrl.parse(flags.text("base_url"));
-    } catch (IllegalArgumentException e) {
-      throw new UsageException("--base_url: " + e.getMessage());
-    }
-    Path dir = Path.of(flags.text("output_dir"));
-    Downloader downloader = new Downloader(out, settings);
+    Settings settings = flags().parse(args).record(Settings.class);
+    Downloader downloader = new Downloader(out, patience);
     List<Path> done = new ArrayList<>();
-    for (String file : files) {
+    for (String file : settings.files()) {
       Checksum expected = Objects.requireNonNull(checksums.get(file), () -> "no checksum known for " + file);
-      done.add(downloader.download(base.resolve(file), dir.resolve(file), Optional.of(expected)));
+      done.add(downloader.download(settings.baseUrl().resolve(file), settings.outputDir().resolve(file),
+          Optional.of(expected)));
     }
     out.println();
     out.println("SQuAD files (verified):");

@@ -1,8 +1,8 @@
 package electra.pipelines.download;
 
+import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
-import electra.cli.UsageException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -17,15 +17,15 @@ import java.util.Optional;
 public final class DownloadWiki implements Job {
 
   private final PrintStream out;
-  private final DownloadSettings settings;
+  private final DownloadSettings patience;
 
   public DownloadWiki() {
     this(System.out, DownloadSettings.DEFAULT);
   }
 
-  public DownloadWiki(PrintStream out, DownloadSettings settings) {
+  public DownloadWiki(PrintStream out, DownloadSettings patience) {
     this.out = out;
-    this.settings = settings;
+    this.patience = patience;
   }
 
   @Override
@@ -38,38 +38,37 @@ public final class DownloadWiki implements Job {
     return "a Wikipedia XML dump (.bz2) from dumps.wikimedia.org, resumable, checked against its published sha1";
   }
 
+  /** The dump {@code DownloadWiki} fetches and where it goes. */
+  record Settings(
+      WikiDump dump,
+      @Flag("folder for the dump (default: data/download/wikicorpus_<language>)")
+      Path outputDir,
+      @Flag(value = "download even when no checksum list is published (not verified)", defaultValue = "false")
+      boolean skipChecksum) {
+
+    Settings {
+      outputDir = outputDir != null ? outputDir : Path.of("data/download/wikicorpus_" + dump.language());
+    }
+  }
+
   static Flags flags() {
     return Flags.forJob("DownloadWiki", "downloads <lang>wiki-<date>-pages-articles-multistream.xml.bz2 and verifies"
             + " its published checksum; an interrupted download resumes where it stopped")
         .example("./electra DownloadWiki")
         .example("./electra DownloadWiki --language=de --dump_date=20240601 --multistream=false")
         .example("./electra DownloadWiki --base_url=https://mirror.accum.se/mirror/wikimedia.org/dumps")
-        .text("language", "en", "Wikipedia language code as in the dump folder names (en, de, zh_yue)")
-        .text("dump_date", WikiDump.LATEST, "'latest' or a dump date YYYYMMDD (see <base_url>/<language>wiki/)")
-        .text("base_url", "https://dumps.wikimedia.org", "dump site or mirror with the same folder layout")
-        .text("output_dir", null, "folder for the dump (default: data/download/wikicorpus_<language>)")
-        .bool("multistream", true, "the multistream dump, which IngestWiki reads on all workers in parallel; false:"
-            + " pages-articles.xml.bz2 (same articles, NVIDIA's choice), which only one worker can decode")
-        .bool("skip_checksum", false, "download even when no checksum list is published (not verified)");
+        .record(Settings.class);
   }
 
   @Override
   public void run(String[] args) throws IOException, InterruptedException {
-    Flags.Values flags = flags().parse(args);
-    WikiDump dump;
-    try {
-      dump = new WikiDump(BaseUrl.parse(flags.text("base_url")), flags.text("language").trim(),
-          flags.text("dump_date").trim(), flags.bool("multistream"));
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(e.getMessage());
-    }
-    Path dir = Path.of(Optional.ofNullable(flags.text("output_dir"))
-        .orElse("data/download/wikicorpus_" + dump.language()));
-    Downloader downloader = new Downloader(out, settings);
-    Optional<Checksum> expected = flags.bool("skip_checksum")
+    Settings settings = flags().parse(args).record(Settings.class);
+    WikiDump dump = settings.dump();
+    Downloader downloader = new Downloader(out, patience);
+    Optional<Checksum> expected = settings.skipChecksum()
         ? Optional.empty()
         : Optional.of(publishedChecksum(downloader, dump));
-    Path file = downloader.download(dump.fileUrl(), dir.resolve(dump.fileName()), expected);
+    Path file = downloader.download(dump.fileUrl(), settings.outputDir().resolve(dump.fileName()), expected);
     out.println();
     out.println("Wikipedia dump: " + file);
     out.println("Next: ./electra IngestWiki --input=" + file + " --output=runs/wikicorpus_" + dump.language());

@@ -1,5 +1,7 @@
 package electra.pipelines.download;
 
+import electra.cli.Flag;
+import electra.cli.UsageException;
 import java.net.URI;
 import java.util.List;
 import java.util.Objects;
@@ -9,14 +11,20 @@ import java.util.regex.Pattern;
 /**
  * One Wikipedia dump file on dumps.wikimedia.org or a mirror with its layout:
  * {@code <base>/<lang>wiki/<date>/<lang>wiki-<date>-pages-articles[-multistream].xml.bz2}, with its published
- * checksums beside it in {@code <lang>wiki-<date>-sha1sums.txt} and {@code -md5sums.txt}.
- *
- * @param baseUrl the mirror's root
- * @param language the language code as the dump folders spell it: {@code en}, {@code de}, {@code zh_yue}
- * @param dumpDate {@code latest} or the dump's date, {@code YYYYMMDD}
- * @param multistream the multistream variant (same articles, many bz2 streams, readable in parallel)
+ * checksums beside it in {@code <lang>wiki-<date>-sha1sums.txt} and {@code -md5sums.txt}. Its components are the
+ * flags of {@link DownloadWiki} that choose the dump.
  */
-public record WikiDump(BaseUrl baseUrl, String language, String dumpDate, boolean multistream) {
+public record WikiDump(
+    @Flag(value = "Wikipedia language code as in the dump folder names (en, de, zh_yue)", defaultValue = "en")
+    String language,
+    @Flag(value = "'latest' or a dump date YYYYMMDD (see <base_url>/<language>wiki/)", defaultValue = WikiDump.LATEST)
+    String dumpDate,
+    @Flag(value = "dump site or mirror with the same folder layout", defaultValue = "https://dumps.wikimedia.org")
+    BaseUrl baseUrl,
+    @Flag(value = "the multistream dump, which IngestWiki reads on all workers in parallel; false: "
+        + "pages-articles.xml.bz2 (same articles, NVIDIA's choice), which only one worker can decode",
+        defaultValue = "true")
+    boolean multistream) {
 
   public static final String LATEST = "latest";
 
@@ -25,15 +33,14 @@ public record WikiDump(BaseUrl baseUrl, String language, String dumpDate, boolea
 
   public WikiDump {
     Objects.requireNonNull(baseUrl, "baseUrl");
-    Objects.requireNonNull(language, "language");
-    Objects.requireNonNull(dumpDate, "dumpDate");
+    language = Objects.requireNonNull(language, "language").strip();
+    dumpDate = Objects.requireNonNull(dumpDate, "dumpDate").strip();
     if (!LANGUAGE.matcher(language).matches()) {
-      throw new IllegalArgumentException("the language must be a Wikipedia code as the dump folders spell it"
-          + " (en, de, zh_yue), got '" + language + "'");
+      throw new UsageException("--language must be a Wikipedia code as the dump folders spell it (en, de, zh_yue), "
+          + "got '" + language + "'");
     }
     if (!dumpDate.equals(LATEST) && !DATE.matcher(dumpDate).matches()) {
-      throw new IllegalArgumentException("the dump date must be 'latest' or YYYYMMDD (e.g. 20240601), got '"
-          + dumpDate + "'");
+      throw new UsageException("--dump_date must be 'latest' or YYYYMMDD (e.g. 20240601), got '" + dumpDate + "'");
     }
   }
 

@@ -1,12 +1,14 @@
 package electra.pipelines.ingest;
 
 import electra.cli.Directories;
+import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
 import electra.pipelines.text.TextFormat;
 import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
+import electra.tokenization.VocabularyResolver;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -48,53 +50,79 @@ public final class BenchmarkIngest implements Job {
     return "measures ingest throughput (MB/s of raw text to shards) per runner, next to the bare tokenizer's";
   }
 
+  /** The corpus, runners and repeats that {@code BenchmarkIngest} times. */
+  record Settings(
+      @Flag(value = "folder whose .txt files form the corpus", defaultValue = "../shared/data/books")
+      Path inputDir,
+      @Flag(value = "how many times the corpus is repeated (as distinct documents)", defaultValue = "16")
+      int copies,
+      @Flag(value = "copies in the smaller corpus that is timed too, to separate the start-up cost", defaultValue = "2")
+      int baseCopies,
+      @Flag(value = "runners to time, comma-separated", defaultValue = "FlinkRunner,DirectRunner")
+      List<String> runners,
+      @Flag(value = "Flink parallelism", defaultValue = "2")
+      int parallelism,
+      @Flag(value = "timed runs per runner; the median is reported", defaultValue = "3")
+      int repeats,
+      @Flag(value = "WordPiece vocabulary", defaultValue = VocabularyResolver.BERT_BASE_UNCASED)
+      String vocabFile) {
+
+    Settings {
+      if (baseCopies < 1) {
+        throw new UsageException("--base_copies must be >= 1, got " + baseCopies);
+      }
+      if (copies <= baseCopies) {
+        throw new UsageException("--copies must be more than --base_copies (" + baseCopies + "), got " + copies);
+      }
+      if (runners.isEmpty()) {
+        throw new UsageException("--runners needs at least one runner, e.g. --runners=DirectRunner");
+      }
+      if (parallelism < 1) {
+        throw new UsageException("--parallelism must be >= 1, got " + parallelism);
+      }
+      if (repeats < 1) {
+        throw new UsageException("--repeats must be >= 1, got " + repeats);
+      }
+      if (inputDir == null || !Files.isDirectory(inputDir)) {
+        throw new UsageException("--input_dir " + inputDir + " is not a folder");
+      }
+    }
+  }
+
   static Flags flags() {
     return Flags.forJob("BenchmarkIngest", "times IngestBooks end to end per runner and the bare tokenizer")
         .example("./electra BenchmarkIngest --input_dir=../shared/data/books --copies=16 --base_copies=2 --repeats=3")
-        .text("input_dir", "../shared/data/books", "folder whose .txt files form the corpus")
-        .integer("copies", 16, "how many times the corpus is repeated (as distinct documents)")
-        .integer("base_copies", 2, "copies in the smaller corpus that is timed too, to separate the start-up cost")
-        .text("runners", "FlinkRunner,DirectRunner", "runners to time, comma-separated")
-        .integer("parallelism", 2, "Flink parallelism")
-        .integer("repeats", 3, "timed runs per runner; the median is reported")
-        .text("vocab_file", "bert-base-uncased", "WordPiece vocabulary");
+        .record(Settings.class);
   }
 
   @Override
   public void run(String[] args) throws Exception {
-    Flags.Values flags = flags().parse(args);
-    int copies = flags.intValue("copies");
-    int baseCopies = flags.intValue("base_copies");
-    int repeats = flags.intValue("repeats");
-    if (baseCopies < 1 || copies <= baseCopies || repeats < 1) {
-      throw new UsageException("need 1 <= --base_copies < --copies and --repeats >= 1, got base_copies "
-          + baseCopies + ", copies " + copies + ", repeats " + repeats);
-    }
+    Settings settings = flags().parse(args).record(Settings.class);
     List<Path> books;
-    try (Stream<Path> files = Files.list(Path.of(flags.text("input_dir")))) {
+    try (Stream<Path> files = Files.list(settings.inputDir())) {
       books = files.filter(p -> p.toString().endsWith(".txt")).sorted().toList();
     }
     if (books.isEmpty()) {
-      throw new UsageException("no .txt files in --input_dir " + flags.text("input_dir"));
+      throw new UsageException("no .txt files in --input_dir " + settings.inputDir());
     }
     Path work = Files.createTempDirectory("benchmark-ingest");
     try {
       Path corpus = work.resolve("corpus");
       Path base = work.resolve("base-corpus");
-      double mb = copyCorpus(books, copies, corpus) / 1e6;
-      double baseMb = copyCorpus(books, baseCopies, base) / 1e6;
+      double mb = copyCorpus(books, settings.copies(), corpus) / 1e6;
+      double baseMb = copyCorpus(books, settings.baseCopies(), base) / 1e6;
       out.printf(Locale.ROOT, "corpus: %d files, %.2f MB; base corpus (for the start-up cost): %d files, %.2f MB%n",
-          copies * books.size(), mb, baseCopies * books.size(), baseMb);
+          settings.copies() * books.size(), mb, settings.baseCopies() * books.size(), baseMb);
 
-      BertTokenizer bare = BertTokenizer.uncased(Vocabulary.resolve(flags.text("vocab_file")));
+      BertTokenizer bare = BertTokenizer.uncased(Vocabulary.resolve(settings.vocabFile()));
       tokenizeAll(corpus, bare); // warm-up, so the JIT has compiled the tokenizer
-      double tokenizer = mb / median(repeats, () -> tokenizeAll(corpus, bare));
+      double tokenizer = mb / median(settings.repeats(), () -> tokenizeAll(corpus, bare));
       out.printf(Locale.ROOT, "bare tokenizer (1 thread: read, paragraphs, WordPiece): %.2f MB/s%n", tokenizer);
       List<String> rows = new ArrayList<>();
-      for (String runner : flags.text("runners").split(",")) {
-        String name = runner.strip();
-        double seconds = median(repeats, () -> ingest(corpus, work.resolve("out-" + name), name, flags));
-        double baseSeconds = median(repeats, () -> ingest(base, work.resolve("base-out-" + name), name, flags));
+      for (String name : settings.runners()) {
+        double seconds = median(settings.repeats(), () -> ingest(corpus, work.resolve("out-" + name), name, settings));
+        double baseSeconds = median(settings.repeats(),
+            () -> ingest(base, work.resolve("base-out-" + name), name, settings));
         Throughput t = Throughput.of(baseMb, baseSeconds, mb, seconds);
         if (Double.isNaN(t.marginal())) {
           out.println("  (the larger corpus was not slower: too noisy to separate the start-up; use more --copies)");
@@ -170,9 +198,9 @@ public final class BenchmarkIngest implements Job {
     }
   }
 
-  private static void ingest(Path corpus, Path output, String runner, Flags.Values flags) throws Exception {
+  private static void ingest(Path corpus, Path output, String runner, Settings settings) throws Exception {
     new IngestJobs.IngestBooks(new PrintStream(PrintStream.nullOutputStream())).run(new String[] {
-        "--input=" + corpus, "--output=" + output, "--runner=" + runner, "--vocab_file=" + flags.text("vocab_file"),
-        "--parallelism=" + flags.intValue("parallelism")});
+        "--input=" + corpus, "--output=" + output, "--runner=" + runner, "--vocab_file=" + settings.vocabFile(),
+        "--parallelism=" + settings.parallelism()});
   }
 }

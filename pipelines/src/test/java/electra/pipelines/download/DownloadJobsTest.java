@@ -142,9 +142,20 @@ class DownloadJobsTest {
   @Test
   void downloadWikiRejectsBadFlagsInOneLine() {
     UsageException date = assertThrows(UsageException.class, () -> runWiki("--dump_date=2024-06-01"));
-    assertEquals("the dump date must be 'latest' or YYYYMMDD (e.g. 20240601), got '2024-06-01'", date.getMessage());
+    assertEquals("--dump_date must be 'latest' or YYYYMMDD (e.g. 20240601), got '2024-06-01'", date.getMessage());
     UsageException url = assertThrows(UsageException.class, () -> runWiki("--base_url=dumps.wikimedia.org"));
-    assertEquals("a base URL must look like https://host/path, got 'dumps.wikimedia.org'", url.getMessage());
+    assertEquals("--base_url: a base URL must look like https://host/path, got 'dumps.wikimedia.org'",
+        url.getMessage());
+  }
+
+  @Test
+  void wikiDefaultsAreTheLatestEnglishMultistreamDumpIntoAFolderNamedForItsLanguage() {
+    DownloadWiki.Settings defaults = DownloadWiki.flags().parse().record(DownloadWiki.Settings.class);
+    assertEquals(new WikiDump("en", WikiDump.LATEST, BaseUrl.parse("https://dumps.wikimedia.org"), true),
+        defaults.dump());
+    assertEquals(Path.of("data/download/wikicorpus_en"), defaults.outputDir());
+    assertEquals(Path.of("data/download/wikicorpus_de"),
+        DownloadWiki.flags().parse("--language= de").record(DownloadWiki.Settings.class).outputDir());
   }
 
   @Test
@@ -160,7 +171,7 @@ class DownloadJobsTest {
 
   @Test
   void wikiDumpLayout() {
-    WikiDump dated = new WikiDump(BaseUrl.parse("https://dumps.wikimedia.org/"), "en", "20240601", true);
+    WikiDump dated = new WikiDump("en", "20240601", BaseUrl.parse("https://dumps.wikimedia.org/"), true);
     assertEquals("enwiki-20240601-pages-articles-multistream.xml.bz2", dated.fileName());
     assertEquals(URI.create("https://dumps.wikimedia.org/enwiki/20240601/enwiki-20240601-pages-articles-multistream.xml.bz2"),
         dated.fileUrl());
@@ -172,7 +183,7 @@ class DownloadJobsTest {
         + "cd".repeat(20) + "  enwiki-20240601-pages-articles-multistream.xml.bz2\n";
     assertEquals(Optional.of(new WikiDump.Published("enwiki-20240601-pages-articles-multistream.xml.bz2",
         Checksum.sha1("cd".repeat(20)))), dated.findChecksum(list));
-    WikiDump latest = new WikiDump(BaseUrl.parse("https://dumps.wikimedia.org"), "en", "latest", false);
+    WikiDump latest = new WikiDump("en", "latest", BaseUrl.parse("https://dumps.wikimedia.org"), false);
     assertEquals(Optional.of(new WikiDump.Published("enwiki-20240601-pages-articles.xml.bz2",
         Checksum.sha1("ab".repeat(20)))), latest.findChecksum(list));
     assertEquals(Optional.empty(), latest.findChecksum("xyz  enwiki-latest-pages-articles.xml.bz2\n"));

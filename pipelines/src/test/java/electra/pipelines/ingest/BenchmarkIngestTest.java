@@ -38,8 +38,8 @@ class BenchmarkIngestTest {
 
   @Test
   void flagsAreChecked() {
-    assertThrows(UsageException.class,
-        () -> new BenchmarkIngest().run(new String[] {"--copies=2", "--base_copies=2"}));
+    assertEquals("--copies must be more than --base_copies (2), got 2", assertThrows(UsageException.class,
+        () -> new BenchmarkIngest().run(new String[] {"--copies=2", "--base_copies=2"})).getMessage());
   }
 
   @Test

@@ -2,10 +2,12 @@ package electra.trainer.postprocess;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
 import electra.model.ElectraConfig;
+import electra.model.ModelChoice;
 import electra.tokenization.Vocabulary;
 import electra.tokenization.VocabularyResolver;
 import electra.trainer.model.HuggingFaceWeights;
@@ -56,6 +58,38 @@ public final class ImportModel implements Job {
     return "import a released Google or Hugging Face ELECTRA as a checkpoint that Pretrain and FinetuneSquad start from";
   }
 
+  /** The released model {@code ImportModel} reads, its architecture and vocabulary, and the run folder written. */
+  record Settings(
+      @Flag("a Hugging Face ELECTRA discriminator folder (model.safetensors, config.json)")
+      Path fromHf,
+      @Flag("the matching Hugging Face generator folder (optional)")
+      Path fromHfGenerator,
+      @Flag("prefix of a Google TF1 checkpoint bundle (X for X.index); its architecture from --model_size or "
+          + "--model_config")
+      Path fromGoogleCheckpoint,
+      ModelChoice model,
+      @Flag(value = "generator width as a multiple of the discriminator's, when the source has no generator config "
+          + "(Google: 0.25 small/large, 0.33 base)", defaultValue = "0.25")
+      double generatorHiddenSize,
+      @Flag(value = "the run folder written (must hold no checkpoint)", required = true)
+      Path outputDir,
+      @Flag(value = "vocab.txt path or bert-base-uncased; must be the model's vocabulary",
+          defaultValue = VocabularyResolver.BERT_BASE_UNCASED)
+      String vocabFile) {
+
+    Settings {
+      if ((fromHf == null) == (fromGoogleCheckpoint == null)) {
+        throw new UsageException("give one of --from_hf and --from_google_checkpoint");
+      }
+      if (fromHfGenerator != null && fromHf == null) {
+        throw new UsageException("--from_hf_generator goes with --from_hf");
+      }
+      if (!(generatorHiddenSize > 0 && generatorHiddenSize <= 1)) {
+        throw new UsageException("--generator_hidden_size must be in (0, 1], got " + generatorHiddenSize);
+      }
+    }
+  }
+
   public static Flags flags() {
     return Flags.forJob("ImportModel", "write a released ELECTRA (Hugging Face folders or a Google TF1 checkpoint) as "
             + "a checkpoint of this project; Postprocess goes the other way")
@@ -63,33 +97,18 @@ public final class ImportModel implements Job {
             + "electra-small-generator --output_dir=runs/hf-small")
         .example("./electra ImportModel --from_google_checkpoint=electra_small/electra_small --model_size=small "
             + "--output_dir=runs/google-small")
-        .text("from_hf", null, "a Hugging Face ELECTRA discriminator folder (model.safetensors, config.json)")
-        .text("from_hf_generator", null, "the matching Hugging Face generator folder (optional)")
-        .text("from_google_checkpoint", null, "prefix of a Google TF1 checkpoint bundle (X for X.index)")
-        .text("model_size", "small", "Google: discriminator preset small, base or large")
-        .text("model_config", null, "Google: discriminator config.json (instead of --model_size)")
-        .decimal("generator_hidden_size", 0.25, "generator width as a multiple of the discriminator's, when the "
-            + "source has no generator config (Google: 0.25 small/large, 0.33 base)")
-        .text("output_dir", null, "the run folder written (must hold no checkpoint)")
-        .text("vocab_file", VocabularyResolver.BERT_BASE_UNCASED,
-            "vocab.txt path or bert-base-uncased; must be the model's vocabulary");
+        .record(Settings.class);
   }
 
   @Override
   public void run(String[] args) throws Exception {
-    Flags.Values f = flags().parse(args);
-    String hf = f.text("from_hf");
-    String google = f.text("from_google_checkpoint");
-    Path output = Path.of(f.required("output_dir"));
-    if (present(hf) == present(google)) {
-      throw new UsageException("give one of --from_hf and --from_google_checkpoint");
-    }
-    if (present(hf)) {
-      importHuggingFace(Path.of(hf), optionalPath(f.text("from_hf_generator")), f.decimal("generator_hidden_size"),
-          f.text("vocab_file"), output);
+    Settings settings = flags().parse(args).record(Settings.class);
+    if (settings.fromHf() != null) {
+      importHuggingFace(settings.fromHf(), settings.fromHfGenerator(), settings.generatorHiddenSize(),
+          settings.vocabFile(), settings.outputDir());
     } else {
-      importGoogle(Path.of(google), discriminatorConfig(f), f.decimal("generator_hidden_size"), f.text("vocab_file"),
-          output);
+      importGoogle(settings.fromGoogleCheckpoint(), settings.model().resolve(),
+          settings.generatorHiddenSize(), settings.vocabFile(), settings.outputDir());
     }
   }
 
@@ -213,29 +232,6 @@ public final class ImportModel implements Job {
       ModelVocabulary.check(vocab, null, "--vocab_file", disc);
     }
     return vocab.fingerprint();
-  }
-
-  private static ElectraConfig discriminatorConfig(Flags.Values f) throws IOException {
-    String file = f.text("model_config");
-    if (present(file)) {
-      if (!Files.isRegularFile(Path.of(file))) {
-        throw new UsageException("--model_config " + file + ": no such file");
-      }
-      return ElectraConfig.readJson(Path.of(file));
-    }
-    try {
-      return ElectraConfig.preset(f.text("model_size"));
-    } catch (IllegalArgumentException e) {
-      throw new UsageException("--model_size: " + e.getMessage());
-    }
-  }
-
-  private static boolean present(String s) {
-    return s != null && !s.isBlank();
-  }
-
-  private static Path optionalPath(String s) {
-    return present(s) ? Path.of(s) : null;
   }
 
   private static String firstLine(String s) {

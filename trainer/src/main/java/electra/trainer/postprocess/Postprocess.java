@@ -2,6 +2,7 @@ package electra.trainer.postprocess;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
@@ -16,7 +17,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -63,50 +63,70 @@ public final class Postprocess implements Job {
     return "export a pre-training checkpoint as discriminator/generator folders (Hugging Face + TF bundle)";
   }
 
+  /** Which towers an export writes. */
+  enum Towers {
+    DISCRIMINATOR, GENERATOR, BOTH;
+
+    boolean discriminator() {
+      return this != GENERATOR;
+    }
+
+    boolean generator() {
+      return this != DISCRIMINATOR;
+    }
+  }
+
+  /** The checkpoint {@code Postprocess} exports, where to, and which towers. */
+  record Settings(
+      @Flag("run folder <output_dir>/<model_name> of Pretrain: export its newest checkpoint")
+      Path pretrainDir,
+      @Flag("a checkpoint folder (ckpt-NNNNNN) to export instead of the newest")
+      Path checkpoint,
+      @Flag(value = "parent of the discriminator/ and generator/ folders written", required = true)
+      Path outputDir,
+      @Flag(value = "vocab.txt path or bert-base-uncased; must be the model's vocabulary; copied into each export",
+          defaultValue = VocabularyResolver.BERT_BASE_UNCASED)
+      String vocabFile,
+      @Flag(value = "the towers to export", defaultValue = "both")
+      Towers what) {
+
+    Settings {
+      if ((pretrainDir == null) == (checkpoint == null)) {
+        throw new UsageException("give one of --pretrain_dir and --checkpoint (ImportModel imports released models)");
+      }
+      if (pretrainDir != null && !Files.isDirectory(pretrainDir)) {
+        throw new UsageException("--pretrain_dir " + pretrainDir + ": no such folder");
+      }
+    }
+
+    /** The checkpoint folder named by --checkpoint, or the newest of --pretrain_dir (phase 2 before phase 1). */
+    Path checkpointToExport() throws IOException {
+      if (checkpoint != null) {
+        return checkpoint;
+      }
+      Optional<Path> latest = new Checkpoints(pretrainDir, "ckpt-p2-", 1).latest();
+      if (latest.isEmpty()) {
+        latest = new Checkpoints(pretrainDir, "ckpt-", 1).latest();
+      }
+      return latest.orElseThrow(
+          () -> new UsageException("--pretrain_dir " + pretrainDir + " holds no checkpoint (ckpt-*)"));
+    }
+  }
+
   public static Flags flags() {
     return Flags.forJob("Postprocess", "split a pre-training checkpoint into discriminator and generator folders "
             + "(Hugging Face safetensors + TF bundle with Google's names); ImportModel goes the other way")
         .example("./electra Postprocess --pretrain_dir=runs/small --output_dir=models/small")
         .example("./electra Postprocess --checkpoint=runs/small/ckpt-000500 --what=discriminator "
             + "--output_dir=models/small-500")
-        .text("pretrain_dir", null, "run folder <output_dir>/<model_name> of Pretrain: export its newest checkpoint")
-        .text("checkpoint", null, "a checkpoint folder (ckpt-NNNNNN) to export instead of the newest")
-        .text("output_dir", null, "parent of the discriminator/ and generator/ folders written")
-        .text("vocab_file", VocabularyResolver.BERT_BASE_UNCASED,
-            "vocab.txt path or bert-base-uncased; must be the model's vocabulary; copied into each export")
-        .text("what", "both", "discriminator, generator or both");
+        .record(Settings.class);
   }
 
   @Override
   public void run(String[] args) throws Exception {
-    Flags.Values f = flags().parse(args);
-    Path output = Path.of(f.required("output_dir"));
-    String what = f.text("what").toLowerCase(Locale.ROOT);
-    if (!List.of("discriminator", "generator", "both").contains(what)) {
-      throw new UsageException("--what must be discriminator, generator or both, got '" + f.text("what") + "'");
-    }
-    export(checkpoint(f), output, f.text("vocab_file"), !what.equals("generator"), !what.equals("discriminator"));
-  }
-
-  /** The checkpoint folder named by --checkpoint, or the newest of --pretrain_dir (phase 2 before phase 1). */
-  static Path checkpoint(Flags.Values f) throws IOException {
-    String ckpt = f.text("checkpoint");
-    String dir = f.text("pretrain_dir");
-    if (present(ckpt) == present(dir)) {
-      throw new UsageException("give one of --pretrain_dir and --checkpoint (ImportModel imports released models)");
-    }
-    if (present(ckpt)) {
-      return Path.of(ckpt);
-    }
-    Path run = Path.of(dir);
-    if (!Files.isDirectory(run)) {
-      throw new UsageException("--pretrain_dir " + dir + ": no such folder");
-    }
-    Optional<Path> latest = new Checkpoints(run, "ckpt-p2-", 1).latest();
-    if (latest.isEmpty()) {
-      latest = new Checkpoints(run, "ckpt-", 1).latest();
-    }
-    return latest.orElseThrow(() -> new UsageException("--pretrain_dir " + dir + " holds no checkpoint (ckpt-*)"));
+    Settings settings = flags().parse(args).record(Settings.class);
+    export(settings.checkpointToExport(), settings.outputDir(), settings.vocabFile(), settings.what().discriminator(),
+        settings.what().generator());
   }
 
   /** Writes the discriminator and/or generator of checkpoint folder {@code ckpt} under {@code output}. */
@@ -164,9 +184,5 @@ public final class Postprocess implements Job {
           + "discriminator_config.json and generator_config.json");
     }
     return ElectraConfig.readJson(file);
-  }
-
-  private static boolean present(String s) {
-    return s != null && !s.isBlank();
   }
 }

@@ -4,11 +4,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import electra.beam.ShardFiles;
+import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import electra.model.ModelChoice;
 import electra.records.ShardManifest;
+import electra.tokenization.VocabularyResolver;
 import electra.trainer.runtime.DataPosition;
+import electra.trainer.runtime.OptimizerKind;
 import electra.trainer.runtime.SessionConfigs;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -69,70 +73,107 @@ public final class BenchmarkPretraining implements Job {
     return "time pre-training steps (synthetic or shard input) and report median sequences/s";
   }
 
+  /** What one benchmark runs: Google's configure_pretraining.py names, one line each. */
+  record Settings(
+      ModelChoice model,
+      @Flag(value = "generator width as a multiple of the discriminator's", defaultValue = "0.25")
+      double generatorHiddenSize,
+      @Flag(value = "tokens per sequence: 128 (phase 1) or 512 (phase 2)", defaultValue = "128")
+      int maxSeqLength,
+      @Flag(value = "sequences per step", defaultValue = "8")
+      int trainBatchSize,
+      @Flag(value = "automatic mixed precision (bf16 on CPU, fp16 with loss scaling on GPU)", defaultValue = "false")
+      boolean amp,
+      @Flag(value = "XLA JIT compilation", defaultValue = "false")
+      boolean xla,
+      @Flag(value = "untimed steps first", defaultValue = "3")
+      int warmupSteps,
+      @Flag(value = "timed steps", defaultValue = "10")
+      int steps,
+      @Flag(value = "the update rule: NVIDIA's LAMB or Google's AdamW", defaultValue = "lamb")
+      OptimizerKind optimizer,
+      @Flag("shard folder with manifest.json; synthetic input when absent")
+      String pretrainTfrecords,
+      @Flag(value = "vocabulary of the shards (only with --pretrain_tfrecords)",
+          defaultValue = VocabularyResolver.BERT_BASE_UNCASED)
+      String vocabFile,
+      @Flag(value = "TensorFlow threads inside one op; 0 = TensorFlow's default (all cores)", defaultValue = "0")
+      int intraOpThreads,
+      @Flag(value = "TensorFlow ops run side by side; 0 = TensorFlow's default", defaultValue = "0")
+      int interOpThreads,
+      @Flag(value = "seed of weights, input and masking", defaultValue = "12439")
+      long seed,
+      @Flag("also write the result as JSON here")
+      Path jsonOut) {
+
+    Settings {
+      if (maxSeqLength < 8) {
+        throw new UsageException("--max_seq_length must be at least 8, got " + maxSeqLength);
+      }
+      if (warmupSteps < 0) {
+        throw new UsageException("--warmup_steps must be >= 0, got " + warmupSteps);
+      }
+      if (steps < 1) {
+        throw new UsageException("--steps must be >= 1, got " + steps);
+      }
+      if (intraOpThreads < 0 || interOpThreads < 0) {
+        throw new UsageException("--intra_op_threads and --inter_op_threads must be >= 0, got " + intraOpThreads
+            + " and " + interOpThreads);
+      }
+      if (pretrainTfrecords != null && pretrainTfrecords.isBlank()) {
+        pretrainTfrecords = null;
+      }
+    }
+
+    boolean synthetic() {
+      return pretrainTfrecords == null;
+    }
+
+    /** Pre-training's own settings for these steps: its parser applies its defaults and checks. */
+    PretrainConfig pretrainConfig() {
+      return PretrainConfig.parse(
+          "--pretrain_tfrecords=" + (synthetic() ? "synthetic" : pretrainTfrecords),
+          model.modelConfig() != null ? "--model_config=" + model.modelConfig() : "--model_size=" + model.modelSize(),
+          "--generator_hidden_size=" + generatorHiddenSize, "--max_seq_length=" + maxSeqLength,
+          "--train_batch_size=" + trainBatchSize, "--num_train_steps=" + (warmupSteps + steps),
+          "--num_warmup_steps=0", "--optimizer=" + optimizer, "--seed=" + seed, "--vocab_file=" + vocabFile,
+          "--amp=" + amp, "--xla=" + xla);
+    }
+  }
+
   public static Flags flags() {
     return Flags.forJob("BenchmarkPretraining", "pre-training throughput: median sequences/s over timed steps")
         .example("./electra BenchmarkPretraining --model_size=small --max_seq_length=128 --train_batch_size=8")
         .example("./electra BenchmarkPretraining --model_size=base --max_seq_length=512 --train_batch_size=4 --amp")
-        .text("model_size", "small", "discriminator preset: small, base or large")
-        .text("model_config", null, "Hugging Face config.json of the discriminator (instead of --model_size)")
-        .decimal("generator_hidden_size", 0.25, "generator width as a multiple of the discriminator's")
-        .integer("max_seq_length", 128, "tokens per sequence: 128 (phase 1) or 512 (phase 2)")
-        .integer("train_batch_size", 8, "sequences per step")
-        .bool("amp", false, "automatic mixed precision (bf16 on CPU, fp16 with loss scaling on GPU)")
-        .bool("xla", false, "XLA JIT compilation")
-        .integer("warmup_steps", 3, "untimed steps first")
-        .integer("steps", 10, "timed steps")
-        .text("optimizer", "lamb", "lamb (NVIDIA) or adam (Google's AdamW)")
-        .text("pretrain_tfrecords", null, "shard folder with manifest.json; synthetic input when absent")
-        .text("vocab_file", "bert-base-uncased", "vocabulary of the shards (only with --pretrain_tfrecords)")
-        .integer("intra_op_threads", 0, "TensorFlow threads inside one op; 0 = TensorFlow's default (all cores)")
-        .integer("inter_op_threads", 0, "TensorFlow ops run side by side; 0 = TensorFlow's default")
-        .integer("seed", 12439, "seed of weights, input and masking")
-        .text("json_out", null, "also write the result as JSON here");
+        .record(Settings.class);
   }
 
   @Override
   public void run(String[] args) throws Exception {
-    Flags.Values f = flags().parse(args);
-    int warmup = f.intValue("warmup_steps");
-    int steps = f.intValue("steps");
-    if (warmup < 0 || steps < 1) {
-      throw new UsageException("--warmup_steps must be >= 0 and --steps >= 1");
-    }
-    Result r = run(f, warmup, steps);
+    Settings settings = flags().parse(args).record(Settings.class);
+    Result r = run(settings);
     out.println(Result.markdownHeader());
     out.println(r.markdownRow());
-    String json = f.text("json_out");
-    if (json != null && !json.isBlank()) {
+    if (settings.jsonOut() != null) {
       ObjectNode node = JSON.valueToTree(r);
-      Files.writeString(Path.of(json), JSON.writeValueAsString(node));
+      Files.writeString(settings.jsonOut(), JSON.writeValueAsString(node));
     }
   }
 
-  private Result run(Flags.Values f, int warmup, int steps) throws Exception {
-    String shards = f.text("pretrain_tfrecords");
-    boolean synthetic = shards == null || shards.isBlank();
-    List<String> a = new ArrayList<>(List.of("--pretrain_tfrecords=" + (synthetic ? "synthetic" : shards),
-        "--generator_hidden_size=" + f.decimal("generator_hidden_size"),
-        "--max_seq_length=" + f.intValue("max_seq_length"), "--train_batch_size=" + f.intValue("train_batch_size"),
-        "--num_train_steps=" + (warmup + steps), "--num_warmup_steps=0", "--optimizer=" + f.text("optimizer"),
-        "--seed=" + f.integer("seed"), "--vocab_file=" + f.text("vocab_file"), "--amp=" + f.bool("amp"),
-        "--xla=" + f.bool("xla")));
-    String config = f.text("model_config");
-    a.add(config != null && !config.isBlank() ? "--model_config=" + config : "--model_size=" + f.text("model_size"));
-    PretrainConfig c = PretrainConfig.parse(a.toArray(String[]::new));
+  private Result run(Settings settings) throws Exception {
+    PretrainConfig c = settings.pretrainConfig();
     int length = c.maxSeqLength();
-    if (length < 8) {
-      throw new UsageException("--max_seq_length must be at least 8, got " + length);
-    }
+    int warmup = settings.warmupSteps();
+    int steps = settings.steps();
+    boolean synthetic = settings.synthetic();
     int batch = c.trainBatchSize();
     int maxPredictions = c.maxPredictionsPerSeq(length);
     Masking.SpecialIds special = new Masking.SpecialIds(101, 102, 103, 0);
     boolean gpu = c.amp() && SessionConfigs.gpuAvailable();
-    int intra = f.intValue("intra_op_threads");
+    int intra = settings.intraOpThreads();
+    int inter = settings.interOpThreads();
     String precision = c.amp() ? (gpu ? "amp fp16" : "amp bf16") : "fp32";
-    String model = config != null && !config.isBlank() ? Path.of(config).getFileName().toString()
-        : "ELECTRA-" + f.text("model_size").toLowerCase(Locale.ROOT);
+    String model = settings.model().label();
     out.printf(Locale.ROOT, "BenchmarkPretraining: %s (discriminator %s, generator %s), %d tokens, batch %d, %s%s, "
             + "%s, %s input, %d warm-up + %d timed steps%n", model, c.discriminator(), c.generator(), length, batch,
         precision, c.xla() ? ", xla" : "", c.optimizer().name().toLowerCase(Locale.ROOT),
@@ -140,7 +181,7 @@ public final class BenchmarkPretraining implements Job {
 
     List<Double> times = new ArrayList<>();
     try (PretrainingGraph graph = new PretrainingGraph(c, c.amp() && gpu,
-        SessionConfigs.training(c.amp(), c.xla(), gpu, intra, f.intValue("inter_op_threads")))) {
+        SessionConfigs.training(c.amp(), c.xla(), gpu, intra, inter))) {
       graph.initialize();
       Prefetcher prefetch = null;
       ShardStream stream = null;
@@ -187,7 +228,7 @@ public final class BenchmarkPretraining implements Job {
         batch / median, times.stream().mapToDouble(Double::doubleValue).min().orElseThrow() * 1000,
         times.stream().mapToDouble(Double::doubleValue).max().orElseThrow() * 1000);
     return new Result(model, length, batch, precision, c.xla(), c.optimizer().name().toLowerCase(Locale.ROOT), intra,
-        f.intValue("inter_op_threads"), times, median, batch / median);
+        inter, times, median, batch / median);
   }
 
   /** [CLS] A [SEP] B [SEP] of random word ids, no padding, masked like a real batch. */

@@ -230,6 +230,9 @@ class PostprocessTest {
         neither.getMessage());
     assertThrows(UsageException.class, () -> new ImportModel().run(new String[] {"--output_dir=x", "--from_hf=a",
         "--from_google_checkpoint=b"}));
+    assertEquals("--from_hf_generator goes with --from_hf", assertThrows(UsageException.class,
+        () -> new ImportModel().run(new String[] {"--output_dir=x", "--from_google_checkpoint=b",
+            "--from_hf_generator=g"})).getMessage());
     assertThrows(UsageException.class, () -> new Postprocess().run(new String[] {"--output_dir=x"}));
     UsageException what = assertThrows(UsageException.class, () -> new Postprocess().run(new String[] {
         "--output_dir=x", "--checkpoint=y", "--what=encoder"}));

@@ -48,7 +48,10 @@ class BenchmarkPretrainingTest {
 
   @Test
   void badFlags() {
-    assertThrows(UsageException.class, () -> new BenchmarkPretraining().run(new String[] {"--steps=0"}));
+    assertEquals("--steps must be >= 1, got 0", assertThrows(UsageException.class,
+        () -> new BenchmarkPretraining().run(new String[] {"--steps=0"})).getMessage());
+    assertEquals("--max_seq_length must be at least 8, got 4", assertThrows(UsageException.class,
+        () -> new BenchmarkPretraining().run(new String[] {"--max_seq_length=4"})).getMessage());
     assertThrows(UsageException.class, () -> new BenchmarkPretraining().run(new String[] {"--model_size=huge"}));
   }
 }
