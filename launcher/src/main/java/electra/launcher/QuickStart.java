@@ -2,6 +2,7 @@ package electra.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import electra.cli.Directories;
+import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
@@ -92,21 +93,46 @@ public final class QuickStart implements Job {
         + "-> serve over Kafka + Flink -> answer questions";
   }
 
+  /** What to run and how big, each declared once as its flag. */
+  record Settings(
+      @Flag(value = "every stage's outputs go under this folder", defaultValue = "runs/quickstart")
+      Path workDir,
+      @Flag(value = "pre-training steps (batch 16, 128 tokens)", defaultValue = "500")
+      long pretrainSteps,
+      @Flag(value = "SQuAD dev questions to fine-tune on (2 epochs, 128 tokens)", defaultValue = "500")
+      long finetuneExamples,
+      @Flag(value = "SQuAD dev questions sent to the served model, besides the Harry question", defaultValue = "4")
+      int questions,
+      @Flag(value = "first stage to run; earlier stages' outputs under --work_dir are reused", defaultValue = "ingest")
+      Stage skipTo,
+      @Flag(value = "Wikipedia dump to ingest", defaultValue = WIKI)
+      String wiki,
+      @Flag(value = "SQuAD JSON to fine-tune on and to take questions from", defaultValue = SQUAD)
+      Path squad,
+      @Flag(value = "WordPiece vocabulary: vocab.txt path or bert-base-uncased", defaultValue = "bert-base-uncased")
+      String vocabFile,
+      @Flag(value = "longest wait for all answers", name = "answer_timeout_s", defaultValue = "120")
+      long answerTimeoutSeconds) {
+
+    Settings {
+      if (pretrainSteps < 1) {
+        throw new UsageException("--pretrain_steps must be positive, got " + pretrainSteps);
+      }
+      if (finetuneExamples < 1) {
+        throw new UsageException("--finetune_examples must be positive, got " + finetuneExamples);
+      }
+      if (questions < 0) {
+        throw new UsageException("--questions must be >= 0, got " + questions);
+      }
+    }
+  }
+
   static Flags flags() {
     return Flags.forJob("QuickStart", "every stage on embedded defaults with a tiny model, then questions answered "
             + "through Kafka and Flink")
         .example("./electra QuickStart")
         .example("./electra QuickStart --skip_to=serve")
-        .text("work_dir", "runs/quickstart", "every stage's outputs go under this folder")
-        .integer("pretrain_steps", 500, "pre-training steps (batch 16, 128 tokens)")
-        .integer("finetune_examples", 500, "SQuAD dev questions to fine-tune on (2 epochs, 128 tokens)")
-        .integer("questions", 4, "SQuAD dev questions sent to the served model, besides the Harry question")
-        .text("skip_to", "ingest", "first stage to run (ingest, pretrain, postprocess, finetune, export, serve); "
-            + "earlier stages' outputs under --work_dir are reused")
-        .text("wiki", WIKI, "Wikipedia dump to ingest")
-        .text("squad", SQUAD, "SQuAD JSON to fine-tune on and to take questions from")
-        .text("vocab_file", "bert-base-uncased", "WordPiece vocabulary: vocab.txt path or bert-base-uncased")
-        .integer("answer_timeout_s", 120, "longest wait for all answers");
+        .record(Settings.class);
   }
 
   /** Where each stage writes. */
@@ -172,21 +198,12 @@ public final class QuickStart implements Job {
 
   @Override
   public void run(String[] args) throws Exception {
-    Flags.Values f = flags().parse(args);
-    Stage first;
-    try {
-      first = Stage.valueOf(f.text("skip_to").trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new UsageException("--skip_to must be one of ingest, pretrain, postprocess, finetune, export, serve; got '"
-          + f.text("skip_to") + "'");
-    }
-    long steps = f.integer("pretrain_steps");
-    long examples = f.integer("finetune_examples");
-    if (steps < 1 || examples < 1 || f.integer("questions") < 0) {
-      throw new UsageException("--pretrain_steps and --finetune_examples must be positive, --questions >= 0");
-    }
-    Layout l = new Layout(Path.of(f.text("work_dir")));
-    String vocab = f.text("vocab_file");
+    Settings settings = flags().parse(args).record(Settings.class);
+    Stage first = settings.skipTo();
+    long steps = settings.pretrainSteps();
+    long examples = settings.finetuneExamples();
+    Layout l = new Layout(settings.workDir());
+    String vocab = settings.vocabFile();
     long t0 = System.nanoTime();
     out.printf("QuickStart: work dir %s, first stage %s%n", l.work().toAbsolutePath(), first.dir);
     Files.createDirectories(l.work());
@@ -206,7 +223,7 @@ public final class QuickStart implements Job {
       out.printf("%n== %s: %s%n", s.dir, what(s));
       switch (s) {
         case INGEST -> new IngestJobs.IngestWiki().run(new String[] {
-            "--input=" + f.text("wiki"), "--output=" + l.wiki(), "--vocab_file=" + vocab,
+            "--input=" + settings.wiki(), "--output=" + l.wiki(), "--vocab_file=" + vocab,
             "--max_seq_length_p1=" + SEQ, "--max_seq_length_p2=0", "--num_train_shards=2", "--num_test_shards=1"});
         case PRETRAIN -> {
           Files.createDirectories(l.pretrain());
@@ -223,7 +240,7 @@ public final class QuickStart implements Job {
             "--pretrain_dir=" + l.pretrainRun(), "--output_dir=" + l.postprocess(), "--what=discriminator",
             "--vocab_file=" + vocab});
         case FINETUNE -> new FinetuneSquad().run(new String[] {
-            "--mode=train", "--electra_model=" + l.discriminator(), "--train_file=" + f.text("squad"),
+            "--mode=train", "--electra_model=" + l.discriminator(), "--train_file=" + settings.squad(),
             "--max_examples=" + examples, "--head=simple", "--max_seq_length=" + SEQ,
             "--doc_stride=" + QA_STRIDE, "--max_query_length=" + QA_QUERY, "--num_train_epochs=2",
             "--train_batch_size=16", "--learning_rate=5e-4", "--keep_checkpoint_max=1",
@@ -231,8 +248,8 @@ public final class QuickStart implements Job {
         case EXPORT -> new ExportModel().run(new String[] {
             "--electra_model=" + l.finetunedHf(), "--output_dir=" + l.export(), "--max_seq_length=" + SEQ,
             "--doc_stride=" + QA_STRIDE, "--max_query_length=" + QA_QUERY});
-        case SERVE -> serve(l, questions(Path.of(f.text("squad")), f.intValue("questions")),
-            Duration.ofSeconds(f.integer("answer_timeout_s")));
+        case SERVE -> serve(l, questions(settings.squad(), settings.questions()),
+            Duration.ofSeconds(settings.answerTimeoutSeconds()));
       }
       out.printf(Locale.ROOT, "== %s: done in %.1f s; outputs in %s%n", s.dir, seconds(start), l.of(s));
     }

@@ -40,9 +40,10 @@ public enum QaHead {
     return name().toLowerCase(Locale.ROOT);
   }
 
+  /** {@code joint} or {@code simple}, in any case. */
   public static QaHead parse(String id) {
     for (QaHead h : values()) {
-      if (h.id().equals(id)) {
+      if (h.id().equalsIgnoreCase(id.strip())) {
         return h;
       }
     }

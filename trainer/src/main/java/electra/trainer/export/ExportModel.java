@@ -1,6 +1,7 @@
 package electra.trainer.export;
 
 import electra.cli.Directories;
+import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
@@ -11,8 +12,8 @@ import electra.squad.AnswerDecoder;
 import electra.squad.QaFeaturizer;
 import electra.squad.SquadVersion;
 import electra.tokenization.Vocabulary;
+import electra.tokenization.VocabularyResolver;
 import electra.trainer.finetune.Batch;
-import electra.trainer.finetune.FinetuneConfig;
 import electra.trainer.finetune.FinetunedHead;
 import electra.trainer.finetune.QaGraph;
 import electra.trainer.model.HostArrays;
@@ -72,8 +73,6 @@ public final class ExportModel implements Job {
    */
   public record Settings(int maxSeqLength, int docStride, int maxQueryLength, boolean doLowerCase,
       int maxInputCharsPerWord, QaHead head, int beamSize, AnswerDecoder.Options decoding) {
-    public static final Settings DEFAULTS = new Settings(384, 128, 64, true, 100, QaHead.SIMPLE, 5,
-        AnswerDecoder.Options.defaults(SquadVersion.V1_1));
 
     /** How questions and contexts become windows. */
     public QaFeaturizer.Options windows() {
@@ -101,63 +100,85 @@ public final class ExportModel implements Job {
     return "Fine-tuned QA model -> TF SavedModel + vocab.txt + config.json + export.json, all serving needs";
   }
 
+  /** The job's command line; {@link #settings} completes it from the model folder. */
+  public record CommandLine(
+      @Flag(value = "a fine-tuned Hugging Face ElectraForQuestionAnswering folder (config.json + model.safetensors), "
+          + "or a FinetuneSquad checkpoint folder (<output_dir>/checkpoints/ckpt-N)", required = true)
+      Path electraModel,
+      @Flag(value = "the export folder to create (must not exist, or be empty)", required = true)
+      Path outputDir,
+      @Flag("WordPiece vocabulary: a vocab.txt path or bert-base-uncased; default: the model folder's vocab.txt, "
+          + "else bert-base-uncased")
+      String vocabFile,
+      @Flag("the QA head: simple (qa_outputs, start/end logits) or joint (Google's joint head with answerability; "
+          + "only from a FinetuneSquad checkpoint); default: the head FinetuneSquad recorded in the checkpoint ("
+          + FinetunedHead.FILE + "), else simple")
+      QaHead head,
+      @Flag(value = "joint head: start and end beam width (as FinetuneSquad's --beam_size)", defaultValue = "5")
+      int beamSize,
+      @Flag(value = "tokens per window the model was fine-tuned with", defaultValue = "384")
+      int maxSeqLength,
+      @Flag(value = "how far apart context windows start, in WordPieces", defaultValue = "128")
+      int docStride,
+      @Flag(value = "questions are cut to this many WordPieces", defaultValue = "64")
+      int maxQueryLength,
+      @Flag(value = "lower-case and strip accents (uncased vocabularies)", defaultValue = "true")
+      boolean doLowerCase,
+      @Flag(value = "longer words become [UNK]", defaultValue = "100")
+      int maxInputCharsPerWord,
+      @Flag(value = "SQuAD 2.0: serving may answer \"no answer\"", defaultValue = "false")
+      boolean version2WithNegative,
+      @Flag("v2.0: no answer above this null-odds score (default -2.75 for the joint head's answerable logit, 0.0 "
+          + "for the simple head)")
+      Double nullScoreDiffThreshold,
+      @Flag(value = "n-best answers kept (and start/end logits tried per window)", defaultValue = "20")
+      int nBestSize,
+      @Flag(value = "longest answer in WordPieces", defaultValue = "30")
+      int maxAnswerLength) {
+
+    /** The export settings: the head recorded with the model unless {@code --head} names one. */
+    public Settings settings() throws IOException {
+      QaHead chosen = head != null ? head : FinetunedHead.read(electraModel).orElse(QaHead.SIMPLE);
+      try {
+        AnswerDecoder.Options decoding = new AnswerDecoder.Options(nBestSize, maxAnswerLength,
+            version2WithNegative ? SquadVersion.V2_0 : SquadVersion.V1_1,
+            nullScoreDiffThreshold != null ? nullScoreDiffThreshold : chosen.defaultNullScoreDiffThreshold());
+        return new Settings(maxSeqLength, docStride, maxQueryLength, doLowerCase, maxInputCharsPerWord, chosen,
+            beamSize, decoding);
+      } catch (IllegalArgumentException e) {
+        throw new UsageException(e.getMessage());
+      }
+    }
+
+    /** The vocabulary: {@code --vocab_file}, else the model folder's own, else bert-base-uncased. */
+    public String vocabulary() {
+      if (vocabFile != null && !vocabFile.isBlank()) {
+        return vocabFile;
+      }
+      Path own = electraModel.resolve(ExportMetadata.VOCAB_FILE);
+      return Files.isRegularFile(own) ? own.toString() : VocabularyResolver.BERT_BASE_UNCASED;
+    }
+  }
+
   static Flags flags() {
-    Settings d = Settings.DEFAULTS;
     return Flags.forJob("ExportModel", "writes a fine-tuned QA model as a SavedModel folder for Infer and ServeQA")
-        .text("electra_model", null, "a fine-tuned Hugging Face ElectraForQuestionAnswering folder (config.json + "
-            + "model.safetensors), or a FinetuneSquad checkpoint folder (<output_dir>/checkpoints/ckpt-N)")
-        .text("output_dir", null, "the export folder to create (must not exist, or be empty)")
-        .text("vocab_file", "", "WordPiece vocabulary: a vocab.txt path or bert-base-uncased; default: the model "
-            + "folder's vocab.txt, else bert-base-uncased")
-        .text("head", null, "the QA head: simple (qa_outputs, start/end logits) or joint (Google's joint head with "
-            + "answerability; only from a FinetuneSquad checkpoint); default: the head FinetuneSquad recorded in the "
-            + "checkpoint (" + FinetunedHead.FILE + "), else simple")
-        .integer("beam_size", d.beamSize(), "joint head: start and end beam width (as FinetuneSquad's --beam_size)")
-        .integer("max_seq_length", d.maxSeqLength(), "tokens per window the model was fine-tuned with")
-        .integer("doc_stride", d.docStride(), "how far apart context windows start, in WordPieces")
-        .integer("max_query_length", d.maxQueryLength(), "questions are cut to this many WordPieces")
-        .bool("do_lower_case", d.doLowerCase(), "lower-case and strip accents (uncased vocabularies)")
-        .integer("max_input_chars_per_word", d.maxInputCharsPerWord(), "longer words become [UNK]")
-        .bool("version_2_with_negative", false, "SQuAD 2.0: serving may answer \"no answer\"")
-        .text("null_score_diff_threshold", null, "v2.0: no answer above this null-odds score (default -2.75 for "
-            + "the joint head's answerable logit, 0.0 for the simple head)")
-        .integer("n_best_size", d.decoding().nBestSize(), "n-best answers kept (and start/end logits tried per window)")
-        .integer("max_answer_length", d.decoding().maxAnswerLength(), "longest answer in WordPieces")
-        .example("ExportModel --electra_model=../shared/golden/tiny-discriminator-qa "
+        .example("./electra ExportModel --electra_model=../shared/golden/tiny-discriminator-qa "
             + "--vocab_file=../shared/data/vocab/bert-base-uncased-vocab.txt --output_dir=/tmp/qa-export")
-        .example("ExportModel --electra_model=runs/squad2/checkpoints/ckpt-016290 --version_2_with_negative "
-            + "--output_dir=/tmp/qa2-export");
+        .example("./electra ExportModel --electra_model=runs/squad2/checkpoints/ckpt-016290 --version_2_with_negative "
+            + "--output_dir=/tmp/qa2-export")
+        .record(CommandLine.class);
   }
 
   @Override
   public void run(String[] args) throws Exception {
-    Flags.Values v = flags().parse(args);
-    Path model = Path.of(v.required("electra_model"));
-    Path output = Path.of(v.required("output_dir"));
-    String vocabName = v.text("vocab_file");
-    if (vocabName == null || vocabName.isEmpty()) {
-      Path own = model.resolve(ExportMetadata.VOCAB_FILE);
-      vocabName = Files.isRegularFile(own) ? own.toString() : "bert-base-uncased";
-    }
-    QaHead head;
-    AnswerDecoder.Options decoding;
-    try {
-      head = v.text("head") == null ? FinetunedHead.read(model).orElse(QaHead.SIMPLE)
-          : FinetuneConfig.parseHead(v.text("head"));
-      decoding = new AnswerDecoder.Options(v.intValue("n_best_size"), v.intValue("max_answer_length"),
-          v.bool("version_2_with_negative") ? SquadVersion.V2_0 : SquadVersion.V1_1,
-          FinetuneConfig.nullScoreDiffThreshold(v.text("null_score_diff_threshold"), head));
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(e.getMessage());
-    }
-    Settings settings = new Settings(v.intValue("max_seq_length"), v.intValue("doc_stride"),
-        v.intValue("max_query_length"), v.bool("do_lower_case"), v.intValue("max_input_chars_per_word"), head,
-        v.intValue("beam_size"), decoding);
+    CommandLine command = flags().parse(args).record(CommandLine.class);
+    Settings settings = command.settings();
     long t0 = System.nanoTime();
-    ExportMetadata meta = export(model, Vocabulary.resolve(vocabName), output, settings);
-    out.printf("exported %s (%s head, SQuAD %s, max_seq_length %d, vocab sha256 %s) to %s in %.1f s%n", model,
-        meta.head().id(), meta.decoding().version().number(), meta.maxSeqLength(), meta.vocabFingerprint(), output,
-        (System.nanoTime() - t0) / 1e9);
+    ExportMetadata meta = export(command.electraModel(), Vocabulary.resolve(command.vocabulary()),
+        command.outputDir(), settings);
+    out.printf("exported %s (%s head, SQuAD %s, max_seq_length %d, vocab sha256 %s) to %s in %.1f s%n",
+        command.electraModel(), meta.head().id(), meta.decoding().version().number(), meta.maxSeqLength(),
+        meta.vocabFingerprint(), command.outputDir(), (System.nanoTime() - t0) / 1e9);
   }
 
   /** Where the weights come from: a Hugging Face QA folder or a FinetuneSquad checkpoint folder. */

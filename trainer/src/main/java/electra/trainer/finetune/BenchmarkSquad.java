@@ -2,14 +2,15 @@ package electra.trainer.finetune;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
 import electra.export.QaHead;
 import electra.model.ElectraConfig;
+import electra.model.ModelChoice;
 import electra.trainer.pretrain.BenchmarkPretraining;
 import electra.trainer.runtime.OptimizerGraph;
-import electra.trainer.runtime.OptimizerKind;
 import electra.trainer.runtime.SessionConfigs;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -86,76 +87,92 @@ public final class BenchmarkSquad implements Job {
     return "SQuAD fine-tuning sequences/s (--mode=train) or inference throughput and latency (--mode=eval)";
   }
 
+  /** What to measure. */
+  public enum Mode { TRAIN, EVAL }
+
+  /** The benchmark's settings, each declared once as its flag. */
+  public record Settings(
+      @Flag(value = "train (fine-tuning sequences/s) or eval (inference throughput and latency)", defaultValue = "eval")
+      Mode mode,
+      ModelChoice model,
+      @Flag(value = "train only: simple (qa_outputs) or joint (Google's); eval uses the simple head",
+          defaultValue = "simple")
+      QaHead head,
+      @Flag(value = "tokens per window", defaultValue = "384")
+      int maxSeqLength,
+      @Flag(value = "train: sequences per step", defaultValue = "8")
+      int trainBatchSize,
+      @Flag(value = "eval: comma-separated batch sizes (add 256,512 on a GPU)", defaultValue = "1,16")
+      String batchSizes,
+      @Flag(value = "automatic mixed precision (bf16 on CPU, fp16 on GPU)", defaultValue = "false")
+      boolean amp,
+      @Flag(value = "untimed steps (or inference calls) first", defaultValue = "3")
+      int warmupSteps,
+      @Flag(value = "timed steps (train) or inference calls per batch size (eval)", defaultValue = "20")
+      int steps,
+      @Flag(value = "TensorFlow threads inside one op; 0 = TensorFlow's default (all cores)", defaultValue = "0")
+      int intraOpThreads,
+      @Flag(value = "TensorFlow ops run side by side; 0 = TensorFlow's default", defaultValue = "0")
+      int interOpThreads,
+      @Flag(value = "seed of weights and input", defaultValue = "12439")
+      long seed,
+      @Flag("also write the results as JSON here")
+      Path jsonOut) {
+
+    public Settings {
+      if (warmupSteps < 0) {
+        throw new UsageException("--warmup_steps must be >= 0, got " + warmupSteps);
+      }
+      if (steps < 1) {
+        throw new UsageException("--steps must be >= 1, got " + steps);
+      }
+      if (maxSeqLength < 8) {
+        throw new UsageException("--max_seq_length must be at least 8, got " + maxSeqLength);
+      }
+      if (trainBatchSize < 1) {
+        throw new UsageException("--train_batch_size must be >= 1, got " + trainBatchSize);
+      }
+      BenchmarkSquad.batchSizes(batchSizes); // refuses a malformed list now, not after the model is built
+    }
+  }
+
   public static Flags flags() {
     return Flags.forJob("BenchmarkSquad", "SQuAD benchmarks: fine-tuning throughput or inference latency")
         .example("./electra BenchmarkSquad --mode=train --model_size=small --train_batch_size=8")
         .example("./electra BenchmarkSquad --mode=eval --batch_sizes=1,16 --intra_op_threads=2 --amp")
-        .text("mode", "eval", "train (fine-tuning sequences/s) or eval (inference throughput and latency)")
-        .text("model_size", "small", "discriminator preset: small, base or large")
-        .text("model_config", null, "Hugging Face config.json of the discriminator (instead of --model_size)")
-        .text("head", "simple", "train only: simple (qa_outputs) or joint (Google's); eval uses the simple head")
-        .integer("max_seq_length", 384, "tokens per window")
-        .integer("train_batch_size", 8, "train: sequences per step")
-        .text("batch_sizes", "1,16", "eval: comma-separated batch sizes (add 256,512 on a GPU)")
-        .bool("amp", false, "automatic mixed precision (bf16 on CPU, fp16 on GPU)")
-        .integer("warmup_steps", 3, "untimed steps (or inference calls) first")
-        .integer("steps", 20, "timed steps (train) or inference calls per batch size (eval)")
-        .integer("intra_op_threads", 0, "TensorFlow threads inside one op; 0 = TensorFlow's default (all cores)")
-        .integer("inter_op_threads", 0, "TensorFlow ops run side by side; 0 = TensorFlow's default")
-        .integer("seed", 12439, "seed of weights and input")
-        .text("json_out", null, "also write the results as JSON here");
+        .record(Settings.class);
   }
 
   @Override
   public void run(String[] args) throws Exception {
-    Flags.Values f = flags().parse(args);
-    int warmup = f.intValue("warmup_steps");
-    int steps = f.intValue("steps");
-    if (warmup < 0 || steps < 1) {
-      throw new UsageException("--warmup_steps must be >= 0 and --steps >= 1");
-    }
-    int length = f.intValue("max_seq_length");
-    if (length < 8) {
-      throw new UsageException("--max_seq_length must be at least 8, got " + length);
-    }
-    String config = f.text("model_config");
-    boolean fromFile = config != null && !config.isBlank();
-    ElectraConfig model;
-    try {
-      model = fromFile ? ElectraConfig.readJson(Path.of(config)) : ElectraConfig.preset(f.text("model_size"));
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(e.getMessage());
-    }
+    Settings c = flags().parse(args).record(Settings.class);
+    int warmup = c.warmupSteps();
+    int steps = c.steps();
+    int length = c.maxSeqLength();
+    ElectraConfig model = c.model().resolve();
     if (length > model.maxPositionEmbeddings()) {
       throw new UsageException("--max_seq_length " + length + " exceeds the model's " + model.maxPositionEmbeddings()
           + " positions");
     }
-    String name = fromFile ? Path.of(config).getFileName().toString()
-        : "ELECTRA-" + f.text("model_size").toLowerCase(Locale.ROOT);
-    boolean amp = f.bool("amp");
+    String name = c.model().label();
+    boolean amp = c.amp();
     boolean gpu = SessionConfigs.gpuAvailable();
     String precision = amp ? (gpu ? "amp fp16" : "amp bf16") : "fp32";
-    int intra = f.intValue("intra_op_threads");
-    int inter = f.intValue("inter_op_threads");
+    int intra = c.intraOpThreads();
+    int inter = c.interOpThreads();
     var session = SessionConfigs.training(amp, false, gpu, intra, inter);
-    long seed = f.integer("seed");
+    long seed = c.seed();
     Object results;
-    String mode = f.text("mode").toLowerCase(Locale.ROOT);
-    switch (mode) {
-      case "train" -> {
-        QaHead head = FinetuneConfig.parseHead(f.text("head"));
-        int batch = f.intValue("train_batch_size");
-        if (batch < 1) {
-          throw new UsageException("--train_batch_size must be >= 1");
-        }
-        TrainResult r = train(model, name, head, length, batch, amp, gpu, precision, session, intra, inter, warmup,
+    switch (c.mode()) {
+      case TRAIN -> {
+        TrainResult r = train(model, name, c.head(), length, c.trainBatchSize(), amp, gpu, precision, session, intra, inter, warmup,
             steps, seed);
         out.println(TrainResult.markdownHeader());
         out.println(r.markdownRow());
         results = r;
       }
-      case "eval" -> {
-        int[] batches = batchSizes(f.text("batch_sizes"));
+      case EVAL -> {
+        int[] batches = batchSizes(c.batchSizes());
         List<EvalResult> rs = new ArrayList<>();
         out.printf(Locale.ROOT, "BenchmarkSquad eval: %s (%s), simple head, %d tokens, batches %s, %s, "
             + "%d warm-up + %d timed calls each%n", name, model, length, Arrays.toString(batches), precision, warmup,
@@ -170,11 +187,10 @@ public final class BenchmarkSquad implements Job {
         rs.forEach(r -> out.println(r.markdownRow()));
         results = rs;
       }
-      default -> throw new UsageException("--mode must be train or eval, got " + f.text("mode"));
+      default -> throw new IllegalStateException("unknown mode " + c.mode());
     }
-    String json = f.text("json_out");
-    if (json != null && !json.isBlank()) {
-      Files.writeString(Path.of(json), JSON.writeValueAsString(results));
+    if (c.jsonOut() != null) {
+      Files.writeString(c.jsonOut(), JSON.writeValueAsString(results));
     }
   }
 
@@ -184,8 +200,7 @@ public final class BenchmarkSquad implements Job {
     out.printf(Locale.ROOT, "BenchmarkSquad train: %s (%s), %s head, %d tokens, batch %d, %s, adam, "
         + "%d warm-up + %d timed steps%n", name, model, head.name().toLowerCase(Locale.ROOT), length, batch, precision,
         warmup, steps);
-    OptimizerGraph.Settings settings = new OptimizerGraph.Settings(OptimizerKind.ADAM, 0.9, 0.999,
-        1e-6, 0.01, true, 1.0, 1, amp && gpu);
+    OptimizerGraph.Settings settings = OptimizerGraph.Settings.fineTuning(0.01, amp && gpu);
     List<Double> times = new ArrayList<>();
     try (QaGraph graph = new QaGraph(model, head, 20, new QaGraph.Training(settings, 1.0, seed), session)) {
       graph.initialize();

@@ -26,7 +26,6 @@ import electra.trainer.model.ModelGraph;
 import electra.trainer.runtime.Checkpoints;
 import electra.trainer.runtime.LearningRateSchedule;
 import electra.trainer.runtime.OptimizerGraph;
-import electra.trainer.runtime.OptimizerKind;
 import electra.trainer.runtime.Progress;
 import electra.trainer.runtime.SessionConfigs;
 import java.io.IOException;
@@ -121,8 +120,7 @@ public final class FinetuneSquad implements Job {
 
     QaGraph.Training training = null;
     if (c.mode().trains()) {
-      OptimizerGraph.Settings settings = new OptimizerGraph.Settings(OptimizerKind.ADAM, 0.9, 0.999,
-          1e-6, c.weightDecay(), true, 1.0, 1, c.amp() && gpu);
+      OptimizerGraph.Settings settings = OptimizerGraph.Settings.fineTuning(c.weightDecay(), c.amp() && gpu);
       training = new QaGraph.Training(settings, c.layerwiseLrDecay(), c.seed());
     }
     out.printf(Locale.ROOT, "FinetuneSquad %s: %s, %s head%s, %d/%d/%d tokens%n",
@@ -234,8 +232,8 @@ public final class FinetuneSquad implements Job {
   private static Path save(FinetuneConfig c, QaGraph graph, Checkpoints checkpoints, Vocabulary vocab, Position next)
       throws IOException {
     // the data position is the window within the epoch's order: fine-tuning reads one shuffled list per epoch
-    Checkpoints.State state = new Checkpoints.State(next.step(), next.step(), false, c.seed(), c.maxSeqLength(),
-        next.epoch(), 0, null, next.window(), 0, vocab.fingerprint(), List.of(), 0);
+    Checkpoints.State state = Checkpoints.State.fineTuning(next.step(), c.seed(), c.maxSeqLength(), next.epoch(),
+        next.window(), vocab.fingerprint());
     return checkpoints.save(state, prefix -> {
       graph.save(prefix);
       try {

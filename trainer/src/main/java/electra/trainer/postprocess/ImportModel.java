@@ -186,7 +186,7 @@ public final class ImportModel implements Job {
     Files.createDirectories(run);
     disc.writeJson(run.resolve("discriminator_config.json"), "ElectraForPreTraining");
     gen.writeJson(run.resolve("generator_config.json"), "ElectraForMaskedLM");
-    Checkpoints.State state = new Checkpoints.State(0, 0, false, 0, 0, 0, 0, null, 0, 0, fingerprint);
+    Checkpoints.State state = Checkpoints.State.imported(fingerprint);
     Path ckpt = checkpoints.save(state, prefix -> {
       try {
         g.save(prefix);

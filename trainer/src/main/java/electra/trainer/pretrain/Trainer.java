@@ -353,7 +353,7 @@ public final class Trainer {
     } else {
       graph.initialize();
     }
-    return new Checkpoints.State(0, 0, c.phase2(), c.seed(), length, 0, 0, null, 0, 0, null);
+    return Checkpoints.State.fresh(c.phase2(), c.seed(), length);
   }
 
   private static double lossScale(PretrainingGraph graph) {

@@ -38,11 +38,24 @@ public final class Checkpoints {
       int dataShardIndex, String dataShard, long dataRecord, long dataByteOffset, String vocabFingerprint,
       List<String> dataOrder, int dataListedAtEpochStart) {
 
-    /** A state without a recorded data epoch (no shard order, no listed count). */
-    public State(long step, long microStep, boolean phase2, long seed, int maxSeqLength, long dataEpoch,
-        int dataShardIndex, String dataShard, long dataRecord, long dataByteOffset, String vocabFingerprint) {
-      this(step, microStep, phase2, seed, maxSeqLength, dataEpoch, dataShardIndex, dataShard, dataRecord,
-          dataByteOffset, vocabFingerprint, null, 0);
+    /** A run that has not trained yet: step 0, the data's start, no vocabulary recorded. */
+    public static State fresh(boolean phase2, long seed, int maxSeqLength) {
+      return at(0, 0, phase2, seed, maxSeqLength, DataPosition.START, null, null);
+    }
+
+    /** A released model written as step 0 of a new run, with the vocabulary it came with. */
+    public static State imported(String vocabFingerprint) {
+      return at(0, 0, false, 0, 0, DataPosition.START, null, vocabFingerprint);
+    }
+
+    /**
+     * A fine-tuning run at {@code step}: it reads one shuffled list of windows per epoch, so its data position is
+     * the epoch and the window within it.
+     */
+    public static State fineTuning(long step, long seed, int maxSeqLength, long epoch, long window,
+        String vocabFingerprint) {
+      return new State(step, step, false, seed, maxSeqLength, epoch, 0, null, window, 0, vocabFingerprint, List.of(),
+          0);
     }
 
     /** The state of a pre-training run at {@code data}, the stream position after the last batch it trained on. */

@@ -57,7 +57,16 @@ public final class OptimizerGraph {
 
   /** The update rule's constants. */
   public record Settings(OptimizerKind kind, double beta1, double beta2, double epsilon,
-      double weightDecay, boolean skipAdaptive, double clipNorm, int accumulationSteps, boolean lossScaling) {}
+      double weightDecay, boolean skipAdaptive, double clipNorm, int accumulationSteps, boolean lossScaling) {
+
+    /**
+     * Google's fine-tuning optimizer (spec §6): AdamW without bias correction, β 0.9/0.999, ε 1e-6, no decay on
+     * LayerNorm and biases, global-norm clip 1.0, no accumulation.
+     */
+    public static Settings fineTuning(double weightDecay, boolean lossScaling) {
+      return new Settings(OptimizerKind.ADAM, 0.9, 0.999, 1e-6, weightDecay, true, 1.0, 1, lossScaling);
+    }
+  }
 
   /**
    * Turns each micro-step's (accumulated, averaged) gradients into the ones the update uses; data-parallel training

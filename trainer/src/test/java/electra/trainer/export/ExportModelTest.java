@@ -159,8 +159,8 @@ class ExportModelTest {
     Path ckpt;
     try (QaGraph graph = new QaGraph(config, QaHead.JOINT, beam, null, null)) {
       graph.initialize();
-      ckpt = new Checkpoints(checkpoints, "ckpt-", 1).save(new Checkpoints.State(7, 7, false, 1, 64, 1, 0, null, 0,
-          0, vocab.fingerprint()), graph::save);
+      ckpt = new Checkpoints(checkpoints, "ckpt-", 1).save(Checkpoints.State.fineTuning(7, 1, 64, 1, 0,
+          vocab.fingerprint()), graph::save);
       config.writeJson(checkpoints.resolve("config.json"), "ElectraForPreTraining");
       QaFeaturizer featurizer = new QaFeaturizer(new BertTokenizer(vocab, true, 100), new QaFeaturizer.Options(64,
           32, 16));

@@ -83,6 +83,6 @@ class DataShardingTest {
   }
 
   private static Checkpoints.State state(long step) {
-    return new Checkpoints.State(step, step, false, 11, 64, 0, 0, null, 0, 0, null);
+    return Checkpoints.State.at(step, step, false, 11, 64, new DataPosition(0, 0, 0, 0, 0, null), null, null);
   }
 }
