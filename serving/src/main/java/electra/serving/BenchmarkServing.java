@@ -147,7 +147,7 @@ public final class BenchmarkServing implements Job {
 
   static Flags flags() {
     return Flags.forJob("BenchmarkServing", "ServeQA through Kafka + Flink vs. the bare QaAnswerer")
-        .example("BenchmarkServing --model=/tmp/qa-export --requests=200 --rate=20")
+        .example("./electra BenchmarkServing --model=/tmp/qa-export --requests=200 --rate=20")
         .record(Settings.class);
   }
 

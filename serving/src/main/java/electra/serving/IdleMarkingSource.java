@@ -22,7 +22,7 @@ import org.joda.time.Instant;
  * <p>Why: micro-batching needs to know when to stop waiting. With only the runner's bundle timer, a lone request
  * waits for the timer, and Flink's source reader sleeps 50 ms whenever a reader reports no data, so a request
  * arriving then waits for the sleep too (measured: p50 -10%, p90 -12% at 20 requests/s with a tiny model; the two
- * Kafka hops are the larger fixed cost, see serving/README.md). With the mark, the
+ * Kafka hops are the larger fixed cost, see docs/benchmarks.md). With the mark, the
  * answering step runs its batch as soon as the queue is drained: one request alone is answered at once, and under
  * load the requests that queued while the model ran form the next batch. The reader never reports "no data", so the
  * runner never sleeps; it waits inside Kafka's reader instead, which returns as soon as a record arrives.

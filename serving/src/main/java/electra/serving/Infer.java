@@ -46,7 +46,7 @@ public final class Infer implements Job {
 
   static Flags flags() {
     return Flags.forJob("Infer", "answers one question about one context with an exported QA model")
-        .example("Infer --model=/tmp/qa-export --question=\"What food does Harry like?\" "
+        .example("./electra Infer --model=/tmp/qa-export --question=\"What food does Harry like?\" "
             + "--context=\"My name is Harry and I grew up in Canada. I love apples.\"")
         .record(Settings.class);
   }

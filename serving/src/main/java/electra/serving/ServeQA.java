@@ -47,7 +47,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * are flushed to Kafka then, so every request whose offset is committed has been answered: a job that is killed and
  * started again with the same {@code --group_id} answers every request at least once; requests after the last
  * checkpoint are answered again (same key, same answer). KafkaIO's transactional sink ({@code --exactly_once})
- * does not work on this runner yet and is refused (see serving/README.md).
+ * does not work on this runner yet and is refused (see docs/serving.md).
  */
 public final class ServeQA extends BeamJob<ServeQaOptions> {
 
@@ -77,8 +77,8 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
 
   @Override
   protected String examples() {
-    return "  ServeQA --model=/tmp/qa-export                      (in-process Kafka broker, embedded Flink)\n"
-        + "  ServeQA --model=/tmp/qa-export --bootstrap_servers=kafka:9092 --group_id=qa "
+    return "  ./electra ServeQA --model=/tmp/qa-export            (in-process Kafka broker, embedded Flink)\n"
+        + "  ./electra ServeQA --model=/tmp/qa-export --bootstrap_servers=kafka:9092 --group_id=qa "
         + "--kafka_property=security.protocol=SASL_SSL --checkpointing_interval=5000\n";
   }
 
@@ -188,7 +188,7 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
           + "(Beam 2.62, Flink 1.19 runner) fails its checkpoints on Java 17 without --add-opens java.base/java.util,"
           + " and with it fails every transaction after a task restart ('Invalid transition attempted from state "
           + "IN_TRANSACTION to state IN_TRANSACTION'), losing answers. ServeQA delivers at least once; answers are "
-          + "keyed by request id (see serving/README.md)");
+          + "keyed by request id (see docs/serving.md)");
     }
     Map<String, Object> properties = kafkaProperties(options.getKafkaProperty());
     Path modelDir = Path.of(options.getModel()).toAbsolutePath().normalize();
