@@ -14,7 +14,7 @@ final class SquadData {
     return file("squad/dev-v1.1.json.gz");
   }
 
-  /** The first five articles of dev-v2.0 (1407 questions; see the data README). */
+  /** The first five articles of dev-v2.0 (1407 questions; see ../shared/data/README.md). */
   static Path devV20First5Articles() {
     return file("squad/dev-v2.0.first5articles.UNVERIFIED.json.gz");
   }

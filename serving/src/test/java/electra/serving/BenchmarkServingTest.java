@@ -123,7 +123,7 @@ class BenchmarkServingTest {
         () -> BenchmarkServing.Settings.parse("--model=m", "--context_file=nowhere.json")).getMessage());
   }
 
-  /** The README's run: {@code -Delectra.benchmark.args="--requests=200 --rate=20"} (SQuAD dev pairs if present). */
+  /** The documented run (docs/benchmarks.md): {@code -Delectra.benchmark.args="--requests=200 --rate=20"} (SQuAD dev pairs if present). */
   @Test
   void fullRunWhenAsked() throws Exception {
     String args = System.getProperty("electra.benchmark.args");

@@ -219,7 +219,7 @@ class ServeQATest {
 
   @Test
   void exactlyOnceProbe() throws Exception {
-    // Found on Beam 2.62 + Flink 1.19 (see serving/README.md): fails. Re-test a newer runner with
+    // Found on Beam 2.62 + Flink 1.19 (see docs/serving.md): fails. Re-test a newer runner with
     // -DargLine="-Delectra.serving.experimentalEos=true --add-opens=java.base/java.util=ALL-UNNAMED"
     assumeTrue(Boolean.getBoolean(ServeQA.EXPERIMENTAL_EOS_PROPERTY),
         "skipped: KafkaIO's exactly-once sink fails on this runner; probe with -D" + ServeQA.EXPERIMENTAL_EOS_PROPERTY
