@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,6 +59,17 @@ class HouseRulesTest {
   }
 
   @Test
+  void onlyTheLauncherPicksTheLoggingBackend() throws Exception {
+    for (String module : List.of("schemas", "beam", "pipelines", "trainer", "serving", "infra")) {
+      Set<String> bindings = dependencies(ROOT.resolve(module).resolve("pom.xml"), Pattern.compile("slf4j-(simple|"
+          + "reload4j|log4j12|jdk14|nop)|logback-classic|log4j-slf4j2?-impl"));
+      assertEquals(Set.of(), bindings, module + " declares a logging backend outside the test scope: a Flink job jar "
+          + "would carry it beside Flink's own");
+    }
+    assertEquals(Set.of("slf4j-simple"), dependencies(ROOT.resolve("launcher/pom.xml"), Pattern.compile("slf4j-simple")));
+  }
+
+  @Test
   void noModuleButTheLauncherUsesThePipelines() {
     noClasses().that().resideOutsideOfPackages("electra.pipelines..", "electra.launcher..")
         .should().dependOnClassesThat().resideInAPackage("electra.pipelines..")
@@ -96,6 +106,13 @@ class HouseRulesTest {
 
   /** The project modules ({@code electra-*}) a pom uses outside the test scope. */
   private static Set<String> projectDependencies(Path pom) throws Exception {
+    Set<String> out = new TreeSet<>();
+    dependencies(pom, Pattern.compile("electra-.+")).forEach(a -> out.add(a.substring("electra-".length())));
+    return out;
+  }
+
+  /** The artifacts matching {@code artifact} that a pom uses outside the test scope. */
+  private static Set<String> dependencies(Path pom, Pattern artifact) throws Exception {
     Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(pom.toFile());
     Element dependencies = (Element) doc.getDocumentElement().getElementsByTagName("dependencies").item(0);
     Set<String> out = new TreeSet<>();
@@ -103,12 +120,11 @@ class HouseRulesTest {
       return out;
     }
     NodeList list = dependencies.getElementsByTagName("dependency");
-    Pattern ours = Pattern.compile("electra-(.+)");
     for (int i = 0; i < list.getLength(); i++) {
       Element d = (Element) list.item(i);
-      Matcher m = ours.matcher(text(d, "artifactId"));
-      if (m.matches() && !"test".equals(text(d, "scope"))) {
-        out.add(m.group(1));
+      String id = text(d, "artifactId");
+      if (artifact.matcher(id).matches() && !"test".equals(text(d, "scope"))) {
+        out.add(id);
       }
     }
     return out;
