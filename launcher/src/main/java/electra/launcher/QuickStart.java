@@ -1,6 +1,5 @@
 package electra.launcher;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import electra.cli.Directories;
 import electra.cli.Flag;
 import electra.cli.Flags;
@@ -8,7 +7,7 @@ import electra.cli.Job;
 import electra.cli.UsageException;
 import electra.model.ElectraConfig;
 import electra.pipelines.ingest.IngestJobs;
-import electra.serving.QaMessages;
+import electra.serving.QaClient;
 import electra.serving.ServeQA;
 import electra.squad.SquadDataset;
 import electra.squad.SquadExample;
@@ -23,19 +22,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * {@code QuickStart}: the whole system end to end on embedded defaults, by calling each job in turn —
@@ -193,9 +182,6 @@ public final class QuickStart implements Job {
     }
   }
 
-  /** One question sent, and its answer once it came. */
-  record Question(String id, String question, String context) {}
-
   @Override
   public void run(String[] args) throws Exception {
     Settings settings = flags().parse(args).record(Settings.class);
@@ -273,8 +259,8 @@ public final class QuickStart implements Job {
   }
 
   /** The first {@code count} SQuAD questions of distinct paragraphs, then the Harry question. */
-  static List<Question> questions(Path squad, int count) throws IOException {
-    List<Question> qs = new ArrayList<>();
+  static List<QaClient.Request> questions(Path squad, int count) throws IOException {
+    List<QaClient.Request> qs = new ArrayList<>();
     String lastContext = null;
     for (SquadExample e : SquadDataset.read(squad).examples()) {
       if (qs.size() >= count) {
@@ -284,67 +270,34 @@ public final class QuickStart implements Job {
         continue;
       }
       lastContext = e.context();
-      qs.add(new Question(e.id(), e.question(), e.context()));
+      qs.add(new QaClient.Request(e.id(), e.question(), e.context()));
     }
-    qs.add(new Question("harry", HARRY_QUESTION, HARRY_CONTEXT));
+    qs.add(new QaClient.Request("harry", HARRY_QUESTION, HARRY_CONTEXT));
     return qs;
   }
 
   /** Starts the broker and ServeQA, sends the questions, prints the answers, and shuts everything down. */
-  private void serve(Layout l, List<Question> questions, Duration timeout) throws Exception {
+  private void serve(Layout l, List<QaClient.Request> questions, Duration timeout) throws Exception {
     ServeQA.Running job = ServeQA.start(new ServeQA(out).parse("--model=" + l.export(), "--model_name=quickstart",
         "--max_batch_wait_ms=20"), out);
     try {
-      String bootstrap = job.bootstrapServers();
-      Map<String, Question> byId = new LinkedHashMap<>();
-      questions.forEach(q -> byId.put(q.id(), q));
-      Map<String, Long> sentAt = new LinkedHashMap<>();
-      Map<String, JsonNode> answers = new LinkedHashMap<>();
-      Map<String, String> errors = new LinkedHashMap<>();
-      try (KafkaConsumer<String, String> consumer = consumer(bootstrap, "qa-answers");
-          KafkaConsumer<String, String> errorConsumer = consumer(bootstrap, "qa-errors");
-          KafkaProducer<byte[], byte[]> producer = producer(bootstrap)) {
-        consumer.poll(Duration.ofMillis(100)); // joins the group before the questions go out
-        errorConsumer.poll(Duration.ofMillis(100));
-        for (Question q : questions) {
-          sentAt.put(q.id(), System.nanoTime());
-          producer.send(new ProducerRecord<>("qa-requests", q.id().getBytes(StandardCharsets.UTF_8),
-              QaMessages.request(q.id(), q.question(), q.context()).getBytes(StandardCharsets.UTF_8)));
-        }
-        producer.flush();
-        out.printf("sent %d questions to qa-requests on %s; waiting for qa-answers ...%n", questions.size(), bootstrap);
-        long deadline = System.nanoTime() + timeout.toNanos();
-        List<String> lines = new ArrayList<>();
-        while (answers.size() + errors.size() < byId.size() && System.nanoTime() < deadline) {
-          for (ConsumerRecord<String, String> r : errorConsumer.poll(Duration.ofMillis(10))) {
-            JsonNode e = QaMessages.read(r.value());
-            String id = e.path("id").asText();
-            if (byId.containsKey(id) && !answers.containsKey(id) && errors.put(id, r.value()) == null) {
-              out.printf("%nQ [%s] %s%n  error: %s%n", id, byId.get(id).question(), r.value());
-            }
-          }
-          for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-            JsonNode a = QaMessages.read(r.value());
-            String id = a.path("id").asText();
-            Question q = byId.get(id);
-            if (q == null || answers.containsKey(id) || errors.containsKey(id)) {
-              continue; // not ours, or answered again after a replay (at-least-once)
-            }
-            answers.put(id, a);
-            lines.add(r.value());
-            double roundTrip = (System.nanoTime() - sentAt.get(id)) / 1e6;
-            out.printf(Locale.ROOT, "%nQ [%s] %s%n  context: %s%n  answer:  \"%s\" (score %.2f; latency_ms %d: sent -> answered "
-                    + "by ServeQA; %.0f ms until read back from qa-answers)%n", id, q.question(), abbreviate(q.context(), 100),
-                a.path("answer").asText(), a.path("score").asDouble(), a.path("latency_ms").asLong(), roundTrip);
-          }
-        }
-        Files.write(l.answers(), lines, StandardCharsets.UTF_8);
+      Map<String, QaClient.Reply> replies;
+      try (QaClient client = QaClient.connect(job.bootstrapServers(), QaClient.Topics.DEFAULTS, Map.of())) {
+        out.printf("sent %d questions to qa-requests on %s; waiting for qa-answers ...%n", questions.size(),
+            job.bootstrapServers());
+        replies = client.ask(questions, timeout, r -> out.print("\n" + r.describe()));
       }
-      if (!errors.isEmpty()) {
-        throw new IllegalStateException(errors.size() + " question(s) were refused on qa-errors: " + errors.values());
+      List<String> answers = replies.values().stream().filter(r -> r.answer() != null)
+          .map(r -> r.answer().toString()).toList();
+      Files.write(l.answers(), answers, StandardCharsets.UTF_8);
+      List<String> refused = replies.values().stream().filter(r -> r.error() != null)
+          .map(r -> r.request().id() + ": " + r.error()).toList();
+      if (!refused.isEmpty()) {
+        throw new IllegalStateException(refused.size() + " question(s) were refused on qa-errors: " + refused);
       }
-      if (answers.size() < byId.size()) {
-        List<String> missing = byId.keySet().stream().filter(id -> !answers.containsKey(id)).toList();
+      List<String> missing = questions.stream().map(QaClient.Request::id).filter(id -> !replies.containsKey(id))
+          .toList();
+      if (!missing.isEmpty()) {
         throw new IllegalStateException("no answer within " + timeout.toSeconds() + " s for " + missing);
       }
     } finally {
@@ -352,31 +305,6 @@ public final class QuickStart implements Job {
       job.close();
       out.printf(Locale.ROOT, "%nstopped the streaming job and the Kafka broker in %.1f s%n", seconds(stop));
     }
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-    return new KafkaProducer<>(p);
-  }
-
-  private static KafkaConsumer<String, String> consumer(String bootstrap, String topic) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, "quickstart-" + System.nanoTime());
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-    KafkaConsumer<String, String> c = new KafkaConsumer<>(p);
-    c.subscribe(List.of(topic));
-    return c;
-  }
-
-  private static String abbreviate(String s, int max) {
-    return s.length() <= max ? s : s.substring(0, max - 3) + "...";
   }
 
   private static double seconds(long since) {

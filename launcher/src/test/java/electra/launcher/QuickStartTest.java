@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import electra.serving.QaClient;
 import electra.serving.QaMessages;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -70,14 +71,14 @@ class QuickStartTest {
       assertTrue(ckpts.anyMatch(p -> p.getFileName().toString().startsWith("ckpt-")), "no pre-training checkpoint");
     }
 
-    List<QuickStart.Question> sent = QuickStart.questions(squad, 3);
+    List<QaClient.Request> sent = QuickStart.questions(squad, 3);
     assertEquals(4, sent.size());
     Map<String, JsonNode> answers = new HashMap<>();
     for (String line : Files.readAllLines(l.answers(), StandardCharsets.UTF_8)) {
       JsonNode a = QaMessages.read(line);
       answers.put(a.get("id").asText(), a);
     }
-    for (QuickStart.Question q : sent) {
+    for (QaClient.Request q : sent) {
       JsonNode a = answers.get(q.id());
       assertTrue(a != null, "no answer for " + q.id() + " in " + answers.keySet());
       String text = a.get("answer").asText();

@@ -219,6 +219,7 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
       out.println("ServeQA: " + options.getRequestsTopic() + " -> " + options.getAnswersTopic() + " (errors: "
           + options.getErrorsTopic() + ") on " + bootstrap + ", model " + modelDir + ", group "
           + options.getGroupId() + (options.getExactlyOnce() ? ", exactly-once sink" : ", at-least-once"));
+      out.println("ask it: " + askCommand(bootstrap, options));
       return new Running(result, job, kafka, bootstrap, preloaded);
     } catch (RuntimeException e) {
       SharedAnswerers.release(preloaded);
@@ -296,6 +297,17 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
         .withKeySerializer(StringSerializer.class)
         .withValueSerializer(StringSerializer.class)
         .withProducerConfigUpdates(forClient(properties, ProducerConfig.configNames(), ConsumerConfig.configNames()));
+  }
+
+  /** A ready-to-paste {@code ./electra Ask} line for this job's brokers and topics. */
+  static String askCommand(String bootstrap, ServeQaOptions options) {
+    QaClient.Topics t = QaClient.Topics.DEFAULTS;
+    return "./electra Ask --bootstrap_servers=" + bootstrap
+        + (options.getRequestsTopic().equals(t.requests()) ? "" : " --requests_topic=" + options.getRequestsTopic())
+        + (options.getAnswersTopic().equals(t.answers()) ? "" : " --answers_topic=" + options.getAnswersTopic())
+        + (options.getErrorsTopic().equals(t.errors()) ? "" : " --errors_topic=" + options.getErrorsTopic())
+        + " --question=\"What food does Harry like?\" --context=\"My name is Harry and I grew up in Canada. I love "
+        + "apples.\"";
   }
 
   /**

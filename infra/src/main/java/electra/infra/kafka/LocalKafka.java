@@ -194,13 +194,15 @@ public final class LocalKafka implements Job {
         .append(", replication 1)\n");
     b.append("  log dir:            ").append(dir).append('\n');
     b.append("  cluster id:         ").append(kafka.clusterId()).append("\n\n");
-    b.append("Produce and consume by hand with Kafka's console tools (bin/ of a Kafka ")
-        .append(AppInfoParser.getVersion()).append(" download):\n\n");
-    b.append("  bin/kafka-console-producer.sh --bootstrap-server ").append(bs).append(" --topic ").append(first)
-        .append(" \\\n      --property parse.key=true --property key.separator='|'\n");
-    b.append("  bin/kafka-console-consumer.sh --bootstrap-server ").append(bs).append(" --topic ").append(second)
-        .append(" \\\n      --from-beginning --property print.key=true\n\n");
-    b.append("Point the serving job at it with --bootstrap_servers=").append(bs).append(".\n");
+    b.append("Serve a model on it, then ask it a question:\n\n");
+    b.append("  ./electra ServeQA --model=runs/quickstart/export --bootstrap_servers=").append(bs).append('\n');
+    b.append("  ./electra Ask --bootstrap_servers=").append(bs)
+        .append(" --question=\"What food does Harry like?\" \\\n      --context=\"My name is Harry and I grew up in ")
+        .append("Canada. I love apples.\"\n\n");
+    b.append("Or by hand with kcat (Debian package kcat), key|value:\n\n");
+    b.append("  echo 'q1|{\"id\": \"q1\", \"question\": \"Who?\", \"context\": \"Ann wrote it.\"}' | kcat -P -b ").append(bs)
+        .append(" -t ").append(first).append(" -K '|'\n");
+    b.append("  kcat -C -b ").append(bs).append(" -t ").append(second).append(" -o beginning -f '%k %s\\n'\n\n");
     b.append("Ctrl-C stops the broker.\n");
     return b.toString();
   }

@@ -116,10 +116,9 @@ class LocalKafkaTest {
     String bootstrap = bootstrap(banner);
     assertTrue(banner.contains("topics:             qa-requests, qa-answers, qa-errors  (2 partitions each"), banner);
     assertTrue(banner.contains("(kept on exit)"), banner);
-    assertTrue(banner.contains("bin/kafka-console-producer.sh --bootstrap-server " + bootstrap + " --topic qa-requests"),
-        banner);
-    assertTrue(banner.contains("bin/kafka-console-consumer.sh --bootstrap-server " + bootstrap + " --topic qa-answers"),
-        banner);
+    assertTrue(banner.contains("./electra Ask --bootstrap_servers=" + bootstrap + " --question="), banner);
+    assertTrue(banner.contains("kcat -P -b " + bootstrap + " -t qa-requests -K '|'"), banner);
+    assertTrue(banner.contains("kcat -C -b " + bootstrap + " -t qa-answers -o beginning"), banner);
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       var described = admin.describeTopics(List.of("qa-requests", "qa-answers", "qa-errors")).allTopicNames()
           .get(10, TimeUnit.SECONDS);
