@@ -1,6 +1,7 @@
 package electra.serving;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,8 +43,17 @@ class BenchmarkServingTest {
     assertTrue(r.bareSingle().p50() > 0 && r.bareSingle().p50() <= r.bareSingle().p99(), text);
     assertTrue(r.kafkaThroughput() > 0 && r.bareBatchThroughput() > 0, text);
     assertTrue(r.p50Ratio() > 0 && r.throughputRatio() > 0, text);
-    assertTrue(text.contains("30/30 answered") && text.contains("ratios: p50"), text);
+    assertTrue(text.contains("30/30 answered") && text.contains("ratio: p50 through Kafka / bare p50 = "), text);
+    assertTrue(text.contains("throughput is the offered 30.0 req/s, not a capacity"), "a paced run judges latency only: "
+        + text);
     assertTrue(r.markdownRow().startsWith("| ") && r.markdownRow().split("\\|").length == 11, r.markdownRow());
+
+    BenchmarkServing.Report saturated = new BenchmarkServing.Report(r.requests(), r.answered(), 0,
+        r.bareBatchThroughput() * 0.95, r.kafka(), r.bareSingle(), r.bareBatchThroughput(), r.batchSize(), r.source());
+    String verdict = BenchmarkServing.verdict(saturated);
+    assertTrue(verdict.startsWith("ratio: throughput through Kafka / bare batch throughput = 0.95 (target >= 0.9: met)"),
+        "a saturated run judges throughput only: " + verdict);
+    assertFalse(verdict.contains("p50 through Kafka"), verdict);
   }
 
   @Test
