@@ -32,6 +32,30 @@ import java.util.Set;
  * Hugging Face models the tower is called {@code electra}. Leaves: {@code kernel} -> {@code weight} transposed
  * (TensorFlow stores [in, out], PyTorch [out, in]), {@code gamma} -> {@code weight}, {@code beta} -> {@code bias},
  * an {@code *_embeddings} table -> {@code <table>.weight} as is.
+ *
+ * <p>NVIDIA's TF2 pre-training checkpoints ({@code DeepLearningExamples/TensorFlow2/LanguageModeling/ELECTRA}) hold
+ * both towers of one Keras model, found by object path: the attribute names from the checkpoint's root through
+ * NVIDIA's classes ({@code PretrainingModel} -> {@code TFElectraForPreTraining} / {@code TFElectraForMaskedLM} ->
+ * {@code TFElectraMainLayer} -> ...) down to the variable. {@link #toNvidiaObjectPath} translates:
+ *
+ * <pre>
+ * Google variable                               NVIDIA object path
+ * electra/embeddings/word_embeddings            model/discriminator/electra/embeddings/word_embeddings
+ * electra/embeddings/position_embeddings        model/discriminator/electra/embeddings/position_embeddings/embeddings
+ *   (likewise token_type_embeddings; LayerNorm/{gamma,beta} keep their names)
+ * T/embeddings_project/{kernel,bias}            model/N/electra/embeddings_project/{kernel,bias}
+ * T/encoder/layer_I/attention/self/query/kernel model/N/electra/encoder/layer/I/attention/self_attention/query/kernel
+ * T/encoder/layer_I/attention/output/...        model/N/electra/encoder/layer/I/attention/dense_output/...
+ * T/encoder/layer_I/intermediate/dense/...      model/N/electra/encoder/layer/I/intermediate/dense/...
+ * T/encoder/layer_I/output/...                  model/N/electra/encoder/layer/I/bert_output/...
+ * discriminator_predictions/dense/...           model/discriminator/discriminator_predictions/dense/...
+ * discriminator_predictions/dense_1/...         model/discriminator/discriminator_predictions/dense_prediction/...
+ * generator_predictions/{dense,LayerNorm}/...   model/generator/generator_predictions/{dense,LayerNorm}/...
+ * generator_predictions/output_bias             model/generator/generator_lm_head/bias
+ * </pre>
+ *
+ * where N is {@code discriminator} for T = {@code electra} and {@code generator} for T = {@code generator}. The
+ * shared embeddings are reachable from both towers; the discriminator's path is the one listed.
  */
 public final class WeightNames {
 
@@ -104,6 +128,41 @@ public final class WeightNames {
       }
     };
     return only(tower, owner, name);
+  }
+
+  /**
+   * The object path of a graph variable in NVIDIA's TF2 pre-training checkpoint (table above). The QA heads have
+   * none: NVIDIA's pre-training model holds no QA head.
+   */
+  public static String toNvidiaObjectPath(String google) {
+    String nvidiaModel = "model/";
+    if (google.equals(GeneratorHead.SCOPE + "/output_bias")) {
+      return nvidiaModel + "generator/generator_lm_head/bias";
+    }
+    if (google.startsWith(GeneratorHead.SCOPE + "/")) {
+      return nvidiaModel + "generator/" + google;
+    }
+    if (google.startsWith(DiscriminatorHead.SCOPE + "/")) {
+      return nvidiaModel + "discriminator/" + google.replace("/dense_1/", "/dense_prediction/");
+    }
+    String towerPath;
+    String inTower;
+    if (google.startsWith(Tower.DISCRIMINATOR.scope + "/")) {
+      towerPath = nvidiaModel + "discriminator/electra/";
+      inTower = google.substring(Tower.DISCRIMINATOR.scope.length() + 1);
+    } else if (google.startsWith(Tower.GENERATOR.scope + "/")) {
+      towerPath = nvidiaModel + "generator/electra/";
+      inTower = google.substring(Tower.GENERATOR.scope.length() + 1);
+    } else {
+      throw new IllegalArgumentException("no NVIDIA name is known for variable '" + google + "'");
+    }
+    String nvidia = inTower
+        .replaceFirst("^encoder/layer_(\\d+)/", "encoder/layer/$1/")
+        .replaceFirst("/attention/self/", "/attention/self_attention/")
+        .replaceFirst("/attention/output/", "/attention/dense_output/")
+        .replaceFirst("^(encoder/layer/\\d+)/output/", "$1/bert_output/")
+        .replaceFirst("^embeddings/(position|token_type)_embeddings$", "$0/embeddings");
+    return towerPath + nvidia;
   }
 
   /** A file name as the {@code electra.}-prefixed name the table above uses (bare {@code ElectraModel} files). */

@@ -29,9 +29,14 @@ import java.util.Optional;
  *       ({@code ElectraForPreTraining}, {@code ElectraForQuestionAnswering} when the checkpoint has a QA head, or
  *       {@code ElectraForMaskedLM}) and {@code vocab.txt};</li>
  *   <li>a TF checkpoint bundle {@code model.ckpt.index/.data-00000-of-00001} (+ {@code checkpoint}) with Google's
- *       variable names: the discriminator subset like Google's released {@code electra_base}, or the generator's
- *       {@code generator/...} variables plus the shared {@code electra/embeddings}.</li>
+ *       variable names: the discriminator's variables (Google's released checkpoints hold these and the generator's),
+ *       or the generator's {@code generator/...} variables plus the shared {@code electra/embeddings}.</li>
  * </ul>
+ * With {@code --format=nvidia} it writes instead one NVIDIA TF2 checkpoint of both towers, {@code
+ * <output_dir>/ckpt-<step>} (phase 2: {@code ckpt-p2-<step>}) and its {@code checkpoint} file, which NVIDIA's {@code
+ * run_pretraining.py --restore_checkpoint} and {@code postprocess_pretrained_ckpt.py --pretrained_checkpoint} restore:
+ * the variables under NVIDIA's object paths, the object graph that names them, {@code step} and {@code phase2}, and
+ * the vocabulary padded to a multiple of 8 ({@link NvidiaCheckpoint}).
  * The vocabulary must be the one the checkpoint was trained with (its SHA-256 is in {@code state.json}).
  * {@link ImportModel} goes the other way.
  */
@@ -60,7 +65,8 @@ public final class Postprocess implements Job {
 
   @Override
   public String description() {
-    return "export a pre-training checkpoint as discriminator/generator folders (Hugging Face + TF bundle)";
+    return "export a pre-training checkpoint as discriminator/generator folders (Hugging Face + TF bundle) or as an "
+        + "NVIDIA TF2 checkpoint";
   }
 
   /** Which towers an export writes. */
@@ -76,23 +82,39 @@ public final class Postprocess implements Job {
     }
   }
 
-  /** The checkpoint {@code Postprocess} exports, where to, and which towers. */
+  /** Whose checkpoint layout an export follows. */
+  enum Format {
+    /** Hugging Face folders and TF bundles with Google's variable names. */
+    GOOGLE,
+    /** One TF2 object-based checkpoint of NVIDIA's pre-training model. */
+    NVIDIA
+  }
+
+  /** The checkpoint {@code Postprocess} exports, where to, which towers and in whose layout. */
   record Settings(
       @Flag("run folder <output_dir>/<model_name> of Pretrain: export its newest checkpoint")
       Path pretrainDir,
       @Flag("a checkpoint folder (ckpt-NNNNNN) to export instead of the newest")
       Path checkpoint,
-      @Flag(value = "parent of the discriminator/ and generator/ folders written", required = true)
+      @Flag(value = "parent of the discriminator/ and generator/ folders written (--format=nvidia: the folder of "
+          + "ckpt-<step> and its checkpoint file)", required = true)
       Path outputDir,
       @Flag(value = "vocab.txt path or bert-base-uncased; must be the model's vocabulary; copied into each export",
           defaultValue = VocabularyResolver.BERT_BASE_UNCASED)
       String vocabFile,
       @Flag(value = "the towers to export", defaultValue = "both")
-      Towers what) {
+      Towers what,
+      @Flag(value = "the layout written: google writes Hugging Face folders and TF bundles with Google's names, "
+          + "nvidia one TF2 checkpoint of both towers for NVIDIA's DeepLearningExamples (vocabulary padded to a "
+          + "multiple of 8)", defaultValue = "google")
+      Format format) {
 
     Settings {
       if ((pretrainDir == null) == (checkpoint == null)) {
         throw new UsageException("give one of --pretrain_dir and --checkpoint (ImportModel imports released models)");
+      }
+      if (format == Format.NVIDIA && what != Towers.BOTH) {
+        throw new UsageException("--format=nvidia writes both towers in one checkpoint; leave out --what");
       }
       if (pretrainDir != null && !Files.isDirectory(pretrainDir)) {
         throw new UsageException("--pretrain_dir " + pretrainDir + ": no such folder");
@@ -115,23 +137,31 @@ public final class Postprocess implements Job {
 
   public static Flags flags() {
     return Flags.forJob("Postprocess", "split a pre-training checkpoint into discriminator and generator folders "
-            + "(Hugging Face safetensors + TF bundle with Google's names); ImportModel goes the other way")
+            + "(Hugging Face safetensors + TF bundle with Google's names), or write it as an NVIDIA TF2 checkpoint; "
+            + "ImportModel goes the other way")
         .example("./electra Postprocess --pretrain_dir=runs/small --output_dir=models/small")
         .example("./electra Postprocess --checkpoint=runs/small/ckpt-000500 --what=discriminator "
             + "--output_dir=models/small-500")
+        .example("./electra Postprocess --pretrain_dir=runs/base --format=nvidia --output_dir=models/base-nvidia")
         .record(Settings.class);
   }
 
   @Override
   public void run(String[] args) throws Exception {
     Settings settings = flags().parse(args).record(Settings.class);
-    export(settings.checkpointToExport(), settings.outputDir(), settings.vocabFile(), settings.what().discriminator(),
-        settings.what().generator());
+    if (settings.format() == Format.NVIDIA) {
+      exportNvidia(settings.checkpointToExport(), settings.outputDir(), settings.vocabFile());
+    } else {
+      export(settings.checkpointToExport(), settings.outputDir(), settings.vocabFile(),
+          settings.what().discriminator(), settings.what().generator());
+    }
   }
 
-  /** Writes the discriminator and/or generator of checkpoint folder {@code ckpt} under {@code output}. */
-  public void export(Path ckpt, Path output, String vocabFile, boolean discriminator, boolean generator)
-      throws IOException {
+  /** A checkpoint to export: its state, its towers' configurations and the vocabulary it was checked against. */
+  private record Source(Path prefix, Checkpoints.State state, ElectraConfig disc, ElectraConfig gen,
+      Vocabulary vocab) {}
+
+  private Source read(Path ckpt, String vocabFile) throws IOException {
     Checkpoints.State state;
     try {
       state = Checkpoints.readState(ckpt);
@@ -148,29 +178,55 @@ public final class Postprocess implements Job {
           + vocab.source());
     }
     ModelVocabulary.check(vocab, state.vocabFingerprint(), where, discConfig);
-    Path prefix = ckpt.resolve(Checkpoints.MODEL);
-    boolean span = TowerGraph.bundleHas(prefix, SpanHead.SCOPE + "/bias");
-    out.printf(Locale.ROOT, "Postprocess %s (step %d): discriminator %s%s, generator %s%n", ckpt, state.step(),
-        discConfig, span ? " + QA head" : "", genConfig);
+    return new Source(ckpt.resolve(Checkpoints.MODEL), state, discConfig, genConfig, vocab);
+  }
+
+  /** Writes the discriminator and/or generator of checkpoint folder {@code ckpt} under {@code output}. */
+  public void export(Path ckpt, Path output, String vocabFile, boolean discriminator, boolean generator)
+      throws IOException {
+    Source source = read(ckpt, vocabFile);
+    boolean span = TowerGraph.bundleHas(source.prefix(), SpanHead.SCOPE + "/bias");
+    out.printf(Locale.ROOT, "Postprocess %s (step %d): discriminator %s%s, generator %s%n", ckpt,
+        source.state().step(), source.disc(), span ? " + QA head" : "", source.gen());
     if (discriminator) {
-      writeTower(Tower.DISCRIMINATOR, new TowerGraph.Parts(true, span, false), discConfig, genConfig, prefix,
-          output.resolve("discriminator"), vocab);
+      writeTower(Tower.DISCRIMINATOR, new TowerGraph.Parts(true, span, false), source,
+          output.resolve("discriminator"));
     }
     if (generator) {
-      writeTower(Tower.GENERATOR, TowerGraph.Parts.GENERATOR, discConfig, genConfig, prefix,
-          output.resolve("generator"), vocab);
+      writeTower(Tower.GENERATOR, TowerGraph.Parts.GENERATOR, source, output.resolve("generator"));
     }
   }
 
-  private void writeTower(Tower tower, TowerGraph.Parts parts, ElectraConfig disc, ElectraConfig gen, Path prefix,
-      Path dir, Vocabulary vocab) throws IOException {
-    try (TowerGraph g = new TowerGraph(disc, gen, parts, false)) {
-      g.restoreWeights(prefix);
-      ElectraConfig config = tower == Tower.GENERATOR ? gen : disc;
+  /**
+   * Writes checkpoint folder {@code ckpt} as an NVIDIA TF2 checkpoint {@code <output>/ckpt-<step>}: both towers
+   * under NVIDIA's object paths, the word embeddings and the generator's output bias padded to a multiple of 8 rows
+   * (zero embeddings, output bias {@link NvidiaCheckpoint#PADDING_OUTPUT_BIAS}), {@code step} and {@code phase2}.
+   */
+  public void exportNvidia(Path ckpt, Path output, String vocabFile) throws IOException {
+    Source source = read(ckpt, vocabFile);
+    if (TowerGraph.bundleHas(source.prefix(), SpanHead.SCOPE + "/bias")) {
+      throw new UsageException(ckpt + " holds a QA head, which NVIDIA's pre-training checkpoint has no place for");
+    }
+    String name = (source.state().phase2() ? "ckpt-p2-" : "ckpt-") + source.state().step();
+    try (TowerGraph g = new TowerGraph(source.disc(), source.gen(), TowerGraph.Parts.BOTH, false)) {
+      g.restoreWeights(source.prefix());
+      long padding = NvidiaCheckpoint.write(g, source.state().step(), source.state().phase2(),
+          source.disc().vocabSize(), output.resolve(name));
+      TowerGraph.writeCheckpointFile(output, name);
+      out.printf(Locale.ROOT, "wrote %s (NVIDIA TF2 checkpoint, step %d: discriminator %s, generator %s; the "
+          + "vocabulary padded with %d rows)%n", output.resolve(name), source.state().step(), source.disc(),
+          source.gen(), padding);
+    }
+  }
+
+  private void writeTower(Tower tower, TowerGraph.Parts parts, Source source, Path dir) throws IOException {
+    try (TowerGraph g = new TowerGraph(source.disc(), source.gen(), parts, false)) {
+      g.restoreWeights(source.prefix());
+      ElectraConfig config = tower == Tower.GENERATOR ? source.gen() : source.disc();
       HuggingFaceWeights.save(dir, tower, config, g.model(), g.session());
       g.save(dir.resolve(BUNDLE));
       TowerGraph.writeCheckpointFile(dir, BUNDLE);
-      Files.write(dir.resolve(VOCAB), vocab.fileBytes());
+      Files.write(dir.resolve(VOCAB), source.vocab().fileBytes());
       out.println("wrote " + dir + " (" + g.model().parameters().size() + " variables: "
           + HuggingFaceWeights.WEIGHTS_FILE + ", " + HuggingFaceWeights.CONFIG_FILE + ", " + VOCAB + ", " + BUNDLE
           + ".*)");

@@ -59,7 +59,7 @@ public final class TowerGraph implements AutoCloseable {
   private final Operand<TFloat32> discLogits;
   private final Operand<TFloat32> mlmLogits;
   private final SpanHead.Logits spanLogits;
-  private final List<Variable<TFloat32>> slots = new ArrayList<>();
+  private final Map<String, Variable<TFloat32>> slots = new LinkedHashMap<>();
 
   /**
    * @param withSlots also zero {@code <var>/adam_m} and {@code <var>/adam_v} variables for every weight, so that a
@@ -92,7 +92,7 @@ public final class TowerGraph implements AutoCloseable {
                 .opBuilder(Variable.OP_NAME, p.name() + "/" + suffix, init.scope())
                 .setAttr("shape", p.shape()).setAttr("dtype", DataType.DT_FLOAT).build());
             init.assign(v, init.fill(init.constant(p.shape().asArray()), init.constant(0f)));
-            slots.add(v);
+            slots.put(v.op().name(), v);
           }
         }
       }
@@ -124,25 +124,67 @@ public final class TowerGraph implements AutoCloseable {
     restore(prefix, model.parameters().stream().map(ModelGraph.Parameter::name).toList());
   }
 
-  /** Assigns the named weights of this graph from the bundle at {@code prefix}; the others keep their values. */
+  /** Assigns the named variables (weights or slots) of this graph from the same names in the bundle at a prefix. */
   public void restore(Path prefix, List<String> names) {
-    if (names.isEmpty()) {
+    Map<String, Source> sources = new LinkedHashMap<>();
+    names.forEach(n -> sources.put(n, Source.whole(n)));
+    restore(prefix, sources);
+  }
+
+  /** Where in a bundle a variable's value is: a tensor's key and which part of it. */
+  public record Source(String key, String shapeAndSlice) {
+
+    /** The whole tensor. */
+    public static Source whole(String key) {
+      return new Source(key, "");
+    }
+
+    /**
+     * The first {@code rows} rows of a tensor of shape {@code stored}, in TensorFlow's shape-and-slice notation
+     * ("30528 128 0,30522:-"): full dimensions, then start,length per dimension, - for all of it.
+     */
+    public static Source firstRows(String key, Shape stored, long rows) {
+      StringBuilder spec = new StringBuilder();
+      for (long d : stored.asArray()) {
+        spec.append(d).append(' ');
+      }
+      spec.append("0,").append(rows);
+      for (int d = 1; d < stored.numDimensions(); d++) {
+        spec.append(":-");
+      }
+      return new Source(key, spec.toString());
+    }
+  }
+
+  /**
+   * Assigns variables of this graph (weights or slots, by name) from the bundle at {@code prefix}, each from its
+   * source; the others keep their values.
+   */
+  public void restore(Path prefix, Map<String, Source> sources) {
+    if (sources.isEmpty()) {
       return;
     }
     Ops tf = model.tf();
+    List<String> targets = new ArrayList<>(sources.keySet());
     List<Class<? extends TType>> types = new ArrayList<>();
-    names.forEach(n -> types.add(TFloat32.class));
+    targets.forEach(n -> types.add(TFloat32.class));
     Restore restore = tf.train.restore(tf.constant(prefix.toString()),
-        tf.constant(NdArrays.vectorOfObjects(names.toArray(String[]::new))),
-        tf.constant(NdArrays.vectorOfObjects(names.stream().map(n -> "").toArray(String[]::new))), types);
+        tf.constant(NdArrays.vectorOfObjects(targets.stream().map(n -> sources.get(n).key()).toArray(String[]::new))),
+        tf.constant(NdArrays.vectorOfObjects(targets.stream().map(n -> sources.get(n).shapeAndSlice())
+            .toArray(String[]::new))), types);
     Session.Runner runner = session.runner();
-    for (int i = 0; i < names.size(); i++) {
+    for (int i = 0; i < targets.size(); i++) {
       @SuppressWarnings("unchecked")
       Operand<TFloat32> value = (Operand<TFloat32>) restore.tensors().get(i);
-      Op assign = tf.assign(model.parameter(names.get(i)).variable(), value);
-      runner.addTarget(assign);
+      runner.addTarget(tf.assign(variable(targets.get(i)), value));
     }
     runner.run().close();
+  }
+
+  /** A weight or an optimizer slot of this graph by name. */
+  private Variable<TFloat32> variable(String name) {
+    Variable<TFloat32> slot = slots.get(name);
+    return slot != null ? slot : model.parameter(name).variable();
   }
 
   /** Writes every variable of this graph (weights, and slots when made) as a bundle {@code prefix.index/.data-*}. */
@@ -151,15 +193,43 @@ public final class TowerGraph implements AutoCloseable {
     session.save(prefix.toString());
   }
 
+  /**
+   * Writes tensors computed from this graph's variables as a bundle {@code prefix.index/.data-*} under the given
+   * keys (another program's names and layout, where {@link #save(Path)} writes this graph's own).
+   */
+  public void save(Path prefix, Map<String, Operand<?>> tensorsByKey) throws IOException {
+    Files.createDirectories(prefix.toAbsolutePath().getParent());
+    Ops tf = model.tf();
+    List<String> keys = new ArrayList<>(tensorsByKey.keySet());
+    Op save = tf.train.save(tf.constant(prefix.toString()), tf.constant(NdArrays.vectorOfObjects(
+        keys.toArray(String[]::new))), tf.constant(NdArrays.vectorOfObjects(keys.stream().map(k -> "")
+        .toArray(String[]::new))), keys.stream().map(tensorsByKey::get).toList());
+    session.runner().addTarget(save).run().close();
+  }
+
+  /** Every optimizer slot's value by name (empty unless built with slots). */
+  public Map<String, float[]> slots() {
+    return values(slots);
+  }
+
   /** Every weight's value by name. */
   public Map<String, float[]> weights() {
-    Session.Runner r = session.runner();
-    List<ModelGraph.Parameter> params = model.parameters();
-    params.forEach(p -> r.fetch(p.variable()));
+    Map<String, Operand<TFloat32>> variables = new LinkedHashMap<>();
+    model.parameters().forEach(p -> variables.put(p.name(), p.variable()));
+    return values(variables);
+  }
+
+  private Map<String, float[]> values(Map<String, ? extends Operand<TFloat32>> variables) {
     Map<String, float[]> out = new LinkedHashMap<>();
+    if (variables.isEmpty()) {
+      return out;
+    }
+    Session.Runner r = session.runner();
+    variables.values().forEach(r::fetch);
     try (Result res = r.run()) {
-      for (int i = 0; i < params.size(); i++) {
-        out.put(params.get(i).name(), floats((TFloat32) res.get(i)));
+      int i = 0;
+      for (String name : variables.keySet()) {
+        out.put(name, floats((TFloat32) res.get(i++)));
       }
     }
     return out;

@@ -65,4 +65,18 @@ class WeightNamesTest {
         WeightNames.withTowerPrefix("encoder.layer.0.output.dense.weight"));
     assertEquals("qa_outputs.bias", WeightNames.withTowerPrefix("qa_outputs.bias"));
   }
+
+  @Test
+  void nvidiaObjectPathsFollowNvidiasAttributeNames() {
+    // Every name of the three towers is checked against the listings in ReleasedCheckpointImportTest; these are the
+    // renamings.
+    assertEquals("model/generator/electra/encoder/layer/3/bert_output/LayerNorm/gamma",
+        WeightNames.toNvidiaObjectPath("generator/encoder/layer_3/output/LayerNorm/gamma"));
+    assertEquals("model/discriminator/discriminator_predictions/dense_prediction/kernel",
+        WeightNames.toNvidiaObjectPath("discriminator_predictions/dense_1/kernel"));
+    assertEquals("model/generator/generator_lm_head/bias",
+        WeightNames.toNvidiaObjectPath("generator_predictions/output_bias"));
+    assertThrows(IllegalArgumentException.class, () -> WeightNames.toNvidiaObjectPath("qa_outputs/kernel"));
+    assertThrows(IllegalArgumentException.class, () -> WeightNames.toNvidiaObjectPath("global_step"));
+  }
 }

@@ -182,7 +182,7 @@ class PostprocessTest {
 
   @Test
   void googleCheckpointImportRestoresByName() throws Exception {
-    // A discriminator-only bundle with Google's names, as in the released electra_{small,base,large}.
+    // A discriminator-only bundle with Google's names, as Postprocess writes one (the releases hold both towers).
     Path google = tmp.resolve("electra_tiny/electra_tiny");
     Map<String, float[]> source;
     ElectraConfig tinyGen = disc.generator(0.5, 1.0, false);
@@ -210,30 +210,37 @@ class PostprocessTest {
     IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> new ImportModel(quiet())
         .run(new String[] {"--from_google_checkpoint=" + google, "--model_size=small",
             "--output_dir=" + tmp.resolve("wrong"), "--vocab_file=" + vocab}));
-    assertTrue(wrong.getMessage().contains("does not fit"), wrong.getMessage());
+    assertTrue(wrong.getMessage().contains("does not hold exactly the weights of discriminator"),
+        wrong.getMessage());
   }
 
   @Test
   void helpAndBadFlags() {
     HelpRequested help = assertThrows(HelpRequested.class, () -> new Postprocess().run(new String[] {"--help"}));
-    for (String flag : List.of("--pretrain_dir", "--checkpoint", "--what", "--vocab_file")) {
+    for (String flag : List.of("--pretrain_dir", "--checkpoint", "--what", "--format", "--vocab_file")) {
       assertTrue(help.getMessage().contains(flag), "help lists " + flag);
     }
     HelpRequested importHelp = assertThrows(HelpRequested.class, () -> new ImportModel().run(new String[] {"--help"}));
-    for (String flag : List.of("--from_hf", "--from_hf_generator", "--from_google_checkpoint", "--model_size",
-        "--vocab_file")) {
+    for (String flag : List.of("--from_hf", "--from_hf_generator", "--from_google_checkpoint",
+        "--from_nvidia_checkpoint", "--import_optimizer_slots", "--model_size", "--vocab_file")) {
       assertTrue(importHelp.getMessage().contains(flag), "ImportModel's help lists " + flag);
     }
     UsageException neither = assertThrows(UsageException.class, () -> new ImportModel().run(new String[] {
         "--output_dir=x"}));
-    assertTrue(neither.getMessage().contains("give one of --from_hf and --from_google_checkpoint"),
-        neither.getMessage());
+    assertTrue(neither.getMessage().contains("give one of --from_hf, --from_google_checkpoint and "
+        + "--from_nvidia_checkpoint"), neither.getMessage());
     assertThrows(UsageException.class, () -> new ImportModel().run(new String[] {"--output_dir=x", "--from_hf=a",
         "--from_google_checkpoint=b"}));
     assertEquals("--from_hf_generator goes with --from_hf", assertThrows(UsageException.class,
         () -> new ImportModel().run(new String[] {"--output_dir=x", "--from_google_checkpoint=b",
             "--from_hf_generator=g"})).getMessage());
     assertThrows(UsageException.class, () -> new Postprocess().run(new String[] {"--output_dir=x"}));
+    UsageException slotsAlone = assertThrows(UsageException.class, () -> new ImportModel().run(new String[] {
+        "--output_dir=x", "--from_hf=a", "--import_optimizer_slots"}));
+    assertTrue(slotsAlone.getMessage().contains("goes with --from_google_checkpoint"), slotsAlone.getMessage());
+    UsageException nvidiaTowers = assertThrows(UsageException.class, () -> new Postprocess().run(new String[] {
+        "--output_dir=x", "--checkpoint=y", "--format=nvidia", "--what=discriminator"}));
+    assertTrue(nvidiaTowers.getMessage().contains("both towers"), nvidiaTowers.getMessage());
     UsageException what = assertThrows(UsageException.class, () -> new Postprocess().run(new String[] {
         "--output_dir=x", "--checkpoint=y", "--what=encoder"}));
     assertTrue(what.getMessage().contains("--what"), what.getMessage());
