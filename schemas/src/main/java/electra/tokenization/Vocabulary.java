@@ -96,8 +96,8 @@ public final class Vocabulary implements Serializable {
 
   /**
    * A vocabulary by path, or by name: {@value VocabularyResolver#BERT_BASE_UNCASED} (the default everywhere) is
-   * found in the cache, in a developer checkout's {@code shared/} folder, or downloaded. See
-   * {@link VocabularyResolver} for the places and the environment variables.
+   * found in a developer checkout's {@code shared/data} folder, in the cache, or downloaded. See
+   * {@link electra.data.SampleData} for the places and the environment variables.
    */
   public static Vocabulary resolve(String nameOrPath) throws IOException {
     return VocabularyResolver.fromEnvironment().resolve(nameOrPath);

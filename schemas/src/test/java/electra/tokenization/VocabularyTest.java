@@ -2,26 +2,26 @@ package electra.tokenization;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.net.httpserver.HttpServer;
+import electra.data.DownloadFixtures;
+import electra.data.Downloader;
+import electra.data.Mirror;
+import electra.data.SampleData;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.URI;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,18 +29,10 @@ class VocabularyTest {
 
   private static final String REAL_SHA256 = "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3";
   /** Nothing listens on port 1: a download attempt would fail loudly. */
-  private static final URI UNREACHABLE = URI.create("http://127.0.0.1:1/vocab.txt");
+  private static final Mirror UNREACHABLE = Mirror.parse("http://127.0.0.1:1");
 
   @TempDir
   Path temp;
-  private HttpServer server;
-
-  @AfterEach
-  void stopServer() {
-    if (server != null) {
-      server.stop(0);
-    }
-  }
 
   @Test
   void serializationKeepsEveryTokenIdAndTheFingerprint() throws Exception {
@@ -105,105 +97,28 @@ class VocabularyTest {
     assertTrue(badUtf8.getMessage().contains("not valid UTF-8"), badUtf8.getMessage());
   }
 
+  /** Names resolve through {@link SampleData}; nothing is downloaded here (its tests cover that). */
+  private VocabularyResolver resolver(Optional<Path> sharedData) {
+    return new VocabularyResolver(new SampleData(temp.resolve("cache"), sharedData,
+        new Downloader(new PrintStream(OutputStream.nullOutputStream()), DownloadFixtures.FAST, UNREACHABLE)));
+  }
+
   @Test
   void pathsLoadAndMissingPathsSayWhatToGive() throws IOException {
-    VocabularyResolver resolver = new VocabularyResolver(temp.resolve("cache"), UNREACHABLE, temp);
+    VocabularyResolver resolver = resolver(Optional.empty());
     assertEquals(REAL_SHA256, resolver.resolve(SharedData.vocabFile().toString()).fingerprint());
     NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> resolver.resolve("no/such/vocab.txt"));
     assertTrue(e.getMessage().contains("bert-base-uncased"), e.getMessage());
   }
 
   @Test
-  void cachedCopyIsUsedAndAWrongOneRefused() throws IOException {
-    VocabularyResolver resolver = new VocabularyResolver(temp.resolve("cache"), UNREACHABLE, temp);
-    Files.createDirectories(resolver.cachedFile().getParent());
-    Files.copy(SharedData.vocabFile(), resolver.cachedFile());
-    assertEquals(resolver.cachedFile().toString(), resolver.resolve("bert-base-uncased").source());
-
-    Files.writeString(resolver.cachedFile(), "[UNK]\n");
-    IOException e = assertThrows(IOException.class, () -> resolver.resolve("bert-base-uncased"));
-    assertTrue(e.getMessage().contains("delete it"), e.getMessage());
-  }
-
-  @Test
-  void developerCheckoutsUseTheSharedFolderBesideTheRepository() throws IOException {
-    Path repository = temp.resolve("repo");
-    Files.createDirectories(repository.resolve(".git"));
-    Files.createDirectories(repository.resolve("schemas/src"));
-    Path shared = temp.resolve("shared/data/vocab/bert-base-uncased-vocab.txt");
-    Files.createDirectories(shared.getParent());
-    Files.copy(SharedData.vocabFile(), shared);
-    VocabularyResolver resolver = new VocabularyResolver(temp.resolve("cache"), UNREACHABLE, repository.resolve("schemas/src"));
-    assertEquals(shared.toString(), resolver.resolve("bert-base-uncased").source());
-    assertFalse(Files.exists(resolver.cachedFile()), "a checkout's copy is not duplicated into the cache");
-  }
-
-  @Test
-  void downloadIsVerifiedAndCached() throws IOException {
-    byte[] real = Files.readAllBytes(SharedData.vocabFile());
-    VocabularyResolver resolver = new VocabularyResolver(temp.resolve("cache"), serve(200, real), temp);
-    Vocabulary vocabulary = resolver.resolve("bert-base-uncased");
+  void theNameIsTheSampleVocabulary() throws IOException {
+    Vocabulary vocabulary = resolver(Optional.of(SharedData.dir().resolve("data"))).resolve("bert-base-uncased");
+    assertEquals(SharedData.vocabFile().toString(), vocabulary.source());
     assertEquals(REAL_SHA256, vocabulary.fingerprint());
-    assertEquals(30522, vocabulary.size());
-    assertArrayEquals(real, Files.readAllBytes(resolver.cachedFile()));
-    try (Stream<Path> left = Files.list(resolver.cachedFile().getParent())) {
-      assertEquals(List.of(resolver.cachedFile()), left.toList(), "no temporary file is left behind");
-    }
-    server.stop(0);
-    assertEquals(REAL_SHA256, resolver.resolve("bert-base-uncased").fingerprint(), "second time from the cache");
-  }
-
-  @Test
-  void downloadWithTheWrongChecksumIsRefusedAndNotCached() throws IOException {
-    byte[] tampered = Files.readAllBytes(SharedData.vocabFile());
-    tampered[tampered.length - 2] ^= 1;
-    VocabularyResolver resolver = new VocabularyResolver(temp.resolve("cache"), serve(200, tampered), temp);
-    IOException e = assertThrows(IOException.class, () -> resolver.resolve("bert-base-uncased"));
-    assertTrue(e.getMessage().contains(resolver.downloadUrl().toString()) && e.getMessage().contains(REAL_SHA256)
-        && e.getMessage().contains("ELECTRA_VOCAB_URL"), e.getMessage());
-    assertFalse(Files.exists(resolver.cachedFile()));
-  }
-
-  @Test
-  void httpErrorsNameTheUrl() throws IOException {
-    VocabularyResolver resolver = new VocabularyResolver(temp.resolve("cache"), serve(404, "gone".getBytes()), temp);
-    IOException e = assertThrows(IOException.class, () -> resolver.resolve("bert-base-uncased"));
-    assertTrue(e.getMessage().contains("HTTP 404") && e.getMessage().contains(resolver.downloadUrl().toString()),
-        e.getMessage());
-    IOException refused = assertThrows(IOException.class,
-        () -> new VocabularyResolver(temp.resolve("cache"), UNREACHABLE, temp).resolve("bert-base-uncased"));
-    assertTrue(refused.getMessage().contains(UNREACHABLE.toString()), refused.getMessage());
-  }
-
-  @Test
-  void downloadUrlCanBeSetBySystemProperty() {
-    String before = System.getProperty(VocabularyResolver.URL_PROPERTY);
-    try {
-      System.setProperty(VocabularyResolver.URL_PROPERTY, "http://mirror.example/vocab.txt");
-      assertEquals(URI.create("http://mirror.example/vocab.txt"), VocabularyResolver.fromEnvironment().downloadUrl());
-    } finally {
-      if (before == null) {
-        System.clearProperty(VocabularyResolver.URL_PROPERTY);
-      } else {
-        System.setProperty(VocabularyResolver.URL_PROPERTY, before);
-      }
-    }
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new VocabularyResolver(temp, URI.create("ftp://host/vocab.txt"), temp));
-    assertTrue(e.getMessage().contains("http"), e.getMessage());
-  }
-
-  /** Serves {@code body} with {@code status} at /vocab.txt on a loopback port; returns its URL. */
-  private URI serve(int status, byte[] body) throws IOException {
-    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/vocab.txt", exchange -> {
-      exchange.sendResponseHeaders(status, body.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    });
-    server.start();
-    return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/vocab.txt");
+    IOException unreachable = assertThrows(IOException.class, () -> resolver(Optional.empty())
+        .resolve("bert-base-uncased"));
+    assertTrue(unreachable.getMessage().contains("127.0.0.1:1/huggingface.co/"), unreachable.getMessage());
   }
 
   @Test

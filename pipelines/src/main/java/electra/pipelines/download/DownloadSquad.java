@@ -4,6 +4,11 @@ import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import electra.data.Checksum;
+import electra.data.DownloadSettings;
+import electra.data.Downloader;
+import electra.data.Mirror;
+import electra.data.SampleFile;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -12,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * {@code DownloadSquad}: the SQuAD v1.1 and v2.0 train and dev sets, each verified against its known SHA-256. The
@@ -21,27 +27,34 @@ public final class DownloadSquad implements Job {
 
   /**
    * SHA-256 of the official files, from the project's reference data notes ({@code shared/data/README.md}):
-   * train-v1.1 from the Git-LFS pointer in salmedina/SQuAD; dev-v1.1 computed from the official file (equal to
-   * that LFS oid and to the git blob in rajpurkar/SQuAD-explorer); the v2.0 files from ParlAI's download manifests.
+   * train-v1.1 from the Git-LFS pointer in salmedina/SQuAD; dev-v1.1 (also a {@link SampleFile}) computed from the
+   * official file (equal to that LFS oid and to the git blob in rajpurkar/SQuAD-explorer); the v2.0 files from
+   * ParlAI's download manifests.
    */
   public static final Map<String, Checksum> OFFICIAL_SHA256 = Map.of(
       "train-v1.1.json", Checksum.sha256("3527663986b8295af4f7fcdff1ba1ff3f72d07d61a20f487cb238a6ef92fd955"),
-      "dev-v1.1.json", Checksum.sha256("95aa6a52d5d6a735563366753ca50492a658031da74f301ac5238b03966972c9"),
+      "dev-v1.1.json", SampleFile.SQUAD_DEV_V1_1.sha256(),
       "train-v2.0.json", Checksum.sha256("68dcfbb971bd3e96d5b46c7177b16c1a4e7d4bdef19fb204502738552dede002"),
       "dev-v2.0.json", Checksum.sha256("80a5225e94905956a6446d296ca1093975c4d3b3260f1d6c8f68bc2ab77182d8"));
 
   private final PrintStream out;
   private final DownloadSettings patience;
+  private final Supplier<Mirror> mirror;
   private final Map<String, Checksum> checksums;
 
   public DownloadSquad() {
-    this(System.out, DownloadSettings.DEFAULT, OFFICIAL_SHA256);
+    this(System.out, DownloadSettings.DEFAULT, Mirror::fromEnvironment, OFFICIAL_SHA256);
   }
 
-  /** @param checksums the digest each file must have, by file name (tests serve files of their own) */
-  public DownloadSquad(PrintStream out, DownloadSettings patience, Map<String, Checksum> checksums) {
+  /**
+   * @param mirror read when the job runs, so that a bad ELECTRA_MIRROR stops only a job that downloads
+   * @param checksums the digest each file must have, by file name (tests serve files of their own)
+   */
+  public DownloadSquad(PrintStream out, DownloadSettings patience, Supplier<Mirror> mirror,
+      Map<String, Checksum> checksums) {
     this.out = out;
     this.patience = patience;
+    this.mirror = mirror;
     this.checksums = Map.copyOf(checksums);
   }
 
@@ -59,7 +72,7 @@ public final class DownloadSquad implements Job {
   record Settings(
       @Flag(value = "1.1, 2.0 or all", defaultValue = "all")
       String version,
-      @Flag(value = "folder that serves the files", defaultValue = "https://rajpurkar.github.io/SQuAD-explorer/dataset")
+      @Flag(value = "folder that serves the files", defaultValue = SampleFile.SQUAD_SITE)
       BaseUrl baseUrl,
       @Flag(value = "folder for the files", defaultValue = "data/download/squad")
       Path outputDir,
@@ -96,7 +109,7 @@ public final class DownloadSquad implements Job {
   @Override
   public void run(String[] args) throws IOException, InterruptedException {
     Settings settings = flags().parse(args).record(Settings.class);
-    Downloader downloader = new Downloader(out, patience);
+    Downloader downloader = new Downloader(out, patience, mirror.get());
     List<Path> done = new ArrayList<>();
     for (String file : settings.files()) {
       Checksum expected = Objects.requireNonNull(checksums.get(file), () -> "no checksum known for " + file);

@@ -3,11 +3,22 @@ package electra.pipelines.download;
 import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
+import electra.data.Checksum;
+import electra.data.DownloadSettings;
+import electra.data.Downloader;
+import electra.data.HttpStatusException;
+import electra.data.Mirror;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * {@code DownloadWiki}: a Wikipedia dump, verified against the checksum list published beside it, ready for
@@ -18,14 +29,17 @@ public final class DownloadWiki implements Job {
 
   private final PrintStream out;
   private final DownloadSettings patience;
+  private final Supplier<Mirror> mirror;
 
   public DownloadWiki() {
-    this(System.out, DownloadSettings.DEFAULT);
+    this(System.out, DownloadSettings.DEFAULT, Mirror::fromEnvironment);
   }
 
-  public DownloadWiki(PrintStream out, DownloadSettings patience) {
+  /** @param mirror read when the job runs, so that a bad ELECTRA_MIRROR stops only a job that downloads */
+  public DownloadWiki(PrintStream out, DownloadSettings patience, Supplier<Mirror> mirror) {
     this.out = out;
     this.patience = patience;
+    this.mirror = mirror;
   }
 
   @Override
@@ -38,6 +52,10 @@ public final class DownloadWiki implements Job {
     return "a Wikipedia XML dump (.bz2) from dumps.wikimedia.org, resumable, checked against its published sha1";
   }
 
+  /** Where dumps go by default: {@code data/download/wikicorpus_<language>/}, relative to the working directory. */
+  private static final Path DOWNLOADS = Path.of("data", "download");
+  private static final String FOLDER_PREFIX = "wikicorpus_";
+
   /** The dump {@code DownloadWiki} fetches and where it goes. */
   record Settings(
       WikiDump dump,
@@ -47,8 +65,32 @@ public final class DownloadWiki implements Job {
       boolean skipChecksum) {
 
     Settings {
-      outputDir = outputDir != null ? outputDir : Path.of("data/download/wikicorpus_" + dump.language());
+      outputDir = outputDir != null ? outputDir : DOWNLOADS.resolve(FOLDER_PREFIX + dump.language());
     }
+  }
+
+  /**
+   * The dumps that runs with the default {@code --output_dir} finished, under {@code workingDir}, newest first (by
+   * modification time). An interrupted download is still a {@code .part} file and never counts.
+   */
+  public static List<Path> fetchedDumps(Path workingDir) throws IOException {
+    Path downloads = workingDir.resolve(DOWNLOADS);
+    if (!Files.isDirectory(downloads)) {
+      return List.of();
+    }
+    List<Path> dumps = new ArrayList<>();
+    try (DirectoryStream<Path> folders = Files.newDirectoryStream(downloads, FOLDER_PREFIX + "*")) {
+      for (Path folder : folders) {
+        if (Files.isDirectory(folder)) {
+          try (DirectoryStream<Path> files = Files.newDirectoryStream(folder,
+              f -> Files.isRegularFile(f) && WikiDump.isDumpFileName(f.getFileName().toString()))) {
+            files.forEach(dumps::add);
+          }
+        }
+      }
+    }
+    dumps.sort(Comparator.comparingLong((Path dump) -> dump.toFile().lastModified()).reversed());
+    return dumps;
   }
 
   static Flags flags() {
@@ -64,7 +106,7 @@ public final class DownloadWiki implements Job {
   public void run(String[] args) throws IOException, InterruptedException {
     Settings settings = flags().parse(args).record(Settings.class);
     WikiDump dump = settings.dump();
-    Downloader downloader = new Downloader(out, patience);
+    Downloader downloader = new Downloader(out, patience, mirror.get());
     Optional<Checksum> expected = settings.skipChecksum()
         ? Optional.empty()
         : Optional.of(publishedChecksum(downloader, dump));

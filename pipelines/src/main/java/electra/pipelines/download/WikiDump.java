@@ -2,6 +2,7 @@ package electra.pipelines.download;
 
 import electra.cli.Flag;
 import electra.cli.UsageException;
+import electra.data.Checksum;
 import java.net.URI;
 import java.util.List;
 import java.util.Objects;
@@ -30,6 +31,11 @@ public record WikiDump(
 
   private static final Pattern LANGUAGE = Pattern.compile("[a-z][a-z0-9_]*");
   private static final Pattern DATE = Pattern.compile("\\d{8}");
+  private static final String ARTICLES = "pages-articles.xml.bz2";
+  private static final String MULTISTREAM_ARTICLES = "pages-articles-multistream.xml.bz2";
+  /** What {@link #fileName()} gives for any language, date and kind. */
+  private static final Pattern ANY_FILE_NAME = Pattern.compile(LANGUAGE.pattern() + "wiki-(" + LATEST + "|"
+      + DATE.pattern() + ")-(" + Pattern.quote(ARTICLES) + "|" + Pattern.quote(MULTISTREAM_ARTICLES) + ")");
 
   public WikiDump {
     Objects.requireNonNull(baseUrl, "baseUrl");
@@ -64,9 +70,14 @@ public record WikiDump(
         baseUrl.resolve(project(), dumpDate, project() + "-" + dumpDate + "-md5sums.txt"));
   }
 
+  /** Whether a file is named as a dump file is ({@code enwiki-20240601-pages-articles.xml.bz2}). */
+  public static boolean isDumpFileName(String name) {
+    return ANY_FILE_NAME.matcher(name).matches();
+  }
+
   /** {@code pages-articles.xml.bz2} or {@code pages-articles-multistream.xml.bz2}. */
   private String kind() {
-    return multistream ? "pages-articles-multistream.xml.bz2" : "pages-articles.xml.bz2";
+    return multistream ? MULTISTREAM_ARTICLES : ARTICLES;
   }
 
   /** A line of a checksum list: the digest and the file name it was published for. */

@@ -9,6 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import electra.cli.HelpRequested;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import electra.data.Checksum;
+import electra.data.ChecksumMismatchException;
+import electra.data.DownloadFixtures;
+import electra.data.FileServer;
+import electra.data.Mirror;
 import electra.pipelines.text.SharedData;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -18,6 +23,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class DownloadJobsTest {
 
-  static final byte[] DUMP = DownloaderTest.randomBytes(200_000, 11);
+  static final byte[] DUMP = DownloadFixtures.randomBytes(200_000, 11);
   static final String OTHER_SHA1 = "0123456789abcdef0123456789abcdef01234567";
 
   @TempDir Path dir;
@@ -55,7 +61,7 @@ class DownloadJobsTest {
   }
 
   static String hex(Checksum.Algorithm algorithm, byte[] bytes) {
-    return Checksum.of(algorithm, DownloaderTest.digest(algorithm, bytes)).hex();
+    return DownloadFixtures.checksum(algorithm, bytes).hex();
   }
 
   /** A checksum list as Wikimedia publishes it: dated names, two spaces, several files. */
@@ -66,7 +72,8 @@ class DownloadJobsTest {
   }
 
   void runWiki(String... args) throws Exception {
-    new DownloadWiki(new PrintStream(out, true, StandardCharsets.UTF_8), DownloaderTest.FAST).run(args);
+    new DownloadWiki(new PrintStream(out, true, StandardCharsets.UTF_8), DownloadFixtures.FAST, () -> Mirror.NONE)
+        .run(args);
   }
 
   @Test
@@ -85,6 +92,37 @@ class DownloadJobsTest {
     assertEquals(List.of("/enwiki/latest/enwiki-latest-sha1sums.txt",
             "/enwiki/latest/enwiki-latest-pages-articles.xml.bz2"),
         server.requests().stream().map(FileServer.Request::path).toList());
+  }
+
+  @Test
+  void downloadWikiThroughAMirrorAsksForTheDumpSitesPaths() throws Exception {
+    String folder = "/dumps.wikimedia.org/enwiki/latest/";
+    server.serve(folder + "enwiki-latest-sha1sums.txt", sums("20240601", hex(Checksum.Algorithm.SHA1, DUMP),
+            "pages-articles-multistream.xml.bz2").getBytes(StandardCharsets.UTF_8))
+        .serve(folder + "enwiki-latest-pages-articles-multistream.xml.bz2", DUMP);
+    new DownloadWiki(new PrintStream(out, true, StandardCharsets.UTF_8), DownloadFixtures.FAST,
+        () -> Mirror.parse(server.base())).run(new String[] {"--output_dir=" + dir});
+    assertArrayEquals(DUMP, Files.readAllBytes(dir.resolve("enwiki-latest-pages-articles-multistream.xml.bz2")));
+    assertEquals(List.of(folder + "enwiki-latest-sha1sums.txt", folder + "enwiki-latest-pages-articles-multistream"
+        + ".xml.bz2"), server.requests().stream().map(FileServer.Request::path).toList());
+  }
+
+  @Test
+  void fetchedDumpsAreTheFinishedDumpsOfTheDefaultFoldersNewestFirst() throws IOException {
+    assertEquals(List.of(), DownloadWiki.fetchedDumps(dir), "no data/download folder");
+    Path en = Files.createDirectories(dir.resolve("data/download/wikicorpus_en"));
+    Path de = Files.createDirectories(dir.resolve("data/download/wikicorpus_de"));
+    Path older = Files.write(en.resolve("enwiki-latest-pages-articles-multistream.xml.bz2"), DUMP);
+    Path newer = Files.write(de.resolve("dewiki-20240601-pages-articles.xml.bz2"), DUMP);
+    Files.setLastModifiedTime(older, FileTime.fromMillis(1_000_000));
+    Files.setLastModifiedTime(newer, FileTime.fromMillis(2_000_000));
+    Files.write(en.resolve("enwiki-20240701-pages-articles-multistream.xml.bz2.part"), DUMP);
+    Files.write(en.resolve("enwiki-latest-sha1sums.txt"), DUMP);
+    Files.write(Files.createDirectories(dir.resolve("data/download/books")).resolve(
+        "frwiki-latest-pages-articles.xml.bz2"), DUMP);
+    assertEquals(List.of(dir.resolve("data/download/wikicorpus_de/dewiki-20240601-pages-articles.xml.bz2"),
+        dir.resolve("data/download/wikicorpus_en/enwiki-latest-pages-articles-multistream.xml.bz2")),
+        DownloadWiki.fetchedDumps(dir));
   }
 
   @Test
@@ -196,12 +234,14 @@ class DownloadJobsTest {
       dev = in.readAllBytes();
     }
     byte[] train = "{\"version\": \"1.1\", \"data\": []}".getBytes(StandardCharsets.UTF_8);
-    server.serve("/dataset/dev-v1.1.json", dev).serve("/dataset/train-v1.1.json", train);
+    // Through a mirror that keeps the official site's paths under its host name.
+    String site = "/rajpurkar.github.io/SQuAD-explorer/dataset/";
+    server.serve(site + "dev-v1.1.json", dev).serve(site + "train-v1.1.json", train);
     // The real training set is not available here: its expected digest is that of the stand-in served above.
     Map<String, Checksum> checksums = new HashMap<>(DownloadSquad.OFFICIAL_SHA256);
     checksums.put("train-v1.1.json", Checksum.sha256(hex(Checksum.Algorithm.SHA256, train)));
-    new DownloadSquad(new PrintStream(out, true, StandardCharsets.UTF_8), DownloaderTest.FAST, checksums)
-        .run(new String[] {"--version=1.1", "--base_url=" + server.base() + "/dataset", "--output_dir=" + dir});
+    new DownloadSquad(new PrintStream(out, true, StandardCharsets.UTF_8), DownloadFixtures.FAST,
+        () -> Mirror.parse(server.base()), checksums).run(new String[] {"--version=1.1", "--output_dir=" + dir});
     assertArrayEquals(dev, Files.readAllBytes(dir.resolve("dev-v1.1.json")));
     assertArrayEquals(train, Files.readAllBytes(dir.resolve("train-v1.1.json")));
     assertTrue(out().contains("sha256:95aa6a52d5d6a735563366753ca50492a658031da74f301ac5238b03966972c9 (verified)"),

@@ -1,4 +1,4 @@
-package electra.pipelines.download;
+package electra.data;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -22,10 +22,10 @@ import java.util.regex.Pattern;
  * A file server on 127.0.0.1 that answers {@code Range} requests like a real one (206, 416), can be told to ignore
  * them, and misbehaves on request: each path has a queue of faults that its next requests suffer, one each.
  */
-final class FileServer implements AutoCloseable {
+public final class FileServer implements AutoCloseable {
 
   /** What goes wrong with one request. */
-  enum Fault {
+  public enum Fault {
     /** HTTP 500. */
     ERROR_500,
     /** Promises the whole answer, sends half of it, closes the connection. */
@@ -35,7 +35,7 @@ final class FileServer implements AutoCloseable {
   }
 
   /** One request as the server saw it. */
-  record Request(String path, String range) {}
+  public record Request(String path, String range) {}
 
   private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-");
 
@@ -46,7 +46,7 @@ final class FileServer implements AutoCloseable {
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private volatile boolean ignoreRange;
 
-  FileServer() throws IOException {
+  public FileServer() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext("/", this::handle);
     server.setExecutor(threads);
@@ -54,37 +54,37 @@ final class FileServer implements AutoCloseable {
   }
 
   /** Serves {@code content} at {@code path} (starting with /). */
-  FileServer serve(String path, byte[] content) {
+  public FileServer serve(String path, byte[] content) {
     files.put(path, content);
     return this;
   }
 
   /** The next requests for {@code path} suffer these faults, one each, in order. */
-  FileServer fail(String path, Fault... next) {
+  public FileServer fail(String path, Fault... next) {
     faults.computeIfAbsent(path, p -> new ArrayDeque<>()).addAll(List.of(next));
     return this;
   }
 
   /** Answers every request with the whole file (200), as servers without range support do. */
-  FileServer ignoreRange() {
+  public FileServer ignoreRange() {
     ignoreRange = true;
     return this;
   }
 
-  URI url(String path) {
+  public URI url(String path) {
     return URI.create(base() + path);
   }
 
   /** {@code http://127.0.0.1:<port>}. */
-  String base() {
+  public String base() {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
-  List<Request> requests() {
+  public List<Request> requests() {
     return List.copyOf(requests);
   }
 
-  List<Request> requests(String path) {
+  public List<Request> requests(String path) {
     return requests.stream().filter(r -> r.path().equals(path)).toList();
   }
 

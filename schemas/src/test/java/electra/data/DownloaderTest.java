@@ -1,13 +1,17 @@
-package electra.pipelines.download;
+package electra.data;
 
+import static electra.data.DownloadFixtures.FAST;
+import static electra.data.DownloadFixtures.checksum;
+import static electra.data.DownloadFixtures.randomBytes;
+import static electra.data.DownloadFixtures.sha256;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import electra.pipelines.download.FileServer.Fault;
-import electra.pipelines.download.FileServer.Request;
+import electra.data.FileServer.Fault;
+import electra.data.FileServer.Request;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -15,22 +19,16 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class DownloaderTest {
-
-  /** Short waits so failure paths take milliseconds; progress on every chunk so it can be checked. */
-  static final DownloadSettings FAST =
-      new DownloadSettings(3, Duration.ofMillis(10), Duration.ZERO, Duration.ofMillis(700));
 
   static final String PATH = "/dumps/file.bin";
   static final byte[] CONTENT = randomBytes(300_000, 7);
@@ -44,7 +42,7 @@ class DownloaderTest {
   void start() throws IOException {
     server = new FileServer().serve(PATH, CONTENT);
     log = new ByteArrayOutputStream();
-    downloader = new Downloader(new PrintStream(log, true, StandardCharsets.UTF_8), FAST);
+    downloader = downloader(Mirror.NONE);
   }
 
   @AfterEach
@@ -52,20 +50,8 @@ class DownloaderTest {
     server.close();
   }
 
-  static byte[] randomBytes(int n, long seed) {
-    byte[] bytes = new byte[n];
-    new Random(seed).nextBytes(bytes);
-    return bytes;
-  }
-
-  static Checksum sha256(byte[] bytes) {
-    return Checksum.of(Checksum.Algorithm.SHA256, digest(Checksum.Algorithm.SHA256, bytes));
-  }
-
-  static MessageDigest digest(Checksum.Algorithm algorithm, byte[] bytes) {
-    MessageDigest digest = algorithm.newDigest();
-    digest.update(bytes);
-    return digest;
+  Downloader downloader(Mirror mirror) {
+    return new Downloader(new PrintStream(log, true, StandardCharsets.UTF_8), FAST, mirror);
   }
 
   Path download(Checksum expected) throws Exception {
@@ -91,7 +77,7 @@ class DownloaderTest {
   void checksumsOfEachAlgorithmAreChecked() throws Exception {
     for (Checksum.Algorithm algorithm : Checksum.Algorithm.values()) {
       Path file = downloader.download(server.url(PATH), dir.resolve(algorithm.label()),
-          Optional.of(Checksum.of(algorithm, digest(algorithm, CONTENT))));
+          Optional.of(checksum(algorithm, CONTENT)));
       assertArrayEquals(CONTENT, Files.readAllBytes(file));
     }
   }
@@ -190,9 +176,37 @@ class DownloaderTest {
   void givesUpAfterTheLastTryNamingTheUrl() {
     server.fail(PATH, Fault.ERROR_500, Fault.ERROR_500, Fault.ERROR_500);
     IOException e = assertThrows(IOException.class, () -> download(sha256(CONTENT)));
-    assertEquals("gave up on " + server.url(PATH) + " after 3 tries in a row without progress; last: "
-        + server.url(PATH) + ": HTTP 500", e.getMessage());
+    assertEquals("gave up on " + server.url(PATH) + " after 3 tries in a row without progress (" + server.url(PATH)
+        + ": HTTP 500); check this machine's internet access, or set ELECTRA_MIRROR=http://host:port to a mirror"
+        + " that keeps the public hosts' paths", e.getMessage());
     assertEquals(3, server.requests().size());
+  }
+
+  @Test
+  void aMirrorServesEachPublicUrlUnderItsHost() throws Exception {
+    byte[] dump = randomBytes(1000, 3);
+    server.serve("/dumps.wikimedia.org/enwiki/latest/enwiki-latest-sha1sums.txt", "sums".getBytes(StandardCharsets.UTF_8))
+        .serve("/dumps.wikimedia.org/enwiki/latest/dump.bz2", dump);
+    Downloader mirrored = downloader(Mirror.parse(server.base() + "/"));
+    URI published = URI.create("https://dumps.wikimedia.org/enwiki/latest/dump.bz2");
+    Path file = mirrored.download(published, dir.resolve("dump.bz2"), Optional.of(sha256(dump)));
+    assertArrayEquals(dump, Files.readAllBytes(file));
+    assertEquals("sums", mirrored.fetchText(URI.create("https://dumps.wikimedia.org/enwiki/latest/"
+        + "enwiki-latest-sha1sums.txt")));
+    assertEquals(List.of(new Request("/dumps.wikimedia.org/enwiki/latest/dump.bz2", null),
+        new Request("/dumps.wikimedia.org/enwiki/latest/enwiki-latest-sha1sums.txt", null)), server.requests());
+  }
+
+  @Test
+  void aMirrorThatFailsIsNamedInTheAdvice() {
+    server.fail("/example.org/file.bin", Fault.ERROR_500, Fault.ERROR_500, Fault.ERROR_500)
+        .serve("/example.org/file.bin", CONTENT);
+    IOException e = assertThrows(IOException.class, () -> downloader(Mirror.parse(server.base()))
+        .download(URI.create("https://example.org/file.bin"), dir.resolve("file.bin"), Optional.empty()));
+    assertTrue(e.getMessage().startsWith("gave up on " + server.url("/example.org/file.bin") + " after 3 tries"),
+        e.getMessage());
+    assertTrue(e.getMessage().endsWith("; is the mirror ELECTRA_MIRROR=" + server.base() + " running and reachable?"),
+        e.getMessage());
   }
 
   @Test

@@ -1,4 +1,4 @@
-package electra.pipelines.download;
+package electra.data;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
  * {@code .part} left by an interrupted run is resumed with a {@code Range} request (a server that ignores it and
  * sends the whole file again is handled too); the file gets its final name, by an atomic rename, only once it is
  * complete and matches its published checksum. Dropped connections, silent servers and 5xx answers are retried
- * with growing waits; 404 and a checksum mismatch are not, because retrying would not change them.
+ * with growing waits; 404 and a checksum mismatch are not, because retrying would not change them. Every request
+ * goes where the {@link Mirror} says, so callers name the public URL.
  */
 public final class Downloader {
 
@@ -38,17 +39,15 @@ public final class Downloader {
   /** Content-Range of a 206 ({@code bytes 100-199/1000}) or of a 416 ({@code bytes *}{@code /1000}). */
   private static final Pattern CONTENT_RANGE = Pattern.compile("bytes\\s+(?:(\\d+)-(\\d+)|\\*)/(\\d+|\\*)");
 
-  private final HttpClient client;
   private final PrintStream log;
   private final DownloadSettings settings;
+  private final Mirror mirror;
+  private HttpClient client;
 
-  public Downloader(PrintStream log, DownloadSettings settings) {
+  public Downloader(PrintStream log, DownloadSettings settings, Mirror mirror) {
     this.log = Objects.requireNonNull(log, "log");
     this.settings = Objects.requireNonNull(settings, "settings");
-    this.client = HttpClient.newBuilder()
-        .connectTimeout(settings.idleTimeout())
-        .followRedirects(HttpClient.Redirect.NORMAL)
-        .build();
+    this.mirror = Objects.requireNonNull(mirror, "mirror");
   }
 
   /** Where the bytes of {@code target} are kept until they are complete and verified. */
@@ -57,17 +56,18 @@ public final class Downloader {
   }
 
   /**
-   * Makes {@code target} a complete copy of {@code url}, verified against {@code expected} when given. A target
-   * that already has the expected checksum is kept without a request; without a checksum an existing target is
-   * trusted, since only complete downloads ever get that name.
+   * Makes {@code target} a complete copy of {@code publicUrl} (fetched through the mirror, if any), verified against
+   * {@code expected} when given. A target that already has the expected checksum is kept without a request; without
+   * a checksum an existing target is trusted, since only complete downloads ever get that name.
    *
    * @return {@code target}
    * @throws HttpStatusException on 404 and other answers that retrying does not change
    * @throws ChecksumMismatchException when the complete download has another digest (its bytes are deleted)
    * @throws IOException when the tries ran out, or writing the file failed
    */
-  public Path download(URI url, Path target, Optional<Checksum> expected) throws IOException, InterruptedException {
-    requireHttp(url);
+  public Path download(URI publicUrl, Path target, Optional<Checksum> expected)
+      throws IOException, InterruptedException {
+    URI url = source(publicUrl);
     Path absolute = target.toAbsolutePath();
     if (Files.isRegularFile(absolute) && alreadyThere(absolute, expected)) {
       return target;
@@ -90,8 +90,8 @@ public final class Downloader {
   }
 
   /** The body of a small text file, such as a list of checksums, with the same retries as a download. */
-  public String fetchText(URI url) throws IOException, InterruptedException {
-    requireHttp(url);
+  public String fetchText(URI publicUrl) throws IOException, InterruptedException {
+    URI url = source(publicUrl);
     return retrying(url, () -> {
       HttpResponse<InputStream> response = send(request(url, 0));
       try (InputStream body = response.body()) {
@@ -151,8 +151,8 @@ public final class Downloader {
         }
         failures++;
         if (failures >= settings.attempts()) {
-          throw new IOException("gave up on " + url + " after " + failures + " tries in a row without progress; last: "
-              + e.getMessage(), e.getCause());
+          throw new IOException("gave up on " + url + " after " + failures + " tries in a row without progress ("
+              + e.getMessage() + "); " + mirror.unreachableAdvice(), e.getCause());
         }
         Duration wait = settings.backoff(failures);
         log.println(e.getMessage() + "; trying again in " + seconds(wait));
@@ -266,13 +266,27 @@ public final class Downloader {
 
   private HttpResponse<InputStream> send(HttpRequest request) throws Transient, InterruptedIOException {
     try {
-      return client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      return client().send(request, HttpResponse.BodyHandlers.ofInputStream());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while requesting " + request.uri());
     } catch (IOException e) {
       throw new Transient(request.uri() + ": " + e, e);
     }
+  }
+
+  /**
+   * Made on the first request: a client starts a thread, and most downloaders (one per vocabulary lookup) find their
+   * file on disk and never ask.
+   */
+  private synchronized HttpClient client() {
+    if (client == null) {
+      client = HttpClient.newBuilder()
+          .connectTimeout(settings.idleTimeout())
+          .followRedirects(HttpClient.Redirect.NORMAL)
+          .build();
+    }
+    return client;
   }
 
   /** A non-success answer: returns a transient failure for 5xx, 408 and 429 (servers under load), throws otherwise. */
@@ -300,11 +314,13 @@ public final class Downloader {
     return file.toFile().length();
   }
 
-  private static void requireHttp(URI url) {
-    String scheme = url.getScheme();
+  /** Where {@code publicUrl} is really fetched from; only http(s) URLs can be. */
+  private URI source(URI publicUrl) {
+    String scheme = publicUrl.getScheme();
     if (!"http".equalsIgnoreCase(scheme) && !"https".equalsIgnoreCase(scheme)) {
-      throw new IllegalArgumentException("can download only http(s) URLs, got '" + url + "'");
+      throw new IllegalArgumentException("can download only http(s) URLs, got '" + publicUrl + "'");
     }
+    return mirror.locate(publicUrl);
   }
 
   /**

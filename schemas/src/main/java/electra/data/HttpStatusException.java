@@ -1,4 +1,4 @@
-package electra.pipelines.download;
+package electra.data;
 
 import java.io.IOException;
 import java.net.URI;
