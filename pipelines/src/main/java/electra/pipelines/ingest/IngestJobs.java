@@ -2,9 +2,11 @@ package electra.pipelines.ingest;
 
 import electra.beam.BeamJob;
 import electra.beam.ShardFiles;
+import electra.data.SampleData;
 import electra.records.ShardManifest;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
@@ -21,18 +23,22 @@ public final class IngestJobs {
    * Runs the pipeline to completion and prints what it counted, then where each shard set went and how many examples
    * it holds.
    */
-  abstract static class IngestJob extends BeamJob<IngestOptions> {
+  abstract static class IngestJob<O extends IngestOptions> extends BeamJob<O> {
     private final ExtractDocuments.Source source;
-    private final PrintStream out;
+    final PrintStream out;
 
-    IngestJob(ExtractDocuments.Source source, PrintStream out) {
-      super(IngestOptions.class);
+    IngestJob(Class<O> optionsType, ExtractDocuments.Source source, PrintStream out) {
+      super(optionsType);
       this.source = source;
       this.out = out;
     }
 
+    /** Fills in what the job may leave out; the options interface has already refused what it may not. */
+    void completeOptions(O options) throws IOException {}
+
     @Override
-    protected void run(IngestOptions options) throws IOException, InterruptedException {
+    protected void run(O options) throws IOException, InterruptedException {
+      completeOptions(options);
       IngestPipeline ingest = new IngestPipeline(options, source, name());
       out.printf("%s: %s -> %s (runner %s)%n", name(), options.getInput(), options.getOutput(),
           options.getRunner().getSimpleName());
@@ -84,13 +90,26 @@ public final class IngestJobs {
   }
 
   /** {@code IngestWiki}: Wikipedia dumps to pre-training shards. */
-  public static final class IngestWiki extends IngestJob {
+  public static final class IngestWiki extends IngestJob<IngestWikiOptions> {
     public IngestWiki() {
       this(System.out);
     }
 
     IngestWiki(PrintStream out) {
-      super(ExtractDocuments.Source.WIKIPEDIA, out);
+      super(IngestWikiOptions.class, ExtractDocuments.Source.WIKIPEDIA, out);
+    }
+
+    /** No {@code --input}: the dump DownloadWiki fetched, else the sample, said in one line; no --output: runs/wiki. */
+    @Override
+    void completeOptions(IngestWikiOptions options) throws IOException {
+      if (options.getInput() == null) {
+        DefaultWikiInput chosen = DefaultWikiInput.choose(Path.of(""), SampleData.fromEnvironment());
+        out.println(name() + ": " + chosen.reason());
+        options.setInput(chosen.input().toString());
+      }
+      if (options.getOutput() == null) {
+        options.setOutput(IngestWikiOptions.DEFAULT_OUTPUT);
+      }
     }
 
     @Override
@@ -105,19 +124,21 @@ public final class IngestJobs {
 
     @Override
     protected String examples() {
-      return "  ./electra IngestWiki --input=../shared/data/wikipedia/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2 --output=runs/wiki\n"
+      return "  ./electra IngestWiki\n"
+          + "  ./electra IngestWiki --input=data/download/wikicorpus_de/dewiki-latest-pages-articles-multistream.xml.bz2"
+          + " --output=runs/wiki_de\n"
           + "  ./electra IngestWiki --input=gs://my-bucket/dumps/ --output=gs://my-bucket/shards --flink_master=flink:8081\n";
     }
   }
 
   /** {@code IngestBooks}: one book per text file. */
-  public static final class IngestBooks extends IngestJob {
+  public static final class IngestBooks extends IngestJob<CorpusOptions> {
     public IngestBooks() {
       this(System.out);
     }
 
     IngestBooks(PrintStream out) {
-      super(ExtractDocuments.Source.BOOKS, out);
+      super(CorpusOptions.class, ExtractDocuments.Source.BOOKS, out);
     }
 
     @Override
@@ -137,13 +158,13 @@ public final class IngestJobs {
   }
 
   /** {@code IngestText}: any text, documents separated by blank lines, or JSON lines. */
-  public static final class IngestText extends IngestJob {
+  public static final class IngestText extends IngestJob<CorpusOptions> {
     public IngestText() {
       this(System.out);
     }
 
     IngestText(PrintStream out) {
-      super(ExtractDocuments.Source.TEXT, out);
+      super(CorpusOptions.class, ExtractDocuments.Source.TEXT, out);
     }
 
     @Override

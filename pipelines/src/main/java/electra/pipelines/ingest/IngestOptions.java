@@ -3,19 +3,23 @@ package electra.pipelines.ingest;
 import electra.pipelines.TokenizerOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
-import org.apache.beam.sdk.options.Validation;
 
-/** Flags of the ingest jobs ({@code IngestWiki}, {@code IngestBooks}, {@code IngestText}). */
+/**
+ * Flags of the ingest jobs ({@code IngestWiki}, {@code IngestBooks}, {@code IngestText}). Whether {@code --input} and
+ * {@code --output} are required is each job's own interface's to say ({@link IngestWikiOptions},
+ * {@link CorpusOptions}): Beam lets {@code @Validation.Required} differ between interfaces, not {@code @Default}.
+ */
 public interface IngestOptions extends TokenizerOptions {
 
-  @Description("Corpus files: a file, a glob or a folder (every file in it); local, gs:// or s3://")
-  @Validation.Required
+  String INPUT = "Corpus files: a file, a glob or a folder (every file in it); local, gs:// or s3://";
+  String OUTPUT = "Output folder; shards go to <output>/phase1/{train,test}/ and <output>/phase2/{train,test}/";
+
+  @Description(INPUT)
   String getInput();
 
   void setInput(String value);
 
-  @Description("Output folder; shards go to <output>/phase1/{train,test}/ and <output>/phase2/{train,test}/")
-  @Validation.Required
+  @Description(OUTPUT)
   String getOutput();
 
   void setOutput(String value);

@@ -6,6 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import electra.cli.UsageException;
+import electra.data.DownloadSettings;
+import electra.data.Downloader;
+import electra.data.Mirror;
+import electra.data.SampleData;
+import electra.data.SampleFile;
+import electra.pipelines.download.DownloadWiki;
 import electra.records.PretrainingExample;
 import electra.records.ShardManifest;
 import electra.records.TfRecordReader;
@@ -19,6 +25,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.stream.IntStream;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.junit.jupiter.api.Assumptions;
@@ -214,6 +221,49 @@ class IngestJobsTest {
     return printed.toString(StandardCharsets.UTF_8).lines()
         .filter(line -> line.matches("  (input|pages|text|examples) .*"))
         .toList();
+  }
+
+  @Test
+  void withoutInputIngestWikiReadsTheDumpDownloadWikiFetchedElseTheSample(@TempDir Path dir) throws IOException {
+    SampleData samples = new SampleData(dir.resolve("cache"), Optional.of(shared.resolve("data")),
+        new Downloader(System.err, DownloadSettings.DEFAULT, Mirror.NONE));
+    DefaultWikiInput sample = DefaultWikiInput.choose(dir, samples);
+    assertEquals(shared.resolve("data").resolve(SampleFile.WIKIPEDIA_SAMPLE.sharedPath()), sample.input());
+    assertEquals("no --input and no dump from DownloadWiki under data/download/: reading the Wikipedia sample "
+        + sample.input() + " (the reference data beside this checkout (../shared/data)); ./electra DownloadWiki"
+        + " fetches all of Wikipedia", sample.reason());
+
+    Path dump = Files.createDirectories(dir.resolve("data/download/wikicorpus_en"))
+        .resolve("enwiki-latest-pages-articles-multistream.xml.bz2");
+    Files.write(Downloader.partFile(dump), new byte[] {1});
+    assertEquals(sample, DefaultWikiInput.choose(dir, samples), "an unfinished download is no dump");
+    Files.copy(sample.input(), dump);
+    assertEquals(new DefaultWikiInput(dump, "no --input: reading the dump DownloadWiki fetched, " + dump),
+        DefaultWikiInput.choose(dir, samples));
+  }
+
+  @Test
+  void ingestWikiNeedsNoFlagsButTheOtherIngestJobsNeedInputAndOutput() throws IOException {
+    Path here = Path.of("").toAbsolutePath();
+    Assumptions.assumeTrue(SampleData.sharedDataBeside(here).isPresent()
+        && DownloadWiki.fetchedDumps(here).isEmpty(), "needs ../shared beside the checkout and no dump fetched here");
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    IngestJobs.IngestWiki job = new IngestJobs.IngestWiki(new PrintStream(printed, true, StandardCharsets.UTF_8));
+    IngestWikiOptions options = job.parse();
+    job.completeOptions(options);
+    assertEquals(SampleData.sharedDataBeside(here).get().resolve(SampleFile.WIKIPEDIA_SAMPLE.sharedPath())
+        .toString(), options.getInput());
+    assertEquals("runs/wiki", options.getOutput());
+    assertTrue(printed.toString(StandardCharsets.UTF_8).startsWith("IngestWiki: no --input and no dump from "
+        + "DownloadWiki under data/download/: reading the Wikipedia sample "), printed.toString());
+
+    IngestWikiOptions given = job.parse("--input=a.xml", "--output=b");
+    job.completeOptions(given);
+    assertEquals(List.of("a.xml", "b"), List.of(given.getInput(), given.getOutput()));
+    for (IngestJobs.IngestJob<?> corpus : List.of(new IngestJobs.IngestBooks(), new IngestJobs.IngestText())) {
+      UsageException e = assertThrows(UsageException.class, () -> corpus.parse("--output=b"));
+      assertTrue(e.getMessage().startsWith("Missing required value for [--input"), e.getMessage());
+    }
   }
 
   @Test
