@@ -5,12 +5,15 @@ import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import electra.data.SampleData;
+import electra.data.SampleFile;
 import electra.model.ElectraConfig;
 import electra.pipelines.ingest.IngestJobs;
 import electra.serving.QaClient;
 import electra.serving.ServeQA;
 import electra.squad.SquadDataset;
 import electra.squad.SquadExample;
+import electra.tokenization.VocabularyResolver;
 import electra.trainer.export.ExportModel;
 import electra.trainer.finetune.FinetuneSquad;
 import electra.trainer.postprocess.Postprocess;
@@ -47,9 +50,6 @@ public final class QuickStart implements Job {
     }
   }
 
-  static final String SHARED = "../shared/data/";
-  static final String WIKI = SHARED + "wikipedia/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2";
-  static final String SQUAD = SHARED + "squad/dev-v1.1.json.gz";
   static final String HARRY_CONTEXT = "My name is Harry and I grew up in Canada. I love apples.";
   static final String HARRY_QUESTION = "What food does Harry like?";
 
@@ -94,9 +94,11 @@ public final class QuickStart implements Job {
       int questions,
       @Flag(value = "first stage to run; earlier stages' outputs under --work_dir are reused", defaultValue = "ingest")
       Stage skipTo,
-      @Flag(value = "Wikipedia dump to ingest", defaultValue = WIKI)
+      @Flag("Wikipedia dump to ingest (default: the Wikipedia sample: ../shared/data's copy, else cached or "
+          + "downloaded)")
       String wiki,
-      @Flag(value = "SQuAD JSON to fine-tune on and to take questions from", defaultValue = SQUAD)
+      @Flag("SQuAD JSON to fine-tune on and to take questions from (default: the SQuAD v1.1 dev set: "
+          + "../shared/data's copy, else cached or downloaded)")
       Path squad,
       @Flag(value = "WordPiece vocabulary: vocab.txt path or bert-base-uncased", defaultValue = "bert-base-uncased")
       String vocabFile,
@@ -192,6 +194,16 @@ public final class QuickStart implements Job {
     String vocab = settings.vocabFile();
     long t0 = System.nanoTime();
     out.printf("QuickStart: work dir %s, first stage %s%n", l.work().toAbsolutePath(), first.dir);
+    SampleData samples = SampleData.fromEnvironment();
+    String wiki = first != Stage.INGEST ? null : settings.wiki() != null
+        ? given("Wikipedia", settings.wiki(), "--wiki")
+        : sample("Wikipedia", SampleFile.WIKIPEDIA_SAMPLE, samples).toString();
+    Path squad = settings.squad() != null
+        ? given("SQuAD", settings.squad(), "--squad")
+        : sample("SQuAD", SampleFile.SQUAD_DEV_V1_1, samples);
+    if (vocab.equals(VocabularyResolver.BERT_BASE_UNCASED)) {
+      sample("vocabulary", SampleFile.BERT_VOCABULARY, samples); // fetched up front; each job then finds it
+    }
     Files.createDirectories(l.work());
     for (Stage s : Stage.values()) {
       if (s.ordinal() < first.ordinal()) {
@@ -209,7 +221,7 @@ public final class QuickStart implements Job {
       out.printf("%n== %s: %s%n", s.dir, what(s));
       switch (s) {
         case INGEST -> new IngestJobs.IngestWiki().run(new String[] {
-            "--input=" + settings.wiki(), "--output=" + l.wiki(), "--vocab_file=" + vocab,
+            "--input=" + wiki, "--output=" + l.wiki(), "--vocab_file=" + vocab,
             "--max_seq_length_p1=" + SEQ, "--max_seq_length_p2=0", "--num_train_shards=2", "--num_test_shards=1"});
         case PRETRAIN -> {
           Files.createDirectories(l.pretrain());
@@ -226,7 +238,7 @@ public final class QuickStart implements Job {
             "--pretrain_dir=" + l.pretrainRun(), "--output_dir=" + l.postprocess(), "--what=discriminator",
             "--vocab_file=" + vocab});
         case FINETUNE -> new FinetuneSquad().run(new String[] {
-            "--mode=train", "--electra_model=" + l.discriminator(), "--train_file=" + settings.squad(),
+            "--mode=train", "--electra_model=" + l.discriminator(), "--train_file=" + squad,
             "--max_examples=" + examples, "--head=simple", "--max_seq_length=" + SEQ,
             "--doc_stride=" + QA_STRIDE, "--max_query_length=" + QA_QUERY, "--num_train_epochs=2",
             "--train_batch_size=16", "--learning_rate=5e-4", "--keep_checkpoint_max=1",
@@ -234,7 +246,7 @@ public final class QuickStart implements Job {
         case EXPORT -> new ExportModel().run(new String[] {
             "--electra_model=" + l.finetunedHf(), "--output_dir=" + l.export(), "--max_seq_length=" + SEQ,
             "--doc_stride=" + QA_STRIDE, "--max_query_length=" + QA_QUERY});
-        case SERVE -> serve(l, questions(settings.squad(), settings.questions()),
+        case SERVE -> serve(l, questions(squad, settings.questions()),
             Duration.ofSeconds(settings.answerTimeoutSeconds()));
       }
       out.printf(Locale.ROOT, "== %s: done in %.1f s; outputs in %s%n", s.dir, seconds(start), l.of(s));
@@ -244,6 +256,19 @@ public final class QuickStart implements Job {
       out.printf("  %-12s %s%n", s.dir, l.of(s));
     }
     out.printf("Serve the model yourself: ./electra ServeQA --model=%s%n", l.export());
+  }
+
+  /** An input the user named, said as such. */
+  private <T> T given(String label, T input, String flag) {
+    out.printf("  %-10s %s (%s)%n", label, input, flag);
+    return input;
+  }
+
+  /** A sample file instead, and which copy of it: the checkout's, the cached one or a new download. */
+  private Path sample(String label, SampleFile sample, SampleData samples) throws IOException {
+    SampleData.Located located = samples.locate(sample);
+    out.printf("  %-10s %s (%s)%n", label, located.file(), located.origin());
+    return located.file();
   }
 
   private static String what(Stage s) {
