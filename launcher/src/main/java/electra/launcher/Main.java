@@ -10,8 +10,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * Starts a job by name: {@code ./electra NAME --flag=value ...}. Jobs register themselves in their module's
@@ -19,8 +21,13 @@ import java.util.TreeMap;
  *
  * <p>Exit status: 0 done (and for the job list that {@code ./electra} alone prints), 1 the job failed, 2 the command
  * line was wrong (one line on stderr, no stack trace; an unknown job name also gets the nearest names and the list).
+ * A failure the user can act on ({@link Failures}) is one line too, its stack trace only with {@value #VERBOSE}
+ * anywhere on the command line; an unexpected one always shows its stack trace.
  */
 public final class Main {
+
+  /** The launcher's own flag, taken out before the job sees its arguments. */
+  static final String VERBOSE = "--verbose";
 
   private Main() {}
 
@@ -28,7 +35,9 @@ public final class Main {
     System.exit(run(args, System.out, System.err));
   }
 
-  static int run(String[] args, PrintStream out, PrintStream err) {
+  static int run(String[] given, PrintStream out, PrintStream err) {
+    boolean verbose = List.of(given).contains(VERBOSE);
+    String[] args = Stream.of(given).filter(a -> !a.equals(VERBOSE)).toArray(String[]::new);
     Map<String, Job> jobs = jobs();
     if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
       out.print(usage(jobs));
@@ -53,8 +62,11 @@ public final class Main {
       err.println(job.name() + ": " + e.getMessage());
       return 2;
     } catch (Exception e) {
-      err.println(job.name() + " failed: " + e);
-      e.printStackTrace(err);
+      Optional<String> explained = Failures.explain(e);
+      err.println(job.name() + " failed: " + explained.orElse(e.toString()));
+      if (verbose || explained.isEmpty()) {
+        e.printStackTrace(err);
+      }
       return 1;
     }
   }
@@ -107,7 +119,8 @@ public final class Main {
 
   static String usage(Map<String, Job> jobs) {
     StringBuilder s = new StringBuilder("Usage: ./electra NAME [--flag=value ...]   (NAME --help lists its flags)\n")
-        .append("   or: mvn exec:java -Dpipeline=NAME -Dexec.args=\"--flag=value ...\"\n\nJobs:\n");
+        .append("   or: mvn exec:java -Dpipeline=NAME -Dexec.args=\"--flag=value ...\"\n")
+        .append("A failure is one line; ").append(VERBOSE).append(" (anywhere) adds its stack trace.\n\nJobs:\n");
     int width = jobs.keySet().stream().mapToInt(String::length).max().orElse(0) + 2;
     jobs.values().forEach(j -> s.append("  ").append(j.name()).append(" ".repeat(width - j.name().length()))
         .append(j.description()).append('\n'));

@@ -6,16 +6,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import electra.cli.Flags;
 import electra.cli.Job;
+import electra.data.Checksum;
+import electra.data.ChecksumMismatchException;
+import electra.squad.SquadInputException;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class MainTest {
 
   /** A job registered only on the test class path: adds two integers, or fails on request. */
   public static final class Sum implements Job {
+    /** What {@code --read=FILE} fails with when FILE is missing, wrapped as a Beam runner wraps a step's failure. */
+    static final String MISSING = "/no/such/corpus.txt";
     static long lastResult;
 
     @Override
@@ -34,10 +46,15 @@ class MainTest {
           .integer("a", 1, "first addend")
           .integer("b", 2, "second addend")
           .bool("explode", false, "fail with an unexpected error")
+          .text("read", "", "fail as a job does that cannot read this file")
           .example("./electra Sum --a=3 --b=4")
           .parse(args);
       if (v.bool("explode")) {
         throw new IllegalStateException("boom");
+      }
+      if (!v.text("read").isEmpty()) {
+        throw new RuntimeException("step ReadCorpus failed",
+            new UncheckedIOException(new NoSuchFileException(v.text("read"))));
       }
       lastResult = v.integer("a") + v.integer("b");
     }
@@ -114,9 +131,56 @@ class MainTest {
   }
 
   @Test
-  void unexpectedFailureExitsWithOne() {
+  void unexpectedFailureExitsWithOneAndShowsItsStackTrace() {
     Outcome o = run("Sum", "--explode");
     assertEquals(1, o.status());
-    assertTrue(o.err().startsWith("Sum failed: java.lang.IllegalStateException: boom"), o.err());
+    assertTrue(o.err().startsWith("Sum failed: java.lang.IllegalStateException: boom\n"), o.err());
+    assertTrue(o.err().contains("\tat electra.launcher.MainTest$Sum.run("), o.err());
+  }
+
+  @Test
+  void anExpectedFailureIsOneLineSayingWhatToDo() {
+    Outcome o = run("Sum", "--read=" + Sum.MISSING);
+    assertEquals(1, o.status());
+    assertEquals("Sum failed: " + Sum.MISSING + ": no such file or folder; check the path\n", o.err());
+    assertEquals("", o.out());
+  }
+
+  @Test
+  void verboseAnywhereAddsTheStackTraceAndIsNotTheJobsFlag() {
+    for (String[] args : new String[][] {{"--verbose", "Sum", "--read=" + Sum.MISSING},
+        {"Sum", "--read=" + Sum.MISSING, "--verbose"}}) {
+      Outcome o = run(args);
+      assertEquals(1, o.status(), String.join(" ", args));
+      List<String> lines = o.err().lines().toList();
+      assertEquals("Sum failed: " + Sum.MISSING + ": no such file or folder; check the path", lines.get(0));
+      assertEquals("java.lang.RuntimeException: step ReadCorpus failed", lines.get(1));
+      assertTrue(o.err().contains("Caused by: java.nio.file.NoSuchFileException: " + Sum.MISSING), o.err());
+    }
+    assertEquals(0, run("--verbose", "Sum", "--a=2").status());
+    assertEquals(4, Sum.lastResult);
+    assertTrue(run("--verbose").out().startsWith("Usage: ./electra NAME"), "--verbose alone lists the jobs");
+  }
+
+  @Test
+  void failuresOfTheWorldOutsideAreExpectedAndBugsAreNot() {
+    assertEquals(Optional.of("the file from https://example.org/f has sha256 " + "0".repeat(64) + " but should have "
+        + "1".repeat(64) + "; the download was deleted. Run again to retry; if it keeps happening, the server serves"
+        + " a different file than the published checksum describes"),
+        Failures.explain(new IllegalStateException("wrapped", new ChecksumMismatchException(
+            URI.create("https://example.org/f"), Checksum.sha256("1".repeat(64)), Checksum.sha256("0".repeat(64))))));
+    assertEquals(Optional.of("no Kafka broker answered at kafka:9092 within 20 s; check --bootstrap_servers"),
+        Failures.explain(new ConnectException("no Kafka broker answered at kafka:9092 within 20 s; check "
+            + "--bootstrap_servers")));
+    assertEquals(Optional.of("runs/x -> runs/y: already exists; remove it, or choose another path"),
+        Failures.explain(new FileAlreadyExistsException("runs/x", "runs/y", null)));
+    assertEquals(Optional.of("vocab.txt: no such file or folder; check the path (give the path of a vocab.txt)"),
+        Failures.explain(new NoSuchFileException("vocab.txt", null, "give the path of a vocab.txt")));
+    assertEquals(Optional.of("unknown host huggingface.co; check the address and this machine's network"),
+        Failures.explain(new UnknownHostException("huggingface.co")));
+    assertEquals(Optional.of("dev.json: 'data' must be an array"),
+        Failures.explain(new SquadInputException("dev.json: 'data' must be an array")));
+    assertEquals(Optional.empty(), Failures.explain(new IllegalStateException("boom")));
+    assertEquals(Optional.empty(), Failures.explain(new NullPointerException()));
   }
 }

@@ -4,14 +4,20 @@ import electra.cli.UsageException;
 import electra.infra.kafka.EmbeddedKafka;
 import electra.beam.BeamJob;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.PrintStream;
+import java.net.ConnectException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -29,6 +35,8 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -171,6 +179,9 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
     }
   }
 
+  /** How long brokers given by address may take to answer before ServeQA gives up. */
+  static final Duration BROKER_TIMEOUT = Duration.ofSeconds(20);
+
   /** Starts the job (and, when no brokers are given, a broker with the topics) and returns once it runs. */
   public static Running start(ServeQaOptions options, PrintStream out) throws IOException {
     if (options.getMaxBatchSize() < 1 || options.getMaxBatchWaitMs() < 1) {
@@ -191,6 +202,9 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
           + "keyed by request id (see docs/serving.md)");
     }
     Map<String, Object> properties = kafkaProperties(options.getKafkaProperty());
+    if (options.getBootstrapServers() != null && !options.getBootstrapServers().isBlank()) {
+      requireBroker(options.getBootstrapServers(), properties, BROKER_TIMEOUT);
+    }
     Path modelDir = Path.of(options.getModel()).toAbsolutePath().normalize();
     // Load (and check) the model before anything starts; in embedded mode the workers share this instance.
     QaAnswerer preloaded;
@@ -323,6 +337,30 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
       }
     });
     return out;
+  }
+
+  /**
+   * Stops with one line when no broker answers at {@code bootstrap}: Kafka's clients would retry quietly forever, and
+   * the job would look healthy while it reads nothing.
+   */
+  static void requireBroker(String bootstrap, Map<String, Object> properties, Duration timeout)
+      throws IOException {
+    Set<String> clientOnly = new HashSet<>(ConsumerConfig.configNames());
+    clientOnly.addAll(ProducerConfig.configNames());
+    Map<String, Object> config = forClient(properties, AdminClientConfig.configNames(), clientOnly);
+    config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+    try (Admin admin = Admin.create(config)) {
+      admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new ConnectException("no Kafka broker answered at " + bootstrap + " within " + timeout.toSeconds()
+          + " s; check --bootstrap_servers (and --kafka_property for a secured cluster), or leave it out to start"
+          + " a broker in this process");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while looking for a Kafka broker at " + bootstrap);
+    }
   }
 
   /** {@code key=value} entries (already split at commas by Beam) as client properties. */

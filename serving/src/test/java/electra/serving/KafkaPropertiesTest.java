@@ -1,7 +1,11 @@
 package electra.serving;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.ConnectException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -19,6 +23,17 @@ class KafkaPropertiesTest {
         ServeQA.forClient(GIVEN, ConsumerConfig.configNames(), ProducerConfig.configNames()));
     assertEquals(Map.of("security.protocol", "SASL_SSL", "linger.ms", "1", "my.plugin.flag", "x"),
         ServeQA.forClient(GIVEN, ProducerConfig.configNames(), ConsumerConfig.configNames()));
+  }
+
+  @Test
+  void aBrokerThatDoesNotAnswerIsAFailureNamingItsAddressNotASilentWait() {
+    long start = System.nanoTime();
+    ConnectException e = assertThrows(ConnectException.class, () -> ServeQA.requireBroker("127.0.0.1:1",
+        ServeQA.kafkaProperties(List.of("auto.offset.reset=latest")), Duration.ofSeconds(2)));
+    assertEquals("no Kafka broker answered at 127.0.0.1:1 within 2 s; check --bootstrap_servers (and"
+        + " --kafka_property for a secured cluster), or leave it out to start a broker in this process",
+        e.getMessage());
+    assertTrue(System.nanoTime() - start < Duration.ofSeconds(15).toNanos(), "gave up near its timeout");
   }
 
   @Test
