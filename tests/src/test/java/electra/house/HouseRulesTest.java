@@ -86,7 +86,7 @@ class HouseRulesTest {
   @Test
   void contractsUseNeitherBeamNorTensorFlow() {
     noClasses().that().resideInAnyPackage("electra.export..", "electra.squad..", "electra.records..",
-            "electra.tokenization..", "electra.model..", "electra.cli..")
+            "electra.tokenization..", "electra.model..", "electra.cli..", "electra.data..")
         .should().dependOnClassesThat().resideInAnyPackage("org.apache.beam..", "org.tensorflow..", "org.apache.flink..")
         .check(mainClasses);
   }
