@@ -30,8 +30,8 @@ public record SampleData(Path cacheDir, Optional<Path> sharedData, Downloader do
 
   /** Which copy a job got, for the line that tells the user. */
   public enum Origin {
-    SHARED_COPY("the reference data beside this checkout (../shared/data)"),
-    CACHED("cached by an earlier download ($" + HOME_ENV + ", default ~/.cache/electra)"),
+    SHARED_COPY("the checkout's reference data, ../shared/data"),
+    CACHED("cached by an earlier download"),
     DOWNLOADED("downloaded just now and verified against its published SHA-256");
 
     private final String description;

@@ -230,7 +230,7 @@ class IngestJobsTest {
     DefaultWikiInput sample = DefaultWikiInput.choose(dir, samples);
     assertEquals(shared.resolve("data").resolve(SampleFile.WIKIPEDIA_SAMPLE.sharedPath()), sample.input());
     assertEquals("no --input and no dump from DownloadWiki under data/download/: reading the Wikipedia sample "
-        + sample.input() + " (the reference data beside this checkout (../shared/data)); ./electra DownloadWiki"
+        + sample.input() + " (the checkout's reference data, ../shared/data); ./electra DownloadWiki"
         + " fetches all of Wikipedia", sample.reason());
 
     Path dump = Files.createDirectories(dir.resolve("data/download/wikicorpus_en"))
