@@ -125,8 +125,8 @@ public final class Ask implements Job {
     }
   }
 
-  /** Some requests got no reply in time; the message names them. */
-  static final class NoReplyException extends RuntimeException {
+  /** Some requests got no reply in time; the message names them (the launcher prints it as one line, exit 1). */
+  static final class NoReplyException extends IOException {
     NoReplyException(String message) {
       super(message);
     }
