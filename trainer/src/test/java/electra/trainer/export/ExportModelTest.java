@@ -20,6 +20,7 @@ import electra.squad.QaFeaturizer;
 import electra.squad.SquadVersion;
 import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
+import electra.trainer.export.onnx.Model;
 import electra.trainer.finetune.Batch;
 import electra.trainer.finetune.FinetunedHead;
 import electra.trainer.finetune.QaGraph;
@@ -54,7 +55,7 @@ class ExportModelTest {
   }
 
   @Test
-  void goldenQaModelExportsAndTheSavedModelReproducesItsLogits() throws Exception {
+  void goldenQaModelExportsAndTheSavedModelAndTheOnnxModelReproduceItsLogits() throws Exception {
     Path golden = shared("golden/tiny-discriminator-qa");
     Path vocab = shared("data/vocab/bert-base-uncased-vocab.txt");
     Path out = tmp.resolve("export");
@@ -62,7 +63,8 @@ class ExportModelTest {
     new ExportModel(new PrintStream(log, true, StandardCharsets.UTF_8)).run(new String[] {
         "--electra_model=" + golden, "--vocab_file=" + vocab, "--output_dir=" + out, "--max_seq_length=96"});
     assertTrue(log.toString(StandardCharsets.UTF_8).contains("exported"), log.toString(StandardCharsets.UTF_8));
-    for (String f : new String[] {"saved_model.pb", "variables", "vocab.txt", "config.json", "export.json"}) {
+    for (String f : new String[] {"saved_model.pb", "variables", "model.onnx", "vocab.txt", "config.json",
+        "export.json"}) {
       assertTrue(Files.exists(out.resolve(f)), f);
     }
     try (var siblings = Files.list(tmp)) {
@@ -77,6 +79,7 @@ class ExportModelTest {
     assertEquals(AnswerDecoder.Options.defaults(SquadVersion.V1_1), meta.decoding());
     assertEquals(Vocabulary.load(vocab).fingerprint(), meta.vocabFingerprint());
     assertEquals(meta.vocabFingerprint(), Vocabulary.load(out.resolve("vocab.txt")).fingerprint());
+    assertEquals("model.onnx", meta.onnxFile());
 
     JsonNode cases = new ObjectMapper().readTree(golden.resolve("expected.json").toFile()).get("cases");
     try (SavedModelBundle bundle = SavedModelBundle.load(out.toString(), "serve")) {
@@ -95,6 +98,21 @@ class ExportModelTest {
             }
             assertTrue(max <= 1e-4, key + " max error " + max);
           }
+        }
+      }
+    }
+    Model onnx = Model.parseFrom(Files.readAllBytes(out.resolve(meta.onnxFile())));
+    try (OnnxRuntimeSession session = new OnnxRuntimeSession(onnx, QaHead.SIMPLE, 1)) {
+      for (JsonNode c : cases) {
+        Batch one = Batch.of(List.of(new Batch.Window(ints(c.get("input_ids")), ints(c.get("attention_mask")),
+            ints(c.get("token_type_ids")), 0, 0, false)));
+        for (String key : new String[] {"start_logits", "end_logits"}) {
+          float[] actual = session.run(one, outputs -> outputs.floats(key));
+          double max = 0;
+          for (int i = 0; i < actual.length; i++) {
+            max = Math.max(max, Math.abs(actual[i] - c.get(key).get(i).asDouble()));
+          }
+          assertTrue(max <= 1e-4, "model.onnx " + key + " max error " + max);
         }
       }
     }
@@ -231,10 +249,15 @@ class ExportModelTest {
   }
 
   private static TInt32 row(JsonNode values) {
+    int[] v = ints(values);
+    return TInt32.tensorOf(Shape.of(1, v.length), DataBuffers.of(v, true, false));
+  }
+
+  static int[] ints(JsonNode values) {
     int[] v = new int[values.size()];
     for (int i = 0; i < v.length; i++) {
       v[i] = values.get(i).asInt();
     }
-    return TInt32.tensorOf(Shape.of(1, v.length), DataBuffers.of(v, true, false));
+    return v;
   }
 }

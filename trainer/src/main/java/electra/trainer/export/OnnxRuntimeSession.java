@@ -1,0 +1,102 @@
+package electra.trainer.export;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import electra.export.ExportMetadata;
+import electra.export.HeadOutputs;
+import electra.export.QaHead;
+import electra.squad.AnswerDecoder;
+import electra.trainer.export.onnx.Model;
+import electra.trainer.finetune.Batch;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * An {@link OnnxQaModel} in ONNX Runtime, fed the trainer's {@link Batch}es: how ExportModel checks the
+ * {@code model.onnx} it writes and how BenchmarkSquad times the engine. Serving reads an export folder instead,
+ * through its own engine.
+ */
+public final class OnnxRuntimeSession implements AutoCloseable {
+
+  private final OrtEnvironment environment = OrtEnvironment.getEnvironment();
+  private final QaHead head;
+  private final OrtSession session;
+
+  /**
+   * @param intraOpThreads threads inside one operator, as TensorFlow's setting of that name; 0: ONNX Runtime's
+   *     default (the machine's cores). Operators run one after another, as with one TensorFlow inter-op thread.
+   */
+  public OnnxRuntimeSession(Model model, QaHead head, int intraOpThreads) {
+    this.head = head;
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+      if (intraOpThreads > 0) {
+        options.setIntraOpNumThreads(intraOpThreads);
+      }
+      session = environment.createSession(model.toByteArray(), options);
+    } catch (OrtException e) {
+      throw new IllegalStateException("ONNX Runtime refused the model: " + e.getMessage(), e);
+    }
+  }
+
+  /** The head's outputs for every window of a batch, as the decoder reads them. */
+  public List<AnswerDecoder.WindowOutput> predict(Batch b) {
+    return run(b, outputs -> HeadOutputs.windows(head, outputs, b.size(), b.length()));
+  }
+
+  /** Runs a batch and hands {@code read} the outputs by their {@link ExportMetadata} names. */
+  public <T> T run(Batch b, Function<HeadOutputs, T> read) {
+    long[] shape = {b.size(), b.length()};
+    Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
+    try {
+      feeds.put(ExportMetadata.INPUT_IDS, OnnxTensor.createTensor(environment, IntBuffer.wrap(b.inputIds()), shape));
+      feeds.put(ExportMetadata.INPUT_MASK, OnnxTensor.createTensor(environment, IntBuffer.wrap(b.inputMask()), shape));
+      feeds.put(ExportMetadata.SEGMENT_IDS,
+          OnnxTensor.createTensor(environment, IntBuffer.wrap(b.segmentIds()), shape));
+      try (OrtSession.Result result = session.run(feeds)) {
+        return read.apply(new HeadOutputs() {
+          @Override
+          public float[] floats(String name) {
+            FloatBuffer values = output(result, name).getFloatBuffer();
+            float[] out = new float[values.remaining()];
+            values.get(out);
+            return out;
+          }
+
+          @Override
+          public int[] ints(String name) {
+            IntBuffer values = output(result, name).getIntBuffer();
+            int[] out = new int[values.remaining()];
+            values.get(out);
+            return out;
+          }
+        });
+      }
+    } catch (OrtException e) {
+      throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+    } finally {
+      feeds.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  private static OnnxTensor output(OrtSession.Result result, String name) {
+    return (OnnxTensor) result.get(name).orElseThrow(
+        () -> new IllegalStateException("the ONNX model has no output " + name));
+  }
+
+  @Override
+  public void close() {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      throw new IllegalStateException("ONNX Runtime could not close its session: " + e.getMessage(), e);
+    }
+  }
+}
