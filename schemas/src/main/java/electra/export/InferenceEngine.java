@@ -1,5 +1,7 @@
 package electra.export;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /**
@@ -11,12 +13,14 @@ public enum InferenceEngine {
   TENSORFLOW,
   ONNXRUNTIME;
 
-  /** {@code tensorflow} or {@code onnxruntime}, as flags spell it. */
+  /** {@code tensorflow} or {@code onnxruntime}, as flags spell it (also in JSON, as Beam's options are read). */
+  @JsonValue
   public String id() {
     return name().toLowerCase(Locale.ROOT);
   }
 
   /** {@code tensorflow} or {@code onnxruntime}, in any case. */
+  @JsonCreator
   public static InferenceEngine parse(String id) {
     for (InferenceEngine e : values()) {
       if (e.id().equalsIgnoreCase(id.strip())) {
