@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import electra.export.ExportMetadata;
 import electra.export.HeadOutputs;
+import electra.export.LargeStack;
 import electra.export.QaHead;
 import electra.squad.AnswerDecoder;
 import electra.trainer.export.onnx.Model;
@@ -24,7 +25,8 @@ import java.util.function.Function;
  */
 public final class OnnxRuntimeSession implements AutoCloseable {
 
-  private final OrtEnvironment environment = OrtEnvironment.getEnvironment();
+  private final OrtEnvironment environment = LargeStack.call("onnxruntime-start", LargeStack.ONNX_RUNTIME_START,
+      OrtEnvironment::getEnvironment);
   private final QaHead head;
   private final OrtSession session;
 
