@@ -91,7 +91,7 @@ public final class BenchmarkServing implements Job {
       int maxBatchSize,
       @Flag(value = "ServeQA's --max_batch_wait_ms", defaultValue = "10")
       int maxBatchWaitMs,
-      @Flag(value = "what runs the model, in ServeQA and bare: tensorflow or onnxruntime", defaultValue = "tensorflow")
+      @Flag(value = "what runs the model, in ServeQA and bare", defaultValue = "tensorflow")
       InferenceEngine engine,
       @Flag("a Kafka cluster with the qa-requests and qa-answers topics; default: a broker in this process. Only this "
           + "run's requests count; older records in the topics are left alone")

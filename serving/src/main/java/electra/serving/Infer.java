@@ -43,7 +43,7 @@ public final class Infer implements Job {
       String question,
       @Flag(value = "the text to find the answer in", required = true)
       String context,
-      @Flag(value = "what runs the model: tensorflow (the export's SavedModel) or onnxruntime (its model.onnx)",
+      @Flag(value = "what runs the model: TensorFlow (the export's SavedModel) or ONNX Runtime (its model.onnx)",
           defaultValue = "tensorflow")
       InferenceEngine engine,
       RequestLimits limits) {}

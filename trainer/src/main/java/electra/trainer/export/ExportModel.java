@@ -14,13 +14,15 @@ import electra.squad.QaFeaturizer;
 import electra.squad.SquadVersion;
 import electra.tokenization.Vocabulary;
 import electra.tokenization.VocabularyResolver;
-import electra.trainer.export.onnx.Model;
 import electra.trainer.finetune.Batch;
 import electra.trainer.finetune.FinetunedHead;
 import electra.trainer.finetune.QaGraph;
 import electra.trainer.model.HostArrays;
 import electra.trainer.model.HuggingFaceWeights;
 import electra.trainer.model.SpanHead;
+import electra.trainer.onnx.OnnxQaModel;
+import electra.trainer.onnx.OnnxRuntimeSession;
+import electra.trainer.onnx.proto.Model;
 import electra.trainer.runtime.Checkpoints;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -285,7 +287,7 @@ public final class ExportModel implements Job {
       try (QaGraph graph = new QaGraph(config, settings.head(), settings.beamSize(), null, null)) {
         source.load(graph, vocabulary);
         graph.exportSavedModel(staging);
-        Model onnx = OnnxQaModel.of(graph);
+        Model onnx = OnnxQaModel.of(config, settings.head(), settings.beamSize(), graph::weight);
         try (OutputStream out = Files.newOutputStream(staging.resolve(ExportMetadata.ONNX_FILE))) {
           onnx.writeTo(out);
         }
@@ -374,8 +376,8 @@ public final class ExportModel implements Job {
         }
       }
     }
-    try (OnnxRuntimeSession session = new OnnxRuntimeSession(onnx, graph.head(), 0)) {
-      String difference = graph.run(batch, output -> session.run(batch,
+    try (OnnxRuntimeSession session = new OnnxRuntimeSession(onnx, 0)) {
+      String difference = graph.run(batch, output -> session.run(PROBE_ROWS, length, ids, mask, segments,
           onnxOutputs -> differences(graph.outputNames(), QaGraph.headOutputs(output), onnxOutputs)));
       if (!difference.isEmpty()) {
         throw new IOException("the written " + ExportMetadata.ONNX_FILE + " computes other outputs than the graph it "

@@ -6,12 +6,13 @@ import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import electra.export.HeadOutputs;
 import electra.export.InferenceEngine;
 import electra.export.QaHead;
 import electra.model.ElectraConfig;
 import electra.model.ModelChoice;
-import electra.trainer.export.OnnxQaModel;
-import electra.trainer.export.OnnxRuntimeSession;
+import electra.trainer.onnx.OnnxQaModel;
+import electra.trainer.onnx.OnnxRuntimeSession;
 import electra.trainer.pretrain.BenchmarkPretraining;
 import electra.trainer.runtime.OptimizerGraph;
 import electra.trainer.runtime.SessionConfigs;
@@ -110,8 +111,8 @@ public final class BenchmarkSquad implements Job {
       int trainBatchSize,
       @Flag(value = "eval: comma-separated batch sizes (add 256,512 on a GPU)", defaultValue = "1,16")
       String batchSizes,
-      @Flag(value = "eval: what runs the model: tensorflow (the graph) or onnxruntime (its model.onnx)",
-          defaultValue = "tensorflow")
+      @Flag(value = "eval: what runs the model: TensorFlow (the graph) or ONNX Runtime (the model.onnx ExportModel "
+          + "would write)", defaultValue = "tensorflow")
       InferenceEngine engine,
       @Flag(value = "automatic mixed precision (bf16 on CPU, fp16 on GPU); TensorFlow only", defaultValue = "false")
       boolean amp,
@@ -196,9 +197,11 @@ public final class BenchmarkSquad implements Job {
             precision, warmup, steps);
         try (QaGraph graph = new QaGraph(model, QaHead.SIMPLE, 1, null, session)) {
           graph.initialize();
-          try (OnnxRuntimeSession onnx = engine == InferenceEngine.ONNXRUNTIME
-              ? new OnnxRuntimeSession(OnnxQaModel.of(graph), QaHead.SIMPLE, intra) : null) {
-            Consumer<Batch> predict = onnx == null ? graph::predict : onnx::predict;
+          try (OnnxRuntimeSession onnx = engine == InferenceEngine.ONNXRUNTIME ? new OnnxRuntimeSession(
+              OnnxQaModel.of(model, QaHead.SIMPLE, 0, graph::weight), intra) : null) {
+            Consumer<Batch> predict = onnx == null ? graph::predict : b -> onnx.run(b.size(), b.length(),
+                b.inputIds(), b.inputMask(), b.segmentIds(),
+                outputs -> HeadOutputs.windows(QaHead.SIMPLE, outputs, b.size(), b.length()));
             for (int batch : batches) {
               rs.add(eval(predict, name, engine, length, batch, precision, intra, inter, warmup, steps, seed));
             }

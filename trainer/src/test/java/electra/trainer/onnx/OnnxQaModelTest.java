@@ -1,25 +1,26 @@
-package electra.trainer.export;
+package electra.trainer.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import electra.export.ExportMetadata;
 import electra.export.HeadOutputs;
 import electra.export.QaHead;
 import electra.model.ElectraConfig;
-import electra.trainer.export.onnx.Model;
-import electra.trainer.export.onnx.ValueInfo;
+import electra.trainer.onnx.proto.Model;
+import electra.trainer.onnx.proto.ValueInfo;
 import electra.trainer.finetune.Batch;
 import electra.trainer.finetune.QaGraph;
 import electra.trainer.model.HuggingFaceWeights;
+import electra.trainer.model.TestData;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /** The ONNX model ExportModel writes, run in ONNX Runtime, against the golden reference and the TensorFlow graph. */
@@ -29,25 +30,25 @@ class OnnxQaModelTest {
 
   @Test
   void goldenModelGivesTheReferenceLogitsAtEveryPosition() throws Exception {
-    Path golden = ExportModelTest.shared("golden/tiny-discriminator-qa");
-    JsonNode cases = new ObjectMapper().readTree(golden.resolve("expected.json").toFile()).get("cases");
+    Path golden = TestData.golden("tiny-discriminator-qa");
+    JsonNode cases = TestData.expected(golden).get("cases");
     List<Batch.Window> windows = new ArrayList<>();
     for (JsonNode c : cases) {
-      windows.add(new Batch.Window(ExportModelTest.ints(c.get("input_ids")),
-          ExportModelTest.ints(c.get("attention_mask")), ExportModelTest.ints(c.get("token_type_ids")), 0, 0, false));
+      windows.add(new Batch.Window(TestData.ints(c.get("input_ids")), TestData.ints(c.get("attention_mask")),
+          TestData.ints(c.get("token_type_ids")), 0, 0, false));
     }
     Batch batch = Batch.of(windows);
     try (QaGraph graph = new QaGraph(HuggingFaceWeights.readConfig(golden), QaHead.SIMPLE, 0, null, null)) {
       graph.loadHuggingFace(golden);
-      Model model = OnnxQaModel.of(graph);
+      Model model = OnnxQaModel.of(graph.config(), QaHead.SIMPLE, 0, graph::weight);
       assertEquals(17, model.getOpsetImport(0).getVersion());
       assertEquals(List.of(ExportMetadata.INPUT_IDS, ExportMetadata.INPUT_MASK, ExportMetadata.SEGMENT_IDS),
           model.getGraph().getInputList().stream().map(ValueInfo::getName).toList());
       assertEquals(QaHead.SIMPLE.outputRoles(),
           model.getGraph().getOutputList().stream().map(ValueInfo::getName).toList());
-      try (OnnxRuntimeSession onnx = new OnnxRuntimeSession(model, QaHead.SIMPLE, 1)) {
+      try (OnnxRuntimeSession onnx = new OnnxRuntimeSession(model, 1)) {
         for (String role : QaHead.SIMPLE.outputRoles()) {
-          float[] actual = onnx.run(batch, outputs -> outputs.floats(role));
+          float[] actual = run(onnx, batch, outputs -> outputs.floats(role));
           float[] expected = new float[actual.length];
           for (int c = 0; c < cases.size(); c++) {
             float[] row = floats(cases.get(c).get(role));
@@ -71,8 +72,9 @@ class OnnxQaModelTest {
     Batch batch = randomBatch(3, 40, 11);
     try (QaGraph graph = new QaGraph(config, QaHead.JOINT, beam, null, null)) {
       graph.initialize();
-      try (OnnxRuntimeSession onnx = new OnnxRuntimeSession(OnnxQaModel.of(graph), QaHead.JOINT, 1)) {
-        graph.run(batch, output -> onnx.run(batch, actual -> {
+      try (OnnxRuntimeSession onnx = new OnnxRuntimeSession(OnnxQaModel.of(config, QaHead.JOINT, beam, graph::weight),
+          1)) {
+        graph.run(batch, output -> run(onnx, batch, actual -> {
           HeadOutputs expected = QaGraph.headOutputs(output);
           for (String role : QaHead.JOINT.outputRoles()) {
             if (ExportMetadata.INDEX_OUTPUTS.contains(role)) {
@@ -86,6 +88,10 @@ class OnnxQaModelTest {
         }));
       }
     }
+  }
+
+  private static <T> T run(OnnxRuntimeSession onnx, Batch b, Function<HeadOutputs, T> read) {
+    return onnx.run(b.size(), b.length(), b.inputIds(), b.inputMask(), b.segmentIds(), read);
   }
 
   /** [CLS] question [SEP] context [SEP] padding, of random word ids; rows end at different lengths. */

@@ -1,4 +1,4 @@
-package electra.trainer.export;
+package electra.trainer.onnx;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -7,35 +7,28 @@ import ai.onnxruntime.OrtSession;
 import electra.export.ExportMetadata;
 import electra.export.HeadOutputs;
 import electra.export.LargeStack;
-import electra.export.QaHead;
-import electra.squad.AnswerDecoder;
-import electra.trainer.export.onnx.Model;
-import electra.trainer.finetune.Batch;
+import electra.trainer.onnx.proto.Model;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
 /**
- * An {@link OnnxQaModel} in ONNX Runtime, fed the trainer's {@link Batch}es: how ExportModel checks the
- * {@code model.onnx} it writes and how BenchmarkSquad times the engine. Serving reads an export folder instead,
- * through its own engine.
+ * An {@link OnnxQaModel} in ONNX Runtime: how ExportModel checks the {@code model.onnx} it writes and how
+ * BenchmarkSquad times the engine. Serving reads an export folder instead, through its own engine.
  */
 public final class OnnxRuntimeSession implements AutoCloseable {
 
   private final OrtEnvironment environment = LargeStack.call("onnxruntime-start", LargeStack.ONNX_RUNTIME_START,
       OrtEnvironment::getEnvironment);
-  private final QaHead head;
   private final OrtSession session;
 
   /**
    * @param intraOpThreads threads inside one operator, as TensorFlow's setting of that name; 0: ONNX Runtime's
    *     default (the machine's cores). Operators run one after another, as with one TensorFlow inter-op thread.
    */
-  public OnnxRuntimeSession(Model model, QaHead head, int intraOpThreads) {
-    this.head = head;
+  public OnnxRuntimeSession(Model model, int intraOpThreads) {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
@@ -48,20 +41,18 @@ public final class OnnxRuntimeSession implements AutoCloseable {
     }
   }
 
-  /** The head's outputs for every window of a batch, as the decoder reads them. */
-  public List<AnswerDecoder.WindowOutput> predict(Batch b) {
-    return run(b, outputs -> HeadOutputs.windows(head, outputs, b.size(), b.length()));
-  }
-
-  /** Runs a batch and hands {@code read} the outputs by their {@link ExportMetadata} names. */
-  public <T> T run(Batch b, Function<HeadOutputs, T> read) {
-    long[] shape = {b.size(), b.length()};
+  /**
+   * Runs {@code rows} windows of {@code length} tokens (the inputs row-major) and hands {@code read} the outputs by
+   * their {@link ExportMetadata} names; they are valid until {@code read} returns.
+   */
+  public <T> T run(int rows, int length, int[] inputIds, int[] inputMask, int[] segmentIds,
+      Function<HeadOutputs, T> read) {
+    long[] shape = {rows, length};
     Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
     try {
-      feeds.put(ExportMetadata.INPUT_IDS, OnnxTensor.createTensor(environment, IntBuffer.wrap(b.inputIds()), shape));
-      feeds.put(ExportMetadata.INPUT_MASK, OnnxTensor.createTensor(environment, IntBuffer.wrap(b.inputMask()), shape));
-      feeds.put(ExportMetadata.SEGMENT_IDS,
-          OnnxTensor.createTensor(environment, IntBuffer.wrap(b.segmentIds()), shape));
+      feeds.put(ExportMetadata.INPUT_IDS, OnnxTensor.createTensor(environment, IntBuffer.wrap(inputIds), shape));
+      feeds.put(ExportMetadata.INPUT_MASK, OnnxTensor.createTensor(environment, IntBuffer.wrap(inputMask), shape));
+      feeds.put(ExportMetadata.SEGMENT_IDS, OnnxTensor.createTensor(environment, IntBuffer.wrap(segmentIds), shape));
       try (OrtSession.Result result = session.run(feeds)) {
         return read.apply(new HeadOutputs() {
           @Override

@@ -1,16 +1,16 @@
-package electra.trainer.export;
+package electra.trainer.onnx;
 
 import com.google.protobuf.ByteString;
-import electra.trainer.export.onnx.Attribute;
-import electra.trainer.export.onnx.Graph;
-import electra.trainer.export.onnx.Model;
-import electra.trainer.export.onnx.Node;
-import electra.trainer.export.onnx.OperatorSetId;
-import electra.trainer.export.onnx.Shape;
-import electra.trainer.export.onnx.StringEntry;
-import electra.trainer.export.onnx.Tensor;
-import electra.trainer.export.onnx.TypeInfo;
-import electra.trainer.export.onnx.ValueInfo;
+import electra.trainer.onnx.proto.Attribute;
+import electra.trainer.onnx.proto.Graph;
+import electra.trainer.onnx.proto.Model;
+import electra.trainer.onnx.proto.Node;
+import electra.trainer.onnx.proto.OperatorSetId;
+import electra.trainer.onnx.proto.Shape;
+import electra.trainer.onnx.proto.StringEntry;
+import electra.trainer.onnx.proto.Tensor;
+import electra.trainer.onnx.proto.TypeInfo;
+import electra.trainer.onnx.proto.ValueInfo;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;

@@ -1,26 +1,27 @@
-package electra.trainer.export;
+package electra.trainer.onnx;
 
-import static electra.trainer.export.OnnxGraphBuilder.floatAttribute;
-import static electra.trainer.export.OnnxGraphBuilder.intAttribute;
-import static electra.trainer.export.OnnxGraphBuilder.intsAttribute;
+import static electra.trainer.onnx.OnnxGraphBuilder.floatAttribute;
+import static electra.trainer.onnx.OnnxGraphBuilder.intAttribute;
+import static electra.trainer.onnx.OnnxGraphBuilder.intsAttribute;
 
 import electra.export.ExportMetadata;
 import electra.export.QaHead;
 import electra.model.ElectraConfig;
-import electra.trainer.export.onnx.Model;
-import electra.trainer.export.onnx.Tensor;
-import electra.trainer.finetune.QaGraph;
+import electra.trainer.onnx.proto.Model;
+import electra.trainer.onnx.proto.Tensor;
 import electra.trainer.model.Embeddings;
+import electra.trainer.model.HostTensor;
 import electra.trainer.model.JointSpanHead;
 import electra.trainer.model.SpanHead;
 import electra.trainer.model.Tower;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
- * A {@link QaGraph}'s network as an ONNX model of standard operators (opset {@value OnnxGraphBuilder#OPSET}), with
- * the graph's current weights under their checkpoint names: the same maths as the SavedModel, operation by
- * operation, so the two agree to float rounding. Inputs and outputs carry the export's standard names
+ * The QA network of the TensorFlow graph ({@code QaGraph}: {@code Encoder} and the head) as an ONNX model of
+ * standard operators (opset {@value OnnxGraphBuilder#OPSET}), with given weights under their checkpoint names: the
+ * same maths as the SavedModel, operation by operation, so the two agree to float rounding. Inputs and outputs carry the export's standard names
  * ({@link ExportMetadata#standard}): int32 {@code input_ids}, {@code input_mask}, {@code segment_ids} [batch,
  * sequence] in, the head's outputs out (int32 indices, as the SavedModel gives them).
  *
@@ -43,19 +44,26 @@ public final class OnnxQaModel {
   /** The joint head's penalty on logits outside the answer mask ([G]). */
   private static final float OUTSIDE_ANSWER = 1000f;
 
-  private final QaGraph source;
   private final ElectraConfig config;
+  private final QaHead head;
+  private final int beamSize;
+  private final Function<String, HostTensor> weights;
   private final OnnxGraphBuilder b;
 
-  private OnnxQaModel(QaGraph source) {
-    this.source = source;
-    this.config = source.config();
-    this.b = new OnnxGraphBuilder("electra_qa_" + source.head().id());
+  private OnnxQaModel(ElectraConfig config, QaHead head, int beamSize, Function<String, HostTensor> weights) {
+    this.config = config;
+    this.head = head;
+    this.beamSize = beamSize;
+    this.weights = weights;
+    this.b = new OnnxGraphBuilder("electra_qa_" + head.id());
   }
 
-  /** The ONNX model of {@code graph} (either head) with its weights as they are now. */
-  public static Model of(QaGraph graph) {
-    return new OnnxQaModel(graph).build();
+  /**
+   * The ONNX model of the discriminator with {@code head} ({@code beamSize}: the joint head's k), its weights looked
+   * up by checkpoint name.
+   */
+  public static Model of(ElectraConfig config, QaHead head, int beamSize, Function<String, HostTensor> weights) {
+    return new OnnxQaModel(config, head, beamSize, weights).build();
   }
 
   private Model build() {
@@ -64,15 +72,15 @@ public final class OnnxQaModel {
     String segments = b.input(ExportMetadata.SEGMENT_IDS, Tensor.DataType.INT32, BATCH, SEQUENCE);
     String length = b.op("Shape", List.of(intAttribute("start", 1), intAttribute("end", 2)), ids); // int64 [1]
     String hidden = encoder(ids, mask, segments, length);
-    if (source.head() == QaHead.SIMPLE) {
+    if (head == QaHead.SIMPLE) {
       String logits = dense(hidden, SpanHead.SCOPE); // [B, T, 2]
       b.output(gather(logits, 0, 2), ExportMetadata.START_LOGITS, Tensor.DataType.FLOAT, BATCH, SEQUENCE);
       b.output(gather(logits, 1, 2), ExportMetadata.END_LOGITS, Tensor.DataType.FLOAT, BATCH, SEQUENCE);
     } else {
       jointHead(hidden, mask, segments, length);
     }
-    return b.build("electra ExportModel", "ELECTRA question answering, " + source.head().id() + " head",
-        Map.of("head", source.head().id()));
+    return b.build("electra ExportModel", "ELECTRA question answering, " + head.id() + " head",
+        Map.of("head", head.id()));
   }
 
   /** Final hidden states [B, T, H], as {@code Encoder} computes them. */
@@ -123,7 +131,7 @@ public final class OnnxQaModel {
    */
   private void jointHead(String hidden, String mask, String segments, String length) {
     String scope = JointSpanHead.SCOPE;
-    int k = source.beamSize();
+    int k = beamSize;
     String answerMask = answerMask(mask, segments, length);
     String start = masked(squeezeLast(dense(hidden, scope + "/dense")), answerMask); // [B, T]
     String[] topStarts = topK(b.op("LogSoftmax", List.of(intAttribute("axis", -1)), start), k);
@@ -213,8 +221,8 @@ public final class OnnxQaModel {
     return b.op("Cast", List.of(intAttribute("to", Tensor.DataType.INT32_VALUE)), x);
   }
 
-  /** A weight of the source graph, as it is now. */
   private String weight(String name) {
-    return b.weight(name, source.model().parameter(name).shape().asArray(), source.value(name));
+    HostTensor w = weights.apply(name);
+    return b.weight(name, w.shape(), w.values());
   }
 }
