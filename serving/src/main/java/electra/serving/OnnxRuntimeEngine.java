@@ -20,7 +20,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
-/** {@code --engine=onnxruntime}: the export's {@code model.onnx} in ONNX Runtime, with all graph optimisations. */
+/**
+ * {@code --engine=onnxruntime}: the export's {@code model.onnx} in ONNX Runtime, with all graph optimisations and
+ * threads that sleep rather than spin between operators.
+ */
 final class OnnxRuntimeEngine implements QaEngine {
 
   private final Path file;
@@ -52,6 +55,10 @@ final class OnnxRuntimeEngine implements QaEngine {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+      // Its threads would otherwise spin between operators, taking the cores from Flink's and Kafka's threads in
+      // this process: through ServeQA, p50 44 against 48 ms at 2 requests/s and 19.4 against 17.8 requests/s
+      // saturated (docs/benchmarks.md, Serving), and 2x slower runs on a loaded machine.
+      options.addConfigEntry("session.intra_op.allow_spinning", "0");
       session = environment.createSession(file.toString(), options);
     } catch (OrtException e) {
       throw new IOException(file + ": ONNX Runtime cannot load it: " + e.getMessage(), e);

@@ -1,6 +1,6 @@
 package electra.trainer.onnx;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import electra.trainer.onnx.proto.Attribute;
 import electra.trainer.onnx.proto.Graph;
 import electra.trainer.onnx.proto.Model;
@@ -53,18 +53,14 @@ final class OnnxGraphBuilder {
 
   /** A weight of the network, under its checkpoint name. */
   String weight(String name, long[] dimensions, float[] values) {
-    ByteBuffer bytes = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
-    bytes.asFloatBuffer().put(values);
-    graph.addInitializer(tensor(name, Tensor.DataType.FLOAT, dimensions, bytes));
+    graph.addInitializer(tensor(name, Tensor.DataType.FLOAT, dimensions, littleEndian(values)));
     return name;
   }
 
   /** A float scalar constant. */
   String scalar(float value) {
-    return constant("float:" + Float.floatToIntBits(value), () -> {
-      ByteBuffer bytes = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, value);
-      return tensor(fresh("const"), Tensor.DataType.FLOAT, new long[0], bytes);
-    });
+    return constant("float:" + Float.floatToIntBits(value),
+        () -> tensor(fresh("const"), Tensor.DataType.FLOAT, new long[0], littleEndian(new float[] {value})));
   }
 
   /** An int64 vector constant (shapes, axes, indices). */
@@ -78,9 +74,15 @@ final class OnnxGraphBuilder {
   }
 
   private Tensor int64Tensor(long[] dimensions, long[] values) {
-    ByteBuffer bytes = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
-    bytes.asLongBuffer().put(values);
+    byte[] bytes = new byte[8 * values.length];
+    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().put(values);
     return tensor(fresh("const"), Tensor.DataType.INT64, dimensions, bytes);
+  }
+
+  private static byte[] littleEndian(float[] values) {
+    byte[] bytes = new byte[4 * values.length];
+    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values);
+    return bytes;
   }
 
   private String constant(String key, Supplier<Tensor> make) {
@@ -140,9 +142,10 @@ final class OnnxGraphBuilder {
     return prefix + "_" + values++;
   }
 
-  private static Tensor tensor(String name, Tensor.DataType type, long[] dimensions, ByteBuffer littleEndian) {
+  /** {@code littleEndian} becomes the tensor's bytes as it is, not copied: a word embedding table is up to 125 MB. */
+  private static Tensor tensor(String name, Tensor.DataType type, long[] dimensions, byte[] littleEndian) {
     Tensor.Builder t = Tensor.newBuilder().setName(name).setDataType(type)
-        .setRawData(ByteString.copyFrom(littleEndian.rewind()));
+        .setRawData(UnsafeByteOperations.unsafeWrap(littleEndian));
     Arrays.stream(dimensions).forEach(t::addDims);
     return t.build();
   }

@@ -25,6 +25,9 @@ public final class OnnxRuntimeSession implements AutoCloseable {
   private final OrtSession session;
 
   /**
+   * A session as ONNX Runtime ships it (its threads spin between operators, as in the Node peer), unlike serving's
+   * engine, which shares the cores with Kafka and Flink and turns spinning off.
+   *
    * @param intraOpThreads threads inside one operator, as TensorFlow's setting of that name; 0: ONNX Runtime's
    *     default (the machine's cores). Operators run one after another, as with one TensorFlow inter-op thread.
    */
