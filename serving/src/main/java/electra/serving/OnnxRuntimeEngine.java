@@ -56,8 +56,8 @@ final class OnnxRuntimeEngine implements QaEngine {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
       // Its threads would otherwise spin between operators, taking the cores from Flink's and Kafka's threads in
-      // this process: through ServeQA, p50 44 against 48 ms at 2 requests/s and 19.4 against 17.8 requests/s
-      // saturated (docs/benchmarks.md, Serving), and 2x slower runs on a loaded machine.
+      // this process: saturated through ServeQA, 19.4 and 20.5 requests/s against 17.8 with spinning
+      // (docs/benchmarks.md, Serving), and runs twice as slow on a loaded machine.
       options.addConfigEntry("session.intra_op.allow_spinning", "0");
       session = environment.createSession(file.toString(), options);
     } catch (OrtException e) {
