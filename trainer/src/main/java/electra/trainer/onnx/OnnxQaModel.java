@@ -7,13 +7,13 @@ import static electra.trainer.onnx.OnnxGraphBuilder.intsAttribute;
 import electra.export.ExportMetadata;
 import electra.export.QaHead;
 import electra.model.ElectraConfig;
-import electra.trainer.onnx.proto.Model;
-import electra.trainer.onnx.proto.Tensor;
 import electra.trainer.model.Embeddings;
 import electra.trainer.model.HostTensor;
 import electra.trainer.model.JointSpanHead;
 import electra.trainer.model.SpanHead;
 import electra.trainer.model.Tower;
+import electra.trainer.onnx.proto.Model;
+import electra.trainer.onnx.proto.Tensor;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -21,13 +21,14 @@ import java.util.function.Function;
 /**
  * The QA network of the TensorFlow graph ({@code QaGraph}: {@code Encoder} and the head) as an ONNX model of
  * standard operators (opset {@value OnnxGraphBuilder#OPSET}), with given weights under their checkpoint names: the
- * same maths as the SavedModel, operation by operation, so the two agree to float rounding. Inputs and outputs carry the export's standard names
- * ({@link ExportMetadata#standard}): int32 {@code input_ids}, {@code input_mask}, {@code segment_ids} [batch,
- * sequence] in, the head's outputs out (int32 indices, as the SavedModel gives them).
+ * same maths as the SavedModel, operation by operation, so the two agree to float rounding. Inputs and outputs carry
+ * the export's standard names ({@link ExportMetadata#standard}): int32 {@code input_ids}, {@code input_mask},
+ * {@code segment_ids} [batch, sequence] in, the head's outputs out (int32 indices, as the SavedModel gives them).
  *
  * <p>Where two ONNX spellings compute the same thing, the one ONNX Runtime's graph optimiser fuses is used: GELU as
- * {@code x·(erf(x/√2)+1)·0.5} becomes one Gelu kernel with the bias before it, a residual Add before
- * LayerNormalization becomes SkipLayerNormalization, and MatMul on [batch, sequence, width] stays one GEMM.
+ * {@code x·(erf(x/√2)+1)·0.5} becomes one BiasGelu kernel with the bias before it, the scores' scale folds into
+ * their MatMul, and MatMul on [batch, sequence, width] stays one GEMM. After that optimiser the simple head's graph
+ * has the same nodes as PyTorch's export of the same model.
  */
 public final class OnnxQaModel {
 
@@ -131,10 +132,9 @@ public final class OnnxQaModel {
    */
   private void jointHead(String hidden, String mask, String segments, String length) {
     String scope = JointSpanHead.SCOPE;
-    int k = beamSize;
     String answerMask = answerMask(mask, segments, length);
     String start = masked(squeezeLast(dense(hidden, scope + "/dense")), answerMask); // [B, T]
-    String[] topStarts = topK(b.op("LogSoftmax", List.of(intAttribute("axis", -1)), start), k);
+    String[] topStarts = topK(b.op("LogSoftmax", List.of(intAttribute("axis", -1)), start));
     // The hidden state of each start beam, [B, k, H].
     String beamShape = b.op("Shape", topStarts[1]);
     String startStates = b.op("GatherElements", List.of(intAttribute("axis", 1)), hidden, b.op("Expand",
@@ -146,7 +146,7 @@ public final class OnnxQaModel {
         b.op("Expand", b.op("Unsqueeze", hidden, b.int64s(1)), pairShape));
     String end = squeezeLast(dense(gelu(dense(pair, scope + "/qa_hidden")), scope + "/dense_1")); // [B, k, T]
     end = masked(end, b.op("Unsqueeze", answerMask, b.int64s(1)));
-    String[] topEnds = topK(b.op("LogSoftmax", List.of(intAttribute("axis", -1)), end), k);
+    String[] topEnds = topK(b.op("LogSoftmax", List.of(intAttribute("axis", -1)), end));
 
     String startProbs = b.op("Unsqueeze", b.op("Softmax", List.of(intAttribute("axis", -1)), start), b.int64s(-1));
     String weighted = b.op("ReduceSum", List.of(intAttribute("keepdims", 0)), b.op("Mul", startProbs, hidden),
@@ -176,10 +176,10 @@ public final class OnnxQaModel {
     return b.op("Add", logits, b.op("Mul", b.op("Sub", mask, b.scalar(1f)), b.scalar(OUTSIDE_ANSWER)));
   }
 
-  /** The k largest values along the last axis, best first, and their int64 indices. */
-  private String[] topK(String x, int k) {
+  /** The beam's k largest values along the last axis, best first, and their int64 indices. */
+  private String[] topK(String x) {
     return b.ops("TopK", List.of(intAttribute("axis", -1), intAttribute("largest", 1), intAttribute("sorted", 1)), 2,
-        x, b.int64s(k));
+        x, b.int64s(beamSize));
   }
 
   /** {@code x·kernel + bias} over the last axis of any rank. */
