@@ -15,13 +15,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * {@code export.json}: what a serving process needs to know about an exported QA model besides the SavedModel
- * itself: which head produced it and under which signature output names, exactly how its inputs must be made
- * (window sizes, casing, and the vocabulary by fingerprint, whose file lies next to it as {@code vocab.txt}), and
- * how its outputs are decoded (SQuAD 1.1 or 2.0 with its "no answer" threshold, as FinetuneSquad evaluates).
+ * {@code export.json}: what a serving process needs to know about an exported QA model besides the network itself
+ * (the SavedModel, and the same network as {@code model.onnx}): which head produced it and under which output
+ * names, exactly how its inputs must be made (window sizes, casing, and the vocabulary by fingerprint, whose file
+ * lies next to it as {@code vocab.txt}), and how its outputs are decoded (SQuAD 1.1 or 2.0 with its "no answer"
+ * threshold, as FinetuneSquad evaluates).
  *
  * <p>Outputs by head: {@code simple} gives {@code start_logits} and {@code end_logits} [batch, length];
  * {@code joint} gives its beam search as [G] computes it at inference: {@code start_top_log_probs} and
@@ -31,8 +33,9 @@ import java.util.TreeMap;
  * @param formatVersion {@value #FORMAT_VERSION}; a reader refuses newer ones
  * @param head the head type
  * @param signature the SavedModel signature key
- * @param inputs role -> signature input name (input_ids, input_mask, segment_ids), all int32 [batch, length]
- * @param outputs role -> signature output name (the head's outputs above)
+ * @param inputs role -> signature input name (input_ids, input_mask, segment_ids), all int32 [batch, length]; the
+ *     ONNX graph's inputs have the same names
+ * @param outputs role -> signature output name (the head's outputs above), also the ONNX graph's output names
  * @param beamSize the joint head's k; 0 for the simple head
  * @param maxSeqLength tokens per window, what the model was fine-tuned with
  * @param docStride how far apart windows start
@@ -44,16 +47,21 @@ import java.util.TreeMap;
  * @param vocabFingerprint SHA-256 of its bytes; a mismatch is refused
  * @param vocabSize its number of tokens
  * @param source where the weights came from, for people
+ * @param onnxFile the ONNX model, relative to the export folder; null in exports made before ExportModel wrote one
  */
 public record ExportMetadata(int formatVersion, QaHead head, String signature, Map<String, String> inputs,
     Map<String, String> outputs, int beamSize, int maxSeqLength, int docStride, int maxQueryLength,
     boolean doLowerCase, int maxInputCharsPerWord, AnswerDecoder.Options decoding, String vocabFile,
-    String vocabFingerprint, int vocabSize, String source) {
+    String vocabFingerprint, int vocabSize, String source, String onnxFile) {
 
   public static final String FILE = "export.json";
   public static final String VOCAB_FILE = "vocab.txt";
   public static final String CONFIG_FILE = "config.json";
-  /** 2: the joint head, decoding settings; a reader of version 1 would serve a v2.0 model as v1.1. */
+  public static final String ONNX_FILE = "model.onnx";
+  /**
+   * 2: the joint head, decoding settings; a reader of version 1 would serve a v2.0 model as v1.1. The optional
+   * {@code onnx_file} came later within version 2: a reader that does not know it still serves the SavedModel.
+   */
   public static final int FORMAT_VERSION = 2;
   public static final String SIGNATURE = "serving_default";
   public static final String INPUT_IDS = "input_ids";
@@ -66,6 +74,8 @@ public record ExportMetadata(int formatVersion, QaHead head, String signature, M
   public static final String END_TOP_LOG_PROBS = "end_top_log_probs";
   public static final String END_TOP_INDEX = "end_top_index";
   public static final String ANSWERABLE_LOGIT = "answerable_logit";
+  /** The int32 outputs; every other output is float32. */
+  public static final Set<String> INDEX_OUTPUTS = Set.of(START_TOP_INDEX, END_TOP_INDEX);
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -97,7 +107,10 @@ public record ExportMetadata(int formatVersion, QaHead head, String signature, M
     }
   }
 
-  /** The metadata of an export with the standard names (each input and output named as its role). */
+  /**
+   * The metadata of an export with the standard names (each input and output named as its role) and its ONNX model
+   * in {@value #ONNX_FILE}.
+   */
   public static ExportMetadata standard(QaHead head, int beamSize, QaFeaturizer.Options windows,
       boolean doLowerCase, int maxInputCharsPerWord, AnswerDecoder.Options decoding, String vocabFingerprint,
       int vocabSize, String source) {
@@ -109,7 +122,7 @@ public record ExportMetadata(int formatVersion, QaHead head, String signature, M
     head.outputRoles().forEach(n -> outputs.put(n, n));
     return new ExportMetadata(FORMAT_VERSION, head, SIGNATURE, inputs, outputs, head == QaHead.JOINT ? beamSize : 0,
         windows.maxSeqLength(), windows.docStride(), windows.maxQueryLength(), doLowerCase, maxInputCharsPerWord,
-        decoding, VOCAB_FILE, vocabFingerprint, vocabSize, source);
+        decoding, VOCAB_FILE, vocabFingerprint, vocabSize, source, ONNX_FILE);
   }
 
   /** Whether the model may predict "no answer" (SQuAD 2.0). */
@@ -142,6 +155,9 @@ public record ExportMetadata(int formatVersion, QaHead head, String signature, M
     n.put("vocab_fingerprint", vocabFingerprint);
     n.put("vocab_size", vocabSize);
     n.put("source", source);
+    if (onnxFile != null) {
+      n.put("onnx_file", onnxFile);
+    }
     Files.writeString(dir.resolve(FILE), JSON.writeValueAsString(n) + "\n");
   }
 
@@ -186,7 +202,8 @@ public record ExportMetadata(int formatVersion, QaHead head, String signature, M
           strings(n.get("outputs")), n.path("beam_size").asInt(0), n.get("max_seq_length").asInt(),
           n.get("doc_stride").asInt(), n.get("max_query_length").asInt(), n.get("do_lower_case").asBoolean(),
           n.path("max_input_chars_per_word").asInt(100), decoding, n.get("vocab_file").asText(),
-          n.get("vocab_fingerprint").asText(), n.path("vocab_size").asInt(0), n.path("source").asText(""));
+          n.get("vocab_fingerprint").asText(), n.path("vocab_size").asInt(0), n.path("source").asText(""),
+          n.hasNonNull("onnx_file") ? n.get("onnx_file").asText() : null);
     } catch (IllegalArgumentException e) {
       throw new IOException(file + ": " + e.getMessage(), e);
     }

@@ -3,6 +3,7 @@ package electra.export;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,6 +36,7 @@ class ExportMetadataTest {
       assertEquals(head == QaHead.JOINT ? 4 : 0, read.beamSize());
       assertEquals(Set.copyOf(head.outputRoles()), read.outputs().keySet());
       assertTrue(read.version2WithNegative());
+      assertEquals(ExportMetadata.ONNX_FILE, read.onnxFile());
     }
   }
 
@@ -52,6 +54,7 @@ class ExportMetadataTest {
     assertFalse(m.version2WithNegative());
     assertEquals("ids", m.inputs().get(ExportMetadata.INPUT_IDS));
     assertEquals(100, m.maxInputCharsPerWord());
+    assertNull(m.onnxFile(), "exports from before model.onnx have none");
   }
 
   @Test

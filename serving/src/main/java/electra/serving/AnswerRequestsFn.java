@@ -1,5 +1,6 @@
 package electra.serving;
 
+import electra.export.InferenceEngine;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
@@ -28,6 +29,7 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
   private final String modelDir;
   private final String modelName;
   private final int maxBatchSize;
+  private final InferenceEngine engine;
   private final RequestLimits limits;
 
   private transient QaAnswerer answerer;
@@ -35,16 +37,18 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
 
   private record Pending(QaAnswerer.Question question, long receivedMillis, Instant timestamp) {}
 
-  AnswerRequestsFn(String modelDir, String modelName, int maxBatchSize, RequestLimits limits) {
+  AnswerRequestsFn(String modelDir, String modelName, int maxBatchSize, InferenceEngine engine,
+      RequestLimits limits) {
     this.modelDir = modelDir;
     this.modelName = modelName;
     this.maxBatchSize = maxBatchSize;
+    this.engine = engine;
     this.limits = limits;
   }
 
   @Setup
   public void setup() {
-    answerer = SharedAnswerers.acquire(modelDir, maxBatchSize, limits);
+    answerer = SharedAnswerers.acquire(modelDir, maxBatchSize, engine, limits);
     batcher = new MicroBatcher<>(maxBatchSize);
   }
 

@@ -6,6 +6,7 @@ import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import electra.export.InferenceEngine;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -91,6 +92,8 @@ public final class BenchmarkServing implements Job {
       int maxBatchSize,
       @Flag(value = "ServeQA's --max_batch_wait_ms", defaultValue = "10")
       int maxBatchWaitMs,
+      @Flag(value = "what runs the model, in ServeQA and bare", defaultValue = "tensorflow")
+      InferenceEngine engine,
       @Flag("a Kafka cluster with the qa-requests and qa-answers topics; default: a broker in this process. Only this "
           + "run's requests count; older records in the topics are left alone")
       String bootstrapServers,
@@ -214,7 +217,7 @@ public final class BenchmarkServing implements Job {
 
   /** What a run measured. */
   public record Report(int requests, int answered, double offeredRate, double kafkaThroughput, Latency kafka,
-      Latency bareSingle, double bareBatchThroughput, int batchSize, String source) {
+      Latency bareSingle, double bareBatchThroughput, int batchSize, InferenceEngine engine, String source) {
     public double p50Ratio() {
       return kafka.p50() / bareSingle.p50();
     }
@@ -224,17 +227,17 @@ public final class BenchmarkServing implements Job {
     }
 
     public String markdownRow() {
-      return String.format("| %s | %d | %s | %d/%d | %.1f | %.1f / %.1f / %.1f / %.1f | %.1f / %.1f / %.1f | %.1f "
-              + "| %.2fx | %.2fx |", Instant.now().toString().substring(0, 10), batchSize,
+      return String.format("| %s | %s | %d | %s | %d/%d | %.1f | %.1f / %.1f / %.1f / %.1f | %.1f / %.1f / %.1f "
+              + "| %.1f | %.2fx | %.2fx |", Instant.now().toString().substring(0, 10), engine.id(), batchSize,
           offeredRate > 0 ? String.format("%.0f", offeredRate) : "max", answered, requests, kafkaThroughput,
           kafka.avg(), kafka.p50(), kafka.p90(), kafka.p99(), bareSingle.p50(), bareSingle.p90(), bareSingle.p99(),
           bareBatchThroughput, p50Ratio(), throughputRatio());
     }
   }
 
-  static final String TABLE_HEADER = "| date | batch | offered req/s | answered | req/s via Kafka "
+  static final String TABLE_HEADER = "| date | engine | batch | offered req/s | answered | req/s via Kafka "
       + "| e2e ms avg / p50 / p90 / p99 | bare ms p50 / p90 / p99 | bare batch req/s | p50 ratio | throughput ratio |\n"
-      + "|---|---|---|---|---|---|---|---|---|---|";
+      + "|---|---|---|---|---|---|---|---|---|---|---|";
 
   @Override
   public void run(String[] args) throws Exception {
@@ -302,8 +305,8 @@ public final class BenchmarkServing implements Job {
   }
 
   static void print(Report r, PrintStream out) {
-    out.printf("inputs: %s; offered load %s req/s; batch %d%n", r.source(),
-        r.offeredRate() > 0 ? String.format("%.1f", r.offeredRate()) : "max", r.batchSize());
+    out.printf("inputs: %s; offered load %s req/s; batch %d; engine %s%n", r.source(),
+        r.offeredRate() > 0 ? String.format("%.1f", r.offeredRate()) : "max", r.batchSize(), r.engine().id());
     out.printf("through Kafka + Flink: %d/%d answered, %.1f req/s, latency ms avg %.1f p50 %.1f p90 %.1f p99 %.1f%n",
         r.answered(), r.requests(), r.kafkaThroughput(), r.kafka().avg(), r.kafka().p50(), r.kafka().p90(),
         r.kafka().p99());
@@ -331,7 +334,8 @@ public final class BenchmarkServing implements Job {
     ByteArrayOutputStream jobLog = new ByteArrayOutputStream();
     String run = "bench" + Long.toString(System.currentTimeMillis(), 36) + "-";
     ServeQaOptions options = new ServeQA().parse("--model=" + settings.model(), "--max_batch_size=" + batch,
-        "--max_batch_wait_ms=" + settings.maxBatchWaitMs(), "--group_id=benchmark-serving-" + run,
+        "--max_batch_wait_ms=" + settings.maxBatchWaitMs(), "--engine=" + settings.engine().id(),
+        "--group_id=benchmark-serving-" + run,
         "--kafka_property=auto.offset.reset=latest",
         "--bootstrap_servers=" + (settings.bootstrapServers() == null ? "" : settings.bootstrapServers()));
     double[] e2e = new double[requests];
@@ -382,7 +386,7 @@ public final class BenchmarkServing implements Job {
     }
     // The bare model on the same inputs, after the job (and its threads) are gone.
     QaAnswerer answerer = SharedAnswerers.acquire(settings.model().toAbsolutePath().normalize().toString(), batch,
-        RequestLimits.DEFAULTS);
+        settings.engine(), RequestLimits.DEFAULTS);
     try {
       log.println("warm-up bare: " + warmup.run(round -> {
         for (int i = 0; i < warmup.requests(); i++) {
@@ -412,7 +416,7 @@ public final class BenchmarkServing implements Job {
       }
       double bareThroughput = requests / ((System.nanoTime() - t0) / 1e9);
       return new Report(requests, answered, rate, throughput, Latency.of(e2e), Latency.of(single), bareThroughput,
-          batch, inputs.source());
+          batch, settings.engine(), inputs.source());
     } finally {
       SharedAnswerers.release(answerer);
     }

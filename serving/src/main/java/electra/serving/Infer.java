@@ -4,6 +4,7 @@ import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import electra.export.InferenceEngine;
 import java.io.PrintStream;
 import java.nio.file.Path;
 
@@ -42,6 +43,9 @@ public final class Infer implements Job {
       String question,
       @Flag(value = "the text to find the answer in", required = true)
       String context,
+      @Flag(value = "what runs the model: TensorFlow (the export's SavedModel) or ONNX Runtime (its model.onnx)",
+          defaultValue = "tensorflow")
+      InferenceEngine engine,
       RequestLimits limits) {}
 
   static Flags flags() {
@@ -54,7 +58,7 @@ public final class Infer implements Job {
   @Override
   public void run(String[] args) throws Exception {
     Settings settings = flags().parse(args).record(Settings.class);
-    try (QaModel model = QaModel.load(settings.model())) {
+    try (QaModel model = QaModel.load(settings.model(), QaModel.DEFAULT_MAX_BATCH_SIZE, settings.engine())) {
       QaAnswerer answerer = new QaAnswerer(model, settings.limits());
       long t0 = System.nanoTime();
       QaAnswerer.Answer a;

@@ -209,7 +209,8 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
     // Load (and check) the model before anything starts; in embedded mode the workers share this instance.
     QaAnswerer preloaded;
     try {
-      preloaded = SharedAnswerers.acquire(modelDir.toString(), options.getMaxBatchSize(), limits);
+      preloaded = SharedAnswerers.acquire(modelDir.toString(), options.getMaxBatchSize(), options.getEngine(),
+          limits);
     } catch (RuntimeException e) {
       throw new UsageException("--model " + options.getModel() + ": " + e.getMessage());
     }
@@ -231,7 +232,8 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
       build(p, options, bootstrap, properties, modelDir.toString(), modelName, limits, job);
       PipelineResult result = p.run();
       out.println("ServeQA: " + options.getRequestsTopic() + " -> " + options.getAnswersTopic() + " (errors: "
-          + options.getErrorsTopic() + ") on " + bootstrap + ", model " + modelDir + ", group "
+          + options.getErrorsTopic() + ") on " + bootstrap + ", model " + modelDir + " (" + options.getEngine().id()
+          + "), group "
           + options.getGroupId() + (options.getExactlyOnce() ? ", exactly-once sink" : ", at-least-once"));
       out.println("ask it: " + askCommand(bootstrap, options));
       return new Running(result, job, kafka, bootstrap, preloaded);
@@ -290,7 +292,8 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
         .commitOffsetsInFinalize();
     PCollectionTuple results = p
         .apply("ReadRequests", Read.from(new IdleMarkingSource(KafkaUnboundedSources.of(requests), job)))
-        .apply("Answer", ParDo.of(new AnswerRequestsFn(modelDir, modelName, o.getMaxBatchSize(), limits))
+        .apply("Answer", ParDo.of(new AnswerRequestsFn(modelDir, modelName, o.getMaxBatchSize(), o.getEngine(),
+            limits))
             .withOutputTags(AnswerRequestsFn.ANSWERS, TupleTagList.of(AnswerRequestsFn.ERRORS)));
     PCollection<KV<String, String>> answers = results.get(AnswerRequestsFn.ANSWERS)
         .setCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()));

@@ -1,5 +1,6 @@
 package electra.serving;
 
+import electra.export.InferenceEngine;
 import java.util.List;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
@@ -14,6 +15,12 @@ public interface ServeQaOptions extends PipelineOptions {
   String getModel();
 
   void setModel(String value);
+
+  @Description("What runs the model: tensorflow (the export's SavedModel) or onnxruntime (its model.onnx)")
+  @Default.Enum("TENSORFLOW")
+  InferenceEngine getEngine();
+
+  void setEngine(InferenceEngine value);
 
   @Description("The model name written into each answer; default: the export folder's name")
   String getModelName();

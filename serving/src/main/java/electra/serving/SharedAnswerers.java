@@ -1,5 +1,6 @@
 package electra.serving;
 
+import electra.export.InferenceEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -13,7 +14,7 @@ import java.util.Map;
  */
 public final class SharedAnswerers {
 
-  private record Key(Path dir, int maxBatchSize, RequestLimits limits) {}
+  private record Key(Path dir, int maxBatchSize, InferenceEngine engine, RequestLimits limits) {}
 
   private static final class Entry {
     final QaAnswerer answerer;
@@ -28,12 +29,13 @@ public final class SharedAnswerers {
 
   private SharedAnswerers() {}
 
-  public static synchronized QaAnswerer acquire(String dir, int maxBatchSize, RequestLimits limits) {
-    Key key = new Key(Path.of(dir).toAbsolutePath().normalize(), maxBatchSize, limits);
+  public static synchronized QaAnswerer acquire(String dir, int maxBatchSize, InferenceEngine engine,
+      RequestLimits limits) {
+    Key key = new Key(Path.of(dir).toAbsolutePath().normalize(), maxBatchSize, engine, limits);
     Entry e = LOADED.get(key);
     if (e == null) {
       try {
-        e = new Entry(new QaAnswerer(QaModel.load(key.dir(), maxBatchSize), limits));
+        e = new Entry(new QaAnswerer(QaModel.load(key.dir(), maxBatchSize, engine), limits));
       } catch (IOException ex) {
         throw new UncheckedIOException("cannot load the QA model " + dir + ": " + ex.getMessage(), ex);
       }

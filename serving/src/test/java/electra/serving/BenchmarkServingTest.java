@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import electra.cli.UsageException;
+import electra.export.InferenceEngine;
 import electra.infra.kafka.EmbeddedKafka;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -27,14 +28,15 @@ import org.junit.jupiter.api.Test;
 /** BenchmarkServing on the golden tiny model: 30 requests through the embedded broker and Flink, then bare. */
 class BenchmarkServingTest {
 
+  /** With ONNX Runtime in the job and bare (the other test serves with TensorFlow). */
   @Test
   void measuresEveryRequestAndPrintsSaneNumbers() throws Exception {
     Path model = TestModels.export();
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
     BenchmarkServing.Report r = BenchmarkServing.benchmark(BenchmarkServing.Settings.parse("--model=" + model,
-        "--requests=30", "--rate=30", "--warmup=5", "--max_warmup_s=20", "--timeout_s=90"), BenchmarkServing.BUILT_IN,
-        out);
+        "--requests=30", "--rate=30", "--warmup=5", "--max_warmup_s=20", "--timeout_s=90", "--engine=onnxruntime"),
+        BenchmarkServing.BUILT_IN, out);
     BenchmarkServing.print(r, out);
     String text = buf.toString(StandardCharsets.UTF_8);
     System.out.print(text);
@@ -46,10 +48,12 @@ class BenchmarkServingTest {
     assertTrue(text.contains("30/30 answered") && text.contains("ratio: p50 through Kafka / bare p50 = "), text);
     assertTrue(text.contains("throughput is the offered 30.0 req/s, not a capacity"), "a paced run judges latency only: "
         + text);
-    assertTrue(r.markdownRow().startsWith("| ") && r.markdownRow().split("\\|").length == 11, r.markdownRow());
+    assertTrue(r.markdownRow().startsWith("| ") && r.markdownRow().split("\\|").length == 12, r.markdownRow());
+    assertTrue(r.markdownRow().contains(" | onnxruntime | 16 | 30 | 30/30 | "), r.markdownRow());
 
     BenchmarkServing.Report saturated = new BenchmarkServing.Report(r.requests(), r.answered(), 0,
-        r.bareBatchThroughput() * 0.95, r.kafka(), r.bareSingle(), r.bareBatchThroughput(), r.batchSize(), r.source());
+        r.bareBatchThroughput() * 0.95, r.kafka(), r.bareSingle(), r.bareBatchThroughput(), r.batchSize(), r.engine(),
+        r.source());
     String verdict = BenchmarkServing.verdict(saturated);
     assertTrue(verdict.startsWith("ratio: throughput through Kafka / bare batch throughput = 0.95 (target >= 0.9: met)"),
         "a saturated run judges throughput only: " + verdict);
@@ -121,8 +125,8 @@ class BenchmarkServingTest {
   @Test
   void settingsKeepTheirDefaultsAndCheckEachFlag() {
     BenchmarkServing.Settings defaults = BenchmarkServing.Settings.parse("--model=m");
-    assertEquals(new BenchmarkServing.Settings(Path.of("m"), 200, 20, 16, 10, null, 20, 120, null, 2000, 300),
-        defaults);
+    assertEquals(new BenchmarkServing.Settings(Path.of("m"), 200, 20, 16, 10, InferenceEngine.TENSORFLOW, null, 20,
+        120, null, 2000, 300), defaults);
     assertEquals(new BenchmarkServing.Warmup(20, 120, BenchmarkServing.Warmup.QUIET_JIT_SHARE), defaults.warmup());
     assertEquals(Duration.ofSeconds(300), defaults.timeout());
     assertEquals("--requests must be >= 1, got 0", assertThrows(UsageException.class,

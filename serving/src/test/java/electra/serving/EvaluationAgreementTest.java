@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import electra.export.ExportMetadata;
+import electra.export.InferenceEngine;
 import electra.squad.PredictionFiles;
 import electra.squad.SquadDataset;
 import electra.squad.SquadExample;
@@ -85,30 +86,32 @@ class EvaluationAgreementTest {
     for (SquadExample e : SquadDataset.read(squad2()).examples().subList(0, QUESTIONS)) {
       questions.add(new QaAnswerer.Question(e.id(), e.question(), e.context()));
     }
-    int abstained = 0;
-    double closest = Double.POSITIVE_INFINITY;
-    try (QaModel model = QaModel.load(export, 8)) {
-      List<QaAnswerer.Outcome> outcomes = new QaAnswerer(model, new RequestLimits(1_000, 0, 20_000, 64))
-          .answerAll(questions);
-      for (QaAnswerer.Outcome o : outcomes) {
-        assertTrue(o.answered(), () -> o.id() + ": " + o.rejection().reason());
-        QaAnswerer.Answer a = o.answer();
-        String evaluated = predictions.get(o.id()).asText();
-        assertEquals(evaluated, a.text(), o.id());
-        assertEquals(!evaluated.isEmpty(), a.answerable(), o.id());
-        assertEquals(nullOdds.get(o.id()).asDouble(), a.nullScoreDiff().orElseThrow(), 1e-3, o.id());
-        JsonNode message = QaMessages.read(QaMessages.answer(a, "tiny", 0));
-        assertEquals(a.answerable(), message.get("answerable").asBoolean());
-        assertEquals(a.text(), message.get("answer").asText());
-        abstained += a.answerable() ? 0 : 1;
-        closest = Math.min(closest, Math.abs(a.nullScoreDiff().getAsDouble()
-            - meta.decoding().nullScoreDiffThreshold()));
+    for (InferenceEngine engine : InferenceEngine.values()) {
+      int abstained = 0;
+      double closest = Double.POSITIVE_INFINITY;
+      try (QaModel model = QaModel.load(export, 8, engine)) {
+        List<QaAnswerer.Outcome> outcomes = new QaAnswerer(model, new RequestLimits(1_000, 0, 20_000, 64))
+            .answerAll(questions);
+        for (QaAnswerer.Outcome o : outcomes) {
+          assertTrue(o.answered(), () -> o.id() + ": " + o.rejection().reason());
+          QaAnswerer.Answer a = o.answer();
+          String evaluated = predictions.get(o.id()).asText();
+          assertEquals(evaluated, a.text(), engine.id() + " " + o.id());
+          assertEquals(!evaluated.isEmpty(), a.answerable(), o.id());
+          assertEquals(nullOdds.get(o.id()).asDouble(), a.nullScoreDiff().orElseThrow(), 1e-3, o.id());
+          JsonNode message = QaMessages.read(QaMessages.answer(a, "tiny", 0));
+          assertEquals(a.answerable(), message.get("answerable").asBoolean());
+          assertEquals(a.text(), message.get("answer").asText());
+          abstained += a.answerable() ? 0 : 1;
+          closest = Math.min(closest, Math.abs(a.nullScoreDiff().getAsDouble()
+              - meta.decoding().nullScoreDiffThreshold()));
+        }
       }
+      System.out.printf("%s head, %s: %d of %d questions served as \"no answer\", as evaluated; closest null odds to "
+          + "the threshold: %.4f%n", head.id(), engine.id(), abstained, QUESTIONS, closest);
+      assertTrue(abstained > 0 && abstained < QUESTIONS, "the test needs both decisions, got " + abstained
+          + " abstentions of " + QUESTIONS);
     }
-    System.out.printf("%s head: %d of %d questions served as \"no answer\", as evaluated; closest null odds to the "
-        + "threshold: %.4f%n", head.id(), abstained, QUESTIONS, closest);
-    assertTrue(abstained > 0 && abstained < QUESTIONS, "the test needs both decisions, got " + abstained
-        + " abstentions of " + QUESTIONS);
 
     // Infer says so for a question the model declines.
     QaAnswerer.Question declined = null;
@@ -118,11 +121,13 @@ class EvaluationAgreementTest {
         break;
       }
     }
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    new Infer(new PrintStream(printed, true, StandardCharsets.UTF_8)).run(new String[] {"--model=" + export,
-        "--question=" + declined.question(), "--context=" + declined.context()});
-    String text = printed.toString(StandardCharsets.UTF_8);
-    assertTrue(text.startsWith("no answer (null score diff "), text);
+    for (InferenceEngine engine : InferenceEngine.values()) {
+      ByteArrayOutputStream printed = new ByteArrayOutputStream();
+      new Infer(new PrintStream(printed, true, StandardCharsets.UTF_8)).run(new String[] {"--model=" + export,
+          "--question=" + declined.question(), "--context=" + declined.context(), "--engine=" + engine.id()});
+      String text = printed.toString(StandardCharsets.UTF_8);
+      assertTrue(text.startsWith("no answer (null score diff "), engine.id() + ": " + text);
+    }
   }
 
   private static Path vocab() {

@@ -2,27 +2,34 @@ package electra.serving;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import electra.cli.UsageException;
+import electra.export.ExportMetadata;
+import electra.export.InferenceEngine;
 import electra.squad.AnswerDecoder;
 import electra.squad.QaFeature;
 import electra.squad.QaFeaturizer;
 import electra.squad.SquadVersion;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** QaModel, QaAnswerer and Infer on the golden tiny QA model, exported with ExportModel. */
 class QaModelTest {
@@ -34,7 +41,7 @@ class QaModelTest {
   @BeforeAll
   static void load() throws Exception {
     export = TestModels.export();
-    model = QaModel.load(export, 4);
+    model = QaModel.load(export, 4, InferenceEngine.TENSORFLOW);
     cases = new ObjectMapper().readTree(TestModels.golden().resolve("expected.json").toFile()).get("cases");
   }
 
@@ -98,6 +105,62 @@ class QaModelTest {
     }
   }
 
+  /** ONNX Runtime on the export's model.onnx: the reference logits, and TensorFlow's answers to every question. */
+  @Test
+  void onnxRuntimeGivesTheReferenceLogitsAndTensorFlowsAnswers() throws Exception {
+    QaFeaturizer featurizer = new QaFeaturizer(model.tokenizer(), new QaFeaturizer.Options(96, 32, 24));
+    String longContext = String.join(" ", java.util.Collections.nCopies(6, cases.get(0).get("context").asText()));
+    List<QaAnswerer.Question> questions = new ArrayList<>(List.of(
+        new QaAnswerer.Question("long", "Who won Super Bowl 50?", longContext)));
+    try (QaModel onnx = QaModel.load(export, 4, InferenceEngine.ONNXRUNTIME)) {
+      assertEquals(InferenceEngine.ONNXRUNTIME, onnx.engine());
+      for (JsonNode c : cases) {
+        QaFeature f = featurizer.features("q", c.get("question").asText(), c.get("context").asText()).get(0);
+        AnswerDecoder.WindowLogits actual = (AnswerDecoder.WindowLogits) onnx.predict(List.of(f)).get(0);
+        float[] expectedStart = floats(c.get("start_logits"));
+        float[] expectedEnd = floats(c.get("end_logits"));
+        for (int t = 0; t < f.tokenCount(); t++) {
+          assertEquals(expectedStart[t], actual.startLogits()[t], 1e-4, "start logit " + t);
+          assertEquals(expectedEnd[t], actual.endLogits()[t], 1e-4, "end logit " + t);
+        }
+        questions.add(new QaAnswerer.Question("q" + questions.size(), c.get("question").asText(),
+            c.get("context").asText()));
+      }
+      List<QaAnswerer.Outcome> expected = new QaAnswerer(model, RequestLimits.DEFAULTS).answerAll(questions);
+      List<QaAnswerer.Outcome> actual = new QaAnswerer(onnx, RequestLimits.DEFAULTS).answerAll(questions);
+      for (int i = 0; i < questions.size(); i++) {
+        QaAnswerer.Answer e = expected.get(i).answer();
+        QaAnswerer.Answer a = actual.get(i).answer();
+        assertEquals(e.text(), a.text(), questions.get(i).id());
+        assertEquals(e.startChar(), a.startChar());
+        assertEquals(e.windows(), a.windows());
+        assertEquals(e.score(), a.score(), 1e-4);
+      }
+    }
+  }
+
+  /** An export from before model.onnx: TensorFlow serves it, ONNX Runtime says what to do. */
+  @Test
+  void anExportWithoutAnOnnxModelIsRefusedByOnnxRuntimeOnly(@TempDir Path tmp) throws Exception {
+    Path old = tmp.resolve("old-export");
+    try (Stream<Path> files = Files.walk(export)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (!f.getFileName().toString().equals(ExportMetadata.ONNX_FILE)) {
+          Files.copy(f, old.resolve(export.relativize(f).toString()));
+        }
+      }
+    }
+    Path json = old.resolve(ExportMetadata.FILE);
+    Files.writeString(json, Files.readString(json).replaceAll(",\\s*\"onnx_file\" : \"model.onnx\"", ""));
+    assertNull(ExportMetadata.read(old).onnxFile(), Files.readString(json));
+    try (QaModel tensorflow = QaModel.load(old, 4, InferenceEngine.TENSORFLOW)) {
+      assertEquals(InferenceEngine.TENSORFLOW, tensorflow.engine());
+    }
+    IOException refused = assertThrows(IOException.class, () -> QaModel.load(old, 4, InferenceEngine.ONNXRUNTIME));
+    assertTrue(refused.getMessage().contains("has no ONNX model") && refused.getMessage().contains("export it "
+        + "again, or serve it with --engine=tensorflow"), refused.getMessage());
+  }
+
   @Test
   void batchesAcrossQuestionsGiveTheSameAnswersAsOneByOne() {
     QaAnswerer answerer = new QaAnswerer(model, new RequestLimits(1000, 0, 20_000, 64));
@@ -151,6 +214,12 @@ class QaModelTest {
     new Infer(new PrintStream(buffer, true, StandardCharsets.UTF_8)).run(new String[] {"--model=" + export,
         "--question=What food does Harry like?", "--context=" + context});
     String printed = buffer.toString(StandardCharsets.UTF_8);
+    ByteArrayOutputStream onnx = new ByteArrayOutputStream();
+    new Infer(new PrintStream(onnx, true, StandardCharsets.UTF_8)).run(new String[] {"--model=" + export,
+        "--question=What food does Harry like?", "--context=" + context, "--engine=onnxruntime"});
+    assertEquals(printed.replaceFirst("windows: .*", "").replaceAll("score: .*\n", ""),
+        onnx.toString(StandardCharsets.UTF_8).replaceFirst("windows: .*", "").replaceAll("score: .*\n", ""),
+        "the same answer at the same offsets");
     System.out.print(printed);
     Matcher answer = Pattern.compile("answer: (.*)\n").matcher(printed);
     Matcher start = Pattern.compile("start_char: (\\d+)").matcher(printed);

@@ -1,5 +1,6 @@
 package electra.serving;
 
+import electra.export.InferenceEngine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -177,7 +178,8 @@ class ServeQATest {
         int n = 20;
         double[] endToEnd = new double[n];
         double[] bare = new double[n];
-        QaAnswerer answerer = SharedAnswerers.acquire(model.toString(), 8, new RequestLimits(1000, 0, 400, 16));
+        QaAnswerer answerer = SharedAnswerers.acquire(model.toString(), 8, InferenceEngine.TENSORFLOW,
+            new RequestLimits(1000, 0, 400, 16));
         try {
           for (int i = 0; i < n; i++) {
             int r = 1000 + i;
@@ -208,6 +210,13 @@ class ServeQATest {
   void aJobKilledMidStreamAndRestartedWithTheSameGroupAnswersEveryRequest() throws Exception {
     long duplicates = killAndRestart(false);
     assertTrue(duplicates >= 0);
+  }
+
+  @Test
+  void theEngineIsTensorFlowUnlessOnnxRuntimeIsAskedFor() {
+    assertEquals(InferenceEngine.TENSORFLOW, options("--model=" + model).getEngine());
+    assertEquals(InferenceEngine.ONNXRUNTIME, options("--model=" + model, "--engine=onnxruntime").getEngine());
+    assertEquals(InferenceEngine.ONNXRUNTIME, options("--model=" + model, "--engine=ONNXRUNTIME").getEngine());
   }
 
   @Test

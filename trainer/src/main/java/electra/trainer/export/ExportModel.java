@@ -6,6 +6,7 @@ import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
 import electra.export.ExportMetadata;
+import electra.export.HeadOutputs;
 import electra.export.QaHead;
 import electra.model.ElectraConfig;
 import electra.squad.AnswerDecoder;
@@ -19,12 +20,17 @@ import electra.trainer.finetune.QaGraph;
 import electra.trainer.model.HostArrays;
 import electra.trainer.model.HuggingFaceWeights;
 import electra.trainer.model.SpanHead;
+import electra.trainer.onnx.OnnxQaModel;
+import electra.trainer.onnx.OnnxRuntimeSession;
+import electra.trainer.onnx.proto.Model;
 import electra.trainer.runtime.Checkpoints;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,6 +53,8 @@ import org.tensorflow.types.TInt32;
  *   saved_model.pb, variables/   TF SavedModel, tag "serve", signature "serving_default":
  *                                input_ids, input_mask, segment_ids int32 [-1, -1] -> the head's outputs
  *                                (simple: start_logits, end_logits; joint: its beams and answerable_logit)
+ *   model.onnx                   the same network and weights as an ONNX model (opset 17), same input and
+ *                                output names, for ONNX Runtime (--engine=onnxruntime)
  *   vocab.txt                    the WordPiece vocabulary the inputs must be made with
  *   config.json                  the model's architecture (Hugging Face format)
  *   export.json                  head type, output names, window sizes, casing, vocabulary fingerprint, and the
@@ -60,7 +68,8 @@ import org.tensorflow.types.TInt32;
  *
  * <p>The folder is written under a temporary name next to {@code --output_dir} and renamed when complete, so a
  * reader never sees half an export. After writing, the SavedModel is loaded again and its outputs are compared
- * bit for bit with the graph it came from.
+ * bit for bit with the graph it came from, and {@code model.onnx} is run in ONNX Runtime and compared to a relative
+ * {@value #ONNX_TOLERANCE} (another engine's kernels round differently).
  */
 public final class ExportModel implements Job {
 
@@ -97,7 +106,8 @@ public final class ExportModel implements Job {
 
   @Override
   public String description() {
-    return "Fine-tuned QA model -> TF SavedModel + vocab.txt + config.json + export.json, all serving needs";
+    return "Fine-tuned QA model -> TF SavedModel + model.onnx + vocab.txt + config.json + export.json, all serving "
+        + "needs";
   }
 
   /** The job's command line; {@link #settings} completes it from the model folder. */
@@ -277,7 +287,11 @@ public final class ExportModel implements Job {
       try (QaGraph graph = new QaGraph(config, settings.head(), settings.beamSize(), null, null)) {
         source.load(graph, vocabulary);
         graph.exportSavedModel(staging);
-        verify(graph, staging);
+        Model onnx = OnnxQaModel.of(config, settings.head(), settings.beamSize(), graph::weight);
+        try (OutputStream out = Files.newOutputStream(staging.resolve(ExportMetadata.ONNX_FILE))) {
+          onnx.writeTo(out);
+        }
+        verify(graph, staging, onnx);
       }
       Files.write(staging.resolve(ExportMetadata.VOCAB_FILE), vocabulary.fileBytes());
       config.writeJson(staging.resolve(ExportMetadata.CONFIG_FILE), "ElectraForQuestionAnswering");
@@ -319,6 +333,12 @@ public final class ExportModel implements Job {
   private static final int[] PROBE_MASK = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
   private static final int[] PROBE_SEGMENTS = {0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0};
   private static final int PROBE_ROWS = 2;
+  /**
+   * How far ONNX Runtime's outputs may be from TensorFlow's, relative to the value (absolute below 1): float rounding
+   * of other kernels, not other maths. Relative because the joint head's masked log-probabilities are near -1000,
+   * where one float step is 6e-5.
+   */
+  private static final double ONNX_TOLERANCE = 1e-4;
 
   private static int[] probe(int[] values, int length) {
     int given = values.length / PROBE_ROWS;
@@ -329,8 +349,11 @@ public final class ExportModel implements Job {
     return out;
   }
 
-  /** Loads the written SavedModel and checks that it computes, bit for bit, what the graph computed. */
-  private static void verify(QaGraph graph, Path dir) throws IOException {
+  /**
+   * Loads the written SavedModel and checks that it computes, bit for bit, what the graph computed; runs the ONNX
+   * model and checks that its outputs are within a relative {@value #ONNX_TOLERANCE} (indices equal).
+   */
+  private static void verify(QaGraph graph, Path dir, Model onnx) throws IOException {
     int length = Math.max(PROBE_IDS.length / PROBE_ROWS, graph.beamSize());
     int[] ids = probe(PROBE_IDS, length);
     int[] mask = probe(PROBE_MASK, length);
@@ -357,6 +380,39 @@ public final class ExportModel implements Job {
         }
       }
     }
+    try (OnnxRuntimeSession session = new OnnxRuntimeSession(onnx, 0)) {
+      String difference = graph.run(batch, output -> session.run(PROBE_ROWS, length, ids, mask, segments,
+          onnxOutputs -> differences(graph.outputNames(), QaGraph.headOutputs(output), onnxOutputs)));
+      if (!difference.isEmpty()) {
+        throw new IOException("the written " + ExportMetadata.ONNX_FILE + " computes other outputs than the graph it "
+            + "came from: " + difference);
+      }
+    }
+  }
+
+  /** The outputs where the ONNX model differs from the graph by more than the tolerance; "" if none. */
+  private static String differences(List<String> names, HeadOutputs expected, HeadOutputs actual) {
+    List<String> found = new ArrayList<>();
+    for (String name : names) {
+      if (ExportMetadata.INDEX_OUTPUTS.contains(name)) {
+        if (!Arrays.equals(expected.ints(name), actual.ints(name))) {
+          found.add(name + " " + Arrays.toString(actual.ints(name)) + " instead of "
+              + Arrays.toString(expected.ints(name)));
+        }
+        continue;
+      }
+      float[] want = expected.floats(name);
+      float[] got = actual.floats(name);
+      double worst = 0;
+      for (int i = 0; i < Math.min(want.length, got.length); i++) {
+        worst = Math.max(worst, Math.abs(want[i] - got[i]) / Math.max(1, Math.abs(want[i])));
+      }
+      if (want.length != got.length || !(worst <= ONNX_TOLERANCE)) {
+        found.add(name + " (" + got.length + " values instead of " + want.length + ", largest relative difference "
+            + worst + ")");
+      }
+    }
+    return String.join("; ", found);
   }
 
   private static byte[] bytes(Tensor t) {

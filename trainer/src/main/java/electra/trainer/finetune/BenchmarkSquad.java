@@ -6,9 +6,13 @@ import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import electra.export.HeadOutputs;
+import electra.export.InferenceEngine;
 import electra.export.QaHead;
 import electra.model.ElectraConfig;
 import electra.model.ModelChoice;
+import electra.trainer.onnx.OnnxQaModel;
+import electra.trainer.onnx.OnnxRuntimeSession;
 import electra.trainer.pretrain.BenchmarkPretraining;
 import electra.trainer.runtime.OptimizerGraph;
 import electra.trainer.runtime.SessionConfigs;
@@ -20,13 +24,16 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 
 /**
  * The {@code BenchmarkSquad} job (NVIDIA's {@code benchmark_squad.sh}). {@code --mode=train}: fine-tuning steps of
  * the QA model (forward, backward, Adam update) at 384 tokens, median sequences per second after warm-up steps.
  * {@code --mode=eval}: inference of the QA model (the simple {@code qa_outputs} head, as the PyTorch peer's QA
- * benchmark) at each batch size: throughput at the median latency and latency average/p50/p90/p95/p99. Random
- * weights, synthetic [CLS] A [SEP] B [SEP] windows; the reporting follows {@link BenchmarkPretraining}.
+ * benchmark) at each batch size: throughput at the median latency and latency average/p50/p90/p95/p99, in
+ * TensorFlow or, with {@code --engine=onnxruntime}, in ONNX Runtime on the model ExportModel would write as
+ * {@code model.onnx}. Random weights, synthetic [CLS] A [SEP] B [SEP] windows; the reporting follows
+ * {@link BenchmarkPretraining}.
  */
 public final class BenchmarkSquad implements Job {
 
@@ -48,20 +55,20 @@ public final class BenchmarkSquad implements Job {
   }
 
   /** Inference throughput and latency at one batch size. */
-  public record EvalResult(String model, int seqLength, int batch, String precision, int intraOpThreads,
-      int interOpThreads, List<Double> latencySeconds, double averageMs, double p50Ms, double p90Ms, double p95Ms,
-      double p99Ms, double sequencesPerSecond) {
+  public record EvalResult(String model, String engine, int seqLength, int batch, String precision,
+      int intraOpThreads, int interOpThreads, List<Double> latencySeconds, double averageMs, double p50Ms,
+      double p90Ms, double p95Ms, double p99Ms, double sequencesPerSecond) {
 
     public String markdownRow() {
-      return String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |",
-          model, seqLength, batch, precision, BenchmarkPretraining.Result.threads(intraOpThreads) + "/"
+      return String.format(Locale.ROOT, "| %s | %s | %d | %d | %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |",
+          model, engine, seqLength, batch, precision, BenchmarkPretraining.Result.threads(intraOpThreads) + "/"
               + BenchmarkPretraining.Result.threads(interOpThreads), sequencesPerSecond, averageMs, p50Ms, p90Ms,
           p95Ms, p99Ms);
     }
 
     public static String markdownHeader() {
-      return "| model | seq | batch | precision | threads intra/inter | seq/s (at p50) | avg ms | p50 ms | p90 ms "
-          + "| p95 ms | p99 ms |\n|---|---|---|---|---|---|---|---|---|---|---|";
+      return "| model | engine | seq | batch | precision | threads intra/inter | seq/s (at p50) | avg ms | p50 ms "
+          + "| p90 ms | p95 ms | p99 ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|";
     }
   }
 
@@ -104,15 +111,20 @@ public final class BenchmarkSquad implements Job {
       int trainBatchSize,
       @Flag(value = "eval: comma-separated batch sizes (add 256,512 on a GPU)", defaultValue = "1,16")
       String batchSizes,
-      @Flag(value = "automatic mixed precision (bf16 on CPU, fp16 on GPU)", defaultValue = "false")
+      @Flag(value = "eval: what runs the model: TensorFlow (the graph) or ONNX Runtime (the model.onnx ExportModel "
+          + "would write)", defaultValue = "tensorflow")
+      InferenceEngine engine,
+      @Flag(value = "automatic mixed precision (bf16 on CPU, fp16 on GPU); TensorFlow only", defaultValue = "false")
       boolean amp,
       @Flag(value = "untimed steps (or inference calls) first", defaultValue = "3")
       int warmupSteps,
       @Flag(value = "timed steps (train) or inference calls per batch size (eval)", defaultValue = "20")
       int steps,
-      @Flag(value = "TensorFlow threads inside one op; 0 = TensorFlow's default (all cores)", defaultValue = "0")
+      @Flag(value = "threads inside one op (TensorFlow's and ONNX Runtime's); 0 = the engine's default (all cores)",
+          defaultValue = "0")
       int intraOpThreads,
-      @Flag(value = "TensorFlow ops run side by side; 0 = TensorFlow's default", defaultValue = "0")
+      @Flag(value = "TensorFlow ops run side by side; 0 = TensorFlow's default (ONNX Runtime runs them one by one)",
+          defaultValue = "0")
       int interOpThreads,
       @Flag(value = "seed of weights and input", defaultValue = "12439")
       long seed,
@@ -133,6 +145,9 @@ public final class BenchmarkSquad implements Job {
         throw new UsageException("--train_batch_size must be >= 1, got " + trainBatchSize);
       }
       BenchmarkSquad.batchSizes(batchSizes); // refuses a malformed list now, not after the model is built
+      if (engine == InferenceEngine.ONNXRUNTIME && (mode == Mode.TRAIN || amp)) {
+        throw new UsageException("--engine=onnxruntime runs fp32 inference: it needs --mode=eval and no --amp");
+      }
     }
   }
 
@@ -140,6 +155,8 @@ public final class BenchmarkSquad implements Job {
     return Flags.forJob("BenchmarkSquad", "SQuAD benchmarks: fine-tuning throughput or inference latency")
         .example("./electra BenchmarkSquad --mode=train --model_size=small --train_batch_size=8")
         .example("./electra BenchmarkSquad --mode=eval --batch_sizes=1,16 --intra_op_threads=2 --amp")
+        .example("./electra BenchmarkSquad --mode=eval --batch_sizes=1,16 --intra_op_threads=2 --inter_op_threads=1 "
+            + "--engine=onnxruntime")
         .record(Settings.class);
   }
 
@@ -174,13 +191,20 @@ public final class BenchmarkSquad implements Job {
       case EVAL -> {
         int[] batches = batchSizes(c.batchSizes());
         List<EvalResult> rs = new ArrayList<>();
-        out.printf(Locale.ROOT, "BenchmarkSquad eval: %s (%s), simple head, %d tokens, batches %s, %s, "
-            + "%d warm-up + %d timed calls each%n", name, model, length, Arrays.toString(batches), precision, warmup,
-            steps);
+        InferenceEngine engine = c.engine();
+        out.printf(Locale.ROOT, "BenchmarkSquad eval: %s (%s), simple head, %d tokens, batches %s, %s, %s, "
+            + "%d warm-up + %d timed calls each%n", name, model, length, Arrays.toString(batches), engine.id(),
+            precision, warmup, steps);
         try (QaGraph graph = new QaGraph(model, QaHead.SIMPLE, 1, null, session)) {
           graph.initialize();
-          for (int batch : batches) {
-            rs.add(eval(graph, name, length, batch, precision, intra, inter, warmup, steps, seed));
+          try (OnnxRuntimeSession onnx = engine == InferenceEngine.ONNXRUNTIME ? new OnnxRuntimeSession(
+              OnnxQaModel.of(model, QaHead.SIMPLE, 0, graph::weight), intra) : null) {
+            Consumer<Batch> predict = onnx == null ? graph::predict : b -> onnx.run(b.size(), b.length(),
+                b.inputIds(), b.inputMask(), b.segmentIds(),
+                outputs -> HeadOutputs.windows(QaHead.SIMPLE, outputs, b.size(), b.length()));
+            for (int batch : batches) {
+              rs.add(eval(predict, name, engine, length, batch, precision, intra, inter, warmup, steps, seed));
+            }
           }
         }
         out.println(EvalResult.markdownHeader());
@@ -222,13 +246,13 @@ public final class BenchmarkSquad implements Job {
         median, batch / median);
   }
 
-  private EvalResult eval(QaGraph graph, String name, int length, int batch, String precision, int intra, int inter,
-      int warmup, int steps, long seed) {
+  private EvalResult eval(Consumer<Batch> predict, String name, InferenceEngine engine, int length, int batch,
+      String precision, int intra, int inter, int warmup, int steps, long seed) {
     Batch b = syntheticBatch(batch, length, seed);
     List<Double> lat = new ArrayList<>();
     for (int i = 0; i < warmup + steps; i++) {
       long t0 = System.nanoTime();
-      graph.predict(b);
+      predict.accept(b);
       double dt = (System.nanoTime() - t0) / 1e9;
       if (i >= warmup) {
         lat.add(dt);
@@ -236,8 +260,8 @@ public final class BenchmarkSquad implements Job {
     }
     double avg = lat.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
     double p50 = BenchmarkPretraining.percentile(lat, 50);
-    EvalResult r = new EvalResult(name, length, batch, precision, intra, inter, lat, avg * 1000, p50 * 1000,
-        BenchmarkPretraining.percentile(lat, 90) * 1000, BenchmarkPretraining.percentile(lat, 95) * 1000,
+    EvalResult r = new EvalResult(name, engine.id(), length, batch, precision, intra, inter, lat, avg * 1000,
+        p50 * 1000, BenchmarkPretraining.percentile(lat, 90) * 1000, BenchmarkPretraining.percentile(lat, 95) * 1000,
         BenchmarkPretraining.percentile(lat, 99) * 1000, batch / p50);
     out.printf(Locale.ROOT, "batch %d: %.2f seq/s, latency avg %.2f p50 %.2f p90 %.2f p95 %.2f p99 %.2f ms%n",
         batch, r.sequencesPerSecond(), r.averageMs(), r.p50Ms(), r.p90Ms(), r.p95Ms(), r.p99Ms());

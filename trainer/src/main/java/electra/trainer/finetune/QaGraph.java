@@ -10,6 +10,7 @@ import electra.squad.AnswerDecoder;
 import electra.trainer.model.Embeddings;
 import electra.trainer.model.Encoder;
 import electra.trainer.model.HostArrays;
+import electra.trainer.model.HostTensor;
 import electra.trainer.model.HuggingFaceWeights;
 import electra.trainer.model.Inputs;
 import electra.trainer.model.JointSpanHead;
@@ -242,6 +243,11 @@ public final class QaGraph implements AutoCloseable {
     try (Result r = session.runner().fetch(model.parameter(name).variable()).run()) {
       return floats((TFloat32) r.get(0));
     }
+  }
+
+  /** The current value of one model variable with its shape, as ExportModel writes it into model.onnx. */
+  public HostTensor weight(String name) {
+    return new HostTensor(model.parameter(name).shape().asArray(), value(name));
   }
 
   /** Optimizer steps applied so far. */

@@ -23,6 +23,8 @@ import electra.tokenization.Vocabulary;
 import electra.trainer.finetune.Batch;
 import electra.trainer.finetune.FinetunedHead;
 import electra.trainer.finetune.QaGraph;
+import electra.trainer.onnx.OnnxRuntimeSession;
+import electra.trainer.onnx.proto.Model;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -54,7 +56,7 @@ class ExportModelTest {
   }
 
   @Test
-  void goldenQaModelExportsAndTheSavedModelReproducesItsLogits() throws Exception {
+  void goldenQaModelExportsAndTheSavedModelAndTheOnnxModelReproduceItsLogits() throws Exception {
     Path golden = shared("golden/tiny-discriminator-qa");
     Path vocab = shared("data/vocab/bert-base-uncased-vocab.txt");
     Path out = tmp.resolve("export");
@@ -62,7 +64,8 @@ class ExportModelTest {
     new ExportModel(new PrintStream(log, true, StandardCharsets.UTF_8)).run(new String[] {
         "--electra_model=" + golden, "--vocab_file=" + vocab, "--output_dir=" + out, "--max_seq_length=96"});
     assertTrue(log.toString(StandardCharsets.UTF_8).contains("exported"), log.toString(StandardCharsets.UTF_8));
-    for (String f : new String[] {"saved_model.pb", "variables", "vocab.txt", "config.json", "export.json"}) {
+    for (String f : new String[] {"saved_model.pb", "variables", "model.onnx", "vocab.txt", "config.json",
+        "export.json"}) {
       assertTrue(Files.exists(out.resolve(f)), f);
     }
     try (var siblings = Files.list(tmp)) {
@@ -77,6 +80,7 @@ class ExportModelTest {
     assertEquals(AnswerDecoder.Options.defaults(SquadVersion.V1_1), meta.decoding());
     assertEquals(Vocabulary.load(vocab).fingerprint(), meta.vocabFingerprint());
     assertEquals(meta.vocabFingerprint(), Vocabulary.load(out.resolve("vocab.txt")).fingerprint());
+    assertEquals("model.onnx", meta.onnxFile());
 
     JsonNode cases = new ObjectMapper().readTree(golden.resolve("expected.json").toFile()).get("cases");
     try (SavedModelBundle bundle = SavedModelBundle.load(out.toString(), "serve")) {
@@ -95,6 +99,21 @@ class ExportModelTest {
             }
             assertTrue(max <= 1e-4, key + " max error " + max);
           }
+        }
+      }
+    }
+    Model onnx = Model.parseFrom(Files.readAllBytes(out.resolve(meta.onnxFile())));
+    try (OnnxRuntimeSession session = new OnnxRuntimeSession(onnx, 1)) {
+      for (JsonNode c : cases) {
+        int[] ids = ints(c.get("input_ids"));
+        for (String key : new String[] {"start_logits", "end_logits"}) {
+          float[] actual = session.run(1, ids.length, ids, ints(c.get("attention_mask")),
+              ints(c.get("token_type_ids")), outputs -> outputs.floats(key));
+          double max = 0;
+          for (int i = 0; i < actual.length; i++) {
+            max = Math.max(max, Math.abs(actual[i] - c.get(key).get(i).asDouble()));
+          }
+          assertTrue(max <= 1e-4, "model.onnx " + key + " max error " + max);
         }
       }
     }
@@ -231,10 +250,15 @@ class ExportModelTest {
   }
 
   private static TInt32 row(JsonNode values) {
+    int[] v = ints(values);
+    return TInt32.tensorOf(Shape.of(1, v.length), DataBuffers.of(v, true, false));
+  }
+
+  private static int[] ints(JsonNode values) {
     int[] v = new int[values.size()];
     for (int i = 0; i < v.length; i++) {
       v[i] = values.get(i).asInt();
     }
-    return TInt32.tensorOf(Shape.of(1, v.length), DataBuffers.of(v, true, false));
+    return v;
   }
 }

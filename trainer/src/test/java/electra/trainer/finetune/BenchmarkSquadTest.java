@@ -13,6 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 class BenchmarkSquadTest {
@@ -29,20 +31,22 @@ class BenchmarkSquadTest {
     return file;
   }
 
-  @Test
-  void evalReportsThroughputAndOrderedLatencies() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"tensorflow", "onnxruntime"})
+  void evalReportsThroughputAndOrderedLatencies(String engine) throws Exception {
     ByteArrayOutputStream console = new ByteArrayOutputStream();
     Path json = tmp.resolve("eval.json");
     new BenchmarkSquad(new PrintStream(console, true, StandardCharsets.UTF_8)).run(new String[] {"--mode=eval",
         "--model_config=" + tinyConfig(), "--max_seq_length=64", "--batch_sizes=1,4", "--warmup_steps=1",
-        "--steps=5", "--intra_op_threads=1", "--json_out=" + json});
+        "--steps=5", "--intra_op_threads=1", "--engine=" + engine, "--json_out=" + json});
     String text = console.toString(StandardCharsets.UTF_8);
-    assertTrue(text.contains("| model | seq | batch | precision |"), text);
-    assertTrue(text.contains("| tiny_config.json | 64 | 1 | fp32 | 1/default |"), text);
-    assertTrue(text.contains("| tiny_config.json | 64 | 4 | fp32 | 1/default |"), text);
+    assertTrue(text.contains("| model | engine | seq | batch | precision |"), text);
+    assertTrue(text.contains("| tiny_config.json | " + engine + " | 64 | 1 | fp32 | 1/default |"), text);
+    assertTrue(text.contains("| tiny_config.json | " + engine + " | 64 | 4 | fp32 | 1/default |"), text);
     JsonNode rs = new ObjectMapper().readTree(json.toFile());
     assertEquals(2, rs.size());
     for (JsonNode r : rs) {
+      assertEquals(engine, r.get("engine").asText());
       assertEquals(5, r.get("latencySeconds").size());
       double p50 = r.get("p50Ms").asDouble();
       assertTrue(p50 > 0 && p50 <= r.get("p90Ms").asDouble() && r.get("p90Ms").asDouble() <= r.get("p95Ms")
@@ -72,5 +76,10 @@ class BenchmarkSquadTest {
     assertThrows(UsageException.class, () -> new BenchmarkSquad().run(new String[] {"--mode=serve"}));
     assertThrows(UsageException.class, () -> new BenchmarkSquad().run(new String[] {"--batch_sizes=0"}));
     assertThrows(UsageException.class, () -> new BenchmarkSquad().run(new String[] {"--model_size=huge"}));
+    assertThrows(UsageException.class, () -> new BenchmarkSquad().run(new String[] {"--engine=tflite"}));
+    UsageException train = assertThrows(UsageException.class, () -> new BenchmarkSquad().run(new String[] {
+        "--mode=train", "--engine=onnxruntime"}));
+    assertTrue(train.getMessage().contains("needs --mode=eval and no --amp"), train.getMessage());
+    assertThrows(UsageException.class, () -> new BenchmarkSquad().run(new String[] {"--engine=onnxruntime", "--amp"}));
   }
 }

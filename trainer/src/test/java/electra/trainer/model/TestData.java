@@ -12,13 +12,16 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
-/** The golden models in the shared reference folder, and tensor conversions the model tests share. */
-final class TestData {
+/**
+ * The golden models in the shared reference folder, and tensor conversions the model tests share (the ONNX tests
+ * too).
+ */
+public final class TestData {
 
   private TestData() {}
 
   /** {@code <electra.shared.dir>/golden/<name>}; the test is skipped, saying why, when it is not there. */
-  static Path golden(String name) {
+  public static Path golden(String name) {
     String shared = System.getProperty("electra.shared.dir");
     assumeTrue(shared != null, "skipped: system property electra.shared.dir is not set (the golden models live there)");
     Path dir = Path.of(shared, "golden", name);
@@ -27,11 +30,11 @@ final class TestData {
     return dir;
   }
 
-  static JsonNode expected(Path goldenDir) throws IOException {
+  public static JsonNode expected(Path goldenDir) throws IOException {
     return new ObjectMapper().readTree(goldenDir.resolve("expected.json").toFile());
   }
 
-  static int[] ints(JsonNode array) {
+  public static int[] ints(JsonNode array) {
     int[] out = new int[array.size()];
     for (int i = 0; i < out.length; i++) {
       out[i] = array.get(i).asInt();
