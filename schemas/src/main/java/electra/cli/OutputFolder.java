@@ -11,6 +11,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -44,6 +45,7 @@ public final class OutputFolder {
   public static final String MARKER = ".electra-output.json";
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern URL = Pattern.compile("[a-zA-Z][a-zA-Z0-9+.-]*://");
 
   private OutputFolder() {}
 
@@ -130,6 +132,11 @@ public final class OutputFolder {
     }
   };
 
+  /** Whether {@code folder} is a local path rather than a URL such as {@code gs://bucket/path}. */
+  public static boolean isLocal(String folder) {
+    return !URL.matcher(folder).lookingAt();
+  }
+
   /** {@link #claim(Storage, String, Claim, Overwrite)} for a local folder. */
   public static void claim(Path folder, Claim claim, Overwrite overwrite) throws IOException {
     claim(LOCAL, folder.toString(), claim, overwrite);
@@ -188,8 +195,8 @@ public final class OutputFolder {
 
   /** Why emptying {@code folder} would reach beyond a job's output; null when it would not. */
   private static String tooBroadToEmpty(String folder) throws IOException {
-    if (folder.matches("[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
-      return folder.matches("[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*/*") ? "a bucket's root" : null;
+    if (!isLocal(folder)) {
+      return folder.matches(URL.pattern() + "[^/]*/*") ? "a bucket's root" : null;
     }
     Path real = Path.of(folder).toRealPath();
     if (Path.of("").toRealPath().startsWith(real)) {

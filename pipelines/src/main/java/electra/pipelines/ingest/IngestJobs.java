@@ -1,7 +1,10 @@
 package electra.pipelines.ingest;
 
 import electra.beam.BeamJob;
+import electra.beam.BeamStorage;
 import electra.beam.ShardFiles;
+import electra.cli.OutputFolder;
+import electra.cli.Overwrite;
 import electra.data.SampleData;
 import electra.records.ShardManifest;
 import java.io.IOException;
@@ -13,6 +16,7 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.FileSystems;
 
 /** The three ingest jobs: the same pipeline with a different first step. */
 public final class IngestJobs {
@@ -39,6 +43,9 @@ public final class IngestJobs {
     @Override
     protected void run(O options) throws IOException, InterruptedException {
       completeOptions(options);
+      FileSystems.setDefaultPipelineOptions(options);
+      OutputFolder.claim(BeamStorage.INSTANCE, options.getOutput(),
+          new OutputFolder.Claim(name(), work(options), options.getWatch(), ""), new Overwrite(options.getOverwrite()));
       IngestPipeline ingest = new IngestPipeline(options, source, name());
       out.printf("%s: %s -> %s (runner %s)%n", name(), options.getInput(), options.getOutput(),
           options.getRunner().getSimpleName());
@@ -60,6 +67,18 @@ public final class IngestJobs {
       }
       out.printf(Locale.ROOT, "%s: done in %.1f s%n", name(), Duration.between(start, Instant.now()).toMillis() / 1e3);
     }
+  }
+
+  /**
+   * What a run continuing an output folder must share with the run that started it, as flags: only a {@code --watch}
+   * run continues, and only a {@code --watch} run's folder (its ledger says which files it took; a batch run's folder
+   * has none, so watching it would ingest every file again), over the same input into the same shard lengths with the
+   * same tokenization.
+   */
+  private static String work(IngestOptions options) {
+    return (options.getWatch() ? "--watch " : "") + "--input=" + options.getInput() + " --vocab_file="
+        + options.getVocabFile() + " --do_lower_case=" + options.getDoLowerCase() + " --max_seq_length_p1="
+        + options.getMaxSeqLengthP1() + " --max_seq_length_p2=" + options.getMaxSeqLengthP2();
   }
 
   /**

@@ -1,8 +1,11 @@
 package electra.pipelines.squad;
 
 import electra.beam.BeamJob;
+import electra.beam.BeamStorage;
 import electra.beam.PipelineCounters;
 import electra.beam.ShardFiles;
+import electra.cli.OutputFolder;
+import electra.cli.Overwrite;
 import electra.cli.UsageException;
 import electra.pipelines.ingest.ShardNames;
 import electra.pipelines.ingest.WriteShards;
@@ -70,6 +73,8 @@ public final class PrepareSquad extends BeamJob<PrepareSquadOptions> {
   @Override
   protected void run(PrepareSquadOptions options) throws IOException {
     FileSystems.setDefaultPipelineOptions(options);
+    OutputFolder.claim(BeamStorage.INSTANCE, options.getOutput(), OutputFolder.Claim.newOutput(name()),
+        new Overwrite(options.getOverwrite()));
     String input = singleFile(options.getInput());
     QaFeaturizer.Options windows = usage(() -> new QaFeaturizer.Options(options.getMaxSeqLength(),
         options.getDocStride(), options.getMaxQueryLength()));
