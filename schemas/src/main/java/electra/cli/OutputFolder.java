@@ -69,6 +69,11 @@ public final class OutputFolder {
     public static Claim newOutput(String job) {
       return new Claim(job, "", false, "");
     }
+
+    /** A run that always continues its job's folder, checking what is there itself (a download resuming). */
+    public static Claim resuming(String job) {
+      return new Claim(job, "", true, "");
+    }
   }
 
   /** Who claimed a folder, as its marker says. */

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
 
@@ -43,18 +44,18 @@ public final class IngestJobs {
     @Override
     protected void run(O options) throws IOException, InterruptedException {
       completeOptions(options);
-      FileSystems.setDefaultPipelineOptions(options);
-      OutputFolder.claim(BeamStorage.INSTANCE, options.getOutput(),
-          new OutputFolder.Claim(name(), work(options), options.getWatch(), ""), new Overwrite(options.getOverwrite()));
       IngestPipeline ingest = new IngestPipeline(options, source, name());
       out.printf("%s: %s -> %s (runner %s)%n", name(), options.getInput(), options.getOutput(),
           options.getRunner().getSimpleName());
       if (options.getWatch()) {
+        claimOutput(options);
         watch(new ContinuousIngest(ingest, options, out));
         return;
       }
       Instant start = Instant.now();
-      PipelineResult result = ingest.build().run();
+      Pipeline pipeline = ingest.build(); // finds the input files and the vocabulary first
+      claimOutput(options);
+      PipelineResult result = pipeline.run();
       PipelineResult.State state = result.waitUntilFinish();
       if (state != PipelineResult.State.DONE) {
         throw new IllegalStateException("the pipeline ended in state " + state);
@@ -66,6 +67,12 @@ public final class IngestJobs {
             manifest.records(), manifest.maxSeqLength(), manifest.shards().size());
       }
       out.printf(Locale.ROOT, "%s: done in %.1f s%n", name(), Duration.between(start, Instant.now()).toMillis() / 1e3);
+    }
+
+    private void claimOutput(O options) throws IOException {
+      FileSystems.setDefaultPipelineOptions(options);
+      OutputFolder.claim(BeamStorage.INSTANCE, options.getOutput(),
+          new OutputFolder.Claim(name(), work(options), options.getWatch(), ""), new Overwrite(options.getOverwrite()));
     }
   }
 

@@ -73,8 +73,6 @@ public final class PrepareSquad extends BeamJob<PrepareSquadOptions> {
   @Override
   protected void run(PrepareSquadOptions options) throws IOException {
     FileSystems.setDefaultPipelineOptions(options);
-    OutputFolder.claim(BeamStorage.INSTANCE, options.getOutput(), OutputFolder.Claim.newOutput(name()),
-        new Overwrite(options.getOverwrite()));
     String input = singleFile(options.getInput());
     QaFeaturizer.Options windows = usage(() -> new QaFeaturizer.Options(options.getMaxSeqLength(),
         options.getDocStride(), options.getMaxQueryLength()));
@@ -86,6 +84,8 @@ public final class PrepareSquad extends BeamJob<PrepareSquadOptions> {
     ShardManifest template = new ShardManifest(windows.maxSeqLength(), vocabulary.fingerprint(),
         parameters(options), List.of());
 
+    OutputFolder.claim(BeamStorage.INSTANCE, options.getOutput(), OutputFolder.Claim.newOutput(name()),
+        new Overwrite(options.getOverwrite()));
     out.printf("%s: %s -> %s (runner %s)%n", name(), input, options.getOutput(), options.getRunner().getSimpleName());
     Instant start = Instant.now();
     Pipeline pipeline = Pipeline.create(options);
