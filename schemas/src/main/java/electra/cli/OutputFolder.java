@@ -19,8 +19,8 @@ import java.util.stream.Stream;
  * its own earlier work when this run continues that work (Pretrain resuming its run, an ingest job's {@code --watch}
  * appending to its shards, a download resuming, QuickStart's {@code --skip_to}). A folder holding another job's
  * output, or an earlier run's that this run does not continue, is refused in one line naming {@code --overwrite},
- * which deletes what the folder holds first. Jobs claim their folder as soon as their flags are checked, so a refusal
- * comes before any work.
+ * which deletes what the folder holds first. A job claims its folder once it has checked its inputs and before it
+ * writes anything or starts its long work: a run refused, or stopped by a wrong input, leaves the folder as it was.
  *
  * <p>How a job knows its own output: the run that first writes a folder leaves a marker in it, {@value #MARKER},
  * naming the job and its work (what a continuing run must share with it, such as an ingest's input and sequence
