@@ -8,6 +8,6 @@ public record Overwrite(
     @Flag(value = Overwrite.HELP, name = "overwrite", defaultValue = "false")
     boolean requested) {
 
-  public static final String HELP = "replace what another job or an earlier run left in the output folder (it is "
-      + "deleted first); a run that continues its own work needs no flag";
+  public static final String HELP = "delete another job's or an earlier run's output from the output folder first "
+      + "(continuing a run needs no flag)";
 }
