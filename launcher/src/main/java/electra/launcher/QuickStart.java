@@ -4,6 +4,8 @@ import electra.cli.Directories;
 import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
+import electra.cli.OutputFolder;
+import electra.cli.Overwrite;
 import electra.cli.UsageException;
 import electra.data.SampleData;
 import electra.data.SampleFile;
@@ -86,6 +88,7 @@ public final class QuickStart implements Job {
   record Settings(
       @Flag(value = "every stage's outputs go under this folder", defaultValue = "runs/quickstart")
       Path workDir,
+      Overwrite overwrite,
       @Flag(value = "pre-training steps (batch 16, 128 tokens)", defaultValue = "500")
       long pretrainSteps,
       @Flag(value = "SQuAD dev questions to fine-tune on (2 epochs, 128 tokens)", defaultValue = "500")
@@ -204,7 +207,9 @@ public final class QuickStart implements Job {
     if (vocab.equals(VocabularyResolver.BERT_BASE_UNCASED)) {
       sample("vocabulary", SampleFile.BERT_VOCABULARY, samples); // fetched up front; each job then finds it
     }
-    Files.createDirectories(l.work());
+    // --skip_to continues a work dir: the stages before it are reused, the later ones written anew
+    OutputFolder.claim(l.work(), new OutputFolder.Claim(name(), "", first != Stage.INGEST, "--skip_to=<stage>"),
+        settings.overwrite());
     for (Stage s : Stage.values()) {
       if (s.ordinal() < first.ordinal()) {
         if (!Files.exists(l.of(s)) && s != Stage.SERVE) {

@@ -4,6 +4,7 @@ import electra.export.QaHead;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import electra.cli.Directories;
+import electra.cli.Overwrite;
 import electra.squad.AnswerDecoder;
 import electra.squad.SquadVersion;
 import electra.tokenization.Vocabulary;
@@ -47,8 +48,8 @@ final class TestModels {
         }
       }));
       Path dir = temp.resolve("tiny-qa");
-      ExportModel.export(golden, Vocabulary.load(vocab), dir, new ExportModel.Settings(MAX_SEQ_LENGTH, 32, 24, true,
-          100, QaHead.SIMPLE, 0, AnswerDecoder.Options.defaults(SquadVersion.V1_1)));
+      ExportModel.export(golden, Vocabulary.load(vocab), dir, new Overwrite(false), new ExportModel.Settings(
+          MAX_SEQ_LENGTH, 32, 24, true, 100, QaHead.SIMPLE, 0, AnswerDecoder.Options.defaults(SquadVersion.V1_1)));
       exported = dir;
     }
     return exported;

@@ -3,6 +3,8 @@ package electra.pipelines.download;
 import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
+import electra.cli.OutputFolder;
+import electra.cli.Overwrite;
 import electra.cli.UsageException;
 import electra.data.Checksum;
 import electra.data.DownloadSettings;
@@ -76,6 +78,7 @@ public final class DownloadSquad implements Job {
       BaseUrl baseUrl,
       @Flag(value = "folder for the files", defaultValue = "data/download/squad")
       Path outputDir,
+      Overwrite overwrite,
       List<String> files) { // derived from version
 
     Settings {
@@ -110,6 +113,8 @@ public final class DownloadSquad implements Job {
   public void run(String[] args) throws IOException, InterruptedException {
     Settings settings = flags().parse(args).record(Settings.class);
     Downloader downloader = new Downloader(out, patience, mirror.get());
+    // files already there are checked against their checksums and kept, a partial one resumed
+    OutputFolder.claim(settings.outputDir(), OutputFolder.Claim.resuming(name()), settings.overwrite());
     List<Path> done = new ArrayList<>();
     for (String file : settings.files()) {
       Checksum expected = Objects.requireNonNull(checksums.get(file), () -> "no checksum known for " + file);

@@ -3,6 +3,8 @@ package electra.pipelines.download;
 import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
+import electra.cli.OutputFolder;
+import electra.cli.Overwrite;
 import electra.data.Checksum;
 import electra.data.DownloadSettings;
 import electra.data.Downloader;
@@ -61,6 +63,7 @@ public final class DownloadWiki implements Job {
       WikiDump dump,
       @Flag("folder for the dump (default: data/download/wikicorpus_<language>)")
       Path outputDir,
+      Overwrite overwrite,
       @Flag(value = "download even when no checksum list is published (not verified)", defaultValue = "false")
       boolean skipChecksum) {
 
@@ -110,6 +113,8 @@ public final class DownloadWiki implements Job {
     Optional<Checksum> expected = settings.skipChecksum()
         ? Optional.empty()
         : Optional.of(publishedChecksum(downloader, dump));
+    // a dump already there is checked against its checksum and kept, a partial one resumed
+    OutputFolder.claim(settings.outputDir(), OutputFolder.Claim.resuming(name()), settings.overwrite());
     Path file = downloader.download(dump.fileUrl(), settings.outputDir().resolve(dump.fileName()), expected);
     out.println();
     out.println("Wikipedia dump: " + file);

@@ -1,7 +1,10 @@
 package electra.pipelines.ingest;
 
 import electra.beam.BeamJob;
+import electra.beam.BeamStorage;
 import electra.beam.ShardFiles;
+import electra.cli.OutputFolder;
+import electra.cli.Overwrite;
 import electra.data.SampleData;
 import electra.records.ShardManifest;
 import java.io.IOException;
@@ -12,7 +15,9 @@ import java.time.Instant;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.FileSystems;
 
 /** The three ingest jobs: the same pipeline with a different first step. */
 public final class IngestJobs {
@@ -43,11 +48,14 @@ public final class IngestJobs {
       out.printf("%s: %s -> %s (runner %s)%n", name(), options.getInput(), options.getOutput(),
           options.getRunner().getSimpleName());
       if (options.getWatch()) {
+        claimOutput(options);
         watch(new ContinuousIngest(ingest, options, out));
         return;
       }
       Instant start = Instant.now();
-      PipelineResult result = ingest.build().run();
+      Pipeline pipeline = ingest.build(); // finds the input files and the vocabulary first
+      claimOutput(options);
+      PipelineResult result = pipeline.run();
       PipelineResult.State state = result.waitUntilFinish();
       if (state != PipelineResult.State.DONE) {
         throw new IllegalStateException("the pipeline ended in state " + state);
@@ -60,6 +68,24 @@ public final class IngestJobs {
       }
       out.printf(Locale.ROOT, "%s: done in %.1f s%n", name(), Duration.between(start, Instant.now()).toMillis() / 1e3);
     }
+
+    private void claimOutput(O options) throws IOException {
+      FileSystems.setDefaultPipelineOptions(options);
+      OutputFolder.claim(BeamStorage.INSTANCE, options.getOutput(),
+          new OutputFolder.Claim(name(), work(options), options.getWatch(), ""), new Overwrite(options.getOverwrite()));
+    }
+  }
+
+  /**
+   * What a run continuing an output folder must share with the run that started it, as flags: only a {@code --watch}
+   * run continues, and only a {@code --watch} run's folder (its ledger says which files it took; a batch run's folder
+   * has none, so watching it would ingest every file again), over the same input into the same shard lengths with the
+   * same tokenization.
+   */
+  private static String work(IngestOptions options) {
+    return (options.getWatch() ? "--watch " : "") + "--input=" + options.getInput() + " --vocab_file="
+        + options.getVocabFile() + " --do_lower_case=" + options.getDoLowerCase() + " --max_seq_length_p1="
+        + options.getMaxSeqLengthP1() + " --max_seq_length_p2=" + options.getMaxSeqLengthP2();
   }
 
   /**

@@ -1,5 +1,6 @@
 package electra.pipelines.ingest;
 
+import electra.beam.OverwriteOptions;
 import electra.pipelines.TokenizerOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
@@ -9,7 +10,7 @@ import org.apache.beam.sdk.options.Description;
  * {@code --output} are required is each job's own interface's to say ({@link IngestWikiOptions},
  * {@link CorpusOptions}): Beam lets {@code @Validation.Required} differ between interfaces, not {@code @Default}.
  */
-public interface IngestOptions extends TokenizerOptions {
+public interface IngestOptions extends TokenizerOptions, OverwriteOptions {
 
   String INPUT = "Corpus files: a file, a glob or a folder (every file in it); local, gs:// or s3://";
   String OUTPUT = "Output folder; shards go to <output>/phase1/{train,test}/ and <output>/phase2/{train,test}/";

@@ -1,5 +1,6 @@
 package electra.pipelines.ingest;
 
+import electra.cli.OutputFolder;
 import electra.cli.UsageException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
@@ -18,7 +20,8 @@ import org.apache.beam.sdk.values.PCollection;
 /**
  * The corpus files named by {@code --input} (a file, a glob, or a folder meaning every file in it; local, gs://,
  * s3://) or, in continuous mode, the list of files a batch takes,
- * opened with the given decompression ({@link Compression#AUTO} chooses by extension: .bz2, .gz, ...).
+ * opened with the given decompression ({@link Compression#AUTO} chooses by extension: .bz2, .gz, ...). A job's
+ * marker ({@link OutputFolder#MARKER}, e.g. in DownloadWiki's folder) is never a corpus file.
  */
 public final class MatchCorpusFiles extends PTransform<PBegin, PCollection<FileIO.ReadableFile>> {
 
@@ -61,10 +64,16 @@ public final class MatchCorpusFiles extends PTransform<PBegin, PCollection<FileI
   static List<MatchResult.Metadata> list(String filepattern) {
     try {
       MatchResult result = FileSystems.match(filepattern, EmptyMatchTreatment.ALLOW);
-      return result.status() == MatchResult.Status.OK ? result.metadata() : List.of();
+      return result.status() == MatchResult.Status.OK
+          ? result.metadata().stream().filter(MatchCorpusFiles::isCorpus).toList()
+          : List.of();
     } catch (IOException e) {
       throw new UsageException("cannot list --input " + filepattern + ": " + e.getMessage());
     }
+  }
+
+  private static boolean isCorpus(MatchResult.Metadata file) {
+    return !OutputFolder.MARKER.equals(file.resourceId().getFilename());
   }
 
   @Override
@@ -72,6 +81,7 @@ public final class MatchCorpusFiles extends PTransform<PBegin, PCollection<FileI
     return begin
         .apply("Patterns", Create.of(filepatterns))
         .apply("Match", FileIO.matchAll())
+        .apply("SkipMarkers", Filter.by(MatchCorpusFiles::isCorpus))
         .apply("Open", FileIO.readMatches().withCompression(compression));
   }
 }

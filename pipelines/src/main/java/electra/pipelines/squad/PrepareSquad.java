@@ -1,8 +1,11 @@
 package electra.pipelines.squad;
 
 import electra.beam.BeamJob;
+import electra.beam.BeamStorage;
 import electra.beam.PipelineCounters;
 import electra.beam.ShardFiles;
+import electra.cli.OutputFolder;
+import electra.cli.Overwrite;
 import electra.cli.UsageException;
 import electra.pipelines.ingest.ShardNames;
 import electra.pipelines.ingest.WriteShards;
@@ -81,6 +84,8 @@ public final class PrepareSquad extends BeamJob<PrepareSquadOptions> {
     ShardManifest template = new ShardManifest(windows.maxSeqLength(), vocabulary.fingerprint(),
         parameters(options), List.of());
 
+    OutputFolder.claim(BeamStorage.INSTANCE, options.getOutput(), OutputFolder.Claim.newOutput(name()),
+        new Overwrite(options.getOverwrite()));
     out.printf("%s: %s -> %s (runner %s)%n", name(), input, options.getOutput(), options.getRunner().getSimpleName());
     Instant start = Instant.now();
     Pipeline pipeline = Pipeline.create(options);

@@ -1,12 +1,13 @@
 package electra.pipelines.squad;
 
+import electra.beam.OverwriteOptions;
 import electra.pipelines.TokenizerOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Flags of {@code PrepareSquad}; names and defaults as in BERT's and NVIDIA's {@code run_squad}. */
-public interface PrepareSquadOptions extends TokenizerOptions {
+public interface PrepareSquadOptions extends TokenizerOptions, OverwriteOptions {
 
   @Description("A SQuAD v1.1 or v2.0 JSON file, plain or gzipped; local, gs:// or s3://")
   @Validation.Required

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import electra.cli.HelpRequested;
+import electra.cli.OutputFolder;
 import electra.cli.UsageException;
 import electra.records.ShardManifest;
 import electra.records.TfRecordReader;
@@ -119,7 +120,7 @@ class PrepareSquadTest {
     prepare(first, "--num_shards=3");
     prepare(second, "--num_shards=3", "--targetParallelism=1");
 
-    List<String> files = List.of("manifest.json", "squad_train.tfrecord-00000-of-00003",
+    List<String> files = List.of(OutputFolder.MARKER, "manifest.json", "squad_train.tfrecord-00000-of-00003",
         "squad_train.tfrecord-00001-of-00003", "squad_train.tfrecord-00002-of-00003");
     try (Stream<Path> listed = Files.list(first)) {
       assertEquals(files, listed.map(p -> p.getFileName().toString()).sorted().toList());

@@ -4,6 +4,8 @@ import electra.cli.Directories;
 import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
+import electra.cli.OutputFolder;
+import electra.cli.Overwrite;
 import electra.cli.UsageException;
 import electra.export.ExportMetadata;
 import electra.export.HeadOutputs;
@@ -36,7 +38,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Tensor;
@@ -115,8 +116,9 @@ public final class ExportModel implements Job {
       @Flag(value = "a fine-tuned Hugging Face ElectraForQuestionAnswering folder (config.json + model.safetensors), "
           + "or a FinetuneSquad checkpoint folder (<output_dir>/checkpoints/ckpt-N)", required = true)
       Path electraModel,
-      @Flag(value = "the export folder to create (must not exist, or be empty)", required = true)
+      @Flag(value = "the export folder to write", required = true)
       Path outputDir,
+      Overwrite overwrite,
       @Flag("WordPiece vocabulary: a vocab.txt path or bert-base-uncased; default: the model folder's vocab.txt, "
           + "else bert-base-uncased")
       String vocabFile,
@@ -185,7 +187,7 @@ public final class ExportModel implements Job {
     Settings settings = command.settings();
     long t0 = System.nanoTime();
     ExportMetadata meta = export(command.electraModel(), Vocabulary.resolve(command.vocabulary()),
-        command.outputDir(), settings);
+        command.outputDir(), command.overwrite(), settings);
     out.printf("exported %s (%s head, SQuAD %s, max_seq_length %d, vocab sha256 %s) to %s in %.1f s%n",
         command.electraModel(), meta.head().id(), meta.decoding().version().number(), meta.maxSeqLength(),
         meta.vocabFingerprint(), command.outputDir(), (System.nanoTime() - t0) / 1e9);
@@ -254,12 +256,12 @@ public final class ExportModel implements Job {
   }
 
   /**
-   * Exports a Hugging Face QA folder or a FinetuneSquad checkpoint folder. Refuses a source without the head's
-   * weights, a vocabulary whose size differs from the model's (or, for a checkpoint, that it was not trained
-   * with), and an existing non-empty {@code output}.
+   * Exports a Hugging Face QA folder or a FinetuneSquad checkpoint folder into {@code output}, claimed
+   * ({@link OutputFolder}) once the source is checked. Refuses a source without the head's weights, and a vocabulary
+   * whose size differs from the model's (or, for a checkpoint, that it was not trained with).
    */
-  public static ExportMetadata export(Path model, Vocabulary vocabulary, Path output, Settings settings)
-      throws IOException {
+  public static ExportMetadata export(Path model, Vocabulary vocabulary, Path output, Overwrite overwrite,
+      Settings settings) throws IOException {
     if (settings.maxSeqLength() - settings.maxQueryLength() - 3 < 1) {
       throw new UsageException("--max_seq_length " + settings.maxSeqLength() + " leaves no room for the context "
           + "after --max_query_length " + settings.maxQueryLength());
@@ -279,7 +281,7 @@ public final class ExportModel implements Job {
       throw new UsageException("--max_seq_length " + settings.maxSeqLength() + " exceeds the model's "
           + config.maxPositionEmbeddings() + " position embeddings");
     }
-    checkOutput(output);
+    OutputFolder.claim(output, OutputFolder.Claim.newOutput("ExportModel"), overwrite);
     Path parent = output.toAbsolutePath().getParent();
     Files.createDirectories(parent);
     Path staging = Files.createTempDirectory(parent, "." + output.getFileName() + ".exporting-");
@@ -299,9 +301,9 @@ public final class ExportModel implements Job {
           settings.doLowerCase(), settings.maxInputCharsPerWord(), settings.decoding(), vocabulary.fingerprint(),
           vocabulary.size(), model.toAbsolutePath().normalize().toString());
       meta.write(staging);
-      if (Files.isDirectory(output)) {
-        Files.delete(output); // empty, checked above
-      }
+      // the claimed folder holds nothing but its marker, which goes with the export
+      Files.move(output.resolve(OutputFolder.MARKER), staging.resolve(OutputFolder.MARKER));
+      Files.delete(output);
       Files.move(staging, output, StandardCopyOption.ATOMIC_MOVE);
       return meta;
     } finally {
@@ -309,19 +311,6 @@ public final class ExportModel implements Job {
         Directories.deleteRecursively(staging);
       } catch (IOException e) {
         System.err.println("ExportModel: could not delete " + staging + ": " + e);
-      }
-    }
-  }
-
-  private static void checkOutput(Path output) throws IOException {
-    if (Files.exists(output)) {
-      if (!Files.isDirectory(output)) {
-        throw new UsageException("--output_dir " + output + " is a file");
-      }
-      try (Stream<Path> entries = Files.list(output)) {
-        if (entries.findAny().isPresent()) {
-          throw new UsageException("--output_dir " + output + " is not empty; give a new folder");
-        }
       }
     }
   }

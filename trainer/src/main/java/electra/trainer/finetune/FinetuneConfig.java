@@ -2,11 +2,15 @@ package electra.trainer.finetune;
 
 import electra.cli.Flag;
 import electra.cli.Flags;
+import electra.cli.Overwrite;
 import electra.cli.UsageException;
 import electra.export.QaHead;
 import electra.tokenization.VocabularyResolver;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Objects;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Every setting of one SQuAD fine-tuning / evaluation run (spec §6), checked when built. Defaults: NVIDIA's
@@ -74,6 +78,7 @@ public record FinetuneConfig(
     long seed,
     @Flag("predictions, eval_results.json, log.jsonl, loss_curves.png, TensorBoard events and checkpoints/ go here")
     Path outputDir,
+    Overwrite overwrite,
     @Flag(value = "use only the first N questions of each file (0 = all)", defaultValue = "0")
     int maxExamples,
     @Flag(value = "checkpoints kept", defaultValue = "2")
@@ -159,6 +164,20 @@ public record FinetuneConfig(
     if (!ok) {
       throw new UsageException(message);
     }
+  }
+
+  /**
+   * What a run continuing this output folder must train from, as the run that started it: the starting weights, the
+   * training data and the head, said as flags (the checkpoints check the rest: seed, window length, batch size).
+   */
+  public String trainingWork() {
+    return Stream.of(flag("electra_model", electraModel), flag("init_checkpoint", initCheckpoint),
+            flag("train_file", trainFile), flag("train_tfrecords", trainTfrecords), flag("head", head.id()))
+        .filter(Objects::nonNull).collect(Collectors.joining(" "));
+  }
+
+  private static String flag(String name, Object value) {
+    return value == null ? null : "--" + name + "=" + value;
   }
 
   /** Fine-tuning checkpoints: {@code <output_dir>/checkpoints/ckpt-<step>}. */

@@ -3,6 +3,7 @@ package electra.trainer.finetune;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import electra.cli.Job;
+import electra.cli.OutputFolder;
 import electra.cli.UsageException;
 import electra.export.QaHead;
 import electra.model.ElectraConfig;
@@ -99,7 +100,10 @@ public final class FinetuneSquad implements Job {
     return run(c, Long.MAX_VALUE);
   }
 
-  /** Runs, but stops training after global step {@code stopAfterStep}, as a killed job would. */
+  /**
+   * Runs, but stops training after global step {@code stopAfterStep}, as a killed job would. A training run continues
+   * its output folder (it resumes from the latest checkpoint there); evaluation and prediction write theirs anew.
+   */
   public Summary run(FinetuneConfig c, long stopAfterStep) throws Exception {
     Source source = resolveSource(c);
     if (c.initCheckpoint() != null) {
@@ -114,7 +118,11 @@ public final class FinetuneSquad implements Job {
         WordpieceTokenizer.NVIDIA_MAX_INPUT_CHARS_PER_WORD);
     QaFeaturizer featurizer = new QaFeaturizer(tokenizer,
         new QaFeaturizer.Options(c.maxSeqLength(), c.docStride(), c.maxQueryLength()));
-    Files.createDirectories(c.outputDir());
+    OutputFolder.Claim claim = new OutputFolder.Claim(name(), c.trainingWork(), c.mode().trains(), "");
+    OutputFolder.claim(c.outputDir(), claim, c.overwrite());
+    if (c.exportHfDir() != null) { // claimed now, not refused after hours of training
+      OutputFolder.claim(c.exportHfDir(), claim, c.overwrite());
+    }
     boolean gpu = (c.amp() || c.xla()) && SessionConfigs.gpuAvailable();
     var sessionConfig = SessionConfigs.training(c.amp(), c.xla(), gpu);
 

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
+import electra.cli.OutputFolder;
+import electra.cli.Overwrite;
 import electra.cli.UsageException;
 import electra.model.ElectraConfig;
 import electra.model.ModelChoice;
@@ -95,8 +97,9 @@ public final class ImportModel implements Job {
       @Flag(value = "also load the Google checkpoint's optimizer slots (adam_m, adam_v) for Pretrain "
           + "--init_checkpoint; without it they are ignored (released checkpoints carry none)", defaultValue = "false")
       boolean importOptimizerSlots,
-      @Flag(value = "the run folder written (must hold no checkpoint)", required = true)
+      @Flag(value = "the run folder written", required = true)
       Path outputDir,
+      Overwrite overwrite,
       @Flag(value = "vocab.txt path or bert-base-uncased; must be the model's vocabulary",
           defaultValue = VocabularyResolver.BERT_BASE_UNCASED)
       String vocabFile) {
@@ -137,19 +140,19 @@ public final class ImportModel implements Job {
     Settings settings = flags().parse(args).record(Settings.class);
     if (settings.fromHf() != null) {
       importHuggingFace(settings.fromHf(), settings.fromHfGenerator(), settings.generatorHiddenSize(),
-          settings.vocabFile(), settings.outputDir());
+          settings.vocabFile(), settings.outputDir(), settings.overwrite());
     } else if (settings.fromGoogleCheckpoint() != null) {
       importGoogle(settings.fromGoogleCheckpoint(), settings.model().resolve(), settings.generatorHiddenSize(),
-          settings.importOptimizerSlots(), settings.vocabFile(), settings.outputDir());
+          settings.importOptimizerSlots(), settings.vocabFile(), settings.outputDir(), settings.overwrite());
     } else {
       importNvidia(settings.fromNvidiaCheckpoint(), settings.model().resolve(), settings.generatorHiddenSize(),
-          settings.vocabFile(), settings.outputDir());
+          settings.vocabFile(), settings.outputDir(), settings.overwrite());
     }
   }
 
   /** Writes Hugging Face folders (discriminator, optionally generator) as a checkpoint in run folder {@code out}. */
-  public void importHuggingFace(Path discDir, Path genDir, double generatorHiddenSize, String vocabFile, Path out)
-      throws IOException {
+  public void importHuggingFace(Path discDir, Path genDir, double generatorHiddenSize, String vocabFile, Path out,
+      Overwrite overwrite) throws IOException {
     ElectraConfig disc = HuggingFaceWeights.readConfig(discDir);
     ElectraConfig gen = genDir != null ? HuggingFaceWeights.readConfig(genDir)
         : disc.generator(generatorHiddenSize, 1.0, false);
@@ -173,7 +176,7 @@ public final class ImportModel implements Job {
       if (!r.ignored().isEmpty()) {
         this.out.println("ignored in " + discDir + ": " + r.ignored());
       }
-      writeImported(g, disc, gen, fingerprint, out, "Hugging Face " + discDir
+      writeImported(g, disc, gen, fingerprint, out, overwrite, "Hugging Face " + discDir
           + (genDir != null ? " + " + genDir : ""), genDir != null, "zero");
     }
   }
@@ -185,7 +188,7 @@ public final class ImportModel implements Job {
    * ({@code <weight>/adam_m}, {@code <weight>/adam_v}), loaded when {@code importSlots}, and {@code global_step}.
    */
   public void importGoogle(Path prefix, ElectraConfig disc, double generatorHiddenSize, boolean importSlots,
-      String vocabFile, Path out) throws IOException {
+      String vocabFile, Path out, Overwrite overwrite) throws IOException {
     requireBundle(prefix, "--from_google_checkpoint", "electra_small/electra_small");
     SortedMap<String, BundleIndex.Entry> bundle = BundleIndex.read(prefix);
     boolean hasGenerator = bundle.keySet().stream().anyMatch(ImportModel::generatorOnly);
@@ -244,7 +247,7 @@ public final class ImportModel implements Job {
       if (!ignored.isEmpty()) {
         this.out.println("ignored in " + prefix + ": " + String.join(", ", ignored));
       }
-      writeImported(g, disc, gen, fingerprint, out, "Google checkpoint " + prefix, hasGenerator,
+      writeImported(g, disc, gen, fingerprint, out, overwrite, "Google checkpoint " + prefix, hasGenerator,
           importSlots ? "imported" : "zero");
     }
   }
@@ -255,8 +258,8 @@ public final class ImportModel implements Job {
    * checkpoint's object graph; the rows NVIDIA pads the vocabulary with are dropped. The optimizer's state and
    * NVIDIA's counters are ignored, and said so.
    */
-  public void importNvidia(Path prefix, ElectraConfig disc, double generatorHiddenSize, String vocabFile, Path out)
-      throws IOException {
+  public void importNvidia(Path prefix, ElectraConfig disc, double generatorHiddenSize, String vocabFile, Path out,
+      Overwrite overwrite) throws IOException {
     requireBundle(prefix, "--from_nvidia_checkpoint", "checkpoints/ckpt-10000");
     NvidiaCheckpoint.ObjectGraph objects = NvidiaCheckpoint.ObjectGraph.read(prefix);
     SortedMap<String, BundleIndex.Entry> bundle = BundleIndex.read(prefix);
@@ -301,7 +304,7 @@ public final class ImportModel implements Job {
       this.out.println("ignored in " + prefix + ": " + String.join(", ", others) + " ("
           + (objects.variableCount() - modelNodes.size()) + " tensors: the optimizer's state and NVIDIA's counters); "
           + "dropped the " + (rows - disc.vocabSize()) + " vocabulary padding rows");
-      writeImported(g, disc, gen, fingerprint, out, "NVIDIA checkpoint " + prefix, true, "zero");
+      writeImported(g, disc, gen, fingerprint, out, overwrite, "NVIDIA checkpoint " + prefix, true, "zero");
     }
   }
 
@@ -367,13 +370,11 @@ public final class ImportModel implements Job {
     }
   }
 
+  /** Writes the checkpoint into run folder {@code run}, claimed ({@link OutputFolder}) once the source is read. */
   private void writeImported(TowerGraph g, ElectraConfig disc, ElectraConfig gen, String fingerprint, Path run,
-      String source, boolean generatorImported, String optimizerSlots) throws IOException {
+      Overwrite overwrite, String source, boolean generatorImported, String optimizerSlots) throws IOException {
+    OutputFolder.claim(run, OutputFolder.Claim.newOutput(name()), overwrite);
     Checkpoints checkpoints = new Checkpoints(run, "ckpt-", 1);
-    if (!checkpoints.list().isEmpty() || !new Checkpoints(run, "ckpt-p2-", 1).list().isEmpty()) {
-      throw new UsageException("--output_dir " + run + " already holds checkpoints; import into a new run folder");
-    }
-    Files.createDirectories(run);
     disc.writeJson(run.resolve("discriminator_config.json"), "ElectraForPreTraining");
     gen.writeJson(run.resolve("generator_config.json"), "ElectraForMaskedLM");
     Checkpoints.State state = Checkpoints.State.imported(fingerprint);

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
+import electra.cli.OutputFolder;
+import electra.cli.Overwrite;
 import electra.cli.UsageException;
 import electra.model.ElectraConfig;
 import electra.tokenization.Vocabulary;
@@ -99,6 +101,7 @@ public final class Postprocess implements Job {
       @Flag(value = "parent of the discriminator/ and generator/ folders written (--format=nvidia: the folder of "
           + "ckpt-<step> and its checkpoint file)", required = true)
       Path outputDir,
+      Overwrite overwrite,
       @Flag(value = "vocab.txt path or bert-base-uncased; must be the model's vocabulary; copied into each export",
           defaultValue = VocabularyResolver.BERT_BASE_UNCASED)
       String vocabFile,
@@ -150,9 +153,9 @@ public final class Postprocess implements Job {
   public void run(String[] args) throws Exception {
     Settings settings = flags().parse(args).record(Settings.class);
     if (settings.format() == Format.NVIDIA) {
-      exportNvidia(settings.checkpointToExport(), settings.outputDir(), settings.vocabFile());
+      exportNvidia(settings.checkpointToExport(), settings.outputDir(), settings.overwrite(), settings.vocabFile());
     } else {
-      export(settings.checkpointToExport(), settings.outputDir(), settings.vocabFile(),
+      export(settings.checkpointToExport(), settings.outputDir(), settings.overwrite(), settings.vocabFile(),
           settings.what().discriminator(), settings.what().generator());
     }
   }
@@ -181,11 +184,15 @@ public final class Postprocess implements Job {
     return new Source(ckpt.resolve(Checkpoints.MODEL), state, discConfig, genConfig, vocab);
   }
 
-  /** Writes the discriminator and/or generator of checkpoint folder {@code ckpt} under {@code output}. */
-  public void export(Path ckpt, Path output, String vocabFile, boolean discriminator, boolean generator)
-      throws IOException {
+  /**
+   * Writes the discriminator and/or generator of checkpoint folder {@code ckpt} under {@code output}, claimed
+   * ({@link OutputFolder}) once the checkpoint is read.
+   */
+  public void export(Path ckpt, Path output, Overwrite overwrite, String vocabFile, boolean discriminator,
+      boolean generator) throws IOException {
     Source source = read(ckpt, vocabFile);
     boolean span = TowerGraph.bundleHas(source.prefix(), SpanHead.SCOPE + "/bias");
+    OutputFolder.claim(output, OutputFolder.Claim.newOutput(name()), overwrite);
     out.printf(Locale.ROOT, "Postprocess %s (step %d): discriminator %s%s, generator %s%n", ckpt,
         source.state().step(), source.disc(), span ? " + QA head" : "", source.gen());
     if (discriminator) {
@@ -200,13 +207,15 @@ public final class Postprocess implements Job {
   /**
    * Writes checkpoint folder {@code ckpt} as an NVIDIA TF2 checkpoint {@code <output>/ckpt-<step>}: both towers
    * under NVIDIA's object paths, the word embeddings and the generator's output bias padded to a multiple of 8 rows
-   * (zero embeddings, output bias {@link NvidiaCheckpoint#PADDING_OUTPUT_BIAS}), {@code step} and {@code phase2}.
+   * (zero embeddings, output bias {@link NvidiaCheckpoint#PADDING_OUTPUT_BIAS}), {@code step} and {@code phase2};
+   * {@code output} is claimed ({@link OutputFolder}) once the checkpoint is read.
    */
-  public void exportNvidia(Path ckpt, Path output, String vocabFile) throws IOException {
+  public void exportNvidia(Path ckpt, Path output, Overwrite overwrite, String vocabFile) throws IOException {
     Source source = read(ckpt, vocabFile);
     if (TowerGraph.bundleHas(source.prefix(), SpanHead.SCOPE + "/bias")) {
       throw new UsageException(ckpt + " holds a QA head, which NVIDIA's pre-training checkpoint has no place for");
     }
+    OutputFolder.claim(output, OutputFolder.Claim.newOutput(name()), overwrite);
     String name = (source.state().phase2() ? "ckpt-p2-" : "ckpt-") + source.state().step();
     try (TowerGraph g = new TowerGraph(source.disc(), source.gen(), TowerGraph.Parts.BOTH, false)) {
       g.restoreWeights(source.prefix());

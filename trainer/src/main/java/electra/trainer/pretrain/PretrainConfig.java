@@ -3,6 +3,7 @@ package electra.trainer.pretrain;
 import electra.beam.ShardFiles;
 import electra.cli.Flag;
 import electra.cli.Flags;
+import electra.cli.Overwrite;
 import electra.cli.UsageException;
 import electra.model.ElectraConfig;
 import electra.model.ModelChoice;
@@ -31,6 +32,7 @@ public record PretrainConfig(
     String pretrainTfrecords,
     @Flag(value = "parent folder of the run folder (local)", defaultValue = "runs")
     Path outputDir,
+    Overwrite overwrite,
     ShardFiles.ObjectStores objectStores,
     @Flag(value = "vocab.txt path or bert-base-uncased; must be the shards' vocabulary",
         defaultValue = VocabularyResolver.BERT_BASE_UNCASED)

@@ -1,6 +1,7 @@
 package electra.trainer.pretrain;
 
 import electra.beam.ShardFiles;
+import electra.cli.OutputFolder;
 import electra.cli.UsageException;
 import electra.records.ShardManifest;
 import electra.tokenization.Vocabulary;
@@ -15,7 +16,6 @@ import electra.trainer.runtime.TensorBoardEvents;
 import electra.trainer.runtime.XlaClusters;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,8 +130,8 @@ public final class Trainer {
     Masking.SpecialIds special = new Masking.SpecialIds(vocab.clsId(), vocab.sepId(), vocab.maskId(), vocab.padId());
     boolean gpu = c.amp() && SessionConfigs.gpuAvailable();
     Path runDir = c.runDir();
-    if (chief) {
-      Files.createDirectories(runDir);
+    if (chief) { // the only worker that writes the run folder
+      OutputFolder.claim(runDir, runFolderClaim(), c.overwrite());
       c.discriminator().writeJson(runDir.resolve("discriminator_config.json"), "ElectraForPreTraining");
       c.generator().writeJson(runDir.resolve("generator_config.json"), "ElectraForMaskedLM");
     }
@@ -281,6 +281,16 @@ public final class Trainer {
         }
       }
     }
+  }
+
+  /**
+   * A run continues its run folder when it restores a checkpoint, or when it starts phase 2 from the run's own phase 1
+   * (before any phase-2 checkpoint); the checkpoints' state.json then says whether it is the same run.
+   */
+  private OutputFolder.Claim runFolderClaim() throws IOException {
+    boolean continues = c.restoreCheckpoint() != null
+        || c.phase2() && new Checkpoints(c.runDir(), "ckpt-p2-", 1).list().isEmpty();
+    return new OutputFolder.Claim("Pretrain", "", continues, "--restore_checkpoint=latest");
   }
 
   /**

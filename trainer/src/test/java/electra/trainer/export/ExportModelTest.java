@@ -121,7 +121,8 @@ class ExportModelTest {
     // A second export into the same, now full, folder is refused.
     UsageException e = assertThrows(UsageException.class, () -> new ExportModel(new PrintStream(log)).run(
         new String[] {"--electra_model=" + golden, "--vocab_file=" + vocab, "--output_dir=" + out}));
-    assertTrue(e.getMessage().contains("not empty"), e.getMessage());
+    assertTrue(e.getMessage().startsWith(out + " holds an earlier ExportModel run's output; --overwrite replaces it"),
+        e.getMessage());
   }
 
   @Test
