@@ -5,6 +5,7 @@ import electra.cli.Flags;
 import electra.cli.Overwrite;
 import electra.cli.UsageException;
 import electra.export.QaHead;
+import electra.trainer.runtime.Presets;
 import electra.tokenization.VocabularyResolver;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -20,6 +21,8 @@ import java.util.stream.Stream;
 public record FinetuneConfig(
     @Flag(value = "what the run does; prediction writes predictions without scoring", defaultValue = "train_eval")
     Mode mode,
+    @Flag(Presets.FLAG_HELP)
+    String preset,
     @Flag("Hugging Face folder (config.json, model.safetensors, vocab.txt) or a pre-training checkpoint folder "
         + "(ckpt-*) to start from")
     String electraModel,

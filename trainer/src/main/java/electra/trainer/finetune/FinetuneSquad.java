@@ -28,6 +28,8 @@ import electra.trainer.runtime.Checkpoints;
 import electra.trainer.runtime.LearningRateSchedule;
 import electra.trainer.runtime.OptimizerGraph;
 import electra.trainer.runtime.Progress;
+import electra.trainer.runtime.Presets;
+import electra.trainer.runtime.RunSettings;
 import electra.trainer.runtime.SessionConfigs;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -93,7 +95,9 @@ public final class FinetuneSquad implements Job {
 
   @Override
   public void run(String[] args) throws Exception {
-    run(FinetuneConfig.parse(args));
+    String preset = Presets.presetName(args);
+    run(FinetuneConfig.parse(preset == null ? args : Presets.apply(
+        Presets.load(Presets.Kind.SQUAD, preset, false), args, "train_batch_size", 1, out::println)));
   }
 
   public Summary run(FinetuneConfig c) throws Exception {
@@ -123,6 +127,7 @@ public final class FinetuneSquad implements Job {
     if (c.exportHfDir() != null) { // claimed now, not refused after hours of training
       OutputFolder.claim(c.exportHfDir(), claim, c.overwrite());
     }
+    RunSettings.write(c.outputDir().resolve("settings.json"), Map.of("finetune", c));
     boolean gpu = (c.amp() || c.xla()) && SessionConfigs.gpuAvailable();
     var sessionConfig = SessionConfigs.training(c.amp(), c.xla(), gpu);
 

@@ -3,6 +3,7 @@ package electra.trainer.pretrain;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.trainer.distributed.DataParallelSettings;
+import electra.trainer.runtime.Presets;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -40,7 +41,7 @@ public final class Pretrain implements Job {
    */
   @Override
   public void run(String[] args) throws Exception {
-    Flags.Values f = PretrainConfig.flags().parse(args);
+    Flags.Values f = PretrainConfig.flags().parse(withPreset(args));
     Trainer trainer = new Trainer(f.record(PretrainConfig.class), out,
         f.record(DataParallelSettings.CommandLine.class).resolve(System.getenv()));
     CountDownLatch finished = new CountDownLatch(1);
@@ -69,6 +70,21 @@ public final class Pretrain implements Job {
         // the hook is running and has just been released
       }
     }
+  }
+
+  /**
+   * The command line with {@code --preset}'s flags for this phase in front, the accumulation scaled to this run's
+   * worker count (known only once the data-parallel flags are read, hence two parses).
+   */
+  String[] withPreset(String[] args) {
+    String name = Presets.presetName(args);
+    if (name == null) {
+      return args;
+    }
+    Flags.Values given = PretrainConfig.flags().parse(args);
+    int workers = given.record(DataParallelSettings.CommandLine.class).resolve(System.getenv()).cluster().size();
+    Presets.Preset preset = Presets.load(Presets.Kind.PRETRAINING, name, given.bool("phase2"));
+    return Presets.apply(preset, args, "gradient_accumulation_steps", workers, out::println);
   }
 
   /** How long a stop request waits for the step in progress and the checkpoint. */

@@ -12,6 +12,7 @@ import electra.trainer.distributed.DataParallelSettings;
 import electra.trainer.runtime.LearningRateSchedule;
 import electra.trainer.runtime.OptimizerGraph;
 import electra.trainer.runtime.OptimizerKind;
+import electra.trainer.runtime.Presets;
 import java.nio.file.Path;
 
 /**
@@ -21,6 +22,8 @@ import java.nio.file.Path;
  * correction, β 0.9/0.999, power 1).
  */
 public record PretrainConfig(
+    @Flag(Presets.FLAG_HELP)
+    String preset,
     @Flag(value = "run name: checkpoints and log.jsonl go to <output_dir>/<model_name>/", defaultValue = "electra")
     String modelName,
     ModelChoice model,
@@ -163,9 +166,16 @@ public record PretrainConfig(
     }
   }
 
-  /** The generator's architecture: Google's {@code get_generator_config} with this run's width multiplier. */
+  /**
+   * The generator's architecture: this run's width multiplier as NVIDIA's {@code get_generator_config} applies it,
+   * rounded up to a multiple of 64 so that heads stay 64 wide ({@code --model_size=large
+   * --generator_hidden_size=0.3333333}: 341 -> 384, 6 heads). Google's rounding differs only where the width is not
+   * a multiple of 64 (small at 1/3: 85 wide with one head, here 128 with two); the released checkpoints and Google's
+   * defaults are multiples of 64 either way. A discriminator whose width is not a multiple of 64 (the tiny test
+   * models) has no 64-wide heads to keep and takes Google's plain rounding.
+   */
   public ElectraConfig generator() {
-    return discriminator.generator(generatorHiddenSize, 1.0, false);
+    return discriminator.generator(generatorHiddenSize, 1.0, discriminator.hiddenSize() % 64 == 0);
   }
 
   /** N, masked slots per sequence of the given length: int((mask_prob + 0.005) × length), spec §2.2. */

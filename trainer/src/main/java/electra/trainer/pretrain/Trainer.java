@@ -11,6 +11,7 @@ import electra.trainer.distributed.WorkerRuntime;
 import electra.trainer.runtime.Checkpoints;
 import electra.trainer.runtime.DataPosition;
 import electra.trainer.runtime.LearningRateSchedule;
+import electra.trainer.runtime.RunSettings;
 import electra.trainer.runtime.SessionConfigs;
 import electra.trainer.runtime.TensorBoardEvents;
 import electra.trainer.runtime.XlaClusters;
@@ -19,6 +20,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.function.Consumer;
 
@@ -134,6 +136,8 @@ public final class Trainer {
       OutputFolder.claim(runDir, runFolderClaim(), c.overwrite());
       c.discriminator().writeJson(runDir.resolve("discriminator_config.json"), "ElectraForPreTraining");
       c.generator().writeJson(runDir.resolve("generator_config.json"), "ElectraForMaskedLM");
+      RunSettings.write(runDir.resolve(c.phase2() ? "settings_phase2.json" : "settings.json"),
+          Map.of("pretrain", c, "data_parallel", dp));
     }
     Checkpoints checkpoints = new Checkpoints(runDir, c.checkpointPrefix(), c.keepCheckpointMax());
     LearningRateSchedule schedule = c.learningRateSchedule();

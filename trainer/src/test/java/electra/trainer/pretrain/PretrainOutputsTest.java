@@ -110,6 +110,12 @@ class PretrainOutputsTest {
     trainer.run();
     Path run = out.resolve("tiny");
 
+    JsonNode settings = new ObjectMapper().readTree(run.resolve("settings.json").toFile());
+    assertEquals(1e-3, settings.at("/pretrain/learning_rate").asDouble(), "a flag given");
+    assertEquals(0.878, settings.at("/pretrain/beta1").asDouble(), "a default the optimizer implied");
+    assertEquals(8, settings.at("/pretrain/num_train_steps").asLong());
+    assertEquals(1, settings.at("/data_parallel/cluster/size").asInt(1), settings.toString());
+
     List<Path> files = eventFiles(run);
     assertEquals(1, files.size(), files.toString());
     assertTrue(files.get(0).getFileName().toString().matches("events\\.out\\.tfevents\\.\\d{10}\\.[A-Za-z0-9._-]+"),
