@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -130,6 +131,9 @@ class FinetuneSquadTest {
     assertFalse(Files.exists(out.resolve(PredictionFiles.NULL_ODDS)));
     assertEquals(s.results().get("exact_match").doubleValue(),
         JSON.readTree(out.resolve("eval_results.json").toFile()).get("exact_match").asDouble(), 1e-9);
+    JsonNode settings = JSON.readTree(out.resolve("settings.json").toFile()).get("finetune");
+    assertEquals(head.id(), settings.get("head").asText().toLowerCase(Locale.ROOT), "the run's full settings");
+    assertEquals(questions, settings.get("max_examples").asInt());
   }
 
   @Test

@@ -114,7 +114,7 @@ class PretrainOutputsTest {
     assertEquals(1e-3, settings.at("/pretrain/learning_rate").asDouble(), "a flag given");
     assertEquals(0.878, settings.at("/pretrain/beta1").asDouble(), "a default the optimizer implied");
     assertEquals(8, settings.at("/pretrain/num_train_steps").asLong());
-    assertEquals(1, settings.at("/data_parallel/cluster/size").asInt(1), settings.toString());
+    assertEquals("auto", settings.at("/data_parallel/collective").asText(), settings.toString());
 
     List<Path> files = eventFiles(run);
     assertEquals(1, files.size(), files.toString());
