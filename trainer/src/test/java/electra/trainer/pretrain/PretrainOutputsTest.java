@@ -253,14 +253,17 @@ class PretrainOutputsTest {
     Process p = pb.start();
     List<String> lines = new ArrayList<>();
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+      // a bound on a stuck start, not a timing target: a loaded 2-core machine takes minutes to the first steps
+      long deadline = System.nanoTime() + Duration.ofSeconds(240).toNanos();
+      boolean signalled = false;
       for (String line = r.readLine(); line != null; line = r.readLine()) {
         lines.add(line);
         if (line.startsWith("step 3/1000 ")) {
+          signalled = true;
           p.toHandle().destroy(); // SIGTERM, as `kill` or a scheduler's stop sends it
           assertTrue(p.waitFor(60, TimeUnit.SECONDS), "Pretrain did not exit after SIGTERM: " + lines);
         }
-        assertTrue(System.nanoTime() < deadline, "Pretrain did not train: " + lines);
+        assertTrue(signalled || System.nanoTime() < deadline, "Pretrain did not train: " + lines);
       }
       assertEquals(143, p.waitFor(), "exit status after SIGTERM: " + lines);
     } finally {
