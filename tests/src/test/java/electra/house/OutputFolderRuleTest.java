@@ -143,6 +143,10 @@ class OutputFolderRuleTest {
         ingest("IngestWiki", IngestJobs.IngestWiki::new, inputs.resolve("wiki/dump.xml")),
         ingest("IngestBooks", IngestJobs.IngestBooks::new, inputs.resolve("corpus")),
         ingest("IngestText", IngestJobs.IngestText::new, inputs.resolve("corpus")),
+        // several corpora are never watched, so no run continues another's folder
+        new Case("IngestCorpora", "IngestCorpora", IngestJobs.IngestCorpora::new, f -> List.of("--input=text="
+            + inputs.resolve("corpus") + ",books=" + inputs.resolve("corpus"), "--output=" + f, "--vocab_file=" + VOCAB,
+            "--runner=DirectRunner", "--max_seq_length_p2=0"), null),
         new Case("PrepareSquad", "PrepareSquad", PrepareSquad::new, f -> List.of("--input=" + inputs.resolve(
             "squad.json"), "--output=" + f, "--vocab_file=" + VOCAB, "--runner=DirectRunner", "--num_shards=1",
             "--max_seq_length=64", "--doc_stride=32", "--max_query_length=16"), null),

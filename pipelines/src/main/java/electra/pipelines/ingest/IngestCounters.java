@@ -4,6 +4,7 @@ import electra.beam.PipelineCounters;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.stream.IntStream;
 
 /**
@@ -20,30 +21,37 @@ final class IngestCounters {
 
   private IngestCounters() {}
 
-  /** The lines for a run of {@code phases} phases over a corpus of {@code source}. */
-  static List<String> lines(PipelineCounters counters, ExtractDocuments.Source source, int phases) {
+  /**
+   * The lines for a run of {@code phases} phases over corpora of the given kinds: each count a kind can have, summed
+   * over the corpora (the readers of every corpus count under the same names).
+   */
+  static List<String> lines(PipelineCounters counters, Set<ExtractDocuments.Source> sources, int phases) {
     List<String> lines = new ArrayList<>();
-    boolean wiki = source == ExtractDocuments.Source.WIKIPEDIA;
-    String files = named("files", reader(counters, ExtractDocuments.FILES));
-    String damagedFiles = named("damaged files", reader(counters, ExtractDocuments.DAMAGED_FILES));
+    boolean wiki = sources.contains(ExtractDocuments.Source.WIKIPEDIA);
+    List<String> input = new ArrayList<>(List.of(named("files", reader(counters, ExtractDocuments.FILES))));
     if (wiki) {
-      lines.add(line("input", files, named("ranges", reader(counters, ReadWikiDumps.DUMP_RANGES)), damagedFiles,
-          named("damaged XML ranges", reader(counters, ReadWikiDumps.DAMAGED_XML_RANGES)),
-          named("damaged bz2 streams", reader(counters, ReadWikiDumps.DAMAGED_BZ2_STREAMS))));
+      input.add(named("ranges", reader(counters, ReadWikiDumps.DUMP_RANGES)));
+    }
+    input.add(named("damaged files", reader(counters, ExtractDocuments.DAMAGED_FILES)));
+    if (wiki) {
+      input.add(named("damaged XML ranges", reader(counters, ReadWikiDumps.DAMAGED_XML_RANGES)));
+      input.add(named("damaged bz2 streams", reader(counters, ReadWikiDumps.DAMAGED_BZ2_STREAMS)));
+    }
+    if (sources.contains(ExtractDocuments.Source.TEXT)) { // a book has no lines that can be malformed
+      input.add(named("malformed lines", reader(counters, ExtractDocuments.MALFORMED_LINES)));
+    }
+    lines.add(line("input", input.toArray(String[]::new)));
+    if (wiki) {
       lines.add(line("pages",
           named("skipped (redirects, other namespaces)", reader(counters, ReadWikiDumps.PAGES_SKIPPED)),
           named("articles without text", reader(counters, ReadWikiDumps.ARTICLES_WITHOUT_TEXT)),
           named("articles failed to clean", reader(counters, ReadWikiDumps.ARTICLES_FAILED))));
-    } else if (source == ExtractDocuments.Source.TEXT) {
-      lines.add(line("input", files, damagedFiles,
-          named("malformed lines", reader(counters, ExtractDocuments.MALFORMED_LINES))));
-    } else {
-      lines.add(line("input", files, damagedFiles)); // a book has no lines that can be malformed
     }
     long tokens = counters.get(TokenizeSentences.class, TokenizeSentences.TOKENS);
     long unknown = counters.get(TokenizeSentences.class, TokenizeSentences.UNKNOWN_TOKENS);
     lines.add(line("text",
-        named("documents", reader(counters, wiki ? ReadWikiDumps.ARTICLES : ExtractDocuments.TEXT_DOCUMENTS)),
+        named("documents", reader(counters, ReadWikiDumps.ARTICLES) + reader(counters,
+            ExtractDocuments.TEXT_DOCUMENTS)),
         named("sentences", counters.get(SplitSentences.class, SplitSentences.SENTENCES)),
         named("tokens", tokens),
         named("unknown tokens", unknown) + shareOfTokens(unknown, tokens)));

@@ -5,6 +5,7 @@ import electra.beam.BeamStorage;
 import electra.beam.ShardFiles;
 import electra.cli.OutputFolder;
 import electra.cli.Overwrite;
+import electra.cli.UsageException;
 import electra.data.SampleData;
 import electra.records.ShardManifest;
 import java.io.IOException;
@@ -12,9 +13,12 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
@@ -29,12 +33,17 @@ public final class IngestJobs {
    * it holds.
    */
   abstract static class IngestJob<O extends IngestOptions> extends BeamJob<O> {
-    private final ExtractDocuments.Source source;
+    private final Function<O, List<IngestPipeline.Corpus>> corpora;
     final PrintStream out;
 
+    /** A job over the one corpus of {@code --input}, of kind {@code source}. */
     IngestJob(Class<O> optionsType, ExtractDocuments.Source source, PrintStream out) {
+      this(optionsType, options -> List.of(new IngestPipeline.Corpus(source, options.getInput())), out);
+    }
+
+    IngestJob(Class<O> optionsType, Function<O, List<IngestPipeline.Corpus>> corpora, PrintStream out) {
       super(optionsType);
-      this.source = source;
+      this.corpora = corpora;
       this.out = out;
     }
 
@@ -44,7 +53,11 @@ public final class IngestJobs {
     @Override
     protected void run(O options) throws IOException, InterruptedException {
       completeOptions(options);
-      IngestPipeline ingest = new IngestPipeline(options, source, name());
+      List<IngestPipeline.Corpus> inputs = corpora.apply(options);
+      if (options.getWatch() && inputs.size() > 1) {
+        throw new UsageException("--watch follows one corpus; watch each with IngestWiki, IngestBooks or IngestText");
+      }
+      IngestPipeline ingest = new IngestPipeline(options, inputs, name());
       out.printf("%s: %s -> %s (runner %s)%n", name(), options.getInput(), options.getOutput(),
           options.getRunner().getSimpleName());
       if (options.getWatch()) {
@@ -180,6 +193,41 @@ public final class IngestJobs {
     @Override
     protected String examples() {
       return "  ./electra IngestBooks --input=../shared/data/books/ --output=runs/books --num_train_shards=4\n";
+    }
+  }
+
+  /** {@code IngestCorpora}: several corpora, each read by its own reader, into one shard set. */
+  public static final class IngestCorpora extends IngestJob<CorporaOptions> {
+    public IngestCorpora() {
+      this(System.out);
+    }
+
+    IngestCorpora(PrintStream out) {
+      super(CorporaOptions.class, IngestCorpora::corpora, out);
+    }
+
+    private static List<IngestPipeline.Corpus> corpora(CorporaOptions options) {
+      try {
+        return Arrays.stream(options.getInput().split(",")).map(IngestPipeline.Corpus::parse).toList();
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--input: " + e.getMessage());
+      }
+    }
+
+    @Override
+    public String name() {
+      return "IngestCorpora";
+    }
+
+    @Override
+    public String description() {
+      return "several corpora (Wikipedia dumps, books, text) -> one set of pre-training shards, split over their union";
+    }
+
+    @Override
+    protected String examples() {
+      return "  ./electra IngestCorpora --input=wikipedia=runs/download/wiki/,books=../shared/data/books/ "
+          + "--output=runs/wiki_books\n";
     }
   }
 

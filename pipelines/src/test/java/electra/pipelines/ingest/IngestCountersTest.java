@@ -8,6 +8,7 @@ import electra.pipelines.ingest.ExtractDocuments.Source;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.beam.sdk.metrics.MetricName;
 import org.junit.jupiter.api.Test;
 
@@ -37,11 +38,11 @@ class IngestCountersTest {
     assertEquals(List.of(
         "  input      files 2, damaged files 0, malformed lines 1",
         "  text       documents 1,234, sentences 5,678, tokens 400,000, unknown tokens 40 (0.01% of tokens)",
-        "  examples   phase1 3,142, phase2 800"), IngestCounters.lines(counters, Source.TEXT, 2));
+        "  examples   phase1 3,142, phase2 800"), IngestCounters.lines(counters, Set.of(Source.TEXT), 2));
     assertEquals(List.of(
         "  input      files 2, damaged files 0",
         "  text       documents 1,234, sentences 5,678, tokens 400,000, unknown tokens 40 (0.01% of tokens)",
-        "  examples   phase1 3,142"), IngestCounters.lines(counters, Source.BOOKS, 1));
+        "  examples   phase1 3,142"), IngestCounters.lines(counters, Set.of(Source.BOOKS), 1));
   }
 
   @Test
@@ -54,7 +55,19 @@ class IngestCountersTest {
         "  input      files 1, ranges 10, damaged files 0, damaged XML ranges 0, damaged bz2 streams 1",
         "  pages      skipped (redirects, other namespaces) 345, articles without text 12, articles failed to clean 0",
         "  text       documents 1,234, sentences 5,678, tokens 400,000, unknown tokens 40 (0.01% of tokens)",
-        "  examples   phase1 3,142, phase2 800"), IngestCounters.lines(counters, Source.WIKIPEDIA, 2));
+        "  examples   phase1 3,142, phase2 800"), IngestCounters.lines(counters, Set.of(Source.WIKIPEDIA), 2));
+  }
+
+  @Test
+  void aRunOverWikipediaAndBooksSumsTheirDocumentsAndShowsEachKindsDamage() {
+    PipelineCounters counters = counters(Map.of(reader(ExtractDocuments.FILES), 3L,
+        reader(ReadWikiDumps.DUMP_RANGES), 4L, reader(ReadWikiDumps.ARTICLES), 1000L,
+        reader(ExtractDocuments.TEXT_DOCUMENTS), 234L, reader(ExtractDocuments.DAMAGED_FILES), 1L));
+    assertEquals(List.of(
+        "  input      files 3, ranges 4, damaged files 1, damaged XML ranges 0, damaged bz2 streams 0",
+        "  pages      skipped (redirects, other namespaces) 0, articles without text 0, articles failed to clean 0",
+        "  text       documents 1,234, sentences 5,678, tokens 400,000, unknown tokens 40 (0.01% of tokens)",
+        "  examples   phase1 3,142"), IngestCounters.lines(counters, Set.of(Source.WIKIPEDIA, Source.BOOKS), 1));
   }
 
   @Test

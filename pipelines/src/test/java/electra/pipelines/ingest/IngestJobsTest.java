@@ -23,6 +23,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -166,6 +168,63 @@ class IngestJobsTest {
       assertTrue(words.contains(w), w);
     }
     assertEquals(0, examples(out.resolve("phase1/test")).size());
+  }
+
+  @Test
+  void wikipediaAndBooksInOneRunGiveTheExamplesOfBothSplitOverTheirUnion(@TempDir Path dir) throws Exception {
+    Path dump = shared.resolve("data/wikipedia/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2");
+    Path books = Files.createDirectories(dir.resolve("books"));
+    for (int b = 0; b < 12; b++) {
+      StringBuilder book = new StringBuilder("Book " + b + ".\n\n");
+      for (int p = 0; p < 20; p++) {
+        book.append("Chapter ").append(p).append(" of book ").append(b).append(" begins here. The river ran past the ")
+            .append("mill and the miller counted ").append(p * b).append(" sacks of grain.\n\n");
+      }
+      Files.writeString(books.resolve("book" + b + ".txt"), book);
+    }
+    String[] common = {"--vocab_file=" + vocabFile, "--runner=DirectRunner", "--max_seq_length_p2=0",
+        "--num_train_shards=2", "--num_test_shards=1", "--test_fraction=0.2"};
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    new IngestJobs.IngestCorpora(new PrintStream(printed, true, StandardCharsets.UTF_8)).run(
+        concat(common, "--input=wikipedia=" + dump + ",books=" + books, "--output=" + dir.resolve("both")));
+    new IngestJobs.IngestWiki(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run(
+        concat(common, "--input=" + dump, "--output=" + dir.resolve("wiki")));
+    new IngestJobs.IngestBooks(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run(
+        concat(common, "--input=" + books, "--output=" + dir.resolve("books-only")));
+
+    for (String split : List.of("phase1/train", "phase1/test")) {
+      List<String> both = exampleTexts(dir.resolve("both").resolve(split));
+      List<String> apart = new ArrayList<>(exampleTexts(dir.resolve("wiki").resolve(split)));
+      apart.addAll(exampleTexts(dir.resolve("books-only").resolve(split)));
+      Collections.sort(apart);
+      assertEquals(apart, both, split + ": each document packed and split as it is alone");
+      assertTrue(both.stream().anyMatch(e -> e.contains("miller")), split + " holds books");
+      assertTrue(both.size() > 30, split + ": " + both.size());
+    }
+    List<String> lines = counterLines(printed);
+    assertTrue(lines.get(0).startsWith("  input      files 13, ranges 1, damaged files 0, damaged XML ranges 0"),
+        lines.toString());
+
+    UsageException watch = assertThrows(UsageException.class, () -> new IngestJobs.IngestCorpora().run(
+        concat(common, "--input=wikipedia=" + dump + ",books=" + books, "--output=" + dir.resolve("w"), "--watch")));
+    assertTrue(watch.getMessage().startsWith("--watch follows one corpus"), watch.getMessage());
+    UsageException kind = assertThrows(UsageException.class, () -> new IngestJobs.IngestCorpora().run(
+        concat(common, "--input=novels=" + books, "--output=" + dir.resolve("k"))));
+    assertTrue(kind.getMessage().contains("'novels=" + books + "' is not KIND=FILES with KIND wikipedia, books or "
+        + "text"), kind.getMessage());
+  }
+
+  private static String[] concat(String[] common, String... more) {
+    List<String> all = new ArrayList<>(List.of(common));
+    all.addAll(List.of(more));
+    return all.toArray(String[]::new);
+  }
+
+  /** Each example of a shard set as the text of its ids, sorted: a multiset to compare runs by. */
+  private static List<String> exampleTexts(Path dir) throws IOException {
+    Vocabulary vocab = Vocabulary.load(vocabFile);
+    return examples(dir).stream().map(e -> String.join(" ", vocab.tokens(e.inputIds())) + " | "
+        + Arrays.toString(e.segmentIds())).sorted().toList();
   }
 
   @Test
