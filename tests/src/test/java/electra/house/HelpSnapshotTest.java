@@ -51,6 +51,10 @@ class HelpSnapshotTest {
       files.forEach(f -> keptJobs.add(f.getFileName().toString().replaceFirst("\\.txt$", "")));
     }
     assertEquals(jobs, keptJobs, "a kept help text for each job and no other");
+    Set<String> listed = new TreeSet<>();
+    Files.readAllLines(Path.of("../docs/jobs.md")).stream().filter(l -> l.startsWith("| `"))
+        .forEach(l -> listed.add(l.substring(3, l.indexOf('`', 3))));
+    assertEquals(jobs, listed, "docs/jobs.md says what each job does, and only of jobs there are");
     assertEquals(List.of(), changed, "--help changed; compare " + ACTUAL.toAbsolutePath() + " with " + KEPT
         + " and copy the new texts over if the change is intended");
   }
