@@ -99,7 +99,7 @@ public final class EvaluateCheckpoints implements Job {
       int evalQuestions,
       @Flag(value = "fine-tuning epochs", defaultValue = "2")
       int numTrainEpochs,
-      @Flag(value = "the QA head fine-tuned and exported: joint or simple", defaultValue = "joint")
+      @Flag(value = "the QA head fine-tuned and exported", defaultValue = "joint")
       QaHead head,
       @Flag(value = "tokens per window", defaultValue = "128")
       int maxSeqLength,
