@@ -342,8 +342,8 @@ public final class EvaluateCheckpoints implements Job {
         .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().doubleValue()));
     ModelEvaluation evaluation = new ModelEvaluation(scores, data.description(), data.heldOutQuestions(),
         checkpoint.toString(), step, name() + " --work_dir=" + s.workDir().toAbsolutePath().normalize() + ": "
-        + s.head().id() + " head fine-tuned " + s.numTrainEpochs() + " epochs on " + data.trainQuestions()
-        + " questions (" + SquadSubsets.TRAIN_FILE + ")");
+        + s.head().id() + " head fine-tuned on " + data.trainQuestions() + " questions (" + SquadSubsets.TRAIN_FILE
+        + "), epochs: " + s.numTrainEpochs());
     Decision decision = decide(s.publish(), repo, f1);
     OptionalLong version = OptionalLong.empty();
     if (decision.publish()) {

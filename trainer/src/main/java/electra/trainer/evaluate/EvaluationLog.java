@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -137,7 +138,9 @@ final class EvaluationLog implements AutoCloseable {
     scalars.put(F1_TAG, e.f1());
     events.scalars(e.step(), System.currentTimeMillis() / 1e3, scalars);
     append(line);
-    List<JsonNode> evaluated = lines().stream().filter(l -> l.has("f1")).toList();
+    // in step order: a line recovered after a restart comes after the lines of later steps
+    List<JsonNode> evaluated = lines().stream().filter(l -> l.has("f1"))
+        .sorted(Comparator.comparingLong(l -> l.get("step").asLong())).toList();
     CURVES.drawAndReport(evaluated, png, title, out);
   }
 

@@ -191,12 +191,7 @@ class EvaluateCheckpointsTest {
     Path work = tmp.resolve("better/work");
     Path models = tmp.resolve("better/models");
     ModelRepository repo = ModelRepository.at(models, "squad");
-    Path staged = repo.stage();
-    ExportMetadata.standard(QaHead.SIMPLE, 0, QaFeaturizer.Options.DEFAULTS, true, 100,
-        AnswerDecoder.Options.defaults(SquadVersion.V1_1), "fingerprint", 10, "test").write(staged);
-    new ModelEvaluation(Map.of(ModelEvaluation.EXACT_MATCH, 100.0, ModelEvaluation.F1, 100.0), "dev.json", 50,
-        "elsewhere/ckpt-000100", 100, "test").write(staged);
-    repo.publish(staged);
+    publishScored(repo, 100.0);
 
     // --every_steps=4: step 4 is fewer than 4 steps after step 2, so only step 2 is evaluated
     ByteArrayOutputStream console = new ByteArrayOutputStream();
@@ -210,6 +205,28 @@ class EvaluateCheckpointsTest {
     assertFalse(line.has("version"));
     assertTrue(line.get("publishing").asText().matches("not published \\(--publish=better, F1 [0-9.]+ not above "
         + "version 1's 100\\.00\\)"), line.toString());
+
+    // over a newest version of F1 0, the same checkpoint is published
+    assertTrue(line.get("f1").asDouble() > 0, "the fixture's model gets some answer words right: " + line);
+    publishScored(repo, 0.0);
+    Path fresh = tmp.resolve("better/work-again");
+    assertEquals(List.of("ckpt-000002"), run(new ByteArrayOutputStream(), args(run, fresh, "--models=" + models,
+        "--publish=better", "--every_steps=4")).evaluated());
+    JsonNode published = lines(fresh).get(0);
+    assertEquals(3, published.get("version").asLong(), published.toString());
+    assertEquals(String.format(java.util.Locale.ROOT, "published (--publish=better, F1 %.2f above version 2's 0.00)",
+        published.get("f1").asDouble()), published.get("publishing").asText());
+    assertEquals(run.resolve("ckpt-000002").toString(), repo.version(3).evaluation().checkpoint());
+  }
+
+  /** Publishes a stand-in version whose eval.json has F1 {@code f1}, from another run's checkpoint. */
+  private static void publishScored(ModelRepository repo, double f1) throws IOException {
+    Path staged = repo.stage();
+    ExportMetadata.standard(QaHead.SIMPLE, 0, QaFeaturizer.Options.DEFAULTS, true, 100,
+        AnswerDecoder.Options.defaults(SquadVersion.V1_1), "fingerprint", 10, "test").write(staged);
+    new ModelEvaluation(Map.of(ModelEvaluation.EXACT_MATCH, f1, ModelEvaluation.F1, f1), "dev.json", 50,
+        "elsewhere/ckpt-000100", 100, "test").write(staged);
+    repo.publish(staged);
   }
 
   @Test
