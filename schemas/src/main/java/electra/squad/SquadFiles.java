@@ -80,8 +80,11 @@ public final class SquadFiles {
     return root;
   }
 
-  /** The whole file as a JSON tree; malformed JSON is a {@link SquadInputException} naming file, line and column. */
-  static JsonNode json(Path file) throws IOException {
+  /**
+   * The whole file, plain or gzipped, as a JSON tree; malformed JSON is a {@link SquadInputException} naming file,
+   * line and column.
+   */
+  public static JsonNode json(Path file) throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
       return json(in, file.toString());
     }

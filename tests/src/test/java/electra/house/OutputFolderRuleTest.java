@@ -22,6 +22,7 @@ import electra.pipelines.ingest.IngestJobs;
 import electra.pipelines.squad.PrepareSquad;
 import electra.records.ShardManifest;
 import electra.tokenization.Vocabulary;
+import electra.trainer.evaluate.EvaluateCheckpoints;
 import electra.trainer.export.ExportModel;
 import electra.trainer.finetune.FinetuneSquad;
 import electra.trainer.postprocess.ImportModel;
@@ -171,6 +172,12 @@ class OutputFolderRuleTest {
         new Case("ExportModel", "ExportModel", () -> new ExportModel(QUIET), f -> List.of("--electra_model="
             + GOLDEN_QA, "--vocab_file=" + VOCAB, "--output_dir=" + f, "--max_seq_length=64", "--doc_stride=32",
             "--max_query_length=16"), null),
+        // always continues its work folder; the run folder has no checkpoint, so the run ends once its data is written
+        new Case("EvaluateCheckpoints", "EvaluateCheckpoints", () -> new EvaluateCheckpoints(QUIET), null,
+            f -> List.of("--run_dir=" + inputs.resolve("nothing-yet"), "--work_dir=" + f, "--follow=false",
+                "--publish=never", "--train_file=" + inputs.resolve("squad.json"), "--eval_file="
+                + SHARED.resolve("data/squad/dev-v1.1.json.gz"), "--train_questions=1", "--eval_questions=1",
+                "--vocab_file=" + VOCAB)),
         new Case("DownloadWiki", "DownloadWiki", () -> new DownloadWiki(QUIET, IMPATIENT, () -> Mirror.NONE), null,
             f -> List.of("--base_url=" + server.base(), "--skip_checksum", "--output_dir=" + f)),
         new Case("DownloadSquad", "DownloadSquad",

@@ -62,8 +62,11 @@ public record LossCurves(List<Panel> panels) {
   public static final int WIDTH = 1200;
   public static final int HEIGHT = 900;
 
-  /** How a panel's values are scaled: losses on a log scale (they differ by orders of magnitude), fractions 0..1. */
-  public enum Scale { LOG, FRACTION }
+  /**
+   * How a panel's values are scaled: losses on a log scale (they differ by orders of magnitude), fractions 0..1,
+   * percentages 0..100 (SQuAD's exact match and F1).
+   */
+  public enum Scale { LOG, FRACTION, PERCENT }
 
   /** One curve: the log.jsonl field it plots, its legend label and colour. */
   public record Curve(String field, String label, Color color) {
@@ -126,10 +129,14 @@ public record LossCurves(List<Panel> panels) {
    * returns false, writing nothing, when the log has no line of that phase yet.
    */
   public boolean draw(Path logJsonl, int phase, Path png, String title) throws IOException {
-    if (!Files.isRegularFile(logJsonl)) {
-      return false;
-    }
-    List<JsonNode> lines = read(logJsonl, phase);
+    return Files.isRegularFile(logJsonl) && draw(read(logJsonl, phase), png, title);
+  }
+
+  /**
+   * Draws {@code lines} (each with a {@code step}, in step order) into {@code png} (written to a temporary file, then
+   * moved in); returns false, writing nothing, when there are none.
+   */
+  public boolean draw(List<JsonNode> lines, Path png, String title) throws IOException {
     if (lines.isEmpty()) {
       return false;
     }
@@ -146,9 +153,23 @@ public record LossCurves(List<Panel> panels) {
    * for want of its picture (e.g. in a JVM without fonts).
    */
   public void drawAndReport(Path logJsonl, int phase, Path png, String title, PrintStream out) {
+    report("loss curves", () -> draw(logJsonl, phase, png, title), png, out);
+  }
+
+  /** {@link #draw(List, Path, String)}, then prints where the picture is, or why it could not be drawn. */
+  public void drawAndReport(List<JsonNode> lines, Path png, String title, PrintStream out) {
+    report("curves", () -> draw(lines, png, title), png, out);
+  }
+
+  /** A drawing that may fail; true when it wrote the picture. */
+  private interface Drawing {
+    boolean draw() throws IOException;
+  }
+
+  private static void report(String what, Drawing drawing, Path png, PrintStream out) {
     try {
-      if (draw(logJsonl, phase, png, title)) {
-        out.println("loss curves: " + png);
+      if (drawing.draw()) {
+        out.println(what + ": " + png);
       }
     } catch (VirtualMachineError e) {
       throw e;
@@ -210,9 +231,9 @@ public record LossCurves(List<Panel> panels) {
 
   /** The value axis of {@code panel}, whose values lie in {@code values} (null when it has none). */
   private static ValueAxis axis(Panel panel, Range values) {
-    if (panel.scale() == Scale.FRACTION) {
+    if (panel.scale() != Scale.LOG) {
       NumberAxis axis = new NumberAxis(panel.title());
-      axis.setRange(0, 1);
+      axis.setRange(0, panel.scale() == Scale.PERCENT ? 100 : 1);
       return axis;
     }
     LogAxis axis = new LogAxis(panel.title());
