@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import electra.beam.BeamJob;
 import electra.cli.Job;
@@ -183,8 +182,12 @@ class DeploymentCommandLinesTest {
     String trainerImage = Files.readString(INFRA.resolve("docker/Dockerfile.trainer"));
     assertTrue(trainerImage.contains("\nCOPY --from=build /out/electra /opt/electra\n"), "the unpacked tarball");
     assertTrue(trainerImage.contains("\nENTRYPOINT [\"/opt/electra/bin/electra\"]\n"), "its bin/electra");
-    CommandLine inContainer = slurmInContainer.get(0);
-    assertEquals("/opt/electra/bin/electra", inContainer.env().get("launcher"), "run.sub's CONTAINER launcher");
+    for (CommandLine c : slurmInContainer) {
+      assertEquals("/opt/electra/bin/electra", c.env().get("launcher"), c.where() + ": the image's bin/electra");
+    }
+    for (CommandLine c : slurm) {
+      assertEquals(c.env().get("REPO") + "/electra", c.env().get("launcher"), c.where() + ": the checkout's ./electra");
+    }
   }
 
   private static CommandLine only(List<CommandLine> lines, String job) {
@@ -281,7 +284,6 @@ class DeploymentCommandLinesTest {
     assertTrue(p.waitFor(60, TimeUnit.SECONDS));
     assertEquals(0, p.exitValue(), out);
 
-    String launcher = container.isEmpty() ? env.get("REPO") + "/electra" : "/opt/electra/bin/electra";
     List<CommandLine> lines = new ArrayList<>();
     List<String> args = new ArrayList<>();
     for (String line : Files.readAllLines(log)) {
@@ -289,15 +291,21 @@ class DeploymentCommandLinesTest {
         args.add(line);
         continue;
       }
-      int start = args.indexOf(launcher);
-      if (start < 0) {
-        fail("run.sub started something other than " + launcher + ": " + args);
+      // srun's own options, then the launcher (one or more words), then the job's name and flags
+      int name = 0;
+      while (name < args.size() && !JOBS.containsKey(args.get(name))) {
+        name++;
+      }
+      assertTrue(name < args.size(), "run.sub started no job: " + args);
+      int launcher = 0;
+      while (args.get(launcher).startsWith("--")) {
+        launcher++;
       }
       Map<String, String> taskEnv = new LinkedHashMap<>(env);
-      taskEnv.put("launcher", launcher);
+      taskEnv.put("launcher", String.join(" ", args.subList(launcher, name)));
       taskEnv.put("ELECTRA_PORT", "2222");
       lines.add(new CommandLine("slurm/run.sub srun " + (lines.size() + 1) + (container.isEmpty() ? "" : " in "
-          + container), args.get(start + 1), List.copyOf(args.subList(start + 2, args.size())), taskEnv, Map.of()));
+          + container), args.get(name), List.copyOf(args.subList(name + 1, args.size())), taskEnv, Map.of()));
       args.clear();
     }
     return lines;
