@@ -3,6 +3,8 @@ package electra.launcher;
 import electra.cli.HelpRequested;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -11,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -29,6 +32,12 @@ public final class Main {
   /** The launcher's own flag, taken out before the job sees its arguments. */
   static final String VERBOSE = "--verbose";
 
+  /** Prints the version and the commit the build was made from, instead of a job name. */
+  static final String VERSION = "--version";
+
+  /** Written by the build (antrun in launcher/pom.xml). */
+  private static final String VERSION_RESOURCE = "/electra/version.properties";
+
   private Main() {}
 
   public static void main(String[] args) {
@@ -41,6 +50,10 @@ public final class Main {
     Map<String, Job> jobs = jobs();
     if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
       out.print(usage(jobs));
+      return 0;
+    }
+    if (args[0].equals(VERSION)) {
+      out.println(version());
       return 0;
     }
     Job job = jobs.get(args[0]);
@@ -69,6 +82,24 @@ public final class Main {
       }
       return 1;
     }
+  }
+
+  /**
+   * {@code electra 0.1.0 (commit 3384d82...)}, with "and uncommitted changes" when the build's working tree had
+   * them; "unknown" for what a build without git, or classes compiled outside Maven, could not record.
+   */
+  static String version() {
+    Properties build = new Properties();
+    try (InputStream in = Main.class.getResourceAsStream(VERSION_RESOURCE)) {
+      if (in != null) {
+        build.load(in);
+      }
+    } catch (IOException unreadable) {
+      // reported as unknown below, like a missing file
+    }
+    boolean dirty = Boolean.parseBoolean(build.getProperty("uncommitted_changes"));
+    return "electra " + build.getProperty("version", "unknown") + " (commit " + build.getProperty("commit", "unknown")
+        + (dirty ? " and uncommitted changes" : "") + ")";
   }
 
   static Map<String, Job> jobs() {
@@ -120,7 +151,8 @@ public final class Main {
   static String usage(Map<String, Job> jobs) {
     StringBuilder s = new StringBuilder("Usage: ./electra NAME [--flag=value ...]   (NAME --help lists its flags)\n")
         .append("   or: mvn exec:java -Dpipeline=NAME -Dexec.args=\"--flag=value ...\"\n")
-        .append("A failure is one line; ").append(VERBOSE).append(" (anywhere) adds its stack trace.\n\nJobs:\n");
+        .append("A failure is one line; ").append(VERBOSE).append(" (anywhere) adds its stack trace. ")
+        .append(VERSION).append(" prints the version and commit.\n\nJobs:\n");
     int width = jobs.keySet().stream().mapToInt(String::length).max().orElse(0) + 2;
     jobs.values().forEach(j -> s.append("  ").append(j.name()).append(" ".repeat(width - j.name().length()))
         .append(j.description()).append('\n'));

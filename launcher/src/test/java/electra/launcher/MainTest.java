@@ -163,6 +163,15 @@ class MainTest {
   }
 
   @Test
+  void versionPrintsTheVersionAndTheCommitTheBuildRecorded() {
+    Outcome o = run("--version");
+    assertEquals(0, o.status());
+    // written by the build into target/classes (antrun in launcher/pom.xml); a build without git records "unknown"
+    assertTrue(o.out().matches("electra \\d+\\.\\d+\\.\\d+(-SNAPSHOT)? \\(commit ([0-9a-f]{40}|unknown)"
+        + "( and uncommitted changes)?\\)\n"), o.out());
+  }
+
+  @Test
   void failuresOfTheWorldOutsideAreExpectedAndBugsAreNot() {
     assertEquals(Optional.of("the file from https://example.org/f has sha256 " + "0".repeat(64) + " but should have "
         + "1".repeat(64) + "; the download was deleted. Run again to retry; if it keeps happening, the server serves"

@@ -137,8 +137,9 @@ class DeploymentFilesTest {
         assertTrue(str(d, "spec", role, "resource", "memory").matches("\\d+[mg]"), where + " " + role + " memory");
       }
       Map<String, Object> job = map(get(d, "spec", "job"));
-      assertTrue(str(job, "jarURI").startsWith("local:///opt/flink/usrlib/"), where + ": jar inside the image");
-      assertEquals("electra.launcher.Main", str(job, "entryClass"));
+      assertEquals("local:///opt/flink/usrlib/electra-jobs.jar", str(job, "jarURI"), where + ": the image's job jar");
+      // FlinkMain, not Main: in application mode the program runs in the JobManager, which System.exit would stop.
+      assertEquals("electra.launcher.FlinkMain", str(job, "entryClass"));
       assertTrue(Set.of("stateless", "savepoint", "last-state").contains(str(job, "upgradeMode")), where);
       assertTrue(Set.of("running", "suspended").contains(str(job, "state")), where);
       assertTrue(((List<?>) job.get("args")).contains("--runner=FlinkRunner"), where);
