@@ -385,13 +385,13 @@ public final class BenchmarkServing implements Job {
       }
     }
     // The bare model on the same inputs, after the job (and its threads) are gone.
-    QaAnswerer answerer = SharedAnswerers.acquire(settings.model().toAbsolutePath().normalize().toString(), batch,
-        settings.engine(), RequestLimits.DEFAULTS);
+    ServedModel answerer = SharedAnswerers.acquire(SharedAnswerers.Spec.exportFolder(settings.model(), batch,
+        settings.engine(), RequestLimits.DEFAULTS));
     try {
       log.println("warm-up bare: " + warmup.run(round -> {
         for (int i = 0; i < warmup.requests(); i++) {
           String[] p = pairs.get((round * warmup.requests() + i) % pairs.size());
-          answerer.answer("warm" + round + "-" + i, p[0], p[1]);
+          answerer.answerAll(List.of(new QaAnswerer.Question("warm" + round + "-" + i, p[0], p[1])));
         }
       }));
       // Paced like the requests through Kafka: back to back, the model would run with caches and thread pools hot
@@ -402,7 +402,7 @@ public final class BenchmarkServing implements Job {
         awaitTurn(paced, i, rate);
         String[] p = pairs.get((warmup.requests() + i) % pairs.size());
         long t0 = System.nanoTime();
-        answerer.answer("req-" + i, p[0], p[1]);
+        answerer.answerAll(List.of(new QaAnswerer.Question("req-" + i, p[0], p[1])));
         single[i] = (System.nanoTime() - t0) / 1e6;
       }
       long t0 = System.nanoTime();

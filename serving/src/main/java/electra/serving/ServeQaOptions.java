@@ -10,11 +10,24 @@ import org.apache.beam.sdk.options.Validation;
 /** The flags of {@link ServeQA}, in snake case on the command line ({@code --max_batch_size=16}). */
 public interface ServeQaOptions extends PipelineOptions {
 
-  @Description("The export folder to serve (ExportModel --output_dir)")
+  @Description("What to serve: an export folder (ExportModel --output_dir), or a model repository's model folder "
+      + "<models>/<name> (ExportModel --models --name): its newest version, swapped for newer ones as they appear")
   @Validation.Required
   String getModel();
 
   void setModel(String value);
+
+  @Description("With a model repository: seconds between looks for a newer version")
+  @Default.Integer(30)
+  int getPollIntervalS();
+
+  void setPollIntervalS(int value);
+
+  @Description("With a model repository: serve this version only and never swap (pin, roll back); 0: the newest")
+  @Default.Long(0)
+  long getModelVersion();
+
+  void setModelVersion(long value);
 
   @Description("What runs the model: tensorflow (the export's SavedModel) or onnxruntime (its model.onnx)")
   @Default.Enum("TENSORFLOW")
