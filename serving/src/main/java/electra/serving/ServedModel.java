@@ -263,9 +263,10 @@ public final class ServedModel implements AutoCloseable {
         } catch (IOException e) {
           refused.add(v.number());
           refusedUnreported.incrementAndGet();
-          String cause = "version " + v.number() + ": " + e.getMessage();
-          causes.add(cause);
-          LOG.warn("refused {} of {}: {}; {}", "version " + v.number(), repository, e.getMessage(),
+          // one line: TensorFlow's messages end with the graph node on a line of its own
+          String why = String.valueOf(e.getMessage()).strip().replaceAll("\\s*\\R\\s*", " ");
+          causes.add("version " + v.number() + ": " + why);
+          LOG.warn("refused version {} of {}: {}; {}", v.number(), repository, why,
               serving == null ? "nothing served yet" : "still serving version " + serving.version);
         }
       }

@@ -4,7 +4,10 @@ import electra.export.QaHead;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import electra.cli.Directories;
+import electra.cli.OutputFolder;
 import electra.cli.Overwrite;
+import electra.export.ModelEvaluation;
+import electra.export.ModelRepository;
 import electra.squad.AnswerDecoder;
 import electra.squad.SquadVersion;
 import electra.tokenization.Vocabulary;
@@ -12,6 +15,7 @@ import electra.trainer.export.ExportModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 /** The golden tiny QA model (shared/golden), exported once per test JVM with {@link ExportModel}. */
 final class TestModels {
@@ -33,6 +37,27 @@ final class TestModels {
 
   static Path golden() {
     return shared("golden/tiny-discriminator-qa");
+  }
+
+  /**
+   * Publishes a copy of {@link #export} as the next version of {@code repository}: every version computes the same
+   * answers, which the version number in each answer tells apart.
+   */
+  static ModelRepository.Version publishCopy(ModelRepository repository) throws IOException {
+    Path from = export();
+    Path staged = repository.stage();
+    try (Stream<Path> files = Files.walk(from)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Path to = staged.resolve(from.relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(to);
+        } else if (!f.getFileName().toString().equals(OutputFolder.MARKER)) {
+          Files.copy(f, to);
+        }
+      }
+    }
+    ModelEvaluation.unevaluated("", -1, "a copy of " + from).write(staged);
+    return repository.publish(staged);
   }
 
   static synchronized Path export() throws IOException {
