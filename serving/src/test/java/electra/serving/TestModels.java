@@ -4,7 +4,6 @@ import electra.export.QaHead;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import electra.cli.Directories;
-import electra.cli.OutputFolder;
 import electra.cli.Overwrite;
 import electra.export.ModelEvaluation;
 import electra.export.ModelRepository;
@@ -15,7 +14,6 @@ import electra.trainer.export.ExportModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
 
 /** The golden tiny QA model (shared/golden), exported once per test JVM with {@link ExportModel}. */
 final class TestModels {
@@ -45,19 +43,7 @@ final class TestModels {
    */
   static ModelRepository.Version publishCopy(ModelRepository repository) throws IOException {
     Path from = export();
-    Path staged = repository.stage();
-    try (Stream<Path> files = Files.walk(from)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        Path to = staged.resolve(from.relativize(f).toString());
-        if (Files.isDirectory(f)) {
-          Files.createDirectories(to);
-        } else if (!f.getFileName().toString().equals(OutputFolder.MARKER)) {
-          Files.copy(f, to);
-        }
-      }
-    }
-    ModelEvaluation.unevaluated("", -1, "a copy of " + from).write(staged);
-    return repository.publish(staged);
+    return repository.publishCopy(from, ModelEvaluation.unevaluated("", -1, "a copy of " + from));
   }
 
   static synchronized Path export() throws IOException {
