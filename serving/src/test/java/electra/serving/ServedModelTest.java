@@ -10,12 +10,12 @@ import electra.export.InferenceEngine;
 import electra.export.ModelRepository;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -27,6 +27,29 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.NullableCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.io.kafka.KafkaRecord;
+import org.apache.beam.sdk.io.kafka.KafkaRecordCoder;
+import org.apache.beam.sdk.io.kafka.KafkaTimestampType;
+import org.apache.beam.sdk.metrics.GaugeResult;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -148,14 +171,7 @@ class ServedModelTest {
   void aDamagedVersionIsRefusedOnceAndTheServedOneStays() throws Exception {
     ModelRepository repository = repository(1);
     try (ServedModel served = ServedModel.repository(repository, 0, NEVER, this::load)) {
-      ModelRepository.Version truncated = TestModels.publishCopy(repository);
-      Path data;
-      try (Stream<Path> files = Files.list(truncated.dir().resolve("variables"))) {
-        data = files.filter(f -> f.getFileName().toString().startsWith("variables.data")).findFirst().orElseThrow();
-      }
-      try (FileChannel c = FileChannel.open(data, StandardOpenOption.WRITE)) {
-        c.truncate(c.size() / 2);
-      }
+      truncateVariables(TestModels.publishCopy(repository));
       served.pollNow();
       assertEquals(1, served.version());
       assertEquals(1, served.takeRefused());
@@ -188,15 +204,68 @@ class ServedModelTest {
       assertEquals(1, served.takeSwaps());
     }
     // started on a repository whose newest versions are damaged, it serves the newest good one
-    try (Stream<Path> files = Files.list(repository.version(4).dir().resolve("variables"))) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        Files.write(f, new byte[0]);
-      }
-    }
+    truncateVariables(repository.version(4));
     try (ServedModel fresh = ServedModel.repository(repository, 0, NEVER, this::load)) {
       assertEquals(1, fresh.version());
       assertEquals(3, fresh.takeRefused());
     }
+  }
+
+  /** Cuts a version's variables data file in half, as a disk that filled up or a copy that broke off would. */
+  private static void truncateVariables(ModelRepository.Version version) throws IOException {
+    Path data;
+    try (Stream<Path> files = Files.list(version.dir().resolve("variables"))) {
+      data = files.filter(f -> f.getFileName().toString().startsWith("variables.data")).findFirst().orElseThrow();
+    }
+    // a fresh file: the version's files may be hard links to the export every test copies
+    byte[] bytes = Files.readAllBytes(data);
+    Files.delete(data);
+    Files.write(data, Arrays.copyOf(bytes, bytes.length / 2));
+  }
+
+  /** The answering DoFn turns what the served model's background thread did into Beam metrics, once per process. */
+  @Test
+  void theJobCountsARefusedVersionAsABeamMetricAndAnswersWithTheServedVersion() throws Exception {
+    ModelRepository repository = repository(1);
+    truncateVariables(TestModels.publishCopy(repository)); // refused when the DoFn's model is opened
+    List<KafkaRecord<byte[], byte[]>> requests = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      requests.add(new KafkaRecord<>("qa-requests", 0, i, 0, KafkaTimestampType.NO_TIMESTAMP_TYPE,
+          new RecordHeaders(), ("req-" + i).getBytes(StandardCharsets.UTF_8), ServeQATest.request(i)));
+    }
+    Coder<byte[]> bytes = NullableCoder.of(ByteArrayCoder.of());
+    Pipeline p = Pipeline.create(PipelineOptionsFactory.create());
+    PCollectionTuple results = p.apply(Create.of(requests).withCoder(KafkaRecordCoder.of(bytes, bytes)))
+        .apply(ParDo.of(new AnswerRequestsFn(new SharedAnswerers.Spec(repository.dir(), 0, NEVER, 4,
+                InferenceEngine.TENSORFLOW, LIMITS), "tiny-qa"))
+            .withOutputTags(AnswerRequestsFn.ANSWERS, TupleTagList.of(AnswerRequestsFn.ERRORS)));
+    results.get(AnswerRequestsFn.ERRORS).setCoder(KvCoder.of(NullableCoder.of(StringUtf8Coder.of()),
+        StringUtf8Coder.of()));
+    PAssert.that(results.get(AnswerRequestsFn.ANSWERS).setCoder(KvCoder.of(StringUtf8Coder.of(),
+        StringUtf8Coder.of()))).satisfies(answers -> {
+          int n = 0;
+          for (KV<String, String> a : answers) {
+            assertEquals(1, QaMessages.read(a.getValue()).get("model_version").asLong(), a.getValue());
+            n++;
+          }
+          assertEquals(6, n);
+          return null;
+        });
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    MetricQueryResults metrics = result.metrics().queryMetrics(MetricsFilter.builder()
+        .addNameFilter(MetricNameFilter.named(ServeQA.class, "model_versions_refused"))
+        .addNameFilter(MetricNameFilter.named(ServeQA.class, "model_version")).build());
+    long refused = 0;
+    for (MetricResult<Long> c : metrics.getCounters()) {
+      refused += c.getAttempted();
+    }
+    assertEquals(1, refused, "version 2 refused, counted once");
+    long version = -1;
+    for (MetricResult<GaugeResult> g : metrics.getGauges()) {
+      version = g.getAttempted().getValue();
+    }
+    assertEquals(1, version);
   }
 
   @Test
