@@ -35,7 +35,7 @@ public interface ServeQaOptions extends PipelineOptions {
 
   void setEngine(InferenceEngine value);
 
-  @Description("The model name written into each answer; default: the export folder's name")
+  @Description("The model name written into each answer; default: the --model folder's name (a repository's <name>)")
   String getModelName();
 
   void setModelName(String value);
