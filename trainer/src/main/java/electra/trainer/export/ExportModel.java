@@ -21,6 +21,7 @@ import electra.squad.SquadVersion;
 import electra.tokenization.Vocabulary;
 import electra.tokenization.VocabularyResolver;
 import electra.trainer.finetune.Batch;
+import electra.trainer.finetune.FinetuneConfig;
 import electra.trainer.finetune.FinetunedHead;
 import electra.trainer.finetune.QaGraph;
 import electra.trainer.model.HostArrays;
@@ -97,7 +98,17 @@ public final class ExportModel implements Job {
     public QaFeaturizer.Options windows() {
       return new QaFeaturizer.Options(maxSeqLength, docStride, maxQueryLength);
     }
+
+    /** Serving as FinetuneSquad run {@code c} evaluated: its windows, casing, head, beam and decoding. */
+    public static Settings of(FinetuneConfig c) {
+      return new Settings(c.maxSeqLength(), c.docStride(), c.maxQueryLength(), c.doLowerCase(),
+          MAX_INPUT_CHARS_PER_WORD, c.head(), c.beamSize(), new AnswerDecoder.Options(c.nBestSize(),
+          c.maxAnswerLength(), c.version2() ? SquadVersion.V2_0 : SquadVersion.V1_1, c.nullScoreDiffThreshold()));
+    }
   }
+
+  /** The tokenizer's longest word (longer ones become [UNK]), as FinetuneSquad and BERT tokenize. */
+  private static final int MAX_INPUT_CHARS_PER_WORD = 100;
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -152,7 +163,7 @@ public final class ExportModel implements Job {
       int maxQueryLength,
       @Flag(value = "lower-case and strip accents (uncased vocabularies)", defaultValue = "true")
       boolean doLowerCase,
-      @Flag(value = "longer words become [UNK]", defaultValue = "100")
+      @Flag(value = "longer words become [UNK]", defaultValue = "" + MAX_INPUT_CHARS_PER_WORD)
       int maxInputCharsPerWord,
       @Flag(value = "SQuAD 2.0: serving may answer \"no answer\"", defaultValue = "false")
       boolean version2WithNegative,
@@ -302,6 +313,19 @@ public final class ExportModel implements Job {
     }
     return new ModelEvaluation(numbers, "FinetuneSquad's --predict_file, scored into " + results, questions, "", -1,
         source);
+  }
+
+  /**
+   * Publishes the newest checkpoint of FinetuneSquad run {@code c} as the next version of {@code repository}, served
+   * as that run evaluated it ({@link Settings#of}), with {@code evaluation} as its {@code eval.json}. The one call a job
+   * that fine-tunes and scores checkpoints (continuous evaluation) needs; {@code vocabulary} is the one the run
+   * trained with.
+   */
+  public static ModelRepository.Version publishFinetuned(FinetuneConfig c, Vocabulary vocabulary,
+      ModelRepository repository, ModelEvaluation evaluation) throws IOException {
+    Path checkpoint = new Checkpoints(c.checkpointDir(), "ckpt-", 0).latest().orElseThrow(
+        () -> new IOException(c.checkpointDir() + " holds no checkpoint to publish"));
+    return publish(checkpoint, vocabulary, repository, Settings.of(c), evaluation);
   }
 
   /**

@@ -24,6 +24,7 @@ import electra.squad.SquadVersion;
 import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
 import electra.trainer.finetune.Batch;
+import electra.trainer.finetune.FinetuneConfig;
 import electra.trainer.finetune.FinetunedHead;
 import electra.trainer.finetune.QaGraph;
 import electra.trainer.onnx.OnnxRuntimeSession;
@@ -259,6 +260,20 @@ class ExportModelTest {
     assertTrue(scored.data().contains(results.toString()), scored.data());
     Files.setLastModifiedTime(results, FileTime.fromMillis(Files.getLastModifiedTime(ckpt).toMillis() - 60_000));
     assertEquals(Map.of(), ExportModel.evaluationOf(ckpt).scores(), "scores older than the checkpoint");
+
+    // what continuous evaluation calls: the run's newest checkpoint, served as the run evaluated it
+    FinetuneConfig run = FinetuneConfig.parse(new String[] {"--mode=eval", "--init_checkpoint=" + ckpt,
+        "--predict_file=dev.json", "--output_dir=" + tmp.resolve("run"), "--head=joint", "--beam_size=" + beam,
+        "--max_seq_length=64", "--doc_stride=32", "--max_query_length=16", "--version_2_with_negative",
+        "--null_score_diff_threshold=-1.0"});
+    ModelRepository repository = ModelRepository.at(tmp.resolve("models"), "joint");
+    ModelRepository.Version published = ExportModel.publishFinetuned(run, vocab, repository, scored);
+    assertEquals(1, published.number());
+    assertEquals(new AnswerDecoder.Options(20, 30, SquadVersion.V2_0, -1.0), published.metadata().decoding());
+    assertEquals(beam, published.metadata().beamSize());
+    assertEquals(scored, published.evaluation());
+    assertEquals(Set.of(ExportMetadata.START_TOP_INDEX, ExportMetadata.END_TOP_INDEX),
+        ExportCheck.read(published.dir()).orElseThrow().indexOutputs().keySet());
   }
 
   /**
