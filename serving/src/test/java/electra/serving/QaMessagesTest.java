@@ -88,5 +88,11 @@ class QaMessagesTest {
     assertEquals("{\"id\":\"y\",\"answer\":\"\",\"score\":1.25,\"start_char\":0,\"end_char\":0,"
         + "\"answerable\":false,\"null_score_diff\":0.75,\"model\":\"tiny2\",\"model_version\":7,"
         + "\"latency_ms\":3}", none);
+
+    QaClient.Request request = new QaClient.Request("y", "Why?", "Because.");
+    assertTrue(new QaClient.Reply(request, QaMessages.read(none), null, 5).describe()
+        .contains("(score 1.25; model version 7; latency_ms 3"), "Ask shows the version that answered");
+    assertTrue(new QaClient.Reply(request, QaMessages.read(a), null, 5).describe()
+        .contains("(score 3.50; latency_ms 12"), "an export folder's answer has no version");
   }
 }

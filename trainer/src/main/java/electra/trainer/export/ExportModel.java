@@ -252,7 +252,7 @@ public final class ExportModel implements Job {
       out.printf("published %s (%s head, SQuAD %s, max_seq_length %d) as version %d of %s in %.1f s; %s%n",
           command.electraModel(), meta.head().id(), meta.decoding().version().number(), meta.maxSeqLength(),
           version.number(), repository.get(), (System.nanoTime() - t0) / 1e9,
-          evaluation.scores().isEmpty() ? "not evaluated (no " + EVAL_RESULTS + " of this checkpoint)"
+          evaluation.scores().isEmpty() ? "not evaluated (no " + EVAL_RESULTS + " that scored this model)"
               : "scores " + new TreeMap<>(evaluation.scores()) + " from " + evaluation.data());
       return;
     }
