@@ -10,6 +10,9 @@ import org.apache.beam.sdk.options.Validation;
 /** The flags of {@link ServeQA}, in snake case on the command line ({@code --max_batch_size=16}). */
 public interface ServeQaOptions extends PipelineOptions {
 
+  /** {@code --poll_interval_s}'s default. */
+  int DEFAULT_POLL_INTERVAL_S = 30;
+
   @Description("What to serve: an export folder (ExportModel --output_dir), or a model repository's model folder "
       + "<models>/<name> (ExportModel --models --name): its newest version, swapped for newer ones as they appear")
   @Validation.Required
@@ -18,7 +21,7 @@ public interface ServeQaOptions extends PipelineOptions {
   void setModel(String value);
 
   @Description("With a model repository: seconds between looks for a newer version")
-  @Default.Integer(30)
+  @Default.Integer(DEFAULT_POLL_INTERVAL_S)
   int getPollIntervalS();
 
   void setPollIntervalS(int value);

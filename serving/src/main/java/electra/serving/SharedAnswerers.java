@@ -29,9 +29,13 @@ public final class SharedAnswerers {
       model = model.toAbsolutePath().normalize();
     }
 
-    /** An export folder served as it is (no repository, no polling). */
+    /**
+     * An export folder served as it is (no repository, no polling), as ServeQA with its default flags specifies it:
+     * the same model in the same process.
+     */
     public static Spec exportFolder(Path dir, int maxBatchSize, InferenceEngine engine, RequestLimits limits) {
-      return new Spec(dir, 0, Duration.ofSeconds(30), maxBatchSize, engine, limits);
+      return new Spec(dir, 0, Duration.ofSeconds(ServeQaOptions.DEFAULT_POLL_INTERVAL_S), maxBatchSize, engine,
+          limits);
     }
 
     ServedModel open() throws IOException {
