@@ -137,7 +137,13 @@ public final class ServedModel implements AutoCloseable {
           + "positive, got " + pinned + " and " + pollInterval);
     }
     ServedModel served = new ServedModel(repository.toString(), repository, loader, pollInterval);
-    List<String> causes = served.poll();
+    List<String> causes;
+    try {
+      causes = served.poll();
+    } catch (IOException | RuntimeException e) {
+      served.close();
+      throw e;
+    }
     if (served.current.get() == null && !causes.isEmpty()) {
       served.close();
       throw new IOException("no version of " + repository + " can be served: " + String.join("; ", causes));
