@@ -1,5 +1,6 @@
 package electra.export;
 
+import electra.cli.OutputFolder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -143,6 +144,39 @@ public final class ModelRepository {
           throw e;
         }
         // another publisher took this number between our listing and the rename: try the next one
+      }
+    }
+  }
+
+  /**
+   * Publishes a copy of an existing export folder as the next version, with {@code evaluation}: to serve an export
+   * through a repository, or to publish the same model again (benchmarks, tests). Files are hard links where the
+   * file system allows (a published version never changes, so sharing its files is safe), else copies. The export's
+   * output-folder marker stays behind: a version belongs to the repository, not to the job that wrote the export.
+   */
+  public Version publishCopy(Path exportDir, ModelEvaluation evaluation) throws IOException {
+    ExportMetadata.read(exportDir);
+    Path staged = stage();
+    try {
+      try (Stream<Path> files = Files.walk(exportDir)) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          Path to = staged.resolve(exportDir.relativize(f).toString());
+          if (Files.isDirectory(f)) {
+            Files.createDirectories(to);
+          } else if (!f.getFileName().toString().equals(OutputFolder.MARKER)) {
+            try {
+              Files.createLink(to, f);
+            } catch (UnsupportedOperationException | IOException e) {
+              Files.copy(f, to);
+            }
+          }
+        }
+      }
+      evaluation.write(staged);
+      return publish(staged);
+    } finally {
+      if (Files.exists(staged)) {
+        deleteTree(staged);
       }
     }
   }

@@ -127,6 +127,27 @@ class ModelRepositoryTest {
   }
 
   @Test
+  void anExportFolderIsPublishedAsACopyWithoutItsOutputMarker() throws IOException {
+    Path export = Files.createDirectories(models.resolve("export/variables"));
+    Path exportDir = export.getParent();
+    ExportMetadata.standard(QaHead.SIMPLE, 0, QaFeaturizer.Options.DEFAULTS, true, 100,
+        AnswerDecoder.Options.defaults(SquadVersion.V1_1), "fingerprint", 10, "test").write(exportDir);
+    Files.writeString(export.resolve("variables.index"), "weights");
+    Files.writeString(exportDir.resolve(electra.cli.OutputFolder.MARKER), "{}");
+    ModelRepository repo = ModelRepository.at(models, "squad");
+    ModelEvaluation unevaluated = ModelEvaluation.unevaluated("", -1, "a copy");
+    ModelRepository.Version first = repo.publishCopy(exportDir, unevaluated);
+    ModelRepository.Version second = repo.publishCopy(exportDir, unevaluated);
+    assertEquals(List.of(1L, 2L), List.of(first.number(), second.number()));
+    assertEquals("weights", Files.readString(second.dir().resolve("variables/variables.index")));
+    assertEquals(unevaluated, second.evaluation());
+    assertFalse(Files.exists(second.dir().resolve(electra.cli.OutputFolder.MARKER)));
+    assertTrue(Files.exists(exportDir.resolve(electra.cli.OutputFolder.MARKER)), "the export is left as it was");
+    assertThrows(IOException.class, () -> repo.publishCopy(models.resolve("nothing"), unevaluated));
+    assertEquals(2, repo.versions().size());
+  }
+
+  @Test
   void anExportFolderIsToldApartFromAModelsVersions() throws IOException {
     ModelRepository repo = ModelRepository.at(models, "squad");
     ModelRepository.Version v = repo.publish(stageVersion(repo, 1));

@@ -1,9 +1,14 @@
 package electra.serving;
 
 import electra.export.InferenceEngine;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Gauge;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.KV;
@@ -18,6 +23,9 @@ import org.joda.time.Instant;
  * {@code --max_batch_wait_ms} ({@code maxBundleTimeMills} on Flink) and before every checkpoint, so no request is
  * held in a buffer across a checkpoint: once a checkpoint commits a request's offset, its answer has been written.
  *
+ * <p>Each micro-batch is answered by one version of the model ({@link ServedModel}); a new version is swapped in
+ * between micro-batches, and each answer names the version that gave it.
+ *
  * <p>Requests that cannot be answered go to {@link #ERRORS} right away, keyed by their id (null when none); the
  * job never stops for a bad request, nor for a model failure (every request of the failed run gets an error).
  */
@@ -26,29 +34,41 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
   static final TupleTag<KV<String, String>> ANSWERS = new TupleTag<>("answers") {};
   static final TupleTag<KV<String, String>> ERRORS = new TupleTag<>("errors") {};
 
+  /** Versions of the model repository this process refused (did not load, or failed their check). */
+  static final Counter REFUSED = Metrics.counter(ServeQA.class, "model_versions_refused");
+  /** New versions this process swapped in. */
+  static final Counter SWAPS = Metrics.counter(ServeQA.class, "model_swaps");
+  /** The version this process serves (0: an export folder). */
+  static final Gauge VERSION = Metrics.gauge(ServeQA.class, "model_version");
+
+  // the settings of SharedAnswerers.Spec, which is not serializable (Path)
   private final String modelDir;
+  private final long pinnedVersion;
+  private final long pollIntervalMillis;
   private final String modelName;
   private final int maxBatchSize;
   private final InferenceEngine engine;
   private final RequestLimits limits;
 
-  private transient QaAnswerer answerer;
+  private transient ServedModel served;
   private transient MicroBatcher<Pending> batcher;
 
   private record Pending(QaAnswerer.Question question, long receivedMillis, Instant timestamp) {}
 
-  AnswerRequestsFn(String modelDir, String modelName, int maxBatchSize, InferenceEngine engine,
-      RequestLimits limits) {
-    this.modelDir = modelDir;
+  AnswerRequestsFn(SharedAnswerers.Spec spec, String modelName) {
+    this.modelDir = spec.model().toString();
+    this.pinnedVersion = spec.pinnedVersion();
+    this.pollIntervalMillis = spec.pollInterval().toMillis();
     this.modelName = modelName;
-    this.maxBatchSize = maxBatchSize;
-    this.engine = engine;
-    this.limits = limits;
+    this.maxBatchSize = spec.maxBatchSize();
+    this.engine = spec.engine();
+    this.limits = spec.limits();
   }
 
   @Setup
   public void setup() {
-    answerer = SharedAnswerers.acquire(modelDir, maxBatchSize, engine, limits);
+    served = SharedAnswerers.acquire(new SharedAnswerers.Spec(Path.of(modelDir), pinnedVersion,
+        Duration.ofMillis(pollIntervalMillis), maxBatchSize, engine, limits));
     batcher = new MicroBatcher<>(maxBatchSize);
   }
 
@@ -90,10 +110,11 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
     if (batch.isEmpty()) {
       return List.of();
     }
+    reportModelMetrics();
     List<Result> results = new ArrayList<>(batch.size());
-    List<QaAnswerer.Outcome> outcomes;
+    ServedModel.Answers answers;
     try {
-      outcomes = answerer.answerAll(batch.stream().map(Pending::question).toList());
+      answers = served.answerAll(batch.stream().map(Pending::question).toList());
     } catch (RuntimeException e) {
       for (Pending p : batch) {
         String id = p.question().id();
@@ -102,11 +123,12 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
       return results;
     }
     long now = System.currentTimeMillis();
+    VERSION.set(answers.version());
     for (int i = 0; i < batch.size(); i++) {
       Pending p = batch.get(i);
-      QaAnswerer.Outcome o = outcomes.get(i);
+      QaAnswerer.Outcome o = answers.outcomes().get(i);
       if (o.answered()) {
-        results.add(new Result(ANSWERS, KV.of(o.id(), QaMessages.answer(o.answer(), modelName,
+        results.add(new Result(ANSWERS, KV.of(o.id(), QaMessages.answer(o.answer(), modelName, answers.version(),
             Math.max(0, now - p.receivedMillis()))), p.timestamp()));
       } else {
         results.add(new Result(ERRORS, KV.of(o.id(), QaMessages.error(o.id(), o.rejection().reason())),
@@ -116,11 +138,26 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
     return results;
   }
 
+  /**
+   * Counts what the served model's background thread did since the last micro-batch of any DoFn in this process:
+   * Beam metrics can only be updated from a DoFn's processing thread.
+   */
+  private void reportModelMetrics() {
+    long refused = served.takeRefused();
+    if (refused > 0) {
+      REFUSED.inc(refused);
+    }
+    long swaps = served.takeSwaps();
+    if (swaps > 0) {
+      SWAPS.inc(swaps);
+    }
+  }
+
   @Teardown
   public void teardown() {
-    if (answerer != null) {
-      SharedAnswerers.release(answerer);
-      answerer = null;
+    if (served != null) {
+      SharedAnswerers.release(served);
+      served = null;
     }
   }
 }

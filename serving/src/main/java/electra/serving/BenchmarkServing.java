@@ -6,11 +6,15 @@ import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import electra.cli.Directories;
 import electra.export.InferenceEngine;
+import electra.export.ModelEvaluation;
+import electra.export.ModelRepository;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -108,7 +112,11 @@ public final class BenchmarkServing implements Job {
       @Flag(value = "skip SQuAD paragraphs longer than this", defaultValue = "2000")
       int maxContextChars,
       @Flag(value = "give up waiting for answers after this many seconds", name = "timeout_s", defaultValue = "300")
-      long timeoutSeconds) {
+      long timeoutSeconds,
+      @Flag(value = "serve --model through a temporary model repository and publish it again as a new version every "
+          + "this many seconds while requests are measured (ServeQA polls every second); latency within swap windows "
+          + "is reported against the steady state's; 0: no swaps", name = "swap_every_s", defaultValue = "0")
+      double swapEverySeconds) {
 
     public Settings {
       atLeast(1, requests, "requests");
@@ -126,6 +134,9 @@ public final class BenchmarkServing implements Job {
       }
       atLeast(1, maxContextChars, "max_context_chars");
       atLeast(1, timeoutSeconds, "timeout_s");
+      if (!(swapEverySeconds >= 0)) {
+        throw new UsageException("--swap_every_s must be >= 0, got " + swapEverySeconds);
+      }
     }
 
     private static void atLeast(long least, long value, String flag) {
@@ -152,6 +163,8 @@ public final class BenchmarkServing implements Job {
   static Flags flags() {
     return Flags.forJob("BenchmarkServing", "ServeQA through Kafka + Flink vs. the bare QaAnswerer")
         .example("./electra BenchmarkServing --model=/tmp/qa-export --requests=200 --rate=20")
+        .example("./electra BenchmarkServing --model=/tmp/qa-export --requests=600 --rate=20 --swap_every_s=5   "
+            + "(latency while new versions are swapped in)")
         .record(Settings.class);
   }
 
@@ -217,7 +230,8 @@ public final class BenchmarkServing implements Job {
 
   /** What a run measured. */
   public record Report(int requests, int answered, double offeredRate, double kafkaThroughput, Latency kafka,
-      Latency bareSingle, double bareBatchThroughput, int batchSize, InferenceEngine engine, String source) {
+      Latency bareSingle, double bareBatchThroughput, int batchSize, InferenceEngine engine, String source,
+      Swaps swaps) {
     public double p50Ratio() {
       return kafka.p50() / bareSingle.p50();
     }
@@ -234,6 +248,37 @@ public final class BenchmarkServing implements Job {
           bareBatchThroughput, p50Ratio(), throughputRatio());
     }
   }
+
+  /**
+   * Latency through Kafka split by when a request was sent: within a swap window (from a version's publication, when
+   * ServeQA may be loading and checking it next to the served one, until a second after it was swapped in) or in the
+   * steady state; {@code null} in a report without swaps.
+   */
+  public record Swaps(int swaps, double everySeconds, int windowRequests, Latency window, int steadyRequests,
+      Latency steady) {
+    public double p99Ratio() {
+      return window.p99() / steady.p99();
+    }
+
+    static Swaps of(double everySeconds, List<long[]> windows, long[] sent, double[] e2e) {
+      List<Double> in = new ArrayList<>();
+      List<Double> out = new ArrayList<>();
+      for (int i = 0; i < sent.length; i++) {
+        if (Double.isNaN(e2e[i])) {
+          continue;
+        }
+        long t = sent[i];
+        boolean inWindow = windows.stream().anyMatch(w -> t >= w[0] && t <= w[1]);
+        (inWindow ? in : out).add(e2e[i]);
+      }
+      return new Swaps(windows.size(), everySeconds, in.size(),
+          Latency.of(in.stream().mapToDouble(Double::doubleValue).toArray()), out.size(),
+          Latency.of(out.stream().mapToDouble(Double::doubleValue).toArray()));
+    }
+  }
+
+  /** How long after a swap its window lasts: the micro-batches right after it run on a model nothing warmed yet. */
+  static final Duration SWAP_WINDOW_TAIL = Duration.ofSeconds(1);
 
   static final String TABLE_HEADER = "| date | engine | batch | offered req/s | answered | req/s via Kafka "
       + "| e2e ms avg / p50 / p90 / p99 | bare ms p50 / p90 / p99 | bare batch req/s | p50 ratio | throughput ratio |\n"
@@ -314,17 +359,48 @@ public final class BenchmarkServing implements Job {
         r.bareSingle().avg(), r.bareSingle().p50(), r.bareSingle().p90(), r.bareSingle().p99());
     out.printf("bare QaAnswerer, batches of %d: %.1f req/s%n", r.batchSize(), r.bareBatchThroughput());
     out.print(verdict(r));
+    if (r.swaps() != null) {
+      Swaps w = r.swaps();
+      out.printf(Locale.ROOT, "swaps: %d (a new version every %.1f s); within swap windows %d requests, latency ms p50 "
+          + "%.1f p99 %.1f; steady state %d requests, p50 %.1f p99 %.1f; swap-window p99 / steady p99 = %.2f (target "
+          + "<= 2: %s)%n", w.swaps(), w.everySeconds(), w.windowRequests(), w.window().p50(), w.window().p99(),
+          w.steadyRequests(), w.steady().p50(), w.steady().p99(), w.p99Ratio(), w.p99Ratio() <= 2 ? "met"
+              : "NOT met");
+    }
     out.println(TABLE_HEADER);
     out.println(r.markdownRow());
   }
 
   /**
-   * Runs both measurements; the input pairs are cycled through. Without {@code --bootstrap_servers} the job gets a
+   * Runs both measurements; the input pairs are cycled through. With {@code --swap_every_s} the job serves a
+   * temporary model repository holding copies of the export, deleted afterwards. Without {@code --bootstrap_servers} the job gets a
    * broker in this process. Either way the job reads as a new consumer group from the topics' ends and every id
    * carries this run's token, so records left in the topics by others (or earlier runs) are neither answered nor
    * counted.
    */
   public static Report benchmark(Settings settings, Inputs inputs, PrintStream log) throws Exception {
+    boolean swapping = settings.swapEverySeconds() > 0;
+    Path repositoryRoot = swapping ? Files.createTempDirectory("benchmark-serving-models-") : null;
+    try {
+      ModelRepository repository = null;
+      if (swapping) {
+        repository = ModelRepository.at(repositoryRoot, "benchmark");
+        repository.publishCopy(settings.model(), SWAP_EVALUATION);
+      }
+      return measure(settings, inputs, log, repository);
+    } finally {
+      if (repositoryRoot != null) {
+        Directories.deleteRecursively(repositoryRoot);
+      }
+    }
+  }
+
+  private static final ModelEvaluation SWAP_EVALUATION = ModelEvaluation.unevaluated("", -1,
+      "BenchmarkServing --swap_every_s: a copy of --model");
+
+  /** The measurements, with ServeQA serving {@code repository} (swaps) or, when null, the export folder. */
+  private static Report measure(Settings settings, Inputs inputs, PrintStream log, ModelRepository repository)
+      throws Exception {
     int requests = settings.requests();
     double rate = settings.rate();
     int batch = settings.maxBatchSize();
@@ -333,7 +409,9 @@ public final class BenchmarkServing implements Job {
     List<String[]> pairs = inputs.pairs();
     ByteArrayOutputStream jobLog = new ByteArrayOutputStream();
     String run = "bench" + Long.toString(System.currentTimeMillis(), 36) + "-";
-    ServeQaOptions options = new ServeQA().parse("--model=" + settings.model(), "--max_batch_size=" + batch,
+    Path served = repository != null ? repository.dir() : settings.model();
+    ServeQaOptions options = new ServeQA().parse("--model=" + served, "--poll_interval_s=1",
+        "--model_name=" + settings.model().getFileName(), "--max_batch_size=" + batch,
         "--max_batch_wait_ms=" + settings.maxBatchWaitMs(), "--engine=" + settings.engine().id(),
         "--group_id=benchmark-serving-" + run,
         "--kafka_property=auto.offset.reset=latest",
@@ -341,6 +419,7 @@ public final class BenchmarkServing implements Job {
     double[] e2e = new double[requests];
     int answered;
     double throughput;
+    Swaps swaps = null;
     try (ServeQA.Running job = ServeQA.start(options, new PrintStream(jobLog, true, StandardCharsets.UTF_8))) {
       String bootstrap = job.bootstrapServers();
       Map<String, Long> received = new ConcurrentHashMap<>();
@@ -358,12 +437,23 @@ public final class BenchmarkServing implements Job {
         });
         log.println("warm-up through Kafka: " + warmed);
         long[] sent = new long[requests];
+        AtomicBoolean sending = new AtomicBoolean(true);
         Thread producerThread = new Thread(() -> {
           long[] s = send(producer, run + "req-", requests, rate, pairs, warmup.requests());
           System.arraycopy(s, 0, sent, 0, requests);
+          sending.set(false);
         }, "benchmark-producer");
+        List<long[]> windows = new ArrayList<>();
+        Thread swapper = repository == null ? null : swapper(repository, settings.model(), job.model(),
+            settings.swapEverySeconds(), sending, windows, log);
         producerThread.start();
+        if (swapper != null) {
+          swapper.start();
+        }
         producerThread.join();
+        if (swapper != null) {
+          swapper.join();
+        }
         await(received, run + "req-", requests, timeout);
         stop.set(true);
         consumerThread.join(5000);
@@ -382,16 +472,24 @@ public final class BenchmarkServing implements Job {
         }
         e2e = lat.stream().mapToDouble(Double::doubleValue).toArray();
         throughput = answered == 0 ? 0 : answered / ((last - first) / 1e9);
+        if (repository != null) {
+          double[] byRequest = new double[requests];
+          for (int i = 0; i < requests; i++) {
+            Long got = received.get(run + "req-" + i);
+            byRequest[i] = got == null ? Double.NaN : (got - sent[i]) / 1e6;
+          }
+          swaps = Swaps.of(settings.swapEverySeconds(), windows, sent, byRequest);
+        }
       }
     }
     // The bare model on the same inputs, after the job (and its threads) are gone.
-    QaAnswerer answerer = SharedAnswerers.acquire(settings.model().toAbsolutePath().normalize().toString(), batch,
-        settings.engine(), RequestLimits.DEFAULTS);
+    ServedModel answerer = SharedAnswerers.acquire(SharedAnswerers.Spec.exportFolder(settings.model(), batch,
+        settings.engine(), RequestLimits.DEFAULTS));
     try {
       log.println("warm-up bare: " + warmup.run(round -> {
         for (int i = 0; i < warmup.requests(); i++) {
           String[] p = pairs.get((round * warmup.requests() + i) % pairs.size());
-          answerer.answer("warm" + round + "-" + i, p[0], p[1]);
+          answerer.answerAll(List.of(new QaAnswerer.Question("warm" + round + "-" + i, p[0], p[1])));
         }
       }));
       // Paced like the requests through Kafka: back to back, the model would run with caches and thread pools hot
@@ -402,7 +500,7 @@ public final class BenchmarkServing implements Job {
         awaitTurn(paced, i, rate);
         String[] p = pairs.get((warmup.requests() + i) % pairs.size());
         long t0 = System.nanoTime();
-        answerer.answer("req-" + i, p[0], p[1]);
+        answerer.answerAll(List.of(new QaAnswerer.Question("req-" + i, p[0], p[1])));
         single[i] = (System.nanoTime() - t0) / 1e6;
       }
       long t0 = System.nanoTime();
@@ -416,10 +514,50 @@ public final class BenchmarkServing implements Job {
       }
       double bareThroughput = requests / ((System.nanoTime() - t0) / 1e9);
       return new Report(requests, answered, rate, throughput, Latency.of(e2e), Latency.of(single), bareThroughput,
-          batch, settings.engine(), inputs.source());
+          batch, settings.engine(), inputs.source(), swaps);
     } finally {
       SharedAnswerers.release(answerer);
     }
+  }
+
+  /**
+   * A thread that, while {@code sending}, publishes {@code export} again every {@code everySeconds} and waits until
+   * the job serves it, recording each swap window (nanoTime from publication to {@link #SWAP_WINDOW_TAIL} after the
+   * swap); a replaced version's folder is deleted (the job never reads it again), so a long run does not fill the disk.
+   */
+  private static Thread swapper(ModelRepository repository, Path export, ServedModel served, double everySeconds,
+      AtomicBoolean sending, List<long[]> windows, PrintStream log) {
+    Thread t = new Thread(() -> {
+      long period = (long) (everySeconds * 1e9);
+      long next = System.nanoTime() + period;
+      try {
+        while (sending.get()) {
+          if (System.nanoTime() < next) {
+            sleep(10);
+            continue;
+          }
+          long published = System.nanoTime();
+          ModelRepository.Version v = repository.publishCopy(export, SWAP_EVALUATION);
+          while (served.version() < v.number() && sending.get()) {
+            sleep(5);
+          }
+          long swapped = System.nanoTime();
+          synchronized (windows) {
+            windows.add(new long[] {published, swapped + SWAP_WINDOW_TAIL.toNanos()});
+          }
+          log.printf(Locale.ROOT, "swap: version %d served %.0f ms after it was published%n", v.number(),
+              (swapped - published) / 1e6);
+          if (v.number() > 1 && served.version() == v.number()) {
+            Directories.deleteRecursively(repository.version(v.number() - 1).dir());
+          }
+          next = published + period;
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }, "benchmark-swapper");
+    t.setDaemon(true);
+    return t;
   }
 
   /** Sends {@code n} requests at {@code rate} per second (0: unthrottled); returns each one's send time. */

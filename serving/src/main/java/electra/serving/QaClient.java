@@ -53,9 +53,10 @@ public final class QaClient implements AutoCloseable {
         return head + String.format(Locale.ROOT, "  error:   %s (%.0f ms until read back from qa-errors)%n", error,
             roundTripMs);
       }
-      return head + String.format(Locale.ROOT, "  answer:  \"%s\" (score %.2f; latency_ms %d: sent -> answered by "
+      String version = answer.has("model_version") ? "; model version " + answer.path("model_version").asLong() : "";
+      return head + String.format(Locale.ROOT, "  answer:  \"%s\" (score %.2f%s; latency_ms %d: sent -> answered by "
           + "ServeQA; %.0f ms until read back from qa-answers)%n", answer.path("answer").asText(),
-          answer.path("score").asDouble(), answer.path("latency_ms").asLong(), roundTripMs);
+          answer.path("score").asDouble(), version, answer.path("latency_ms").asLong(), roundTripMs);
     }
   }
 

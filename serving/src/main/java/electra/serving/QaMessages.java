@@ -21,7 +21,8 @@ import java.nio.charset.StandardCharsets;
  *   <li>request on {@code qa-requests}: {@code {"id": "...", "question": "...", "context": "..."}}, UTF-8;</li>
  *   <li>answer on {@code qa-answers}, keyed by id:
  *       {@code {"id", "answer", "score", "start_char", "end_char", "answerable", ["null_score_diff",] "model",
- *       "latency_ms"}}: a SQuAD 2.0 model adds its null odds and may answer {@code "answerable": false} with
+ *       ["model_version",] "latency_ms"}}: {@code model_version} is the model repository's version that answered
+ *       (absent when ServeQA serves an export folder); a SQuAD 2.0 model adds its null odds and may answer {@code "answerable": false} with
  *       {@code "answer": ""} (start and end 0); a SQuAD 1.1 model always answers, without null odds;</li>
  *   <li>error on {@code qa-errors}, keyed by id when there is one: {@code {"id": "..." or null, "error": reason}}.</li>
  * </ul>
@@ -155,7 +156,11 @@ public final class QaMessages {
     return n.toString();
   }
 
-  public static String answer(QaAnswerer.Answer a, String model, long latencyMs) {
+  /**
+   * An answer message; {@code modelVersion} is the repository version that answered, left out for an export folder
+   * ({@link ServedModel#EXPORT_FOLDER_VERSION}), which has no version.
+   */
+  public static String answer(QaAnswerer.Answer a, String model, long modelVersion, long latencyMs) {
     ObjectNode n = JSON.createObjectNode();
     n.put("id", a.id());
     n.put("answer", a.text());
@@ -165,6 +170,9 @@ public final class QaMessages {
     n.put("answerable", a.answerable());
     a.nullScoreDiff().ifPresent(d -> n.put("null_score_diff", d));
     n.put("model", model);
+    if (modelVersion != ServedModel.EXPORT_FOLDER_VERSION) {
+      n.put("model_version", modelVersion);
+    }
     n.put("latency_ms", latencyMs);
     return n.toString();
   }

@@ -1,5 +1,6 @@
 package electra.serving;
 
+import electra.export.ExportCheck;
 import electra.export.ExportMetadata;
 import electra.export.HeadOutputs;
 import electra.export.InferenceEngine;
@@ -12,9 +13,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * An exported QA model ({@code ExportModel}'s folder, either head), loaded once: {@link #predict} turns features
+ * An exported QA model ({@code ExportModel}'s folder, either head), loaded once and checked against the outputs its
+ * export recorded ({@code check.json}): {@link #predict} turns features
  * into the head's outputs as the decoder reads them (span logits, or the joint head's beams), {@code maxBatchSize}
  * windows per run of its {@link InferenceEngine} (TensorFlow on the SavedModel, or ONNX Runtime on
  * {@code model.onnx}).
@@ -38,6 +41,7 @@ public final class QaModel implements AutoCloseable {
   private final BertTokenizer tokenizer;
   private final QaEngine engine;
   private final int maxBatchSize;
+  private volatile boolean closed;
 
   private QaModel(Path dir, ExportMetadata metadata, BertTokenizer tokenizer, QaEngine engine, int maxBatchSize) {
     this.dir = dir;
@@ -70,7 +74,33 @@ public final class QaModel implements AutoCloseable {
           + " but the model was exported with " + metadata.vocabFingerprint());
     }
     BertTokenizer tokenizer = new BertTokenizer(vocabulary, metadata.doLowerCase(), metadata.maxInputCharsPerWord());
-    return new QaModel(dir, metadata, tokenizer, QaEngine.load(engine, dir, metadata), maxBatchSize);
+    QaEngine loaded = QaEngine.load(engine, dir, metadata);
+    try {
+      check(dir, loaded);
+    } catch (IOException | RuntimeException e) {
+      loaded.close();
+      throw e;
+    }
+    return new QaModel(dir, metadata, tokenizer, loaded, maxBatchSize);
+  }
+
+  /**
+   * Runs the export's recorded check ({@link ExportCheck}) and refuses a model whose outputs differ from those its
+   * export computed: weights damaged or swapped since, or an engine that computes something else. Exports written
+   * before ExportModel recorded a check are taken as they are.
+   */
+  private static void check(Path dir, QaEngine engine) throws IOException {
+    Optional<ExportCheck> recorded = ExportCheck.read(dir);
+    if (recorded.isEmpty()) {
+      return;
+    }
+    ExportCheck c = recorded.get();
+    String differences = engine.run(c.rows(), c.length(), c.inputIds(), c.inputMask(), c.segmentIds(),
+        c::differences);
+    if (!differences.isEmpty()) {
+      throw new IOException(dir + ": " + engine.kind().id() + " computes other outputs than the export recorded in "
+          + ExportCheck.FILE + ": " + differences);
+    }
   }
 
   public Path dir() {
@@ -105,6 +135,10 @@ public final class QaModel implements AutoCloseable {
   }
 
   private List<AnswerDecoder.WindowOutput> run(List<QaFeature> batch) {
+    if (closed) {
+      // a closed engine's native session is gone: running it would crash the process, not fail the call
+      throw new IllegalStateException(this + " is closed");
+    }
     int rows = batch.size();
     int length = batch.get(0).length();
     int used = Math.min(length, Math.max(1, metadata.beamSize()));
@@ -128,9 +162,17 @@ public final class QaModel implements AutoCloseable {
         outputs -> HeadOutputs.windows(metadata.head(), outputs, rows, length));
   }
 
+  /** Whether {@link #close} freed the engine's native memory. */
+  public boolean isClosed() {
+    return closed;
+  }
+
   @Override
-  public void close() {
-    engine.close();
+  public synchronized void close() {
+    if (!closed) {
+      closed = true;
+      engine.close();
+    }
   }
 
   @Override

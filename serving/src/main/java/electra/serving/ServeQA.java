@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.PrintStream;
 import java.net.ConnectException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -50,6 +51,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *                                     \--> qa-errors (key: id or null): not JSON, missing/empty field, too long, ...
  * </pre>
  *
+ * <p>The model is an export folder, or a model repository's model folder whose newest version is served and swapped
+ * for newer ones between micro-batches without failing or holding up a request ({@link ServedModel}); each answer
+ * names the version that gave it ({@code model_version}).
+ *
  * <p>Delivery: Flink checkpoints every {@code --checkpointing_interval} ms (default 2000) and the consumer group's
  * offsets are committed when a checkpoint completes. Bundles end before each checkpoint and the answers of a bundle
  * are flushed to Kafka then, so every request whose offset is committed has been answered: a job that is killed and
@@ -86,6 +91,9 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
   @Override
   protected String examples() {
     return "  ./electra ServeQA --model=/tmp/qa-export            (in-process Kafka broker, embedded Flink)\n"
+        + "  ./electra ServeQA --model=/tmp/models/tiny-qa --poll_interval_s=10   (a model repository: the newest "
+        + "version, swapped for newer ones)\n"
+        + "  ./electra ServeQA --model=/tmp/models/tiny-qa --model_version=3      (pinned: version 3 only)\n"
         + "  ./electra ServeQA --model=/tmp/qa-export --bootstrap_servers=kafka:9092 --group_id=qa "
         + "--kafka_property=security.protocol=SASL_SSL --checkpointing_interval=5000\n";
   }
@@ -105,10 +113,10 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
     private final String job;
     private final EmbeddedKafka kafka;
     private final String bootstrapServers;
-    private final QaAnswerer preloaded;
+    private final ServedModel preloaded;
     private boolean closed;
 
-    Running(PipelineResult result, String job, EmbeddedKafka kafka, String bootstrapServers, QaAnswerer preloaded) {
+    Running(PipelineResult result, String job, EmbeddedKafka kafka, String bootstrapServers, ServedModel preloaded) {
       this.result = result;
       this.job = job;
       this.kafka = kafka;
@@ -122,6 +130,11 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
 
     public PipelineResult result() {
       return result;
+    }
+
+    /** The model this process serves (the DoFns of the embedded runner share it). */
+    public ServedModel model() {
+      return preloaded;
     }
 
     /** Blocks until the job ends (it does not, unless cancelled or failed). */
@@ -205,14 +218,29 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
     if (options.getBootstrapServers() != null && !options.getBootstrapServers().isBlank()) {
       requireBroker(options.getBootstrapServers(), properties, BROKER_TIMEOUT);
     }
+    if (options.getPollIntervalS() < 1 || options.getModelVersion() < 0) {
+      throw new UsageException("--poll_interval_s must be at least 1 and --model_version at least 0 (0: the newest)");
+    }
     Path modelDir = Path.of(options.getModel()).toAbsolutePath().normalize();
+    SharedAnswerers.Spec spec = new SharedAnswerers.Spec(modelDir, options.getModelVersion(),
+        Duration.ofSeconds(options.getPollIntervalS()), options.getMaxBatchSize(), options.getEngine(), limits);
     // Load (and check) the model before anything starts; in embedded mode the workers share this instance.
-    QaAnswerer preloaded;
+    ServedModel preloaded;
     try {
-      preloaded = SharedAnswerers.acquire(modelDir.toString(), options.getMaxBatchSize(), options.getEngine(),
-          limits);
+      preloaded = SharedAnswerers.acquire(spec);
     } catch (RuntimeException e) {
       throw new UsageException("--model " + options.getModel() + ": " + e.getMessage());
+    }
+    if (preloaded.version() < 0) {
+      out.println("ServeQA: " + modelDir + " has no version yet" + (Files.isDirectory(modelDir) ? "" : " (the folder "
+          + "does not exist yet)") + "; waiting for ExportModel --models to publish one, looking every "
+          + options.getPollIntervalS() + " s");
+      try {
+        preloaded.awaitFirstVersion();
+      } catch (RuntimeException e) {
+        SharedAnswerers.release(preloaded);
+        throw e;
+      }
     }
     EmbeddedKafka kafka = null;
     try {
@@ -229,11 +257,13 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
           : String.valueOf(modelDir.getFileName());
       Pipeline p = Pipeline.create(options);
       String job = UUID.randomUUID().toString();
-      build(p, options, bootstrap, properties, modelDir.toString(), modelName, limits, job);
+      build(p, options, bootstrap, properties, spec, modelName, job);
       PipelineResult result = p.run();
       out.println("ServeQA: " + options.getRequestsTopic() + " -> " + options.getAnswersTopic() + " (errors: "
           + options.getErrorsTopic() + ") on " + bootstrap + ", model " + modelDir + " (" + options.getEngine().id()
-          + "), group "
+          + (preloaded.version() == ServedModel.EXPORT_FOLDER_VERSION ? "" : ", version " + preloaded.version()
+          + (options.getModelVersion() > 0 ? ", pinned" : ", newer versions every " + options.getPollIntervalS()
+          + " s")) + "), group "
           + options.getGroupId() + (options.getExactlyOnce() ? ", exactly-once sink" : ", at-least-once"));
       out.println("ask it: " + askCommand(bootstrap, options));
       return new Running(result, job, kafka, bootstrap, preloaded);
@@ -276,7 +306,7 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
 
   /** {@code job}: this job's token for {@link IdleMarkingSource#quiesce}. */
   static void build(Pipeline p, ServeQaOptions o, String bootstrap, Map<String, Object> properties,
-      String modelDir, String modelName, RequestLimits limits, String job) {
+      SharedAnswerers.Spec model, String modelName, String job) {
     Map<String, Object> consumer = forClient(properties, ConsumerConfig.configNames(), ProducerConfig.configNames());
     consumer.put(ConsumerConfig.GROUP_ID_CONFIG, o.getGroupId());
     consumer.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -292,8 +322,7 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
         .commitOffsetsInFinalize();
     PCollectionTuple results = p
         .apply("ReadRequests", Read.from(new IdleMarkingSource(KafkaUnboundedSources.of(requests), job)))
-        .apply("Answer", ParDo.of(new AnswerRequestsFn(modelDir, modelName, o.getMaxBatchSize(), o.getEngine(),
-            limits))
+        .apply("Answer", ParDo.of(new AnswerRequestsFn(model, modelName))
             .withOutputTags(AnswerRequestsFn.ANSWERS, TupleTagList.of(AnswerRequestsFn.ERRORS)));
     PCollection<KV<String, String>> answers = results.get(AnswerRequestsFn.ANSWERS)
         .setCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()));

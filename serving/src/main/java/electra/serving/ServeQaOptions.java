@@ -10,11 +10,27 @@ import org.apache.beam.sdk.options.Validation;
 /** The flags of {@link ServeQA}, in snake case on the command line ({@code --max_batch_size=16}). */
 public interface ServeQaOptions extends PipelineOptions {
 
-  @Description("The export folder to serve (ExportModel --output_dir)")
+  /** {@code --poll_interval_s}'s default. */
+  int DEFAULT_POLL_INTERVAL_S = 30;
+
+  @Description("What to serve: an export folder (ExportModel --output_dir), or a model repository's model folder "
+      + "<models>/<name> (ExportModel --models --name): its newest version, swapped for newer ones as they appear")
   @Validation.Required
   String getModel();
 
   void setModel(String value);
+
+  @Description("With a model repository: seconds between looks for a newer version")
+  @Default.Integer(DEFAULT_POLL_INTERVAL_S)
+  int getPollIntervalS();
+
+  void setPollIntervalS(int value);
+
+  @Description("With a model repository: serve this version only and never swap (pin, roll back); 0: the newest")
+  @Default.Long(0)
+  long getModelVersion();
+
+  void setModelVersion(long value);
 
   @Description("What runs the model: tensorflow (the export's SavedModel) or onnxruntime (its model.onnx)")
   @Default.Enum("TENSORFLOW")
@@ -22,7 +38,7 @@ public interface ServeQaOptions extends PipelineOptions {
 
   void setEngine(InferenceEngine value);
 
-  @Description("The model name written into each answer; default: the export folder's name")
+  @Description("The model name written into each answer; default: the --model folder's name (a repository's <name>)")
   String getModelName();
 
   void setModelName(String value);

@@ -1,56 +1,90 @@
 package electra.serving;
 
 import electra.export.InferenceEngine;
+import electra.export.ModelRepository;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * One loaded model per process, whatever the number of DoFn instances a runner makes: DoFns {@link #acquire} in
+ * One served model per process, whatever the number of DoFn instances a runner makes: DoFns {@link #acquire} in
  * {@code @Setup} and {@link #release} in {@code @Teardown}; the model is closed when the last user lets go.
- * (A model is several hundred MB of native memory for a base-size ELECTRA, and {@link QaModel} is thread-safe.)
+ * (A model is several hundred MB of native memory for a base-size ELECTRA, and {@link ServedModel} is thread-safe.)
+ * So within one process all subtasks answer with the same version and swap together; each process (TaskManager)
+ * looks for new versions on its own.
  */
 public final class SharedAnswerers {
 
-  private record Key(Path dir, int maxBatchSize, InferenceEngine engine, RequestLimits limits) {}
+  /**
+   * What a served model is: {@code model} an export folder or a repository's model folder ({@code <models>/<name>}),
+   * {@code pinnedVersion} 0 for the newest, how often to look for a newer one, and how it answers.
+   */
+  public record Spec(Path model, long pinnedVersion, Duration pollInterval, int maxBatchSize, InferenceEngine engine,
+      RequestLimits limits) {
 
-  private static final class Entry {
-    final QaAnswerer answerer;
-    int users;
+    public Spec {
+      model = model.toAbsolutePath().normalize();
+    }
 
-    Entry(QaAnswerer answerer) {
-      this.answerer = answerer;
+    /**
+     * An export folder served as it is (no repository, no polling), as ServeQA with its default flags specifies it:
+     * the same model in the same process.
+     */
+    public static Spec exportFolder(Path dir, int maxBatchSize, InferenceEngine engine, RequestLimits limits) {
+      return new Spec(dir, 0, Duration.ofSeconds(ServeQaOptions.DEFAULT_POLL_INTERVAL_S), maxBatchSize, engine,
+          limits);
+    }
+
+    ServedModel open() throws IOException {
+      ServedModel.Loader loader = dir -> new QaAnswerer(QaModel.load(dir, maxBatchSize, engine), limits);
+      if (ModelRepository.isExportFolder(model)) {
+        if (pinnedVersion != 0) {
+          throw new IOException("--model_version picks a version of a model repository, but " + model + " is an "
+              + "export folder");
+        }
+        return ServedModel.exportFolder(model, loader);
+      }
+      return ServedModel.repository(ModelRepository.of(model), pinnedVersion, pollInterval, loader);
     }
   }
 
-  private static final Map<Key, Entry> LOADED = new HashMap<>();
+  private static final class Entry {
+    final ServedModel served;
+    int users;
+
+    Entry(ServedModel served) {
+      this.served = served;
+    }
+  }
+
+  private static final Map<Spec, Entry> LOADED = new HashMap<>();
 
   private SharedAnswerers() {}
 
-  public static synchronized QaAnswerer acquire(String dir, int maxBatchSize, InferenceEngine engine,
-      RequestLimits limits) {
-    Key key = new Key(Path.of(dir).toAbsolutePath().normalize(), maxBatchSize, engine, limits);
-    Entry e = LOADED.get(key);
+  /** The process's served model for {@code spec}, opened by the first caller. */
+  public static synchronized ServedModel acquire(Spec spec) {
+    Entry e = LOADED.get(spec);
     if (e == null) {
       try {
-        e = new Entry(new QaAnswerer(QaModel.load(key.dir(), maxBatchSize, engine), limits));
+        e = new Entry(spec.open());
       } catch (IOException ex) {
-        throw new UncheckedIOException("cannot load the QA model " + dir + ": " + ex.getMessage(), ex);
+        throw new UncheckedIOException("cannot serve the QA model " + spec.model() + ": " + ex.getMessage(), ex);
       }
-      LOADED.put(key, e);
+      LOADED.put(spec, e);
     }
     e.users++;
-    return e.answerer;
+    return e.served;
   }
 
-  public static synchronized void release(QaAnswerer answerer) {
+  public static synchronized void release(ServedModel served) {
     for (var it = LOADED.entrySet().iterator(); it.hasNext(); ) {
       Entry e = it.next().getValue();
-      if (e.answerer == answerer && --e.users == 0) {
+      if (e.served == served && --e.users == 0) {
         it.remove();
-        e.answerer.model().close();
+        e.served.close();
         return;
       }
     }

@@ -53,7 +53,7 @@ class BenchmarkServingTest {
 
     BenchmarkServing.Report saturated = new BenchmarkServing.Report(r.requests(), r.answered(), 0,
         r.bareBatchThroughput() * 0.95, r.kafka(), r.bareSingle(), r.bareBatchThroughput(), r.batchSize(), r.engine(),
-        r.source());
+        r.source(), null);
     String verdict = BenchmarkServing.verdict(saturated);
     assertTrue(verdict.startsWith("ratio: throughput through Kafka / bare batch throughput = 0.95 (target >= 0.9: met)"),
         "a saturated run judges throughput only: " + verdict);
@@ -107,6 +107,26 @@ class BenchmarkServingTest {
   }
 
   @Test
+  void swapsNewVersionsInDuringTheRunAndSplitsTheLatencies() throws Exception {
+    Path model = TestModels.export();
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+    BenchmarkServing.Report r = BenchmarkServing.benchmark(BenchmarkServing.Settings.parse("--model=" + model,
+        "--requests=100", "--rate=20", "--warmup=4", "--max_warmup_s=5", "--swap_every_s=2"),
+        BenchmarkServing.BUILT_IN, out);
+    BenchmarkServing.print(r, out);
+    String text = buf.toString(StandardCharsets.UTF_8);
+    System.out.print(text);
+    assertEquals(100, r.answered(), "no request lost to a swap: " + text);
+    BenchmarkServing.Swaps swaps = r.swaps();
+    assertTrue(swaps.swaps() >= 1, text);
+    assertTrue(text.contains("swap: version 2 served "), text);
+    assertEquals(100, swaps.windowRequests() + swaps.steadyRequests(), text);
+    assertTrue(swaps.windowRequests() > 0 && swaps.window().p50() > 0, text);
+    assertTrue(text.contains("swap-window p99 / steady p99 = "), text);
+  }
+
+  @Test
   void warmUpStopsAfterAQuietRoundOrWhenOutOfTime() {
     List<Integer> rounds = new ArrayList<>();
     assertEquals("no warm-up", new BenchmarkServing.Warmup(0, 60, 0.05).run(rounds::add));
@@ -126,7 +146,7 @@ class BenchmarkServingTest {
   void settingsKeepTheirDefaultsAndCheckEachFlag() {
     BenchmarkServing.Settings defaults = BenchmarkServing.Settings.parse("--model=m");
     assertEquals(new BenchmarkServing.Settings(Path.of("m"), 200, 20, 16, 10, InferenceEngine.TENSORFLOW, null, 20,
-        120, null, 2000, 300), defaults);
+        120, null, 2000, 300, 0), defaults);
     assertEquals(new BenchmarkServing.Warmup(20, 120, BenchmarkServing.Warmup.QUIET_JIT_SHARE), defaults.warmup());
     assertEquals(Duration.ofSeconds(300), defaults.timeout());
     assertEquals("--requests must be >= 1, got 0", assertThrows(UsageException.class,

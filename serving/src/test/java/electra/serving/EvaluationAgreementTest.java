@@ -99,7 +99,7 @@ class EvaluationAgreementTest {
           assertEquals(evaluated, a.text(), engine.id() + " " + o.id());
           assertEquals(!evaluated.isEmpty(), a.answerable(), o.id());
           assertEquals(nullOdds.get(o.id()).asDouble(), a.nullScoreDiff().orElseThrow(), 1e-3, o.id());
-          JsonNode message = QaMessages.read(QaMessages.answer(a, "tiny", 0));
+          JsonNode message = QaMessages.read(QaMessages.answer(a, "tiny", ServedModel.EXPORT_FOLDER_VERSION, 0));
           assertEquals(a.answerable(), message.get("answerable").asBoolean());
           assertEquals(a.text(), message.get("answer").asText());
           abstained += a.answerable() ? 0 : 1;

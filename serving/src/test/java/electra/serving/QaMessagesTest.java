@@ -80,12 +80,19 @@ class QaMessagesTest {
   void errorAndAnswerMessagesHaveTheContractKeys() {
     assertEquals("{\"id\":null,\"error\":\"not JSON\"}", QaMessages.error(null, "not JSON"));
     String a = QaMessages.answer(new QaAnswerer.Answer("x", "apples", 3.5, 0.9, 50, 56, 1, true,
-        OptionalDouble.empty()), "tiny", 12);
+        OptionalDouble.empty()), "tiny", ServedModel.EXPORT_FOLDER_VERSION, 12);
     assertEquals("{\"id\":\"x\",\"answer\":\"apples\",\"score\":3.5,\"start_char\":50,\"end_char\":56,"
         + "\"answerable\":true,\"model\":\"tiny\",\"latency_ms\":12}", a);
     String none = QaMessages.answer(new QaAnswerer.Answer("y", "", 1.25, 0.5, 0, 0, 2, false,
-        OptionalDouble.of(0.75)), "tiny2", 3);
+        OptionalDouble.of(0.75)), "tiny2", 7, 3);
     assertEquals("{\"id\":\"y\",\"answer\":\"\",\"score\":1.25,\"start_char\":0,\"end_char\":0,"
-        + "\"answerable\":false,\"null_score_diff\":0.75,\"model\":\"tiny2\",\"latency_ms\":3}", none);
+        + "\"answerable\":false,\"null_score_diff\":0.75,\"model\":\"tiny2\",\"model_version\":7,"
+        + "\"latency_ms\":3}", none);
+
+    QaClient.Request request = new QaClient.Request("y", "Why?", "Because.");
+    assertTrue(new QaClient.Reply(request, QaMessages.read(none), null, 5).describe()
+        .contains("(score 1.25; model version 7; latency_ms 3"), "Ask shows the version that answered");
+    assertTrue(new QaClient.Reply(request, QaMessages.read(a), null, 5).describe()
+        .contains("(score 3.50; latency_ms 12"), "an export folder's answer has no version");
   }
 }

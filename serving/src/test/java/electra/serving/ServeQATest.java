@@ -178,13 +178,14 @@ class ServeQATest {
         int n = 20;
         double[] endToEnd = new double[n];
         double[] bare = new double[n];
-        QaAnswerer answerer = SharedAnswerers.acquire(model.toString(), 8, InferenceEngine.TENSORFLOW,
-            new RequestLimits(1000, 0, 400, 16));
+        ServedModel answerer = SharedAnswerers.acquire(SharedAnswerers.Spec.exportFolder(model, 8,
+            InferenceEngine.TENSORFLOW, new RequestLimits(1000, 0, 400, 16)));
         try {
           for (int i = 0; i < n; i++) {
             int r = 1000 + i;
             long s0 = System.nanoTime();
-            answerer.answer("bare", QUESTIONS[r % QUESTIONS.length], CONTEXTS[r % CONTEXTS.length]);
+            answerer.answerAll(List.of(new QaAnswerer.Question("bare", QUESTIONS[r % QUESTIONS.length],
+                CONTEXTS[r % CONTEXTS.length])));
             bare[i] = (System.nanoTime() - s0) / 1e6;
             long s1 = System.nanoTime();
             send(producer, "qa-requests", "req-" + r, request(r));

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import electra.cli.Directories;
 import electra.cli.Overwrite;
+import electra.export.ModelEvaluation;
+import electra.export.ModelRepository;
 import electra.squad.AnswerDecoder;
 import electra.squad.SquadVersion;
 import electra.tokenization.Vocabulary;
@@ -33,6 +35,15 @@ final class TestModels {
 
   static Path golden() {
     return shared("golden/tiny-discriminator-qa");
+  }
+
+  /**
+   * Publishes a copy of {@link #export} as the next version of {@code repository}: every version computes the same
+   * answers, which the version number in each answer tells apart.
+   */
+  static ModelRepository.Version publishCopy(ModelRepository repository) throws IOException {
+    Path from = export();
+    return repository.publishCopy(from, ModelEvaluation.unevaluated("", -1, "a copy of " + from));
   }
 
   static synchronized Path export() throws IOException {

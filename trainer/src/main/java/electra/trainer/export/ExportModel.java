@@ -7,8 +7,12 @@ import electra.cli.Job;
 import electra.cli.OutputFolder;
 import electra.cli.Overwrite;
 import electra.cli.UsageException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import electra.export.ExportCheck;
 import electra.export.ExportMetadata;
-import electra.export.HeadOutputs;
+import electra.export.ModelEvaluation;
+import electra.export.ModelRepository;
 import electra.export.QaHead;
 import electra.model.ElectraConfig;
 import electra.squad.AnswerDecoder;
@@ -17,6 +21,7 @@ import electra.squad.SquadVersion;
 import electra.tokenization.Vocabulary;
 import electra.tokenization.VocabularyResolver;
 import electra.trainer.finetune.Batch;
+import electra.trainer.finetune.FinetuneConfig;
 import electra.trainer.finetune.FinetunedHead;
 import electra.trainer.finetune.QaGraph;
 import electra.trainer.model.HostArrays;
@@ -32,12 +37,12 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Tensor;
@@ -60,7 +65,12 @@ import org.tensorflow.types.TInt32;
  *   config.json                  the model's architecture (Hugging Face format)
  *   export.json                  head type, output names, window sizes, casing, vocabulary fingerprint, and the
  *                                decoding: SQuAD 1.1 or 2.0 with its null-score-diff threshold
+ *   check.json                   a probe batch and the outputs the graph computed for it (ExportCheck), which a
+ *                                server repeats before it serves the export
  * </pre>
+ *
+ * <p>With {@code --models} and {@code --name} instead of {@code --output_dir} the export is published as the next
+ * version of a {@link ModelRepository}, with its {@link ModelEvaluation} ({@link #publish}, {@link #evaluationOf}).
  *
  * <p>The weights come from a Hugging Face {@code ElectraForQuestionAnswering} folder (the simple head, e.g.
  * FinetuneSquad's {@code --export_hf_dir}) or from a FinetuneSquad checkpoint folder (either head, as its
@@ -88,7 +98,19 @@ public final class ExportModel implements Job {
     public QaFeaturizer.Options windows() {
       return new QaFeaturizer.Options(maxSeqLength, docStride, maxQueryLength);
     }
+
+    /** Serving as FinetuneSquad run {@code c} evaluated: its windows, casing, head, beam and decoding. */
+    public static Settings of(FinetuneConfig c) {
+      return new Settings(c.maxSeqLength(), c.docStride(), c.maxQueryLength(), c.doLowerCase(),
+          MAX_INPUT_CHARS_PER_WORD, c.head(), c.beamSize(), new AnswerDecoder.Options(c.nBestSize(),
+          c.maxAnswerLength(), c.version2() ? SquadVersion.V2_0 : SquadVersion.V1_1, c.nullScoreDiffThreshold()));
+    }
   }
+
+  /** The tokenizer's longest word (longer ones become [UNK]), as FinetuneSquad and BERT tokenize. */
+  private static final int MAX_INPUT_CHARS_PER_WORD = 100;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final PrintStream out;
 
@@ -116,8 +138,13 @@ public final class ExportModel implements Job {
       @Flag(value = "a fine-tuned Hugging Face ElectraForQuestionAnswering folder (config.json + model.safetensors), "
           + "or a FinetuneSquad checkpoint folder (<output_dir>/checkpoints/ckpt-N)", required = true)
       Path electraModel,
-      @Flag(value = "the export folder to write", required = true)
+      @Flag("the export folder to write (or --models and --name)")
       Path outputDir,
+      @Flag("a model repository to publish into: the export becomes the next version <models>/<name>/<N>/, with "
+          + ModelEvaluation.FILE + " (instead of --output_dir)")
+      Path models,
+      @Flag("with --models: the model's name, a folder under --models")
+      String name,
       Overwrite overwrite,
       @Flag("WordPiece vocabulary: a vocab.txt path or bert-base-uncased; default: the model folder's vocab.txt, "
           + "else bert-base-uncased")
@@ -136,7 +163,7 @@ public final class ExportModel implements Job {
       int maxQueryLength,
       @Flag(value = "lower-case and strip accents (uncased vocabularies)", defaultValue = "true")
       boolean doLowerCase,
-      @Flag(value = "longer words become [UNK]", defaultValue = "100")
+      @Flag(value = "longer words become [UNK]", defaultValue = "" + MAX_INPUT_CHARS_PER_WORD)
       int maxInputCharsPerWord,
       @Flag(value = "SQuAD 2.0: serving may answer \"no answer\"", defaultValue = "false")
       boolean version2WithNegative,
@@ -147,6 +174,32 @@ public final class ExportModel implements Job {
       int nBestSize,
       @Flag(value = "longest answer in WordPieces", defaultValue = "30")
       int maxAnswerLength) {
+
+    public CommandLine {
+      if ((outputDir == null) == (models == null)) {
+        throw new UsageException("give either --output_dir (one export folder) or --models with --name (the next "
+            + "version of a model repository), " + (outputDir == null ? "not neither" : "not both"));
+      }
+      if (models != null && (name == null || name.isBlank())) {
+        throw new UsageException("--models needs --name, the model's folder under " + models);
+      }
+      if (models == null && name != null) {
+        throw new UsageException("--name names a model in --models; with --output_dir leave it out");
+      }
+      if (models != null && overwrite != null && overwrite.requested()) {
+        throw new UsageException("--overwrite has nothing to delete with --models: a version is never changed, "
+            + "each publish adds the next one");
+      }
+    }
+
+    /** The repository {@code --models} and {@code --name} name; empty with {@code --output_dir}. */
+    public Optional<ModelRepository> repository() {
+      try {
+        return models == null ? Optional.empty() : Optional.of(ModelRepository.at(models, name));
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--name: " + e.getMessage());
+      }
+    }
 
     /** The export settings: the head recorded with the model unless {@code --head} names one. */
     public Settings settings() throws IOException {
@@ -178,6 +231,9 @@ public final class ExportModel implements Job {
             + "--vocab_file=../shared/data/vocab/bert-base-uncased-vocab.txt --output_dir=/tmp/qa-export")
         .example("./electra ExportModel --electra_model=runs/squad2/checkpoints/ckpt-016290 --version_2_with_negative "
             + "--output_dir=/tmp/qa2-export")
+        .example("./electra ExportModel --electra_model=../shared/golden/tiny-discriminator-qa "
+            + "--vocab_file=../shared/data/vocab/bert-base-uncased-vocab.txt --models=/tmp/models --name=tiny-qa   "
+            + "(publishes /tmp/models/tiny-qa/1, then 2, ...)")
         .record(CommandLine.class);
   }
 
@@ -185,12 +241,113 @@ public final class ExportModel implements Job {
   public void run(String[] args) throws Exception {
     CommandLine command = flags().parse(args).record(CommandLine.class);
     Settings settings = command.settings();
+    Optional<ModelRepository> repository = command.repository();
     long t0 = System.nanoTime();
-    ExportMetadata meta = export(command.electraModel(), Vocabulary.resolve(command.vocabulary()),
-        command.outputDir(), command.overwrite(), settings);
+    Vocabulary vocabulary = Vocabulary.resolve(command.vocabulary());
+    if (repository.isPresent()) {
+      ModelEvaluation evaluation = evaluationOf(command.electraModel());
+      ModelRepository.Version version = publish(command.electraModel(), vocabulary, repository.get(), settings,
+          evaluation);
+      ExportMetadata meta = version.metadata();
+      out.printf("published %s (%s head, SQuAD %s, max_seq_length %d) as version %d of %s in %.1f s; %s%n",
+          command.electraModel(), meta.head().id(), meta.decoding().version().number(), meta.maxSeqLength(),
+          version.number(), repository.get(), (System.nanoTime() - t0) / 1e9,
+          evaluation.scores().isEmpty() ? "not evaluated (no " + EVAL_RESULTS + " that scored this model)"
+              : "scores " + new TreeMap<>(evaluation.scores()) + " from " + evaluation.data());
+      return;
+    }
+    ExportMetadata meta = export(command.electraModel(), vocabulary, command.outputDir(), command.overwrite(),
+        settings);
     out.printf("exported %s (%s head, SQuAD %s, max_seq_length %d, vocab sha256 %s) to %s in %.1f s%n",
         command.electraModel(), meta.head().id(), meta.decoding().version().number(), meta.maxSeqLength(),
         meta.vocabFingerprint(), command.outputDir(), (System.nanoTime() - t0) / 1e9);
+  }
+
+  /** What FinetuneSquad writes in its output folder after scoring its predictions. */
+  static final String EVAL_RESULTS = "eval_results.json";
+  private static final String PREDICTIONS = "predictions.json";
+
+  /**
+   * The evaluation of a fine-tuned model as FinetuneSquad left it, for its {@value ModelEvaluation#FILE}: the official
+   * scores of {@code <output_dir>/}{@value #EVAL_RESULTS} when {@code model} is the newest checkpoint of that run
+   * ({@code <output_dir>/checkpoints/ckpt-N}, which is what its evaluation scored) and the scores were written after
+   * it; for a Hugging Face folder, the scores in the folder itself. Otherwise the model is recorded as unevaluated:
+   * scores of another checkpoint would mislead a policy that compares versions. FinetuneSquad does not record which
+   * pre-training checkpoint it started from, so that stays unknown here; a caller that knows it (continuous
+   * evaluation) builds its own {@link ModelEvaluation}.
+   */
+  public static ModelEvaluation evaluationOf(Path model) throws IOException {
+    Path dir = model.toAbsolutePath().normalize();
+    String source = "ExportModel --electra_model=" + dir;
+    Path results = dir.resolve(EVAL_RESULTS);
+    if (Files.isRegularFile(dir.resolve(Checkpoints.MODEL + ".index"))) {
+      Path checkpoints = dir.getParent();
+      Path run = checkpoints == null ? null : checkpoints.getParent();
+      if (run == null) {
+        return ModelEvaluation.unevaluated("", -1, source);
+      }
+      results = run.resolve(EVAL_RESULTS);
+      Optional<Path> newest = new Checkpoints(checkpoints, "ckpt-", 0).latest();
+      if (!Files.isRegularFile(results) || newest.isEmpty() || !newest.get().toAbsolutePath().normalize().equals(dir)
+          || Files.getLastModifiedTime(results).compareTo(Files.getLastModifiedTime(dir)) < 0) {
+        return ModelEvaluation.unevaluated("", -1, source);
+      }
+    } else if (!Files.isRegularFile(results)) {
+      return ModelEvaluation.unevaluated("", -1, source);
+    }
+    JsonNode scores = JSON.readTree(results.toFile());
+    Map<String, Double> numbers = new TreeMap<>();
+    scores.fields().forEachRemaining(e -> {
+      if (e.getValue().isNumber()) {
+        numbers.put(e.getKey(), e.getValue().asDouble());
+      }
+    });
+    // SQuAD 2.0 results count their questions; 1.1 results do not, but the predictions beside them list each once.
+    int questions = scores.path("total").asInt(0);
+    Path predictions = results.resolveSibling(PREDICTIONS);
+    if (questions == 0 && Files.isRegularFile(predictions)) {
+      questions = JSON.readTree(predictions.toFile()).size();
+    }
+    if (numbers.isEmpty() || questions == 0) {
+      return ModelEvaluation.unevaluated("", -1, source);
+    }
+    return new ModelEvaluation(numbers, "FinetuneSquad's --predict_file, scored into " + results, questions, "", -1,
+        source);
+  }
+
+  /**
+   * Publishes the newest checkpoint of FinetuneSquad run {@code c} as the next version of {@code repository}, served
+   * as that run evaluated it ({@link Settings#of}), with {@code evaluation} as its {@code eval.json}. The one call a job
+   * that fine-tunes and scores checkpoints (continuous evaluation) needs; {@code vocabulary} is the one the run
+   * trained with.
+   */
+  public static ModelRepository.Version publishFinetuned(FinetuneConfig c, Vocabulary vocabulary,
+      ModelRepository repository, ModelEvaluation evaluation) throws IOException {
+    Path checkpoint = new Checkpoints(c.checkpointDir(), "ckpt-", 0).latest().orElseThrow(
+        () -> new IOException(c.checkpointDir() + " holds no checkpoint to publish"));
+    return publish(checkpoint, vocabulary, repository, Settings.of(c), evaluation);
+  }
+
+  /**
+   * Publishes a fine-tuned model as the next version of {@code repository}: the export (as {@link #export} writes
+   * it, checked the same way) and {@code evaluation} are written into a staging folder of the repository, which
+   * becomes the version by one rename. A failure leaves no version and no staging folder behind; a killed process
+   * leaves a staging folder that {@link ModelRepository#removeAbandonedStaging} deletes. This is the entry point for
+   * other jobs (continuous evaluation): {@code evaluation} is theirs to fill, or {@link #evaluationOf} the model.
+   */
+  public static ModelRepository.Version publish(Path model, Vocabulary vocabulary, ModelRepository repository,
+      Settings settings, ModelEvaluation evaluation) throws IOException {
+    Source source = check(model, vocabulary, settings);
+    Path staged = repository.stage();
+    try {
+      write(source, vocabulary, staged, settings, model);
+      evaluation.write(staged);
+      return repository.publish(staged);
+    } finally {
+      if (Files.exists(staged)) {
+        Directories.deleteRecursively(staged);
+      }
+    }
   }
 
   /** Where the weights come from: a Hugging Face QA folder or a FinetuneSquad checkpoint folder. */
@@ -262,6 +419,29 @@ public final class ExportModel implements Job {
    */
   public static ExportMetadata export(Path model, Vocabulary vocabulary, Path output, Overwrite overwrite,
       Settings settings) throws IOException {
+    Source source = check(model, vocabulary, settings);
+    OutputFolder.claim(output, OutputFolder.Claim.newOutput("ExportModel"), overwrite);
+    Path parent = output.toAbsolutePath().getParent();
+    Files.createDirectories(parent);
+    Path staging = Files.createTempDirectory(parent, "." + output.getFileName() + ".exporting-");
+    try {
+      ExportMetadata meta = write(source, vocabulary, staging, settings, model);
+      // the claimed folder holds nothing but its marker, which goes with the export
+      Files.move(output.resolve(OutputFolder.MARKER), staging.resolve(OutputFolder.MARKER));
+      Files.delete(output);
+      Files.move(staging, output, StandardCopyOption.ATOMIC_MOVE);
+      return meta;
+    } finally {
+      try {
+        Directories.deleteRecursively(staging);
+      } catch (IOException e) {
+        System.err.println("ExportModel: could not delete " + staging + ": " + e);
+      }
+    }
+  }
+
+  /** The model's source once the settings and the vocabulary are known to fit it. */
+  private static Source check(Path model, Vocabulary vocabulary, Settings settings) throws IOException {
     if (settings.maxSeqLength() - settings.maxQueryLength() - 3 < 1) {
       throw new UsageException("--max_seq_length " + settings.maxSeqLength() + " leaves no room for the context "
           + "after --max_query_length " + settings.maxQueryLength());
@@ -281,38 +461,29 @@ public final class ExportModel implements Job {
       throw new UsageException("--max_seq_length " + settings.maxSeqLength() + " exceeds the model's "
           + config.maxPositionEmbeddings() + " position embeddings");
     }
-    OutputFolder.claim(output, OutputFolder.Claim.newOutput("ExportModel"), overwrite);
-    Path parent = output.toAbsolutePath().getParent();
-    Files.createDirectories(parent);
-    Path staging = Files.createTempDirectory(parent, "." + output.getFileName() + ".exporting-");
-    try {
-      try (QaGraph graph = new QaGraph(config, settings.head(), settings.beamSize(), null, null)) {
-        source.load(graph, vocabulary);
-        graph.exportSavedModel(staging);
-        Model onnx = OnnxQaModel.of(config, settings.head(), settings.beamSize(), graph::weight);
-        try (OutputStream out = Files.newOutputStream(staging.resolve(ExportMetadata.ONNX_FILE))) {
-          onnx.writeTo(out);
-        }
-        verify(graph, staging, onnx);
+    return source;
+  }
+
+  /** Writes the export's files into the empty folder {@code dir} and checks them. */
+  private static ExportMetadata write(Source source, Vocabulary vocabulary, Path dir, Settings settings, Path model)
+      throws IOException {
+    ElectraConfig config = source.config();
+    try (QaGraph graph = new QaGraph(config, settings.head(), settings.beamSize(), null, null)) {
+      source.load(graph, vocabulary);
+      graph.exportSavedModel(dir);
+      Model onnx = OnnxQaModel.of(config, settings.head(), settings.beamSize(), graph::weight);
+      try (OutputStream out = Files.newOutputStream(dir.resolve(ExportMetadata.ONNX_FILE))) {
+        onnx.writeTo(out);
       }
-      Files.write(staging.resolve(ExportMetadata.VOCAB_FILE), vocabulary.fileBytes());
-      config.writeJson(staging.resolve(ExportMetadata.CONFIG_FILE), "ElectraForQuestionAnswering");
-      ExportMetadata meta = ExportMetadata.standard(settings.head(), settings.beamSize(), settings.windows(),
-          settings.doLowerCase(), settings.maxInputCharsPerWord(), settings.decoding(), vocabulary.fingerprint(),
-          vocabulary.size(), model.toAbsolutePath().normalize().toString());
-      meta.write(staging);
-      // the claimed folder holds nothing but its marker, which goes with the export
-      Files.move(output.resolve(OutputFolder.MARKER), staging.resolve(OutputFolder.MARKER));
-      Files.delete(output);
-      Files.move(staging, output, StandardCopyOption.ATOMIC_MOVE);
-      return meta;
-    } finally {
-      try {
-        Directories.deleteRecursively(staging);
-      } catch (IOException e) {
-        System.err.println("ExportModel: could not delete " + staging + ": " + e);
-      }
+      verify(graph, dir, onnx);
     }
+    Files.write(dir.resolve(ExportMetadata.VOCAB_FILE), vocabulary.fileBytes());
+    config.writeJson(dir.resolve(ExportMetadata.CONFIG_FILE), "ElectraForQuestionAnswering");
+    ExportMetadata meta = ExportMetadata.standard(settings.head(), settings.beamSize(), settings.windows(),
+        settings.doLowerCase(), settings.maxInputCharsPerWord(), settings.decoding(), vocabulary.fingerprint(),
+        vocabulary.size(), model.toAbsolutePath().normalize().toString());
+    meta.write(dir);
+    return meta;
   }
 
   // A fixed probe input: [CLS] 5 tokens [SEP] 3 tokens [SEP] and one padding position, twice; rows are padded
@@ -340,7 +511,8 @@ public final class ExportModel implements Job {
 
   /**
    * Loads the written SavedModel and checks that it computes, bit for bit, what the graph computed; runs the ONNX
-   * model and checks that its outputs are within a relative {@value #ONNX_TOLERANCE} (indices equal).
+   * model and checks that its outputs are within a relative {@value #ONNX_TOLERANCE} (indices equal). Records the
+   * probe and the graph's outputs as the export's {@link ExportCheck}, which a server repeats before serving it.
    */
   private static void verify(QaGraph graph, Path dir, Model onnx) throws IOException {
     int length = Math.max(PROBE_IDS.length / PROBE_ROWS, graph.beamSize());
@@ -354,6 +526,8 @@ public final class ExportModel implements Job {
       graph.outputNames().forEach(name -> bytes.put(name, bytes(output.apply(name))));
       return bytes;
     });
+    ExportCheck check = graph.run(batch, output -> ExportCheck.of(PROBE_ROWS, length, ids, mask, segments,
+        graph.outputNames(), QaGraph.headOutputs(output), ONNX_TOLERANCE));
     Shape shape = Shape.of(PROBE_ROWS, length);
     try (SavedModelBundle bundle = SavedModelBundle.load(dir.toString(), SavedModelBundle.DEFAULT_TAG);
         TInt32 idsT = HostArrays.tensor(shape, ids);
@@ -370,38 +544,13 @@ public final class ExportModel implements Job {
       }
     }
     try (OnnxRuntimeSession session = new OnnxRuntimeSession(onnx, 0)) {
-      String difference = graph.run(batch, output -> session.run(PROBE_ROWS, length, ids, mask, segments,
-          onnxOutputs -> differences(graph.outputNames(), QaGraph.headOutputs(output), onnxOutputs)));
+      String difference = session.run(PROBE_ROWS, length, ids, mask, segments, check::differences);
       if (!difference.isEmpty()) {
         throw new IOException("the written " + ExportMetadata.ONNX_FILE + " computes other outputs than the graph it "
             + "came from: " + difference);
       }
     }
-  }
-
-  /** The outputs where the ONNX model differs from the graph by more than the tolerance; "" if none. */
-  private static String differences(List<String> names, HeadOutputs expected, HeadOutputs actual) {
-    List<String> found = new ArrayList<>();
-    for (String name : names) {
-      if (ExportMetadata.INDEX_OUTPUTS.contains(name)) {
-        if (!Arrays.equals(expected.ints(name), actual.ints(name))) {
-          found.add(name + " " + Arrays.toString(actual.ints(name)) + " instead of "
-              + Arrays.toString(expected.ints(name)));
-        }
-        continue;
-      }
-      float[] want = expected.floats(name);
-      float[] got = actual.floats(name);
-      double worst = 0;
-      for (int i = 0; i < Math.min(want.length, got.length); i++) {
-        worst = Math.max(worst, Math.abs(want[i] - got[i]) / Math.max(1, Math.abs(want[i])));
-      }
-      if (want.length != got.length || !(worst <= ONNX_TOLERANCE)) {
-        found.add(name + " (" + got.length + " values instead of " + want.length + ", largest relative difference "
-            + worst + ")");
-      }
-    }
-    return String.join("; ", found);
+    check.write(dir);
   }
 
   private static byte[] bytes(Tensor t) {

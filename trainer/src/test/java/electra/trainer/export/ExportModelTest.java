@@ -1,6 +1,9 @@
 package electra.trainer.export;
 
+import electra.export.ExportCheck;
 import electra.export.ExportMetadata;
+import electra.export.ModelEvaluation;
+import electra.export.ModelRepository;
 import electra.export.HeadOutputs;
 import electra.export.QaHead;
 import electra.trainer.runtime.Checkpoints;
@@ -21,6 +24,7 @@ import electra.squad.SquadVersion;
 import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
 import electra.trainer.finetune.Batch;
+import electra.trainer.finetune.FinetuneConfig;
 import electra.trainer.finetune.FinetunedHead;
 import electra.trainer.finetune.QaGraph;
 import electra.trainer.onnx.OnnxRuntimeSession;
@@ -31,7 +35,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.nio.file.attribute.FileTime;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.Result;
@@ -244,6 +250,98 @@ class ExportModelTest {
         "--electra_model=" + ckpt, "--vocab_file=" + otherVocab, "--output_dir=" + tmp.resolve("v"),
         "--head=joint", "--max_seq_length=64", "--max_query_length=16"}));
     assertTrue(wrongVocab.getMessage().contains("trained with the vocabulary"), wrongVocab.getMessage());
+
+    // The run's scores belong to its newest checkpoint, if written after it; else the version is unevaluated.
+    Path results = tmp.resolve("run/" + ExportModel.EVAL_RESULTS);
+    Files.writeString(results, "{\"exact\": 40.0, \"f1\": 45.5, \"total\": 12, \"HasAns_total\": 6}");
+    ModelEvaluation scored = ExportModel.evaluationOf(ckpt);
+    assertEquals(Map.of("exact", 40.0, "f1", 45.5, "total", 12.0, "HasAns_total", 6.0), scored.scores());
+    assertEquals(12, scored.questions());
+    assertTrue(scored.data().contains(results.toString()), scored.data());
+    Files.setLastModifiedTime(results, FileTime.fromMillis(Files.getLastModifiedTime(ckpt).toMillis() - 60_000));
+    assertEquals(Map.of(), ExportModel.evaluationOf(ckpt).scores(), "scores older than the checkpoint");
+
+    // what continuous evaluation calls: the run's newest checkpoint, served as the run evaluated it
+    FinetuneConfig run = FinetuneConfig.parse(new String[] {"--mode=eval", "--init_checkpoint=" + ckpt,
+        "--predict_file=dev.json", "--output_dir=" + tmp.resolve("run"), "--head=joint", "--beam_size=" + beam,
+        "--max_seq_length=64", "--doc_stride=32", "--max_query_length=16", "--version_2_with_negative",
+        "--null_score_diff_threshold=-1.0"});
+    ModelRepository repository = ModelRepository.at(tmp.resolve("models"), "joint");
+    ModelRepository.Version published = ExportModel.publishFinetuned(run, vocab, repository, scored);
+    assertEquals(1, published.number());
+    assertEquals(new AnswerDecoder.Options(20, 30, SquadVersion.V2_0, -1.0), published.metadata().decoding());
+    assertEquals(beam, published.metadata().beamSize());
+    assertEquals(scored, published.evaluation());
+    assertEquals(Set.of(ExportMetadata.START_TOP_INDEX, ExportMetadata.END_TOP_INDEX),
+        ExportCheck.read(published.dir()).orElseThrow().indexOutputs().keySet());
+  }
+
+  /**
+   * --models and --name publish numbered versions, each a complete export with its check and eval.json (scores from
+   * the model folder's eval_results.json when there is one); exactly one of --output_dir and --models is taken.
+   */
+  @Test
+  void publishesNumberedVersionsIntoAModelRepository() throws Exception {
+    Path golden = shared("golden/tiny-discriminator-qa");
+    Path vocab = shared("data/vocab/bert-base-uncased-vocab.txt");
+    Path models = tmp.resolve("models");
+    String[] common = {"--vocab_file=" + vocab, "--max_seq_length=64", "--max_query_length=16"};
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    ExportModel job = new ExportModel(new PrintStream(log, true, StandardCharsets.UTF_8));
+    job.run(concat(common, "--electra_model=" + golden, "--models=" + models, "--name=tiny-qa"));
+    assertTrue(log.toString(StandardCharsets.UTF_8).contains("as version 1 of " + models.resolve("tiny-qa")
+        + " in "), log.toString(StandardCharsets.UTF_8));
+    assertTrue(log.toString(StandardCharsets.UTF_8).contains("not evaluated"), log.toString(StandardCharsets.UTF_8));
+
+    // a Hugging Face folder with FinetuneSquad's scores and predictions in it
+    Path scoredModel = Files.createDirectories(tmp.resolve("scored"));
+    try (var files = Files.list(golden)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Files.copy(f, scoredModel.resolve(f.getFileName()));
+      }
+    }
+    Files.writeString(scoredModel.resolve(ExportModel.EVAL_RESULTS), "{\"exact_match\": 50.0, \"f1\": 62.5}");
+    Files.writeString(scoredModel.resolve("predictions.json"), "{\"q1\": \"Rome\", \"q2\": \"\", \"q3\": \"x\"}");
+    job.run(concat(common, "--electra_model=" + scoredModel, "--models=" + models, "--name=tiny-qa"));
+
+    ModelRepository repository = ModelRepository.at(models, "tiny-qa");
+    List<ModelRepository.Version> versions = repository.versions();
+    assertEquals(List.of(1L, 2L), versions.stream().map(ModelRepository.Version::number).toList());
+    assertEquals(Map.of(), versions.get(0).evaluation().scores());
+    ModelEvaluation second = versions.get(1).evaluation();
+    assertEquals(Map.of("exact_match", 50.0, "f1", 62.5), second.scores());
+    assertEquals(3, second.questions());
+    assertTrue(second.source().contains(scoredModel.toString()), second.source());
+    for (ModelRepository.Version v : versions) {
+      assertEquals(64, v.metadata().maxSeqLength());
+      ExportCheck check = ExportCheck.read(v.dir()).orElseThrow();
+      assertEquals(Set.of(ExportMetadata.START_LOGITS, ExportMetadata.END_LOGITS), check.outputs().keySet());
+      assertEquals(check.rows() * check.length(), check.outputs().get(ExportMetadata.START_LOGITS).length);
+    }
+    try (var left = Files.list(repository.dir())) {
+      assertEquals(List.of("1", "2"), left.map(p -> p.getFileName().toString()).sorted().toList(),
+          "no staging folder left");
+    }
+
+    UsageException both = assertThrows(UsageException.class, () -> job.run(concat(common,
+        "--electra_model=" + golden, "--models=" + models, "--name=x", "--output_dir=" + tmp.resolve("o"))));
+    assertTrue(both.getMessage().contains("not both"), both.getMessage());
+    UsageException neither = assertThrows(UsageException.class, () -> job.run(concat(common,
+        "--electra_model=" + golden)));
+    assertTrue(neither.getMessage().contains("not neither"), neither.getMessage());
+    UsageException nameless = assertThrows(UsageException.class, () -> job.run(concat(common,
+        "--electra_model=" + golden, "--models=" + models)));
+    assertTrue(nameless.getMessage().contains("--models needs --name"), nameless.getMessage());
+    UsageException badName = assertThrows(UsageException.class, () -> job.run(concat(common,
+        "--electra_model=" + golden, "--models=" + models, "--name=../up")));
+    assertTrue(badName.getMessage().contains("must be letters"), badName.getMessage());
+    assertEquals(2, repository.versions().size(), "refused runs publish nothing");
+  }
+
+  private static String[] concat(String[] common, String... more) {
+    String[] out = java.util.Arrays.copyOf(common, common.length + more.length);
+    System.arraycopy(more, 0, out, common.length, more.length);
+    return out;
   }
 
   private static TInt32 tokens(Batch b, int[] values) {
