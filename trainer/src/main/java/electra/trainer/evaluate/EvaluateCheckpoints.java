@@ -14,7 +14,6 @@ import electra.export.ModelRepository;
 import electra.export.QaHead;
 import electra.tokenization.Vocabulary;
 import electra.tokenization.VocabularyResolver;
-import electra.tokenization.WordpieceTokenizer;
 import electra.trainer.export.ExportModel;
 import electra.trainer.finetune.FinetuneConfig;
 import electra.trainer.finetune.FinetuneSquad;
@@ -386,61 +385,18 @@ public final class EvaluateCheckpoints implements Job {
         better ? "above" : "not above", newest.get().number(), best.getAsDouble()));
   }
 
-  /**
-   * Publishes a fine-tuned checkpoint as the next version of {@code repo}: ExportModel's export into a staging folder,
-   * its {@code eval.json}, then the one rename that makes it a version. Kept in one method so that ExportModel's own
-   * publishing can take its place.
-   */
+  /** Publishes a fine-tuned checkpoint as the next version of {@code repo}, with the run's own export settings. */
   private ModelRepository.Version publish(ModelRepository repo, Path finetuned, FinetuneConfig config,
       ModelEvaluation evaluation) throws IOException {
-    Path staged = repo.stage();
-    out.println("exporting " + finetuned + " into " + staged);
-    try {
-      ExportModel.CommandLine command = new ExportModel.CommandLine(finetuned, staged, new Overwrite(false),
-          config.vocabFile(), config.head(), config.beamSize(), config.maxSeqLength(), config.docStride(),
-          config.maxQueryLength(), config.doLowerCase(), WordpieceTokenizer.NVIDIA_MAX_INPUT_CHARS_PER_WORD,
-          config.version2(), config.nullScoreDiffThreshold(), config.nBestSize(), config.maxAnswerLength());
-      ExportModel.export(finetuned, Vocabulary.resolve(command.vocabulary()), staged, command.overwrite(),
-          command.settings());
-      evaluation.write(staged);
-      return repo.publish(staged);
-    } catch (IOException | RuntimeException e) {
-      if (Files.exists(staged)) {
-        Directories.deleteRecursively(staged);
-      }
-      throw e;
-    }
+    return ExportModel.publish(finetuned, Vocabulary.resolve(config.vocabFile()), repo,
+        ExportModel.Settings.of(config), evaluation, staged -> out.println("exporting " + finetuned + " into "
+            + staged));
   }
 
-  /**
-   * Deletes what publishers killed mid-write left in the model's folder: their staging folders, and the temporary
-   * folders ExportModel writes beside its output ({@code .<output name>.exporting-*}) for such a staging folder.
-   */
+  /** Deletes the staging folders of publishers killed mid-write, and says so. */
   private void removeAbandoned(ModelRepository repo) throws IOException {
-    List<Path> removed = new ArrayList<>(repo.removeAbandonedStaging());
-    if (Files.isDirectory(repo.dir())) {
-      List<Path> exporting;
-      try (Stream<Path> children = Files.list(repo.dir())) {
-        exporting = children.filter(c -> publisherIsGone(c.getFileName().toString())).toList();
-      }
-      for (Path dir : exporting) {
-        Directories.deleteRecursively(dir);
-        removed.add(dir);
-      }
-    }
-    removed.forEach(dir -> out.println("removed " + dir + ", left by a publisher that was stopped mid-write"));
-  }
-
-  /** Whether {@code name} is ExportModel's temporary folder for a staging folder of a process no longer running. */
-  private static boolean publisherIsGone(String name) {
-    String prefix = "..staging-";
-    int dash = name.indexOf('-', prefix.length());
-    if (!name.startsWith(prefix) || !name.contains(".exporting-") || dash < 0) {
-      return false;
-    }
-    String pid = name.substring(prefix.length(), dash);
-    return pid.chars().allMatch(Character::isDigit)
-        && ProcessHandle.of(Long.parseLong(pid)).filter(ProcessHandle::isAlive).isEmpty();
+    repo.removeAbandonedStaging().forEach(dir -> out.println("removed " + dir + ", left by a publisher that was "
+        + "stopped mid-write"));
   }
 
   /**

@@ -43,6 +43,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Tensor;
@@ -337,8 +338,18 @@ public final class ExportModel implements Job {
    */
   public static ModelRepository.Version publish(Path model, Vocabulary vocabulary, ModelRepository repository,
       Settings settings, ModelEvaluation evaluation) throws IOException {
+    return publish(model, vocabulary, repository, settings, evaluation, staged -> { });
+  }
+
+  /**
+   * As {@link #publish(Path, Vocabulary, ModelRepository, Settings, ModelEvaluation)}, telling {@code staging} the
+   * staging folder once it exists (a caller's progress line).
+   */
+  public static ModelRepository.Version publish(Path model, Vocabulary vocabulary, ModelRepository repository,
+      Settings settings, ModelEvaluation evaluation, Consumer<Path> staging) throws IOException {
     Source source = check(model, vocabulary, settings);
     Path staged = repository.stage();
+    staging.accept(staged);
     try {
       write(source, vocabulary, staged, settings, model);
       evaluation.write(staged);
