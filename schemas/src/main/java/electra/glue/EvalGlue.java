@@ -43,7 +43,7 @@ public final class EvalGlue implements Job {
 
   /** What {@code EvalGlue} scores. */
   record Settings(
-      @Flag(value = "cola, sst-2, mrpc, sts-b, qqp, mnli, qnli, rte or wnli", required = true)
+      @Flag(value = "the GLUE task; its folder name (SST-2, STS-B, ...) works too", required = true)
       GlueTask taskName,
       @Flag(value = "the task's labeled TSV as GLUE ships it, e.g. glue/MRPC/dev.tsv", required = true)
       Path dataFile,

@@ -20,9 +20,9 @@ import java.util.stream.Stream;
  * 0.8, 10% warmup, weight decay 0.01, batch 32, 128 tokens, 3 epochs (10 for RTE and STS-B).
  */
 public record GlueConfig(
-    @Flag(value = "cola, sst-2, mrpc, sts-b, qqp, mnli, qnli, rte or wnli", required = true)
+    @Flag(value = "the GLUE task; its folder name (SST-2, STS-B, ...) works too", required = true)
     GlueTask taskName,
-    @Flag(value = "what the run does: train; eval (dev scores); train_eval; prediction (test-set submission files)",
+    @Flag(value = "eval scores the dev split(s), prediction writes the test split(s) as GLUE submission files",
         defaultValue = "train_eval")
     FinetuneConfig.Mode mode,
     @Flag("Hugging Face folder (config.json, model.safetensors, vocab.txt) or a pre-training checkpoint folder "
