@@ -9,6 +9,7 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Squeeze;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -49,7 +50,7 @@ public final class ClassifierGraph extends FinetuneGraph {
       if (training != null) {
         if (regression) {
           targets = tf.withName("targets").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
-          Operand<TFloat32> predicted = tf.squeeze(logits, org.tensorflow.op.core.Squeeze.axis(List.of(-1L)));
+          Operand<TFloat32> predicted = tf.squeeze(logits, Squeeze.axis(List.of(-1L)));
           loss = tf.math.mean(tf.math.squaredDifference(predicted, targets), tf.constant(0));
         } else {
           labelIds = tf.withName("label_ids").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
