@@ -285,6 +285,20 @@ class FinetuneGlueTest {
   }
 
   @Test
+  void aClassifierOfOtherLabelsGetsAFreshProjectionAndKeepsItsDenseLayer(@TempDir Path tmp) throws Exception {
+    Path model = tinyModel(tmp.resolve("model")); // its classifier has 2 labels
+    assertEquals("ElectraForSequenceClassification", JSON.readTree(model.resolve("config.json").toFile())
+        .get("architectures").get(0).asText());
+    try (ClassifierGraph g = new ClassifierGraph(HuggingFaceWeights.readConfig(model), 3, false, null, null)) {
+      HuggingFaceWeights.Report r = g.loadHuggingFace(model);
+      assertEquals(List.of("classifier/out_proj/kernel", "classifier/out_proj/bias"), r.leftAsInitialised());
+      assertTrue(r.loaded().containsAll(List.of("classifier/dense/kernel", "classifier/dense/bias")), r.toString());
+      assertEquals(List.of("classifier.out_proj.bias", "classifier.out_proj.weight"),
+          r.ignored().stream().sorted().toList());
+    }
+  }
+
+  @Test
   void goldenWeightsLoadIntoTheClassifiersEncoder() throws Exception {
     Path golden = SquadFiles.goldenQa();
     ElectraConfig config = HuggingFaceWeights.readConfig(golden);
