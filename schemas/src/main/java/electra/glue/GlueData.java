@@ -26,9 +26,12 @@ public final class GlueData {
     return taskDir.resolve(split + ".tsv");
   }
 
-  /** Whether a split name is a test split (no labels): {@code test}, {@code test_matched}, ... */
+  /** GLUE's diagnostic set (AX), a test split of MNLI's model. */
+  public static final String DIAGNOSTIC = "diagnostic";
+
+  /** Whether a split name is a test split (no labels): {@code test}, {@code test_matched}, ..., the diagnostic set. */
   public static boolean isTest(String split) {
-    return split.startsWith("test");
+    return split.startsWith("test") || split.equals(DIAGNOSTIC);
   }
 
   /**
@@ -36,10 +39,18 @@ public final class GlueData {
    * (with labels) or a test split.
    */
   public static Split read(Path file, GlueTask task, boolean labeled) throws IOException {
+    return read(file, task, task.columns(labeled));
+  }
+
+  /** The examples of {@code file}, the split named {@code split} of {@code task}. */
+  public static Split read(Path file, GlueTask task, String split) throws IOException {
+    return read(file, task, task.columns(split));
+  }
+
+  private static Split read(Path file, GlueTask task, GlueTask.Columns columns) throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new NoSuchFileException(file.toString(), null, "no such " + task.folder() + " file");
     }
-    GlueTask.Columns columns = task.columns(labeled);
     List<GlueExample> examples = new ArrayList<>();
     int skipped = 0;
     try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {

@@ -28,7 +28,7 @@ public enum GlueTask {
       List.of("dev"), Map.of("test", "QQP.tsv"), 3),
   MNLI("mnli", "MNLI", List.of("contradiction", "entailment", "neutral"), new Columns(8, 9, -1, true),
       new Columns(8, 9, Columns.NONE, true), List.of("dev_matched", "dev_mismatched"),
-      orderedMap("test_matched", "MNLI-m.tsv", "test_mismatched", "MNLI-mm.tsv"), 3),
+      orderedMap("test_matched", "MNLI-m.tsv", "test_mismatched", "MNLI-mm.tsv", GlueData.DIAGNOSTIC, "AX.tsv"), 3),
   QNLI("qnli", "QNLI", List.of("entailment", "not_entailment"), new Columns(1, 2, 3, true),
       new Columns(1, 2, Columns.NONE, true), List.of("dev"), Map.of("test", "QNLI.tsv"), 3),
   RTE("rte", "RTE", List.of("entailment", "not_entailment"), new Columns(1, 2, 3, true),
@@ -64,10 +64,11 @@ public enum GlueTask {
     this.epochs = epochs;
   }
 
-  private static Map<String, String> orderedMap(String k1, String v1, String k2, String v2) {
+  private static Map<String, String> orderedMap(String... keysAndValues) {
     Map<String, String> m = new LinkedHashMap<>();
-    m.put(k1, v1);
-    m.put(k2, v2);
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      m.put(keysAndValues[i], keysAndValues[i + 1]);
+    }
     return m;
   }
 
@@ -117,12 +118,23 @@ public enum GlueTask {
     return labeledSplit ? labeled : test;
   }
 
+  /**
+   * The columns of a split by name: GLUE's diagnostic set (AX, predicted with the MNLI model) has its pair in columns
+   * 1 and 2 whatever the task's test split has.
+   */
+  public Columns columns(String split) {
+    return split.equals(GlueData.DIAGNOSTIC) ? new Columns(1, 2, Columns.NONE, true) : columns(!GlueData.isTest(split));
+  }
+
   /** The labeled evaluation splits: {@code dev}, or MNLI's {@code dev_matched} and {@code dev_mismatched}. */
   public List<String> devSplits() {
     return devSplits;
   }
 
-  /** Each test split and the name GLUE's submission server wants its predictions under. */
+  /**
+   * Each test split and the name GLUE's submission server wants its predictions under; MNLI's include the
+   * diagnostic set ({@code diagnostic.tsv} in its folder, as Google's code reads it), whose predictions are AX.tsv.
+   */
   public Map<String, String> testSubmissions() {
     return testSubmissions;
   }

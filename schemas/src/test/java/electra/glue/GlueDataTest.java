@@ -102,6 +102,12 @@ class GlueDataTest {
     assertEquals(2, GlueTask.MNLI.labelId(e.label()));
     assertEquals(List.of("dev_matched", "dev_mismatched"), GlueTask.MNLI.devSplits());
     assertEquals("MNLI-mm.tsv", GlueTask.MNLI.testSubmissions().get("test_mismatched"));
+    // GLUE's diagnostic set, predicted with the MNLI model, has its pair in columns 1 and 2
+    Path ax = write("diagnostic.tsv", "index\tsentence1\tsentence2",
+        "0\tThe cat sat on the mat.\tThe cat did not sit.");
+    assertEquals(new GlueExample(0, "The cat sat on the mat.", "The cat did not sit.", null),
+        only(GlueData.read(ax, GlueTask.MNLI, GlueData.DIAGNOSTIC)));
+    assertEquals("AX.tsv", GlueTask.MNLI.testSubmissions().get(GlueData.DIAGNOSTIC));
   }
 
   @Test

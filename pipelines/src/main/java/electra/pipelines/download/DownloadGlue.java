@@ -10,6 +10,7 @@ import electra.data.Checksum;
 import electra.data.DownloadSettings;
 import electra.data.Downloader;
 import electra.data.Mirror;
+import electra.glue.GlueData;
 import electra.glue.GlueTask;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -38,7 +39,8 @@ import java.util.zip.ZipInputStream;
  * fetches, each verified against the SHA-256 Hugging Face's {@code datasets} records for it ({@code glue}'s
  * {@code dataset_infos.json}), laid out as the distribution is: {@code <output_dir>/<Task>/train.tsv, dev.tsv,
  * test.tsv}. A task's zip is read whole (every entry's CRC) and must hold the task's splits before its folder
- * appears, by one rename; MRPC is built from Microsoft's files and GLUE's dev ids as the script builds it.
+ * appears, by one rename; MRPC is built from Microsoft's files and GLUE's dev ids as the script builds it, and
+ * GLUE's diagnostic set (AX.tsv) goes into the MNLI folder as {@code diagnostic.tsv}, where Google's code reads it.
  */
 public final class DownloadGlue implements Job {
 
@@ -54,6 +56,7 @@ public final class DownloadGlue implements Job {
       Map.entry("glue/data/QNLIv2.zip", sha("e634e78627a29adaecd4f955359b22bf5e70f2cbd93b493f2d624138a0c0e5f5")),
       Map.entry("glue/data/RTE.zip", sha("6bf86de103ecd335f3441bd43574d23fef87ecc695977a63b82d5efb206556ee")),
       Map.entry("glue/data/WNLI.zip", sha("ae0e8e4d16f4d46d4a0a566ec7ecceccfd3fbfaa4a7a4b4e02848c0f2561ac46")),
+      Map.entry("glue/data/AX.tsv", sha("0e13510b1bb14436ff7e2ee82338f0efb0133ecf2e73507a697dc210db3f05fd")),
       Map.entry("glue/data/mrpc_dev_ids.tsv",
           sha("971d7767d81b997fd9060ade0ec23c4fc31cbb226a55d1bd4a1bac474eb81dc7")),
       Map.entry("senteval/senteval_data/msr_paraphrase_train.txt",
@@ -70,6 +73,8 @@ public final class DownloadGlue implements Job {
   static final String MRPC_TRAIN = "senteval/senteval_data/msr_paraphrase_train.txt";
   static final String MRPC_TEST = "senteval/senteval_data/msr_paraphrase_test.txt";
   static final String MRPC_DEV_IDS = "glue/data/mrpc_dev_ids.tsv";
+  /** GLUE's diagnostic set, predicted with the MNLI model; kept as MNLI/diagnostic.tsv, where Google reads it. */
+  static final String DIAGNOSTIC = "glue/data/AX.tsv";
 
   private static Checksum sha(String hex) {
     return Checksum.sha256(hex);
@@ -158,6 +163,10 @@ public final class DownloadGlue implements Job {
         Path zip = fetch(downloader, settings.outputDir(), ZIPS.get(task));
         unpack(zip, task, folder);
       }
+      Path diagnostic = GlueData.file(folder, GlueData.DIAGNOSTIC);
+      if (task == GlueTask.MNLI && !Files.isRegularFile(diagnostic)) {
+        Files.copy(fetch(downloader, settings.outputDir(), DIAGNOSTIC), diagnostic);
+      }
       done.add(folder);
     }
     out.println();
@@ -165,11 +174,12 @@ public final class DownloadGlue implements Job {
     done.forEach(p -> out.println("  " + p));
   }
 
-  /** The files a task folder must hold: train, the dev split(s), the test split(s). */
+  /** The files a task's zip must hold: train, the dev split(s), the test split(s) (the diagnostic set comes apart). */
   static List<String> expectedFiles(GlueTask task) {
     List<String> splits = new ArrayList<>(List.of("train"));
     splits.addAll(task.devSplits());
     splits.addAll(task.testSubmissions().keySet());
+    splits.remove(GlueData.DIAGNOSTIC);
     return splits.stream().map(s -> s + ".tsv").toList();
   }
 

@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * DownloadGlue against a local server standing in for dl.fbaipublicfiles.com through ELECTRA_MIRROR: task zips
- * (one named otherwise than its folder, as QNLIv2.zip holds QNLI/) and MRPC's three files, with their checksums;
+ * (one named otherwise than its folder, as QNLIv2.zip holds QNLI/), MRPC's three files and the diagnostic set, with
+ * their checksums;
  * an interrupted download resumes, a wrong digest or a broken zip leaves no task folder, a finished task is kept.
  */
 class DownloadGlueTest {
@@ -103,9 +104,16 @@ class DownloadGlueTest {
     serve(DownloadGlue.MRPC_TEST, (header + "\n1\t20\t21\tOne.\tTwo.\n0\t22\t23\tThree.\tFour.\n")
         .getBytes(StandardCharsets.UTF_8));
     serve(DownloadGlue.MRPC_DEV_IDS, "12\t13\n".getBytes(StandardCharsets.UTF_8));
+    Map<String, String> mnli = new LinkedHashMap<>();
+    for (String split : List.of("train", "dev_matched", "dev_mismatched", "test_matched", "test_mismatched")) {
+      mnli.put(split + ".tsv", "index\t" + split + "\n");
+    }
+    serve("glue/data/MNLI.zip", zip("MNLI", mnli));
+    String ax = "index\tsentence1\tsentence2\n0\tThe cat sat.\tNo cat sat.\n";
+    serve("glue/data/AX.tsv", ax.getBytes(StandardCharsets.UTF_8));
     server.fail("/dl.fbaipublicfiles.com/glue/data/RTE.zip", FileServer.Fault.DROP_HALFWAY);
 
-    run("--tasks=rte,qnli,mrpc", "--output_dir=" + dir);
+    run("--tasks=rte,qnli,mrpc,mnli", "--output_dir=" + dir);
 
     assertEquals(RTE_DEV, Files.readString(dir.resolve("RTE/dev.tsv")));
     assertTrue(Files.isRegularFile(dir.resolve("RTE/original/notes.txt")));
@@ -119,13 +127,15 @@ class DownloadGlueTest {
     assertEquals("index\t#1 ID\t#2 ID\t#1 String\t#2 String\n0\t20\t21\tOne.\tTwo.\n1\t22\t23\tThree.\tFour.\n",
         Files.readString(dir.resolve("MRPC/test.tsv")));
     assertTrue(out().contains("(verified)"), out());
+    assertEquals("index\tdev_mismatched\n", Files.readString(dir.resolve("MNLI/dev_mismatched.tsv")));
+    assertEquals(ax, Files.readString(dir.resolve("MNLI/diagnostic.tsv")), "AX.tsv where Google's code reads it");
     assertTrue(out().endsWith("GLUE tasks (verified):\n  " + dir.resolve("RTE") + "\n  " + dir.resolve("QNLI")
-        + "\n  " + dir.resolve("MRPC") + "\n"), out());
+        + "\n  " + dir.resolve("MRPC") + "\n  " + dir.resolve("MNLI") + "\n"), out());
 
     // run again: every task is there, nothing is fetched
     int requests = server.requests().size();
     out.reset();
-    run("--tasks=rte,qnli,mrpc", "--output_dir=" + dir);
+    run("--tasks=rte,qnli,mrpc,mnli", "--output_dir=" + dir);
     assertEquals(requests, server.requests().size());
     assertTrue(out().contains(dir.resolve("RTE") + ": already there"), out());
   }
@@ -161,6 +171,7 @@ class DownloadGlueTest {
           : List.of(DownloadGlue.ZIPS.get(task));
       files.forEach(f -> assertTrue(DownloadGlue.OFFICIAL_SHA256.containsKey(f), task + ": " + f));
     }
+    assertTrue(DownloadGlue.OFFICIAL_SHA256.containsKey(DownloadGlue.DIAGNOSTIC));
     assertEquals(List.of("train.tsv", "dev_matched.tsv", "dev_mismatched.tsv", "test_matched.tsv",
         "test_mismatched.tsv"), DownloadGlue.expectedFiles(GlueTask.MNLI));
   }

@@ -35,7 +35,8 @@ import java.util.Map;
  * {@link ClassifierGraph} on one GLUE task's {@code train.tsv}, checkpointing and resuming as FinetuneSquad does
  * ({@link FinetuneLoop}); scores the dev split(s) ({@code <split>_predictions.tsv} and {@code eval_results.json},
  * by split then metric, as EvalGlue computes them); or predicts the test split(s) into GLUE's submission files
- * ({@code CoLA.tsv}, {@code MNLI-m.tsv}, ...). STS-B is a regression on the score divided by 5, as Google's code
+ * ({@code CoLA.tsv}, {@code MNLI-m.tsv}, ...; MNLI's model also predicts GLUE's diagnostic set, {@code AX.tsv}, when
+ * its folder has {@code diagnostic.tsv}). STS-B is a regression on the score divided by 5, as Google's code
  * normalizes it, and is predicted back on the 0-5 scale.
  */
 public final class FinetuneGlue implements Job {
@@ -100,7 +101,15 @@ public final class FinetuneGlue implements Job {
       case PREDICTION -> List.copyOf(task.testSubmissions().keySet());
     };
     Map<String, Path> splitFiles = new LinkedHashMap<>();
-    splits.forEach(s -> splitFiles.put(s, c.split(s)));
+    for (String split : splits) {
+      Path optional = GlueData.file(c.taskDir(), split);
+      if (split.equals(GlueData.DIAGNOSTIC) && !Files.isRegularFile(optional)) {
+        out.println("no " + optional + ": AX.tsv, the diagnostic set's predictions, is not written (DownloadGlue "
+            + "puts GLUE's AX.tsv there)");
+      } else {
+        splitFiles.put(split, c.split(split));
+      }
+    }
     FinetuneSource source = FinetuneSource.resolve(c.electraModel(), c.initCheckpoint(), c.vocabFile());
     if (c.initCheckpoint() != null) {
       FinetunedHead.requireClassifier(c.initCheckpoint(), task.id(), "another --init_checkpoint");
@@ -135,7 +144,7 @@ public final class FinetuneGlue implements Job {
       Map<String, Map<String, Double>> results = new LinkedHashMap<>();
       for (Map.Entry<String, Path> split : splitFiles.entrySet()) {
         boolean test = GlueData.isTest(split.getKey());
-        List<GlueExample> examples = read(split.getValue(), task, !test, c.maxExamples());
+        List<GlueExample> examples = read(split.getValue(), task, split.getKey(), c.maxExamples());
         GluePredictions predicted = predict(c, graph, featurizer, examples);
         Path file = c.outputDir().resolve(test ? task.testSubmissions().get(split.getKey())
             : split.getKey() + "_predictions.tsv");
@@ -158,11 +167,11 @@ public final class FinetuneGlue implements Job {
     }
   }
 
-  private List<GlueExample> read(Path file, GlueTask task, boolean labeled, int maxExamples) throws IOException {
-    GlueData.Split split = GlueData.read(file, task, labeled);
+  private List<GlueExample> read(Path file, GlueTask task, String splitName, int maxExamples) throws IOException {
+    GlueData.Split split = GlueData.read(file, task, splitName);
     if (split.skippedRows() > 0) {
       out.println("skipped " + split.skippedRows() + " rows of " + file + " that lack " + task.folder() + "'s columns"
-          + (labeled ? " or a valid label" : ""));
+          + (GlueData.isTest(splitName) ? "" : " or a valid label"));
     }
     List<GlueExample> examples = split.examples();
     if (examples.isEmpty()) {
@@ -175,7 +184,7 @@ public final class FinetuneGlue implements Job {
       GlueFeaturizer featurizer, Path trainFile, FinetuneLog log, long stopAfterStep) throws IOException {
     GlueTask task = c.taskName();
     List<Example> examples = new ArrayList<>();
-    for (GlueExample e : read(trainFile, task, true, c.maxExamples())) {
+    for (GlueExample e : read(trainFile, task, "train", c.maxExamples())) {
       examples.add(task.isRegression()
           ? new Example(featurizer.inputs(e), 0, (float) (Double.parseDouble(e.label().trim()) / STSB_MAX))
           : new Example(featurizer.inputs(e), task.labelId(e.label()), 0));

@@ -285,6 +285,44 @@ class FinetuneGlueTest {
   }
 
   @Test
+  void mnliPredictsBothTestSetsAndTheDiagnosticSetAsSubmissionFiles(@TempDir Path tmp) throws Exception {
+    Path model = tinyModel(tmp.resolve("model"));
+    Path mnli = Files.createDirectories(tmp.resolve("glue/MNLI"));
+    String header = "index\tpromptID\tpairID\tgenre\tb1\tb2\tp1\tp2\tsentence1\tsentence2";
+    Files.write(mnli.resolve("test_matched.tsv"), List.of(header, "0\t1\t1n\tslate\t.\t.\t.\t.\tthe cat sat\ta dog ran",
+        "1\t2\t2n\tslate\t.\t.\t.\t.\tgood\tbad"));
+    Files.write(mnli.resolve("test_mismatched.tsv"), List.of(header, "0\t3\t3n\tnine\t.\t.\t.\t.\tit ran\twe ran"));
+    List<String> args = List.of("--task_name=mnli", "--mode=prediction", "--electra_model=" + model,
+        "--data_dir=" + tmp.resolve("glue"), "--max_seq_length=24");
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    run(plus(args, "--output_dir=" + tmp.resolve("without-ax")), console);
+    assertEquals(List.of("MNLI-m.tsv", "MNLI-mm.tsv"), submissions(tmp.resolve("without-ax")));
+    assertTrue(console.toString(StandardCharsets.UTF_8).contains("AX.tsv, the diagnostic set's predictions, is not "
+        + "written"), console.toString(StandardCharsets.UTF_8));
+
+    Files.write(mnli.resolve("diagnostic.tsv"), List.of("index\tsentence1\tsentence2", "0\tthe cat sat\tit sat",
+        "1\tthe dog ran\tthe cat ran", "2\twe saw it\tthey saw it"));
+    run(plus(args, "--output_dir=" + tmp.resolve("with-ax")), new ByteArrayOutputStream());
+    assertEquals(List.of("AX.tsv", "MNLI-m.tsv", "MNLI-mm.tsv"), submissions(tmp.resolve("with-ax")));
+    Map<Integer, String> ax = GlueSubmission.read(tmp.resolve("with-ax/AX.tsv"));
+    assertEquals(List.of(0, 1, 2), List.copyOf(ax.keySet()));
+    assertTrue(GlueTask.MNLI.labels().containsAll(ax.values()), ax.toString());
+    assertEquals(2, GlueSubmission.read(tmp.resolve("with-ax/MNLI-m.tsv")).size());
+  }
+
+  private static List<String> plus(List<String> args, String more) {
+    List<String> all = new ArrayList<>(args);
+    all.add(more);
+    return all;
+  }
+
+  private static List<String> submissions(Path dir) throws Exception {
+    try (var files = Files.list(dir)) {
+      return files.map(f -> f.getFileName().toString()).filter(f -> f.matches("[A-Z].*\\.tsv")).sorted().toList();
+    }
+  }
+
+  @Test
   void aClassifierOfOtherLabelsGetsAFreshProjectionAndKeepsItsDenseLayer(@TempDir Path tmp) throws Exception {
     Path model = tinyModel(tmp.resolve("model")); // its classifier has 2 labels
     assertEquals("ElectraForSequenceClassification", JSON.readTree(model.resolve("config.json").toFile())
