@@ -16,6 +16,7 @@ import electra.data.DownloadSettings;
 import electra.data.FileServer;
 import electra.data.Mirror;
 import electra.launcher.QuickStart;
+import electra.pipelines.download.DownloadGlue;
 import electra.pipelines.download.DownloadSquad;
 import electra.pipelines.download.DownloadWiki;
 import electra.pipelines.ingest.IngestJobs;
@@ -24,6 +25,7 @@ import electra.records.ShardManifest;
 import electra.tokenization.Vocabulary;
 import electra.trainer.evaluate.EvaluateCheckpoints;
 import electra.trainer.export.ExportModel;
+import electra.trainer.finetune.FinetuneGlue;
 import electra.trainer.finetune.FinetuneSquad;
 import electra.trainer.postprocess.ImportModel;
 import electra.trainer.postprocess.Postprocess;
@@ -127,6 +129,12 @@ class OutputFolderRuleTest {
       checksums.put(file, Checksum.of(Checksum.Algorithm.SHA256, served));
     }
     squadChecksums = Map.copyOf(checksums);
+    // two RTE pairs in the GLUE distribution's layout: FinetuneGlue trains one step on them
+    String rte = "index\tsentence1\tsentence2\tlabel\n0\tThe cat sat.\tA cat sat.\tentailment\n"
+        + "1\tDogs bark.\tCats bark.\tnot_entailment\n";
+    Path glue = Files.createDirectories(inputs.resolve("glue/RTE"));
+    Files.writeString(glue.resolve("train.tsv"), rte);
+    Files.writeString(glue.resolve("dev.tsv"), rte);
   }
 
   @AfterAll
@@ -164,6 +172,13 @@ class OutputFolderRuleTest {
             f -> plus(squadTraining.apply(f), "--output_dir=" + f)),
         new Case("FinetuneSquad --export_hf_dir", "FinetuneSquad", () -> new FinetuneSquad(QUIET), null,
             f -> plus(squadTraining.apply(f), "--output_dir=" + f + "-run", "--export_hf_dir=" + f)),
+        // training continues its folder: a finished run resumes at its last checkpoint and trains no more
+        new Case("FinetuneGlue", "FinetuneGlue", () -> new FinetuneGlue(QUIET), f -> List.of("--mode=eval",
+            "--task_name=rte", "--electra_model=" + GOLDEN_QA, "--vocab_file=" + VOCAB, "--data_dir="
+            + inputs.resolve("glue"), "--max_seq_length=32", "--output_dir=" + f), f -> List.of("--mode=train",
+            "--task_name=rte", "--electra_model=" + GOLDEN_QA, "--vocab_file=" + VOCAB, "--data_dir="
+            + inputs.resolve("glue"), "--max_seq_length=32", "--num_train_epochs=1", "--train_batch_size=2",
+            "--output_dir=" + f)),
         new Case("Postprocess", "Postprocess", () -> new Postprocess(QUIET), f -> List.of("--checkpoint="
             + inputs.resolve("imported/ckpt-000000"), "--output_dir=" + f, "--vocab_file=" + VOCAB,
             "--what=discriminator"), null),
@@ -183,6 +198,10 @@ class OutputFolderRuleTest {
         new Case("DownloadSquad", "DownloadSquad",
             () -> new DownloadSquad(QUIET, IMPATIENT, () -> Mirror.NONE, squadChecksums), null,
             f -> List.of("--version=1.1", "--base_url=" + server.base(), "--output_dir=" + f)),
+        // nothing is served: the download fails after the claim
+        new Case("DownloadGlue", "DownloadGlue",
+            () -> new DownloadGlue(QUIET, IMPATIENT, () -> Mirror.parse(server.base()), DownloadGlue.OFFICIAL_SHA256),
+            null, f -> List.of("--tasks=wnli", "--output_dir=" + f)),
         // --skip_to continues the work dir; its earlier stages are not there, so the run ends at once
         new Case("QuickStart", "QuickStart", () -> new QuickStart(QUIET), f -> List.of("--work_dir=" + f,
             "--wiki=" + inputs.resolve("wiki/dump.xml"), "--squad=" + inputs.resolve("squad.json"),

@@ -14,11 +14,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What FinetuneSquad shows, as pre-training does, in its output folder: every {@code --log_freq} steps a
- * {@link StepLog} line (console, {@code log.jsonl}, TensorBoard scalars {@code train/loss},
- * {@code train/learning_rate}, {@code train/examples_per_second}, {@code train/eta_seconds}) with the loss averaged
- * over the steps since the last line; the scores of an evaluation as {@code eval/<metric>} scalars; and
- * {@code loss_curves.png} when training is done.
+ * What a fine-tuning job (FinetuneSquad, FinetuneGlue) shows, as pre-training does, in its output folder: every
+ * {@code --log_freq} steps a {@link StepLog} line (console, {@code log.jsonl}, TensorBoard scalars
+ * {@code train/loss}, {@code train/learning_rate}, {@code train/examples_per_second}, {@code train/eta_seconds})
+ * with the loss averaged over the steps since the last line; the scores of an evaluation as {@code eval/<metric>}
+ * scalars; and {@code loss_curves.png} when training is done.
  */
 final class FinetuneLog implements AutoCloseable {
 

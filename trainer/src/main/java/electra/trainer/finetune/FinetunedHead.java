@@ -25,6 +25,9 @@ public final class FinetunedHead {
 
   private FinetunedHead() {}
 
+  /** The head FinetuneGlue records, with the task whose labels its outputs are. */
+  public static final String CLASSIFIER = "classifier";
+
   /** Writes {@code finetune.json} into {@code checkpoint}, the checkpoint folder. */
   public static void write(Path checkpoint, QaHead head) throws IOException {
     Files.writeString(checkpoint.resolve(FILE), JSON.writeValueAsString(JSON.createObjectNode().put("head",
@@ -57,6 +60,31 @@ public final class FinetunedHead {
     if (recorded.isPresent() && recorded.get() != head) {
       throw new UsageException("checkpoint " + checkpoint + " holds the " + recorded.get().id() + " head (" + FILE
           + ") but --head is " + head.id() + ": give --head=" + recorded.get().id() + " or " + otherwise);
+    }
+  }
+
+  /** Writes FinetuneGlue's {@code finetune.json}: the classifier head of {@code task} (a GLUE task's id). */
+  public static void writeClassifier(Path checkpoint, String task) throws IOException {
+    Files.writeString(checkpoint.resolve(FILE), JSON.writeValueAsString(JSON.createObjectNode().put("head",
+        CLASSIFIER).put("task", task)) + "\n");
+  }
+
+  /**
+   * Refuses to load {@code checkpoint} as {@code task}'s classifier when it records another head or task (a
+   * checkpoint without the file is let through, as {@link #require} does); {@code otherwise} names the way out.
+   */
+  public static void requireClassifier(Path checkpoint, String task, String otherwise) throws IOException {
+    Path file = checkpoint.resolve(FILE);
+    if (!Files.isRegularFile(file)) {
+      return;
+    }
+    JsonNode json = JSON.readTree(file.toFile());
+    String head = json.path("head").asText();
+    String recorded = json.path("task").asText();
+    if (!head.equals(CLASSIFIER) || !recorded.equals(task)) {
+      throw new UsageException("checkpoint " + checkpoint + " holds " + (head.equals(CLASSIFIER)
+          ? "the classifier of task " + recorded : "the " + head + " QA head") + " (" + FILE + "), not the " + task
+          + " classifier: use " + otherwise);
     }
   }
 }

@@ -7,9 +7,10 @@ import java.util.regex.Pattern;
 /**
  * Layer-wise learning-rate decay for fine-tuning (spec §3.6, [G] {@code _get_layer_lrs}): a variable at depth d
  * learns at {@code decay^(n_layers + 2 − d)} times the learning rate, where the embeddings and
- * {@code embeddings_project} are depth 0, encoder layer i is depth i + 1 and the task heads ({@code task_specific/}
- * and {@code qa_outputs/}) depth n_layers + 2 (multiplier 1). So the top encoder layer gets decay², not decay. A
- * variable matching none of these is an error, as in [G] and [N], so a new head cannot silently escape the rule.
+ * {@code embeddings_project} are depth 0, encoder layer i is depth i + 1 and the task heads ({@code task_specific/},
+ * {@code qa_outputs/} and {@code classifier/}) depth n_layers + 2 (multiplier 1). So the top encoder layer gets
+ * decay², not decay. A variable matching none of these is an error, as in [G] and [N], so a new head cannot silently
+ * escape the rule.
  */
 public final class LayerwiseDecay implements ToDoubleFunction<String> {
 
@@ -29,7 +30,7 @@ public final class LayerwiseDecay implements ToDoubleFunction<String> {
 
   /** Depth of a variable, by its Google name. */
   public int depth(String name) {
-    if (name.contains("task_specific/") || name.startsWith("qa_outputs/")) {
+    if (name.contains("task_specific/") || name.startsWith("qa_outputs/") || name.startsWith("classifier/")) {
       return layers + 2;
     }
     Matcher m = LAYER.matcher(name);

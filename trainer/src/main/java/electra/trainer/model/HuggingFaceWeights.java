@@ -45,9 +45,9 @@ public final class HuggingFaceWeights {
     /** Every variable of the tower and its heads is in the file, and the file holds nothing else. */
     EXACT,
     /**
-     * The embeddings and encoder must all be in the file; heads are loaded when present and otherwise keep their
-     * initial values (e.g. a fresh QA head on a pre-trained discriminator); file tensors of heads the graph lacks
-     * are ignored.
+     * The embeddings and encoder must all be in the file; heads are loaded when present with the graph's shapes and
+     * otherwise keep their initial values (e.g. a fresh QA head on a pre-trained discriminator, or a classifier of
+     * other labels); file tensors of heads the graph lacks or of other shapes are ignored.
      */
     ENCODER
   }
@@ -119,7 +119,11 @@ public final class HuggingFaceWeights {
           expected = new long[] {expected[1], expected[0]};
         }
         long[] actual = file.entry(stored).shape();
-        if (!Arrays.equals(actual, expected)) {
+        if (!Arrays.equals(actual, expected) && match == Match.ENCODER && !isEncoder(p.name(), tower)) {
+          // a head for other labels (a classifier fine-tuned on another task): the new task's head starts afresh
+          missing.add(p.name());
+          unclaimed.add(hf.get().name());
+        } else if (!Arrays.equals(actual, expected)) {
           problems.add(stored + " has shape " + Arrays.toString(actual) + ", " + p.name() + " needs "
               + Arrays.toString(expected));
         } else {
@@ -199,7 +203,8 @@ public final class HuggingFaceWeights {
    * Writes {@code tower} (shared embeddings, encoder and the heads the graph has for it) as a Hugging Face folder:
    * {@code model.safetensors} in F32 and {@code config.json} from {@code towerConfig}. The architecture recorded is
    * {@code ElectraForMaskedLM} for the generator, else {@code ElectraForQuestionAnswering} when the graph has the
-   * span head, else {@code ElectraForPreTraining}.
+   * span head, {@code ElectraForSequenceClassification} when it has the classifier, else
+   * {@code ElectraForPreTraining}.
    */
   public static void save(Path dir, Tower tower, ElectraConfig towerConfig, ModelGraph g, Session session)
       throws IOException {
@@ -232,8 +237,10 @@ public final class HuggingFaceWeights {
       }
     }
     boolean hasSpanHead = params.stream().anyMatch(p -> p.name().startsWith(SpanHead.SCOPE + "/"));
+    boolean hasClassifier = params.stream().anyMatch(p -> p.name().startsWith(ClassificationHead.SCOPE + "/"));
     String architecture = tower == Tower.GENERATOR ? "ElectraForMaskedLM"
-        : hasSpanHead ? "ElectraForQuestionAnswering" : "ElectraForPreTraining";
+        : hasSpanHead ? "ElectraForQuestionAnswering"
+        : hasClassifier ? "ElectraForSequenceClassification" : "ElectraForPreTraining";
     Files.createDirectories(dir);
     Safetensors.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
     towerConfig.writeJson(dir.resolve(CONFIG_FILE), architecture);

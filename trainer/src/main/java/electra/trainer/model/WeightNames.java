@@ -21,6 +21,7 @@ import java.util.Set;
  * discriminator_predictions/dense/{kernel,bias}        discriminator_predictions.dense.{weight,bias}  discriminator
  * discriminator_predictions/dense_1/{kernel,bias}      discriminator_predictions.dense_prediction.*   discriminator
  * qa_outputs/{kernel,bias}                             qa_outputs.{weight,bias}                       discriminator
+ * classifier/{dense,out_proj}/{kernel,bias}            classifier.{dense,out_proj}.{weight,bias}      discriminator
  * task_specific/squad/...  (joint SQuAD head)          none: not part of any Hugging Face folder      -
  * generator_predictions/dense/{kernel,bias}            generator_predictions.dense.{weight,bias}      generator
  * generator_predictions/LayerNorm/{gamma,beta}         generator_predictions.LayerNorm.{weight,bias}  generator
@@ -106,7 +107,8 @@ public final class WeightNames {
     } else if (module.equals(DiscriminatorHead.SCOPE + "/dense_1")) {
       hfModule = DiscriminatorHead.SCOPE + ".dense_prediction";
       owner = Tower.DISCRIMINATOR;
-    } else if (module.startsWith(DiscriminatorHead.SCOPE + "/") || module.equals(SpanHead.SCOPE)) {
+    } else if (module.startsWith(DiscriminatorHead.SCOPE + "/") || module.equals(SpanHead.SCOPE)
+        || module.startsWith(ClassificationHead.SCOPE + "/")) {
       hfModule = dotted(module);
       owner = Tower.DISCRIMINATOR;
     } else if (module.startsWith(GeneratorHead.SCOPE + "/")) {

@@ -24,6 +24,7 @@ class LayerwiseDecayTest {
     assertEquals(0.64, d.applyAsDouble("electra/encoder/layer_1/output/LayerNorm/beta"), 1e-12);
     assertEquals(1.0, d.applyAsDouble("task_specific/squad/qa_hidden/kernel"), 1e-12);
     assertEquals(1.0, d.applyAsDouble("qa_outputs/bias"), 1e-12);
+    assertEquals(1.0, d.applyAsDouble("classifier/out_proj/kernel"), 1e-12);
     assertThrows(IllegalArgumentException.class, () -> d.applyAsDouble("discriminator_predictions/dense/kernel"));
     assertThrows(IllegalArgumentException.class, () -> d.applyAsDouble("electra/encoder/layer_2/output/dense/bias"));
     // base: embeddings 0.8^14, top layer 0.8^2 (spec 3.6)

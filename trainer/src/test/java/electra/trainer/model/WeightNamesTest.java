@@ -32,6 +32,9 @@ class WeightNamesTest {
     maps(d, "discriminator_predictions/dense_1/kernel", "discriminator_predictions.dense_prediction.weight", true);
     maps(d, "discriminator_predictions/dense_1/bias", "discriminator_predictions.dense_prediction.bias", false);
     maps(d, "qa_outputs/kernel", "qa_outputs.weight", true);
+    // ElectraForSequenceClassification's head
+    maps(d, "classifier/dense/kernel", "classifier.dense.weight", true);
+    maps(d, "classifier/out_proj/bias", "classifier.out_proj.bias", false);
     for (String generatorOnly : new String[] {"generator/encoder/layer_0/output/dense/kernel",
         "generator/embeddings_project/bias", "generator_predictions/output_bias", "generator_predictions/dense/kernel"}) {
       assertEquals(Optional.empty(), WeightNames.toHuggingFace(generatorOnly, d), generatorOnly);
@@ -49,7 +52,8 @@ class WeightNamesTest {
     maps(g, "generator_predictions/LayerNorm/gamma", "generator_predictions.LayerNorm.weight", false);
     maps(g, "generator_predictions/output_bias", "generator_lm_head.bias", false);
     for (String discriminatorOnly : new String[] {"electra/encoder/layer_0/output/dense/kernel",
-        "electra/embeddings_project/kernel", "discriminator_predictions/dense/bias", "qa_outputs/bias"}) {
+        "electra/embeddings_project/kernel", "discriminator_predictions/dense/bias", "qa_outputs/bias",
+        "classifier/out_proj/kernel"}) {
       assertEquals(Optional.empty(), WeightNames.toHuggingFace(discriminatorOnly, g), discriminatorOnly);
     }
   }

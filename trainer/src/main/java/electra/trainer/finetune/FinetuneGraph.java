@@ -1,0 +1,244 @@
+package electra.trainer.finetune;
+
+import static electra.trainer.model.HostArrays.floats;
+
+import electra.model.ElectraConfig;
+import electra.trainer.model.Embeddings;
+import electra.trainer.model.Encoder;
+import electra.trainer.model.HostArrays;
+import electra.trainer.model.HostTensor;
+import electra.trainer.model.HuggingFaceWeights;
+import electra.trainer.model.Inputs;
+import electra.trainer.model.ModelGraph;
+import electra.trainer.model.Tower;
+import electra.trainer.runtime.OptimizerGraph;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.NdArrays;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.train.Restore;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TBool;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TString;
+import org.tensorflow.types.family.TType;
+
+/**
+ * What every fine-tuning model shares, in one graph and one session: the discriminator tower fed the three token
+ * inputs, the task head a subclass puts on its output ({@link #hidden}), the head's loss and, for training, the
+ * optimizer with layer-wise learning-rate decay; loading the starting weights (a Hugging Face folder, a pre-training
+ * checkpoint, a fine-tuned checkpoint), checkpoints, and the two fixed run signatures (a training step; a forward
+ * pass with dropout off, so that train_eval needs one session).
+ */
+public abstract class FinetuneGraph implements AutoCloseable {
+
+  /** The training side of the graph; absent for inference. */
+  public record Training(OptimizerGraph.Settings settings, double layerwiseDecay, long seed) {}
+
+  /** A batch's token inputs as flat row-major [size, length] arrays. */
+  public record Tokens(int size, int length, int[] inputIds, int[] inputMask, int[] segmentIds) {}
+
+  protected final Graph graph = new Graph();
+  protected final ElectraConfig config;
+  protected final ModelGraph model;
+  protected final Inputs inputs;
+  /** The encoder's output [B, T, H]. */
+  protected final Operand<TFloat32> hidden;
+  private final long seed;
+  private Operand<TFloat32> loss;
+  private OptimizerGraph optimizer;
+  private Session session;
+
+  /** Builds the tower; the subclass then builds its head on {@link #hidden} and calls {@link #open}. */
+  protected FinetuneGraph(ElectraConfig config, Training training) {
+    this.config = config;
+    this.seed = training == null ? 0 : training.seed();
+    try {
+      model = training == null ? ModelGraph.inference(graph) : ModelGraph.training(graph, training.seed());
+      inputs = Inputs.placeholders(model.tf());
+      hidden = new Encoder(model, Tower.DISCRIMINATOR, config, new Embeddings(model, config)).apply(inputs);
+    } catch (RuntimeException e) {
+      graph.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Ends construction: the head's per-batch {@code loss} (ignored without {@code training}) gets the optimizer, and
+   * the session opens. A subclass whose constructor fails after {@code super} closes the graph with {@link #close}.
+   */
+  protected final void open(Operand<TFloat32> loss, Training training, ConfigProto sessionConfig) {
+    if (training != null) {
+      this.loss = model.tf().withName("loss").identity(loss);
+      optimizer = new OptimizerGraph(model, this.loss, training.settings(),
+          new LayerwiseDecay(training.layerwiseDecay(), config.numHiddenLayers()));
+    }
+    session = sessionConfig == null ? new Session(graph, false) : new Session(graph, false, sessionConfig);
+  }
+
+  public ElectraConfig config() {
+    return config;
+  }
+
+  public ModelGraph model() {
+    return model;
+  }
+
+  public OptimizerGraph optimizer() {
+    return optimizer;
+  }
+
+  protected Session session() {
+    return session;
+  }
+
+  /** Fresh weights from the seeded initializers. */
+  public void initialize() {
+    session.initialize();
+  }
+
+  /**
+   * Initializes, then loads the discriminator (and this head's layers when the file has them) from a Hugging Face
+   * folder; returns what was loaded.
+   */
+  public HuggingFaceWeights.Report loadHuggingFace(Path dir) throws IOException {
+    return HuggingFaceWeights.load(dir, Tower.DISCRIMINATOR, config, model, session,
+        HuggingFaceWeights.Match.ENCODER);
+  }
+
+  /**
+   * Initializes, then assigns the model variables named {@code names} from a TF bundle (a pre-training checkpoint:
+   * the embeddings and discriminator; a fine-tuned one: everything). Optimizer slots and the step stay fresh.
+   */
+  public void initializeFrom(Path prefix, List<String> names) {
+    session.initialize();
+    Ops tf = model.tf();
+    List<Class<? extends TType>> types = new ArrayList<>();
+    names.forEach(n -> types.add(TFloat32.class));
+    Placeholder<TString> file = tf.placeholder(TString.class, Placeholder.shape(Shape.scalar()));
+    Restore restore = tf.train.restore(file, tf.constant(NdArrays.vectorOfObjects(names.toArray(String[]::new))),
+        tf.constant(NdArrays.vectorOfObjects(names.stream().map(n -> "").toArray(String[]::new))), types);
+    List<Op> assigns = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      @SuppressWarnings("unchecked")
+      Operand<TFloat32> value = (Operand<TFloat32>) restore.tensors().get(i);
+      assigns.add(tf.assign(model.parameter(names.get(i)).variable(), value));
+    }
+    Op all = tf.withControlDependencies(assigns).noOp();
+    try (TString p = TString.scalarOf(prefix.toString())) {
+      session.runner().feed(file, p).addTarget(all).run().close();
+    }
+  }
+
+  /** Initializes, then loads the embeddings and the discriminator from a pre-training checkpoint. */
+  public void loadPretrained(Path prefix) {
+    initializeFrom(prefix, model.parameters().stream().map(ModelGraph.Parameter::name)
+        .filter(n -> n.startsWith(Tower.DISCRIMINATOR.scope + "/")).toList()); // the embeddings are electra/ too
+  }
+
+  /**
+   * Initializes, then loads every model variable (not the optimizer's slots or step) from a fine-tuned checkpoint
+   * of this head.
+   */
+  public void loadFinetuned(Path prefix) {
+    initializeFrom(prefix, model.parameters().stream().map(ModelGraph.Parameter::name).toList());
+  }
+
+  /**
+   * Writes the discriminator and the head's layers that Hugging Face has (those {@code WeightNames} translates) as
+   * a Hugging Face folder.
+   */
+  public void saveHuggingFace(Path dir) throws IOException {
+    HuggingFaceWeights.save(dir, Tower.DISCRIMINATOR, config, model, session);
+  }
+
+  /** Every variable (weights, optimizer slots, step) exactly as saved. */
+  public void restore(Path prefix) {
+    session.restore(prefix.toString());
+  }
+
+  public void save(Path prefix) {
+    session.save(prefix.toString());
+  }
+
+  /** The current value of one model variable, flattened (for checks and tests). */
+  public float[] value(String name) {
+    try (Result r = session.runner().fetch(model.parameter(name).variable()).run()) {
+      return floats((TFloat32) r.get(0));
+    }
+  }
+
+  /** The current value of one model variable with its shape, as ExportModel writes it into model.onnx. */
+  public HostTensor weight(String name) {
+    return new HostTensor(model.parameter(name).shape().asArray(), value(name));
+  }
+
+  /** Optimizer steps applied so far. */
+  public long globalStep() {
+    try (Result r = session.runner().fetch(optimizer.globalStep()).run()) {
+      return ((TInt64) r.get(0)).getLong();
+    }
+  }
+
+  /**
+   * One optimizer step on a batch whose labels {@code labels} feeds; returns the loss before the update.
+   */
+  protected float trainStep(Tokens b, UnaryOperator<Session.Runner> labels, double learningRate, long step) {
+    if (optimizer == null) {
+      throw new IllegalStateException("an inference graph cannot train");
+    }
+    Shape tokens = Shape.of(b.size(), b.length());
+    try (TInt32 ids = HostArrays.tensor(tokens, b.inputIds());
+        TInt32 mask = HostArrays.tensor(tokens, b.inputMask());
+        TInt32 seg = HostArrays.tensor(tokens, b.segmentIds());
+        TFloat32 lr = TFloat32.scalarOf((float) learningRate); TInt64 key = TInt64.vectorOf(seed, step)) {
+      Session.Runner runner = session.runner().feed(inputs.inputIds(), ids).feed(inputs.inputMask(), mask)
+          .feed(inputs.segmentIds(), seg).feed(optimizer.learningRate(), lr).feed(model.stepSeed(), key);
+      try (Result r = labels.apply(runner).fetch(loss).addTarget(optimizer.trainOp()).run()) {
+        return ((TFloat32) r.get(0)).getFloat();
+      }
+    }
+  }
+
+  /**
+   * Runs the model forward on a batch (dropout off), fetching {@code fetches}; {@code read} gets the result, which
+   * is closed when it returns.
+   */
+  protected <T> T forward(Tokens b, List<? extends Operand<?>> fetches, Function<Result, T> read) {
+    Shape tokens = Shape.of(b.size(), b.length());
+    try (TInt32 ids = HostArrays.tensor(tokens, b.inputIds());
+        TInt32 mask = HostArrays.tensor(tokens, b.inputMask());
+        TInt32 seg = HostArrays.tensor(tokens, b.segmentIds()); TBool off = TBool.scalarOf(false)) {
+      Session.Runner runner = session.runner().feed(inputs.inputIds(), ids).feed(inputs.inputMask(), mask)
+          .feed(inputs.segmentIds(), seg);
+      if (model.isTraining()) {
+        runner.feed(model.dropoutOn(), off);
+      }
+      fetches.forEach(runner::fetch);
+      try (Result r = runner.run()) {
+        return read.apply(r);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    if (session != null) {
+      session.close();
+    }
+    graph.close();
+  }
+}
