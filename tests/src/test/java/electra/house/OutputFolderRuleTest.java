@@ -19,6 +19,7 @@ import electra.launcher.QuickStart;
 import electra.pipelines.download.DownloadSquad;
 import electra.pipelines.download.DownloadWiki;
 import electra.pipelines.ingest.IngestJobs;
+import electra.pipelines.vocab.BuildVocab;
 import electra.pipelines.squad.PrepareSquad;
 import electra.records.ShardManifest;
 import electra.tokenization.Vocabulary;
@@ -143,6 +144,8 @@ class OutputFolderRuleTest {
         ingest("IngestWiki", IngestJobs.IngestWiki::new, inputs.resolve("wiki/dump.xml")),
         ingest("IngestBooks", IngestJobs.IngestBooks::new, inputs.resolve("corpus")),
         ingest("IngestText", IngestJobs.IngestText::new, inputs.resolve("corpus")),
+        new Case("BuildVocab", "BuildVocab", BuildVocab::new, f -> List.of("--input=" + inputs.resolve("corpus"),
+            "--output=" + f, "--vocab_size=100", "--min_frequency=1", "--runner=DirectRunner"), null),
         new Case("PrepareSquad", "PrepareSquad", PrepareSquad::new, f -> List.of("--input=" + inputs.resolve(
             "squad.json"), "--output=" + f, "--vocab_file=" + VOCAB, "--runner=DirectRunner", "--num_shards=1",
             "--max_seq_length=64", "--doc_stride=32", "--max_query_length=16"), null),

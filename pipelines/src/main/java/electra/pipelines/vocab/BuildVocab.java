@@ -200,7 +200,7 @@ public final class BuildVocab extends BeamJob<BuildVocabOptions> {
   }
 
   /**
-   * Writes counts as {@code key<TAB>count} lines to text files {@code <prefix>-SSSSS-of-NNNNN.tsv}. Keys hold no tab
+   * Writes counts as {@code key<TAB>count} lines to the text file {@code <prefix>-00000-of-00001.tsv}. Keys hold no tab
    * and no line break: they are basic tokens, which whitespace separates, or their characters.
    */
   static final class WriteCounts extends PTransform<PCollection<KV<String, Long>>, PDone> {
@@ -215,7 +215,9 @@ public final class BuildVocab extends BeamJob<BuildVocabOptions> {
       return counts
           .apply("Lines", MapElements.into(TypeDescriptors.strings())
               .via(count -> count.getKey() + "\t" + count.getValue()))
-          .apply("Write", TextIO.write().to(prefix).withSuffix(".tsv"));
+          // one file: the merge loop reads every count into one process anyway, and a runner that writes a file per
+          // bundle (the DirectRunner, a bundle per word) would otherwise write thousands of tiny ones
+          .apply("Write", TextIO.write().to(prefix).withSuffix(".tsv").withNumShards(1));
     }
   }
 }

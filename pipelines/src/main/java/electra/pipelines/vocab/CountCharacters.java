@@ -1,5 +1,7 @@
 package electra.pipelines.vocab;
 
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -31,8 +33,9 @@ public final class CountCharacters extends PTransform<PCollection<KV<String, Lon
     @ProcessElement
     public void process(@Element KV<String, Long> wordCount, OutputReceiver<KV<String, Long>> out) {
       distinctWords.inc();
-      wordCount.getKey().codePoints()
-          .forEach(c -> out.output(KV.of(Character.toString(c), wordCount.getValue())));
+      Map<Integer, Long> inWord = new HashMap<>();
+      wordCount.getKey().codePoints().forEach(c -> inWord.merge(c, wordCount.getValue(), Long::sum));
+      inWord.forEach((c, count) -> out.output(KV.of(Character.toString(c), count)));
     }
   }
 }

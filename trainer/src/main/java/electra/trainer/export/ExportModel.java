@@ -293,7 +293,7 @@ public final class ExportModel implements Job {
         try (OutputStream out = Files.newOutputStream(staging.resolve(ExportMetadata.ONNX_FILE))) {
           onnx.writeTo(out);
         }
-        verify(graph, staging, onnx);
+        verify(graph, staging, onnx, vocabulary);
       }
       Files.write(staging.resolve(ExportMetadata.VOCAB_FILE), vocabulary.fileBytes());
       config.writeJson(staging.resolve(ExportMetadata.CONFIG_FILE), "ElectraForQuestionAnswering");
@@ -316,7 +316,8 @@ public final class ExportModel implements Job {
   }
 
   // A fixed probe input: [CLS] 5 tokens [SEP] 3 tokens [SEP] and one padding position, twice; rows are padded
-  // further to the beam size, as the joint head's top-k needs at least k positions.
+  // further to the beam size, as the joint head's top-k needs at least k positions. Written in the English
+  // vocabulary's ids; probeIds puts them into the export's vocabulary.
   private static final int[] PROBE_IDS = {101, 2054, 2833, 2515, 4302, 2066, 102, 2026, 2171, 102, 0,
       101, 2026, 2171, 2003, 4302, 102, 1045, 2293, 8344, 102, 0};
   private static final int[] PROBE_MASK = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
@@ -342,9 +343,26 @@ public final class ExportModel implements Job {
    * Loads the written SavedModel and checks that it computes, bit for bit, what the graph computed; runs the ONNX
    * model and checks that its outputs are within a relative {@value #ONNX_TOLERANCE} (indices equal).
    */
-  private static void verify(QaGraph graph, Path dir, Model onnx) throws IOException {
+  /**
+   * The probe in this vocabulary's ids: [CLS], [SEP] and [PAD] looked up by name, word ids wrapped into its size (the
+   * English vocabulary's ids unchanged), so a vocabulary built from another corpus gets a probe it can embed.
+   */
+  static int[] probeIds(Vocabulary vocabulary) {
+    int[] ids = new int[PROBE_IDS.length];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = switch (PROBE_IDS[i]) {
+        case 101 -> vocabulary.clsId();
+        case 102 -> vocabulary.sepId();
+        case 0 -> vocabulary.padId();
+        default -> PROBE_IDS[i] % vocabulary.size();
+      };
+    }
+    return ids;
+  }
+
+  private static void verify(QaGraph graph, Path dir, Model onnx, Vocabulary vocabulary) throws IOException {
     int length = Math.max(PROBE_IDS.length / PROBE_ROWS, graph.beamSize());
-    int[] ids = probe(PROBE_IDS, length);
+    int[] ids = probe(probeIds(vocabulary), length);
     int[] mask = probe(PROBE_MASK, length);
     int[] segments = probe(PROBE_SEGMENTS, length);
     Batch batch = new Batch(PROBE_ROWS, length, ids, mask, segments, new int[PROBE_ROWS], new int[PROBE_ROWS],

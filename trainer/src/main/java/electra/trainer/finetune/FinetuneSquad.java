@@ -110,6 +110,14 @@ public final class FinetuneSquad implements Job {
       FinetunedHead.require(c.initCheckpoint(), c.head(), "another --init_checkpoint");
     }
     Vocabulary vocab = Vocabulary.resolve(source.vocabFile());
+    if (source.pretrainCheckpoint() != null) {
+      String trainedWith = Checkpoints.readState(source.pretrainCheckpoint()).vocabFingerprint();
+      if (trainedWith != null && !trainedWith.equals(vocab.fingerprint())) {
+        throw new UsageException("checkpoint " + source.pretrainCheckpoint() + " was pre-trained with the vocabulary "
+            + "sha256 " + trainedWith + " but --vocab_file " + vocab.source() + " has " + vocab.fingerprint()
+            + ": give --vocab_file the vocab.txt its shards were ingested with");
+      }
+    }
     if (vocab.size() > source.config().vocabSize()) {
       throw new UsageException("the vocabulary " + vocab.source() + " has " + vocab.size() + " tokens but the model's "
           + "vocab_size is " + source.config().vocabSize());
