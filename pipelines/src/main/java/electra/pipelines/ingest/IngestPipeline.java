@@ -5,6 +5,7 @@ import electra.pipelines.ingest.Documents.TokenizedDocument;
 import electra.pipelines.pack.ExamplePacker;
 import electra.records.ShardManifest;
 import electra.tokenization.Vocabulary;
+import electra.tokenization.VocabularyInfo;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -100,6 +101,7 @@ public final class IngestPipeline {
   /** Builds the steps; the vocabulary is loaded here once and shipped to the workers with the tokenizer step. */
   private Pipeline build(MatchCorpusFiles files, IntFunction<ShardNames> names, boolean append) throws IOException {
     Vocabulary vocabulary = Vocabulary.resolve(options.getVocabFile());
+    VocabularyInfo.requireCase(vocabulary, options.getDoLowerCase());
     Pipeline pipeline = Pipeline.create(options);
     PCollection<TokenizedDocument> documents = pipeline
         .apply("MatchCorpusFiles", files)

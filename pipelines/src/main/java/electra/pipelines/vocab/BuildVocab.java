@@ -12,6 +12,7 @@ import electra.pipelines.ingest.AtomicFiles;
 import electra.pipelines.ingest.ExtractDocuments;
 import electra.pipelines.ingest.MatchCorpusFiles;
 import electra.tokenization.Vocabulary;
+import electra.tokenization.VocabularyInfo;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -56,7 +57,7 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 public final class BuildVocab extends BeamJob<BuildVocabOptions> {
 
   public static final String VOCAB_FILE = "vocab.txt";
-  public static final String INFO_FILE = "vocab_info.json";
+  public static final String INFO_FILE = VocabularyInfo.FILE_NAME;
   static final String COUNTS_FOLDER = "word_counts";
 
   /** Wikipedia dumps are read in byte ranges of this size, on different workers, as IngestWiki reads them. */

@@ -20,6 +20,7 @@ import electra.squad.SquadMetrics;
 import electra.squad.SquadVersion;
 import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
+import electra.tokenization.VocabularyInfo;
 import electra.tokenization.VocabularyResolver;
 import electra.tokenization.WordpieceTokenizer;
 import electra.trainer.model.HuggingFaceWeights;
@@ -118,6 +119,7 @@ public final class FinetuneSquad implements Job {
             + ": give --vocab_file the vocab.txt its shards were ingested with");
       }
     }
+    VocabularyInfo.requireCase(vocab, c.doLowerCase());
     if (vocab.size() > source.config().vocabSize()) {
       throw new UsageException("the vocabulary " + vocab.source() + " has " + vocab.size() + " tokens but the model's "
           + "vocab_size is " + source.config().vocabSize());
