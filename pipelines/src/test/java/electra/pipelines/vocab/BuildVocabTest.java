@@ -179,6 +179,11 @@ class BuildVocabTest {
     Path vocabFile = vocabDir.resolve(BuildVocab.VOCAB_FILE);
     Vocabulary vocab = Vocabulary.load(vocabFile);
     Path shards = tmp.resolve("shards");
+    UsageException lowerCased = assertThrows(UsageException.class, () -> new IngestJobs.IngestText().run(new String[] {
+        "--input=" + corpus, "--output=" + shards, "--vocab_file=" + vocabFile, "--runner=DirectRunner"}));
+    assertEquals("the vocabulary " + vocabFile + " was built with --do_lower_case=false (" + vocabDir.toAbsolutePath()
+        .resolve(BuildVocab.INFO_FILE) + "): tokenize with --do_lower_case=false", lowerCased.getMessage());
+    assertTrue(Files.notExists(shards), "refused before the output folder is claimed");
     new IngestJobs.IngestText().run(new String[] {"--input=" + corpus, "--output=" + shards,
         "--vocab_file=" + vocabFile, "--do_lower_case=false", "--runner=DirectRunner", "--max_seq_length_p1=32",
         "--max_seq_length_p2=0", "--num_train_shards=1", "--num_test_shards=1", "--test_fraction=0"});
