@@ -141,11 +141,11 @@ public final class BuildVocab extends BeamJob<BuildVocabOptions> {
     AtomicFiles.write(output, VOCAB_FILE, stream -> stream.write(bytes));
     AtomicFiles.writeText(output, INFO_FILE, info(options, vocabulary, counters, wordCounts.size(), alphabet.size()));
 
-    out.printf(Locale.ROOT, "  corpus     documents %d, words %d, distinct words %d, kept (>= %d times) %d, "
-            + "characters %d%n", counters.get(CountWords.class, CountWords.DOCUMENTS),
+    out.printf(Locale.ROOT, "  corpus     documents %,d, words %,d, distinct words %,d, kept (>= %d times) %,d, "
+            + "characters %,d%n", counters.get(CountWords.class, CountWords.DOCUMENTS),
         counters.get(CountWords.class, CountWords.WORDS), counters.get(CountCharacters.class,
             CountCharacters.DISTINCT_WORDS), minFrequency, wordCounts.size(), alphabet.size());
-    out.printf(Locale.ROOT, "  vocab      %d tokens (--vocab_size %d), merged in %.1f s, sha256 %s%n",
+    out.printf(Locale.ROOT, "  vocab      %,d tokens (--vocab_size %d), merged in %.1f s, sha256 %s%n",
         vocabulary.size(), options.getVocabSize(), Duration.between(merging, Instant.now()).toMillis() / 1e3,
         vocabulary.fingerprint());
     out.printf(Locale.ROOT, "%s: wrote %s/%s in %.1f s; ingest with --vocab_file=%s/%s --do_lower_case=%s%n", name(),

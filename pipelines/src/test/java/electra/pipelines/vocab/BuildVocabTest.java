@@ -22,9 +22,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -104,6 +104,7 @@ class BuildVocabTest {
     String input = books + "/{austen-emma,blake-poems,chesterton-thursday,shakespeare-hamlet}.txt";
     // the embedded Flink runner: the DirectRunner hands each of the ~20,000 distinct words to the next step alone
     run("--input=" + input, "--input_format=books", "--output=" + tmp.resolve("books"), "--vocab_size=3000");
+    // the same --vocab_size; a text this short runs out of pairs to merge before it fills it, as a small corpus does
     Path unrelated = Files.writeString(tmp.resolve("unrelated.txt"), UNRELATED);
     run("--input=" + unrelated, "--output=" + tmp.resolve("unrelated"), "--vocab_size=3000", "--min_frequency=1",
         "--runner=DirectRunner");
@@ -111,15 +112,11 @@ class BuildVocabTest {
     Vocabulary fromUnrelated = Vocabulary.load(tmp.resolve("unrelated").resolve(BuildVocab.VOCAB_FILE));
     assertEquals(3000, fromBooks.size(), "the books have pairs enough to fill the vocabulary");
 
-    String text;
-    try (Stream<Path> files = Stream.of("austen-emma", "blake-poems", "chesterton-thursday", "shakespeare-hamlet")
-        .map(name -> books.resolve(name + ".txt"))) {
-      StringBuilder all = new StringBuilder();
-      for (Path file : files.toList()) {
-        all.append(Files.readString(file, StandardCharsets.UTF_8)).append('\n');
-      }
-      text = all.toString();
+    StringBuilder all = new StringBuilder();
+    for (String book : List.of("austen-emma", "blake-poems", "chesterton-thursday", "shakespeare-hamlet")) {
+      all.append(Files.readString(books.resolve(book + ".txt"), StandardCharsets.UTF_8)).append('\n');
     }
+    String text = all.toString();
     int words = new BasicTokenizer(true).tokenize(text).size();
     Tokenization booksOnBooks = Tokenization.of(new BertTokenizer(fromBooks, true, 100), text, words);
     Tokenization unrelatedOnBooks = Tokenization.of(new BertTokenizer(fromUnrelated, true, 100), text, words);
@@ -134,7 +131,7 @@ class BuildVocabTest {
     static Tokenization of(BertTokenizer tokenizer, String text, int words) {
       int[] ids = tokenizer.ids(text);
       int unk = tokenizer.vocabulary().unkId();
-      return new Tokenization(java.util.Arrays.stream(ids).filter(id -> id == unk).count(),
+      return new Tokenization(Arrays.stream(ids).filter(id -> id == unk).count(),
           (double) ids.length / words);
     }
 
