@@ -15,6 +15,7 @@ import electra.squad.AnswerDecoder;
 import electra.squad.QaFeaturizer;
 import electra.squad.SquadVersion;
 import electra.tokenization.Vocabulary;
+import electra.tokenization.VocabularyInfo;
 import electra.tokenization.VocabularyResolver;
 import electra.trainer.finetune.Batch;
 import electra.trainer.finetune.FinetunedHead;
@@ -270,6 +271,7 @@ public final class ExportModel implements Job {
         && (settings.beamSize() < 1 || settings.beamSize() > settings.maxSeqLength())) {
       throw new UsageException("--beam_size must be in 1..max_seq_length, got " + settings.beamSize());
     }
+    VocabularyInfo.requireCase(vocabulary, settings.doLowerCase());
     Source source = Source.of(model);
     source.requireHead(settings.head());
     ElectraConfig config = source.config();
