@@ -115,6 +115,13 @@ public record ElectraConfig(
     };
   }
 
+  /** The same architecture with {@code size} rows of word embeddings: a vocabulary's own size. */
+  public ElectraConfig withVocabSize(int size) {
+    return new ElectraConfig(size, embeddingSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize,
+        hiddenAct, hiddenDropoutProb, attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize,
+        initializerRange, layerNormEps);
+  }
+
   /** A tower of Google's shape: heads = max(1, H/64), FFN = 4H, BERT vocabulary, 512 positions. */
   public static ElectraConfig standard(int embeddingSize, int hiddenSize, int layers) {
     return new ElectraConfig(BERT_VOCAB_SIZE, embeddingSize, hiddenSize, layers, Math.max(1, hiddenSize / 64),
@@ -144,6 +151,11 @@ public record ElectraConfig(
 
   /** Reads a Hugging Face {@code config.json}; unknown keys are refused by name. Errors name the file. */
   public static ElectraConfig readJson(Path file) throws IOException {
+    return readJson(file, BERT_VOCAB_SIZE);
+  }
+
+  /** {@link #readJson(Path)}, with {@code defaultVocabSize} word embeddings when the file has no vocab_size. */
+  public static ElectraConfig readJson(Path file, int defaultVocabSize) throws IOException {
     JsonNode node;
     try {
       node = JSON.readTree(Files.readString(file));
@@ -154,13 +166,17 @@ public record ElectraConfig(
       throw new IOException(file + ": not valid JSON: " + e.getOriginalMessage() + where, e);
     }
     try {
-      return fromJson(node);
+      return fromJson(node, defaultVocabSize);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
   }
 
   public static ElectraConfig fromJson(JsonNode node) {
+    return fromJson(node, BERT_VOCAB_SIZE);
+  }
+
+  private static ElectraConfig fromJson(JsonNode node, int defaultVocabSize) {
     if (node == null || !node.isObject()) {
       throw new IllegalArgumentException("config must be a JSON object");
     }
@@ -184,7 +200,7 @@ public record ElectraConfig(
       }
     }
     return new ElectraConfig(
-        optionalInt(node, "vocab_size", BERT_VOCAB_SIZE),
+        optionalInt(node, "vocab_size", defaultVocabSize),
         // Required: Hugging Face defaults a missing embedding_size to 128, Google to hidden_size.
         requiredInt(node, "embedding_size"),
         requiredInt(node, "hidden_size"),

@@ -12,14 +12,26 @@ public record ModelChoice(
     @Flag(value = "discriminator preset: small, base or large", defaultValue = "small") String modelSize,
     @Flag("Hugging Face config.json of the discriminator (instead of --model_size)") Path modelConfig) {
 
-  /** The chosen architecture; a missing or malformed file and an unknown preset are usage errors naming the flag. */
+  /**
+   * The chosen architecture for the English vocabulary; a missing or malformed file and an unknown preset are usage
+   * errors naming the flag.
+   */
   public ElectraConfig resolve() {
+    return resolve(ElectraConfig.BERT_VOCAB_SIZE);
+  }
+
+  /**
+   * The chosen architecture for a vocabulary of {@code vocabularySize} tokens: a preset, or a config.json without
+   * {@code vocab_size}, gets one word embedding per token (a vocabulary built from another corpus decides); a
+   * config.json's own {@code vocab_size} stays.
+   */
+  public ElectraConfig resolve(int vocabularySize) {
     if (modelConfig != null) {
       if (!Files.isRegularFile(modelConfig)) {
         throw new UsageException("--model_config " + modelConfig + ": no such file");
       }
       try {
-        return ElectraConfig.readJson(modelConfig);
+        return ElectraConfig.readJson(modelConfig, vocabularySize);
       } catch (IllegalArgumentException e) {
         throw new UsageException("--model_config " + e.getMessage());
       } catch (IOException e) {
@@ -27,7 +39,7 @@ public record ModelChoice(
       }
     }
     try {
-      return ElectraConfig.preset(modelSize);
+      return ElectraConfig.preset(modelSize).withVocabSize(vocabularySize);
     } catch (IllegalArgumentException e) {
       throw new UsageException("--model_size: " + e.getMessage());
     }

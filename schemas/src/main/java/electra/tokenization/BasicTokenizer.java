@@ -55,6 +55,14 @@ public final class BasicTokenizer {
     return doLowerCase;
   }
 
+  /**
+   * Whether this character always forms a token of its own (punctuation, CJK ideographs): it never continues a
+   * word, so a vocabulary needs no {@code ##} piece for it.
+   */
+  public static boolean standsAlone(int codePoint) {
+    return CharClasses.isPunctuation(codePoint) || CharClasses.isCjk(codePoint);
+  }
+
   /** The basic tokens of {@code text}. */
   public List<String> tokenize(String text) {
     List<String> tokens = new ArrayList<>();

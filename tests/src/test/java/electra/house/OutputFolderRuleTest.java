@@ -20,6 +20,7 @@ import electra.pipelines.download.DownloadGlue;
 import electra.pipelines.download.DownloadSquad;
 import electra.pipelines.download.DownloadWiki;
 import electra.pipelines.ingest.IngestJobs;
+import electra.pipelines.vocab.BuildVocab;
 import electra.pipelines.squad.PrepareSquad;
 import electra.records.ShardManifest;
 import electra.tokenization.Vocabulary;
@@ -156,6 +157,8 @@ class OutputFolderRuleTest {
         new Case("IngestCorpora", "IngestCorpora", IngestJobs.IngestCorpora::new, f -> List.of("--input=text="
             + inputs.resolve("corpus") + ",books=" + inputs.resolve("corpus"), "--output=" + f, "--vocab_file=" + VOCAB,
             "--runner=DirectRunner", "--max_seq_length_p2=0"), null),
+        new Case("BuildVocab", "BuildVocab", BuildVocab::new, f -> List.of("--input=" + inputs.resolve("corpus"),
+            "--output=" + f, "--vocab_size=100", "--min_frequency=1", "--runner=DirectRunner"), null),
         new Case("PrepareSquad", "PrepareSquad", PrepareSquad::new, f -> List.of("--input=" + inputs.resolve(
             "squad.json"), "--output=" + f, "--vocab_file=" + VOCAB, "--runner=DirectRunner", "--num_shards=1",
             "--max_seq_length=64", "--doc_stride=32", "--max_query_length=16"), null),

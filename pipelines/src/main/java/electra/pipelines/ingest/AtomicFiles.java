@@ -21,16 +21,16 @@ import org.apache.beam.sdk.util.MimeTypes;
  * Whole-file writes that readers never see half done, and reads, on any Beam file system (local, gs://, s3://):
  * the content goes to a temporary name in the same folder, then is renamed over the target.
  */
-final class AtomicFiles {
+public final class AtomicFiles {
 
   private AtomicFiles() {}
 
   /** What writes a file's content into the stream it is given. */
-  interface Content {
+  public interface Content {
     void writeTo(OutputStream stream) throws IOException;
   }
 
-  static void write(String directory, String name, Content content) throws IOException {
+  public static void write(String directory, String name, Content content) throws IOException {
     ResourceId dir = FileSystems.matchNewResource(directory, true);
     ResourceId target = dir.resolve(name, StandardResolveOptions.RESOLVE_FILE);
     ResourceId temporary = dir.resolve(".tmp-" + name + "-" + UUID.randomUUID(), StandardResolveOptions.RESOLVE_FILE);
@@ -52,13 +52,13 @@ final class AtomicFiles {
     FileSystems.rename(List.of(temporary), List.of(target), StandardMoveOptions.IGNORE_MISSING_FILES);
   }
 
-  static void writeText(String directory, String name, String text) throws IOException {
+  public static void writeText(String directory, String name, String text) throws IOException {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     write(directory, name, stream -> stream.write(bytes));
   }
 
   /** The file's text, or empty when it does not exist. */
-  static Optional<String> readText(String directory, String name) throws IOException {
+  public static Optional<String> readText(String directory, String name) throws IOException {
     ResourceId file = FileSystems.matchNewResource(directory, true).resolve(name, StandardResolveOptions.RESOLVE_FILE);
     try (InputStream in = Channels.newInputStream(FileSystems.open(file))) {
       return Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8));

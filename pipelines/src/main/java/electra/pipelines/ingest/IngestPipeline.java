@@ -6,6 +6,7 @@ import electra.pipelines.pack.ExamplePacker;
 import electra.pipelines.text.TextDocument;
 import electra.records.ShardManifest;
 import electra.tokenization.Vocabulary;
+import electra.tokenization.VocabularyInfo;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -158,6 +159,7 @@ public final class IngestPipeline {
   private Pipeline build(List<MatchCorpusFiles> files, IntFunction<ShardNames> names, boolean append)
       throws IOException {
     Vocabulary vocabulary = Vocabulary.resolve(options.getVocabFile());
+    VocabularyInfo.requireCase(vocabulary, options.getDoLowerCase());
     Pipeline pipeline = Pipeline.create(options);
     long wikiRangeBytes = Math.round(options.getSplitMb() * (1 << 20));
     List<PCollection<TextDocument>> texts = new ArrayList<>();

@@ -12,6 +12,7 @@ import electra.pipelines.ingest.WriteShards;
 import electra.records.ShardManifest;
 import electra.squad.QaFeaturizer;
 import electra.tokenization.Vocabulary;
+import electra.tokenization.VocabularyInfo;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -78,6 +79,7 @@ public final class PrepareSquad extends BeamJob<PrepareSquadOptions> {
         options.getDocStride(), options.getMaxQueryLength()));
     ShardNames names = usage(() -> ShardNames.batch(stem(options.getTraining()), options.getNumShards()));
     Vocabulary vocabulary = Vocabulary.resolve(options.getVocabFile());
+    VocabularyInfo.requireCase(vocabulary, options.getDoLowerCase());
     FeaturizeQuestions featurize = usage(() -> new FeaturizeQuestions(new FeaturizeQuestions.Settings(vocabulary,
         options.getDoLowerCase(), options.getMaxInputCharsPerWord(), windows, options.getTraining(),
         !Boolean.FALSE.equals(options.getVersion2WithNegative()))));

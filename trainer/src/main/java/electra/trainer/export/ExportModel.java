@@ -19,6 +19,7 @@ import electra.squad.AnswerDecoder;
 import electra.squad.QaFeaturizer;
 import electra.squad.SquadVersion;
 import electra.tokenization.Vocabulary;
+import electra.tokenization.VocabularyInfo;
 import electra.tokenization.VocabularyResolver;
 import electra.trainer.finetune.Batch;
 import electra.trainer.finetune.FinetuneConfig;
@@ -461,6 +462,7 @@ public final class ExportModel implements Job {
         && (settings.beamSize() < 1 || settings.beamSize() > settings.maxSeqLength())) {
       throw new UsageException("--beam_size must be in 1..max_seq_length, got " + settings.beamSize());
     }
+    VocabularyInfo.requireCase(vocabulary, settings.doLowerCase());
     Source source = Source.of(model);
     source.requireHead(settings.head());
     ElectraConfig config = source.config();
@@ -486,7 +488,7 @@ public final class ExportModel implements Job {
       try (OutputStream out = Files.newOutputStream(dir.resolve(ExportMetadata.ONNX_FILE))) {
         onnx.writeTo(out);
       }
-      verify(graph, dir, onnx);
+      verify(graph, dir, onnx, vocabulary);
     }
     Files.write(dir.resolve(ExportMetadata.VOCAB_FILE), vocabulary.fileBytes());
     config.writeJson(dir.resolve(ExportMetadata.CONFIG_FILE), "ElectraForQuestionAnswering");
@@ -498,7 +500,8 @@ public final class ExportModel implements Job {
   }
 
   // A fixed probe input: [CLS] 5 tokens [SEP] 3 tokens [SEP] and one padding position, twice; rows are padded
-  // further to the beam size, as the joint head's top-k needs at least k positions.
+  // further to the beam size, as the joint head's top-k needs at least k positions. Written in the English
+  // vocabulary's ids; probeIds puts them into the export's vocabulary.
   private static final int[] PROBE_IDS = {101, 2054, 2833, 2515, 4302, 2066, 102, 2026, 2171, 102, 0,
       101, 2026, 2171, 2003, 4302, 102, 1045, 2293, 8344, 102, 0};
   private static final int[] PROBE_MASK = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
@@ -521,13 +524,30 @@ public final class ExportModel implements Job {
   }
 
   /**
+   * The probe in this vocabulary's ids: [CLS], [SEP] and [PAD] looked up by name, word ids wrapped into its size (the
+   * English vocabulary's ids unchanged), so a vocabulary built from another corpus gets a probe it can embed.
+   */
+  static int[] probeIds(Vocabulary vocabulary) {
+    int[] ids = new int[PROBE_IDS.length];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = switch (PROBE_IDS[i]) {
+        case 101 -> vocabulary.clsId();
+        case 102 -> vocabulary.sepId();
+        case 0 -> vocabulary.padId();
+        default -> PROBE_IDS[i] % vocabulary.size();
+      };
+    }
+    return ids;
+  }
+
+  /**
    * Loads the written SavedModel and checks that it computes, bit for bit, what the graph computed; runs the ONNX
    * model and checks that its outputs are within a relative {@value #ONNX_TOLERANCE} (indices equal). Records the
    * probe and the graph's outputs as the export's {@link ExportCheck}, which a server repeats before serving it.
    */
-  private static void verify(QaGraph graph, Path dir, Model onnx) throws IOException {
+  private static void verify(QaGraph graph, Path dir, Model onnx, Vocabulary vocabulary) throws IOException {
     int length = Math.max(PROBE_IDS.length / PROBE_ROWS, graph.beamSize());
-    int[] ids = probe(PROBE_IDS, length);
+    int[] ids = probe(probeIds(vocabulary), length);
     int[] mask = probe(PROBE_MASK, length);
     int[] segments = probe(PROBE_SEGMENTS, length);
     Batch batch = new Batch(PROBE_ROWS, length, ids, mask, segments, new int[PROBE_ROWS], new int[PROBE_ROWS],

@@ -114,7 +114,7 @@ public final class FinetuneGlue implements Job {
     if (c.initCheckpoint() != null) {
       FinetunedHead.requireClassifier(c.initCheckpoint(), task.id(), "another --init_checkpoint");
     }
-    Vocabulary vocab = source.vocabulary();
+    Vocabulary vocab = source.vocabulary(c.doLowerCase());
     GlueFeaturizer featurizer = new GlueFeaturizer(new BertTokenizer(vocab, c.doLowerCase(),
         WordpieceTokenizer.NVIDIA_MAX_INPUT_CHARS_PER_WORD), c.maxSeqLength());
     OutputFolder.claim(c.outputDir(), new OutputFolder.Claim(name(), c.trainingWork(), c.mode().trains(), ""),

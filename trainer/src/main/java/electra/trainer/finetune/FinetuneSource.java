@@ -3,6 +3,7 @@ package electra.trainer.finetune;
 import electra.cli.UsageException;
 import electra.model.ElectraConfig;
 import electra.tokenization.Vocabulary;
+import electra.tokenization.VocabularyInfo;
 import electra.tokenization.VocabularyResolver;
 import electra.trainer.model.HuggingFaceWeights;
 import electra.trainer.runtime.Checkpoints;
@@ -72,13 +73,28 @@ public record FinetuneSource(ElectraConfig config, String vocabFile, Path huggin
     }
   }
 
-  /** The vocabulary, refused when the model's embeddings have fewer rows than it has tokens. */
-  public Vocabulary vocabulary() throws IOException {
+  /**
+   * The vocabulary, refused when a pre-training checkpoint was trained with another one (by fingerprint), when it was
+   * built for the other casing than {@code doLowerCase}, or when the model's embeddings have fewer rows than it has
+   * tokens.
+   */
+  public Vocabulary vocabulary(boolean doLowerCase) throws IOException {
     Vocabulary vocab = Vocabulary.resolve(vocabFile);
+    if (pretrainCheckpoint != null) {
+      String trainedWith = Checkpoints.readState(pretrainCheckpoint).vocabFingerprint();
+      if (trainedWith != null && !trainedWith.equals(vocab.fingerprint())) {
+        throw new UsageException("checkpoint " + pretrainCheckpoint + " was pre-trained with the vocabulary "
+            + "sha256 " + trainedWith + " but --vocab_file " + vocab.source() + " has " + vocab.fingerprint()
+            + ": give --vocab_file the vocab.txt its shards were ingested with");
+      }
+    }
+    VocabularyInfo.requireCase(vocab, doLowerCase);
     if (vocab.size() > config.vocabSize()) {
       throw new UsageException("the vocabulary " + vocab.source() + " has " + vocab.size() + " tokens but the model's "
           + "vocab_size is " + config.vocabSize());
     }
+    return vocab;
+  }
     return vocab;
   }
 

@@ -105,7 +105,7 @@ public final class FinetuneSquad implements Job {
     if (c.initCheckpoint() != null) {
       FinetunedHead.require(c.initCheckpoint(), c.head(), "another --init_checkpoint");
     }
-    Vocabulary vocab = source.vocabulary();
+    Vocabulary vocab = source.vocabulary(c.doLowerCase());
     BertTokenizer tokenizer = new BertTokenizer(vocab, c.doLowerCase(),
         WordpieceTokenizer.NVIDIA_MAX_INPUT_CHARS_PER_WORD);
     QaFeaturizer featurizer = new QaFeaturizer(tokenizer,

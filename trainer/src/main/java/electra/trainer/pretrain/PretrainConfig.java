@@ -13,6 +13,7 @@ import electra.trainer.runtime.LearningRateSchedule;
 import electra.trainer.runtime.OptimizerGraph;
 import electra.trainer.runtime.OptimizerKind;
 import electra.trainer.runtime.Presets;
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
 
 /**
@@ -163,6 +164,35 @@ public record PretrainConfig(
   private static void require(boolean ok, String message) {
     if (!ok) {
       throw new UsageException(message);
+    }
+  }
+
+  /**
+   * These settings for a vocabulary of {@code vocabularySize} tokens: a preset model, or a config.json without
+   * {@code vocab_size}, gets one word embedding per token ({@link ModelChoice#resolve(int)}), so a vocabulary built
+   * from another corpus sizes the model; a config.json's own {@code vocab_size} stays.
+   */
+  public PretrainConfig forVocabulary(int vocabularySize) {
+    if (model == null) {
+      return this;
+    }
+    ElectraConfig sized = model.resolve(vocabularySize);
+    if (sized.equals(discriminator)) {
+      return this;
+    }
+    // a copy with one component replaced, through the canonical constructor, so it checks itself again
+    RecordComponent[] components = PretrainConfig.class.getRecordComponents();
+    Object[] values = new Object[components.length];
+    Class<?>[] types = new Class<?>[components.length];
+    try {
+      for (int i = 0; i < components.length; i++) {
+        types[i] = components[i].getType();
+        values[i] = components[i].getName().equals("discriminator") ? sized
+            : components[i].getAccessor().invoke(this);
+      }
+      return PretrainConfig.class.getDeclaredConstructor(types).newInstance(values);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot copy the pre-training settings", e);
     }
   }
 

@@ -49,7 +49,8 @@ public final class Trainer {
   public record Summary(long firstStep, List<Double> losses, double secondsPerStep, Path lastCheckpoint,
       XlaClusters xla) {}
 
-  private final PretrainConfig c;
+  /** The run's settings; {@link #run} sizes the model for the vocabulary ({@link PretrainConfig#forVocabulary}). */
+  private PretrainConfig c;
   private final PrintStream out;
   private final DataParallelSettings dp;
   private volatile boolean stopRequested;
@@ -107,6 +108,7 @@ public final class Trainer {
    */
   public Summary run(long stopAfter) throws Exception {
     Vocabulary vocab = Vocabulary.resolve(c.vocabFile());
+    c = c.forVocabulary(vocab.size());
     ShardFiles.use(c.objectStores());
     ShardManifest manifest = ShardStream.readManifest(c.pretrainTfrecords());
     manifest.requireVocab(vocab.fingerprint(), "--pretrain_tfrecords " + c.pretrainTfrecords());
