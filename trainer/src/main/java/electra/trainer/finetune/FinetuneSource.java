@@ -95,8 +95,6 @@ public record FinetuneSource(ElectraConfig config, String vocabFile, Path huggin
     }
     return vocab;
   }
-    return vocab;
-  }
 
   /**
    * Loads the starting weights of a fresh training run: the fine-tuned checkpoint if given, else the pre-trained
