@@ -38,8 +38,8 @@ public record DataParallelSettings(ClusterSpec cluster, String collective, boole
       long taskIndex,
       @Flag(value = "all-reduce implementation: auto, ring (gRPC) or nccl (GPUs)", defaultValue = "auto")
       String collective,
-      @Flag(value = "all-reduce the gradients in fp16 (half the traffic; cast back to fp32 for the update), as "
-          + "NVIDIA's Horovod compression", name = "fp16_compression", defaultValue = "false")
+      @Flag(value = "all-reduce in fp16, as NVIDIA's Horovod compression: half the traffic; the gradients and logged "
+          + "losses keep about 3 digits and are cast back to fp32", name = "fp16_compression", defaultValue = "false")
       boolean fp16Compression,
       @Flag(value = "a step waiting longer for the other workers fails the run", name = "step_timeout_s",
           defaultValue = "300")
