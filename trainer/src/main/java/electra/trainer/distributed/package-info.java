@@ -7,7 +7,9 @@
  * made through the C API) with {@code device_filters} limited to its task and task 0 as
  * {@code collective_group_leader}. The gradients are averaged with the graph-mode {@code CollectiveReduce} op
  * (Add, then Div by the group size) before clipping and LAMB/AdamW, as MultiWorkerMirroredStrategy and Horovod do:
- * a ring over gRPC on CPU, NCCL on GPUs ({@code --collective=nccl}). The reported losses are all-reduced too, and
+ * a ring over gRPC on CPU, NCCL on GPUs ({@code --collective=nccl}), in fp16 with {@code --fp16_compression}. With
+ * gradient accumulation only the micro-step that applies reaches the collectives: the others add into local
+ * accumulators, so each optimizer step all-reduces once. The reported losses travel in the same all-reduce, and
  * every worker's data position is gathered ({@code CollectiveGather}) so the chief's checkpoint can resume all.
  * The gathered values also carry each worker's stop flag (SIGTERM), so that all workers stop after the same step.
  * With {@code --follow} each worker follows the manifest for the shards dealt to it; a position stays a handful of

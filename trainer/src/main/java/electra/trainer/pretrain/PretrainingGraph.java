@@ -10,6 +10,7 @@ import electra.trainer.runtime.SessionConfigs;
 import electra.trainer.runtime.XlaClusters;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,9 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.train.Restore;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.RunMetadata;
 import org.tensorflow.proto.RunOptions;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
@@ -41,9 +45,19 @@ import org.tensorflow.types.family.TType;
  */
 public final class PretrainingGraph implements AutoCloseable {
 
-  /** What one micro-step returns: the scalars of {@link PretrainingObjective.Outputs#SCALAR_NAMES}, the gradient
-   * norm and, per real token, the discriminator's probability and label (for AUC). */
-  public record StepResult(float[] scalars, float gradientNorm, float[] discProbs, float[] discLabels) {
+  /**
+   * What one micro-step returns: the scalars of {@link PretrainingObjective.Outputs#SCALAR_NAMES}, whether it applied
+   * an optimizer step and the norm of the gradient it applied (before clipping), and, per real token of this
+   * worker's micro-batch, the discriminator's probability and label (for AUC).
+   *
+   * <p>{@code microBatches}: how many micro-batches the scalars stand for, so that the mean of an optimizer step is
+   * Σ microBatches·scalars / Σ microBatches in every mode. One process: 1, the scalars of this micro-batch. Data
+   * parallel: the micro-step that applies has the mean over the step's micro-batches of every worker (the number of
+   * accumulation steps), the others 0 (their scalars are this worker's micro-batch only, and count in that mean).
+   * {@code gradientNorm} is NaN where a data-parallel micro-step applied nothing (the norm needs the all-reduce).
+   */
+  public record StepResult(float[] scalars, int microBatches, boolean applied, float gradientNorm, float[] discProbs,
+      float[] discLabels) {
     public float total() {
       return scalars[0];
     }
@@ -67,13 +81,19 @@ public final class PretrainingGraph implements AutoCloseable {
   private List<String> initNames;
   private Map<String, Operand<TFloat32>> allValues;
   private final Replication replication;
+  private final int accumulationSteps;
   private List<Operand<TFloat32>> reportedScalars;
+  private Placeholder<TFloat32> scalarSumsBefore;
+  private Operand<TFloat32> reducedStepScalars;
+  private final float[] localScalarSums;
   private Placeholder<TInt64> dataPosition;
   private Operand<TInt64> gatheredPositions;
   private long[] lastGatheredPositions;
   private boolean stepped;
   private final boolean xlaRequested;
   private XlaClusters xlaClusters;
+  private boolean recordCollectives;
+  private List<String> lastCollectives = List.of();
 
   /**
    * @param lossScaling dynamic loss scaling (fp16 mixed precision on GPU)
@@ -88,16 +108,17 @@ public final class PretrainingGraph implements AutoCloseable {
     this.seed = c.seed();
     this.replication = replication;
     this.xlaRequested = sessionConfig != null && SessionConfigs.xlaRequested(sessionConfig);
+    this.accumulationSteps = c.gradientAccumulationSteps();
     try {
       model = ModelGraph.training(graph, c.seed());
       objective = new PretrainingObjective(model, c.discriminator(), c.generator(), c.genWeight(), c.discWeight(),
           c.temperature());
-      optimizer = new OptimizerGraph(model, objective.outputs().total(), c.optimizerSettings(lossScaling),
-          OptimizerGraph.NO_LR_DECAY, replication == null ? null : replication.allReduceMean());
       reportedScalars = objective.outputs().scalars();
+      localScalarSums = new float[reportedScalars.size()];
+      optimizer = new OptimizerGraph(model, objective.outputs().total(), c.optimizerSettings(lossScaling),
+          OptimizerGraph.NO_LR_DECAY, replication == null ? null : reducingScalarsAlong(replication));
       if (replication != null) {
         Ops tf = model.tf();
-        reportedScalars = replication.allReduceMean().reduce(tf, reportedScalars);
         dataPosition = tf.withName("data_position").placeholder(TInt64.class, Placeholder.shape(Shape.of(POSITION_VALUES)));
         gatheredPositions = replication.gather(tf, dataPosition);
       }
@@ -111,6 +132,42 @@ public final class PretrainingGraph implements AutoCloseable {
       graph.close();
       throw e;
     }
+  }
+
+  /**
+   * The gradient all-reduce with the reported scalars packed along (one collective per optimizer step): the
+   * scalars' mean over the step's micro-batches, from the sums of the earlier micro-batches (fed, kept in Java) and
+   * the applying one's.
+   */
+  private OptimizerGraph.GradientReducer reducingScalarsAlong(Replication replication) {
+    Ops tf = model.tf();
+    int n = reportedScalars.size();
+    scalarSumsBefore = tf.withName("scalar_sums_before").placeholder(TFloat32.class, Placeholder.shape(Shape.of(n)));
+    Operand<TFloat32> stepMean = tf.math.div(tf.math.add(scalarSumsBefore, tf.stack(reportedScalars)),
+        tf.constant((float) accumulationSteps));
+    return (ops, gradients) -> {
+      List<Operand<TFloat32>> all = new ArrayList<>(gradients);
+      all.add(tf.ensureShape(stepMean, Shape.of(n)));
+      List<Operand<TFloat32>> reduced = replication.allReduceMean().reduce(ops, all);
+      reducedStepScalars = reduced.get(gradients.size());
+      return reduced.subList(0, gradients.size());
+    };
+  }
+
+  /**
+   * Test and measurement seam: from now on every {@link #step} also lists the collective ops it ran
+   * ({@link #lastStepCollectives()}); this asks TensorFlow for the step's partition graphs, so it slows steps.
+   */
+  public void recordCollectives() {
+    recordCollectives = true;
+  }
+
+  /**
+   * The collective ops the last {@link #step} ran, as {@code op:dtype} (e.g. {@code CollectiveReduce:DT_FLOAT}), when
+   * {@link #recordCollectives()} was called; empty otherwise.
+   */
+  public List<String> lastStepCollectives() {
+    return lastCollectives;
   }
 
   /** Fresh weights from the seeded initializers, zero slots and step. */
@@ -163,12 +220,18 @@ public final class PretrainingGraph implements AutoCloseable {
   }
 
   /**
-   * As {@link #step(MaskedBatch, double, boolean, long)}; with replication the scalars are the means over all
-   * workers, and {@code position} ({@link #POSITION_VALUES} values: epoch, shard index, record, byte offset and
-   * listed count of this worker's data after the batch, the step this process started from, and its stop flag) is
-   * gathered from every worker into {@link #lastGatheredPositions()}.
+   * As {@link #step(MaskedBatch, double, boolean, long)}. With replication a micro-step that does not apply only
+   * accumulates locally (no collective; its scalars are this worker's, see {@link StepResult}); the one that applies
+   * all-reduces the accumulated gradients together with the step's scalars (their means over all workers and
+   * micro-batches) and gathers {@code position} ({@link #POSITION_VALUES} values: epoch, shard index, record, byte
+   * offset and listed count of this worker's data after the batch, the step this process started from, and its
+   * stop flag) from every worker into {@link #lastGatheredPositions()}; {@code position} is ignored otherwise.
    */
   public StepResult step(MaskedBatch b, double learningRate, boolean apply, long microStep, long[] position) {
+    boolean replicated = replication != null;
+    if (replicated && !apply && optimizer.accumulateOp() == null) {
+      throw new IllegalArgumentException("with one micro-batch per optimizer step every micro-step applies");
+    }
     PretrainingObjective.Feeds f = objective.feeds();
     PretrainingObjective.Outputs o = objective.outputs();
     Shape tokens = Shape.of(b.batch(), b.length());
@@ -181,44 +244,92 @@ public final class PretrainingGraph implements AutoCloseable {
         TFloat32 weights = TFloat32.tensorOf(slots, DataBuffers.of(b.maskedLmWeights(), true, false));
         TFloat32 lr = TFloat32.scalarOf((float) learningRate); TBool applyNow = TBool.scalarOf(apply);
         TInt64 stepSeed = TInt64.vectorOf(seed, microStep);
-        TInt64 positionNow = TInt64.vectorOf(position == null ? new long[POSITION_VALUES] : position)) {
+        TInt64 positionNow = TInt64.vectorOf(position == null ? new long[POSITION_VALUES] : position);
+        TFloat32 sumsBefore = TFloat32.vectorOf(localScalarSums)) {
       Session.Runner r = session.runner()
           .feed(f.inputs().inputIds(), ids).feed(f.inputs().inputMask(), mask).feed(f.inputs().segmentIds(), seg)
           .feed(f.maskedLmPositions(), pos).feed(f.maskedLmIds(), lmIds).feed(f.maskedLmWeights(), weights)
-          .feed(optimizer.learningRate(), lr).feed(optimizer.applyNow(), applyNow).feed(model.stepSeed(), stepSeed);
-      for (Operand<TFloat32> s : reportedScalars) {
-        r.fetch(s);
+          .feed(model.stepSeed(), stepSeed);
+      // one process: one signature for every micro-step (apply_gradients chooses); data parallel: two, so that
+      // only the applying one reaches the collectives
+      boolean reduces = replicated && apply;
+      boolean trains = !replicated || apply;
+      if (reduces) {
+        r.fetch(reducedStepScalars).feed(scalarSumsBefore, sumsBefore);
+      } else {
+        reportedScalars.forEach(r::fetch);
       }
-      r.fetch(optimizer.gradientNorm()).fetch(o.discProbs()).fetch(o.discLabels()).addTarget(optimizer.trainOp());
+      if (trains) {
+        r.fetch(optimizer.gradientNorm()).feed(optimizer.learningRate(), lr);
+      }
+      r.fetch(o.discProbs()).fetch(o.discLabels());
+      if (!replicated) {
+        r.feed(optimizer.applyNow(), applyNow);
+      }
+      r.addTarget(trains ? optimizer.trainOp() : optimizer.accumulateOp());
       RunOptions options = RunOptions.getDefaultInstance();
-      if (replication != null) {
+      if (reduces) {
         r.feed(dataPosition, positionNow).fetch(gatheredPositions);
+      }
+      if (replicated) {
         options = replication.stepOptions(!stepped);
       }
       // the first step builds the executor, so its graphs show what XLA compiled; later steps reuse them
       boolean inspect = xlaRequested && !stepped;
-      if (inspect || replication != null) {
-        r.setOptions(inspect ? XlaClusters.inspecting(options) : options);
+      boolean metadata = inspect || recordCollectives;
+      if (metadata || replicated) {
+        r.setOptions(metadata ? XlaClusters.inspecting(options) : options);
       }
       stepped = true;
-      try (Result res = inspect ? r.runAndFetchMetadata() : r.run()) {
+      try (Result res = metadata ? r.runAndFetchMetadata() : r.run()) {
         if (inspect) {
           xlaClusters = XlaClusters.of(res.getMetadata().orElseThrow());
         }
-        int n = o.scalars().size();
-        if (replication != null) {
-          TInt64 all = (TInt64) res.get(n + 3);
+        if (recordCollectives) {
+          lastCollectives = collectives(res.getMetadata().orElseThrow());
+        }
+        int n = reportedScalars.size();
+        int next = 0;
+        float[] scalars;
+        if (reduces) {
+          scalars = floats((TFloat32) res.get(next++));
+          Arrays.fill(localScalarSums, 0f);
+        } else {
+          scalars = new float[n];
+          for (int i = 0; i < n; i++) {
+            scalars[i] = ((TFloat32) res.get(next++)).getFloat();
+          }
+          if (replicated) {
+            for (int i = 0; i < n; i++) {
+              localScalarSums[i] += scalars[i];
+            }
+          }
+        }
+        float gradientNorm = trains ? ((TFloat32) res.get(next++)).getFloat() : Float.NaN;
+        float[] probs = floats((TFloat32) res.get(next++));
+        float[] labels = floats((TFloat32) res.get(next++));
+        if (reduces) {
+          TInt64 all = (TInt64) res.get(next);
           lastGatheredPositions = new long[Math.toIntExact(all.size())];
           all.copyTo(DataBuffers.of(lastGatheredPositions, false, false));
         }
-        float[] scalars = new float[n];
-        for (int i = 0; i < n; i++) {
-          scalars[i] = ((TFloat32) res.get(i)).getFloat();
-        }
-        return new StepResult(scalars, ((TFloat32) res.get(n)).getFloat(), floats((TFloat32) res.get(n + 1)),
-            floats((TFloat32) res.get(n + 2)));
+        int microBatches = !replicated ? 1 : apply ? accumulationSteps : 0;
+        return new StepResult(scalars, microBatches, apply, gradientNorm, probs, labels);
       }
     }
+  }
+
+  /** The collective ops in the partition graphs of a run, as {@code op:dtype}. */
+  private static List<String> collectives(RunMetadata metadata) {
+    List<String> out = new ArrayList<>();
+    for (GraphDef partition : metadata.getPartitionGraphsList()) {
+      for (NodeDef node : partition.getNodeList()) {
+        if (node.getOp().startsWith("Collective")) {
+          out.add(node.getOp() + ":" + node.getAttrOrThrow("T").getType());
+        }
+      }
+    }
+    return out;
   }
 
   /** Every variable's value by name (model weights, slots, step as float) in one run, for tests and checks. */

@@ -206,7 +206,8 @@ public final class Trainer {
               break;
             }
             lr = schedule.at(step);
-            double loss = 0;
+            double lossSum = 0; // weighted by the micro-batches each result stands for (see StepResult)
+            int lossBatches = 0;
             for (int i = 0; i < c.gradientAccumulationSteps(); i++) {
               // between steps a stop may interrupt the wait (--follow) for data; a worker must take its batch instead,
               // since its peers wait for it in the all-reduce (the stop has ended its wait for new shards)
@@ -235,21 +236,22 @@ public final class Trainer {
                 } catch (RuntimeException e) {
                   throw runtime.stepFailed(step + 1, e, (System.nanoTime() - t0) / 1_000_000);
                 }
-                if (step == firstStep && i == 0) {
+                if (step == firstStep && apply) { // positions are gathered when the step applies
                   DataSharding.requireSameStart(graph.lastGatheredPositions(), cluster);
                 }
               }
               if (log != null) {
                 log.add(r, last.batch().inputMask());
               }
-              loss += r.total();
+              lossSum += (double) r.total() * r.microBatches();
+              lossBatches += r.microBatches();
               micro = last.microStep() + 1;
               if (step == firstStep && i == 0 && c.xla()) {
                 out.println(graph.xlaClusters().requireCompiled());
               }
             }
             step++;
-            loss /= c.gradientAccumulationSteps();
+            double loss = lossSum / lossBatches;
             losses.add(loss);
             if (!Double.isFinite(loss) && graph.optimizer().lossScale() == null) {
               throw new IllegalStateException("loss is " + loss + " at step " + step + "; lower --learning_rate");

@@ -17,8 +17,10 @@ import java.util.Map;
 /**
  * What users see of pre-training: every {@code logFreq} steps one {@link StepLog} line (console, {@code log.jsonl},
  * TensorBoard scalars of the same names) with the losses and the metrics of spec §2.7 (AUC over the window's real
- * tokens) averaged over the micro-steps since the last line, the gradient norm, learning rate, sequences per second
- * and the estimated time left; lines carry the phase.
+ * tokens) averaged over the micro-batches since the last line (data-parallel: of every worker, as each optimizer
+ * step's all-reduce reports them; AUC only over the chief's tokens), the gradient norm (of the gradient each optimizer
+ * step applied, before clipping, averaged over the window's steps), learning rate, sequences per second and the
+ * estimated time left; lines carry the phase.
  */
 public final class TrainingLog implements AutoCloseable {
 
@@ -39,6 +41,7 @@ public final class TrainingLog implements AutoCloseable {
   private final double[] sums = new double[NAMES.size()];
   private double gradNormSum;
   private int microSteps;
+  private int appliedSteps;
   private float[] probs = new float[0];
   private float[] labels = new float[0];
   private int tokens;
@@ -52,13 +55,19 @@ public final class TrainingLog implements AutoCloseable {
     this.phase = phase;
   }
 
-  /** Adds one micro-step; {@code inputMask} selects the tokens AUC counts. */
+  /**
+   * Adds one micro-step, its scalars weighted by the micro-batches they stand for
+   * ({@link PretrainingGraph.StepResult#microBatches()}); {@code inputMask} selects the tokens AUC counts.
+   */
   public void add(PretrainingGraph.StepResult r, int[] inputMask) {
     for (int i = 0; i < sums.length; i++) {
-      sums[i] += r.scalars()[i];
+      sums[i] += (double) r.scalars()[i] * r.microBatches();
     }
-    gradNormSum += r.gradientNorm();
-    microSteps++;
+    microSteps += r.microBatches();
+    if (r.applied()) {
+      gradNormSum += r.gradientNorm();
+      appliedSteps++;
+    }
     for (int i = 0; i < inputMask.length; i++) {
       if (inputMask[i] == 1) {
         if (tokens == probs.length) {
@@ -78,7 +87,7 @@ public final class TrainingLog implements AutoCloseable {
       metrics.put(NAMES.get(i), sums[i] / microSteps);
     }
     metrics.put("disc_auc", auc(probs, labels, tokens));
-    metrics.put("grad_norm", gradNormSum / microSteps);
+    metrics.put("grad_norm", gradNormSum / appliedSteps);
     metrics.put("learning_rate", learningRate);
     if (!Double.isNaN(lossScale)) {
       metrics.put("loss_scale", lossScale);
@@ -90,6 +99,7 @@ public final class TrainingLog implements AutoCloseable {
     Arrays.fill(sums, 0);
     gradNormSum = 0;
     microSteps = 0;
+    appliedSteps = 0;
     tokens = 0;
   }
 

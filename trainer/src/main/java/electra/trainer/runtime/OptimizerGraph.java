@@ -29,6 +29,12 @@ import org.tensorflow.types.family.TType;
  * session sees one feed/fetch signature (each new one costs a graph re-optimisation). With one accumulation
  * step there are no accumulators and {@link #applyNow()} defaults to true.
  *
+ * <p>With a {@link GradientReducer} (data-parallel) and accumulation the micro-steps are split over two targets,
+ * so that the workers all-reduce once per optimizer step and not once per micro-step:
+ * {@link #accumulateOp()} only adds this worker's gradients into its accumulators (no collective), and
+ * {@link #trainOp()} adds the last micro-batch's, all-reduces the accumulated mean, clips, updates, clears the
+ * accumulators and increments {@code global_step}; {@link #applyNow()} is then not used.
+ *
  * <p>With loss scaling the gradients are taken of loss × scale and divided back; a step with non-finite gradients
  * is skipped and halves the scale, 2000 finite steps double it (Keras' dynamic loss scale).
  *
@@ -53,6 +59,7 @@ public final class OptimizerGraph {
   private final Variable<TFloat32> lossScale;
   private final Operand<TFloat32> gradientNorm;
   private final Op trainOp;
+  private final Op accumulateOp;
   private final List<Variable<?>> slots = new ArrayList<>();
 
   /** The update rule's constants. */
@@ -69,8 +76,9 @@ public final class OptimizerGraph {
   }
 
   /**
-   * Turns each micro-step's (accumulated, averaged) gradients into the ones the update uses; data-parallel training
-   * averages them across workers here ({@code electra.trainer.distributed}). Returns one tensor per input, same shapes.
+   * Turns the accumulated, averaged gradients of an optimizer step into the ones the update uses; data-parallel
+   * training averages them across workers here ({@code electra.trainer.distributed}). Returns one tensor per input,
+   * same shapes. It runs only in the micro-step that applies ({@link #trainOp()}).
    */
   @FunctionalInterface
   public interface GradientReducer {
@@ -114,9 +122,14 @@ public final class OptimizerGraph {
     Output<?>[] grads = graph.addGradients(scaledLoss.asOutput(),
         params.stream().map(p -> p.variable().asOutput()).toArray(Output<?>[]::new));
 
-    // 1. This micro-step's gradients (unscaled), summed with the accumulated ones and averaged.
+    // 1. This micro-step's gradients (unscaled), summed with the accumulated ones and averaged. Data-parallel runs
+    // with accumulation accumulate locally in their own target and reach the all-reduce only when applying: there
+    // the train op always applies, which `applying` null stands for.
+    boolean accumulateLocally = reducer != null && s.accumulationSteps() > 1;
+    Operand<TBool> applying = accumulateLocally ? null : applyNow;
     List<Operand<TFloat32>> averaged = new ArrayList<>();
     List<Op> updates = new ArrayList<>();
+    List<Op> accumulations = new ArrayList<>();
     Operand<TFloat32> unscale = lossScale == null ? null : tf.math.reciprocal(tf.identity(lossScale));
     for (int i = 0; i < params.size(); i++) {
       ModelGraph.Parameter p = params.get(i);
@@ -131,7 +144,13 @@ public final class OptimizerGraph {
       if (s.accumulationSteps() > 1) {
         Variable<TFloat32> accum = slot(p, "accum");
         Operand<TFloat32> sum = tf.math.add(tf.identity(accum), grad);
-        updates.add(tf.assign(accum, tf.select(applyNow, tf.zerosLike(sum), sum)));
+        if (accumulateLocally) {
+          accumulations.add(tf.assign(accum, sum));
+          // cleared only after `sum` has read it (zeros of a static shape are a constant without that order)
+          updates.add(tf.withControlDependencies(List.<Op>of(sum)).assign(accum, tf.zerosLike(sum)));
+        } else {
+          updates.add(tf.assign(accum, tf.select(applyNow, tf.zerosLike(sum), sum)));
+        }
         grad = tf.math.div(sum, tf.constant((float) s.accumulationSteps()));
       }
       averaged.add(grad);
@@ -153,7 +172,9 @@ public final class OptimizerGraph {
     Operand<TFloat32> clip = tf.constant((float) s.clipNorm());
     Operand<TFloat32> clipFactor = tf.math.div(clip, tf.math.maximum(gradientNorm, clip));
     Operand<TBool> finite = tf.math.isFinite(gradientNorm);
-    Operand<TBool> update = s.lossScaling() ? tf.math.logicalAnd(applyNow, finite) : applyNow;
+    // null: always (a train op that only runs when applying, without loss scaling)
+    Operand<TBool> update = !s.lossScaling() ? applying
+        : applying == null ? finite : tf.math.logicalAnd(applying, finite);
 
     // 3. The update rule, written back only when this micro-step applies.
     Operand<TFloat32> t = tf.dtypes.cast(tf.math.add(tf.identity(globalStep), tf.constant(1L)), TFloat32.class);
@@ -192,9 +213,9 @@ public final class OptimizerGraph {
       if (s.kind() == OptimizerKind.LAMB && !(excluded && s.skipAdaptive())) {
         step = tf.math.mul(trustRatio(w, u), step);
       }
-      updates.add(tf.assign(mVar, tf.select(update, mNew, m)));
-      updates.add(tf.assign(vVar, tf.select(update, vNew, v)));
-      updates.add(tf.assign(p.variable(), tf.select(update, tf.math.sub(w, step), w)));
+      updates.add(tf.assign(mVar, when(update, mNew, m)));
+      updates.add(tf.assign(vVar, when(update, vNew, v)));
+      updates.add(tf.assign(p.variable(), when(update, tf.math.sub(w, step), w)));
     }
 
     // 4. Loss scale: halve on overflow, double after GOOD_STEPS_TO_GROW finite applied steps.
@@ -206,13 +227,20 @@ public final class OptimizerGraph {
           tf.select(grow, tf.math.mul(scale, tf.constant(2f)), scale),
           tf.math.maximum(tf.math.mul(scale, tf.constant(0.5f)), tf.constant(1f)));
       Operand<TInt64> newGood = tf.select(finite, tf.select(grow, tf.constant(0L), good), tf.constant(0L));
-      updates.add(tf.assign(lossScale, tf.select(applyNow, newScale, scale)));
-      updates.add(tf.assign(goodSteps, tf.select(applyNow, newGood, tf.identity(goodSteps))));
+      updates.add(tf.assign(lossScale, when(applying, newScale, scale)));
+      updates.add(tf.assign(goodSteps, when(applying, newGood, tf.identity(goodSteps))));
     }
 
     Op stepUpdate = tf.withControlDependencies(updates).assignAdd(globalStep,
-        tf.dtypes.cast(update, TInt64.class));
+        update == null ? tf.constant(1L) : tf.dtypes.cast(update, TInt64.class));
     trainOp = tf.withName("train_op").withControlDependencies(List.of(stepUpdate)).noOp();
+    accumulateOp = accumulateLocally
+        ? tf.withName("accumulate_gradients").withControlDependencies(accumulations).noOp() : null;
+  }
+
+  /** {@code then} where {@code condition} holds, else {@code otherwise}; a null condition always holds. */
+  private <T extends TType> Operand<T> when(Operand<TBool> condition, Operand<T> then, Operand<T> otherwise) {
+    return condition == null ? then : tf.select(condition, then, otherwise);
   }
 
   /** ‖w‖ / ‖u‖ when both are > 0, else 1. */
@@ -252,7 +280,10 @@ public final class OptimizerGraph {
     return learningRate;
   }
 
-  /** Bool fed every micro-step: true on the last micro-batch of an optimizer step. */
+  /**
+   * Bool fed every micro-step: true on the last micro-batch of an optimizer step (not used when the steps are split
+   * over {@link #accumulateOp()} and {@link #trainOp()}).
+   */
   public Operand<TBool> applyNow() {
     return applyNow;
   }
@@ -272,8 +303,21 @@ public final class OptimizerGraph {
     return gradientNorm;
   }
 
+  /**
+   * The micro-step: accumulates and, when {@link #applyNow()} (or, with {@link #accumulateOp()}, always) applies the
+   * optimizer step.
+   */
   public Op trainOp() {
     return trainOp;
+  }
+
+  /**
+   * The micro-step that does not apply when a reducer is given and gradients accumulate: adds this worker's
+   * gradients into its accumulators, without any collective; null otherwise (then {@link #trainOp()} does every
+   * micro-step).
+   */
+  public Op accumulateOp() {
+    return accumulateOp;
   }
 
   /** Every variable this optimizer made (slots, accumulators, step, loss scale), in creation order. */

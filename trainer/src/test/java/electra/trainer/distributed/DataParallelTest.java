@@ -140,7 +140,7 @@ class DataParallelTest {
     String workers = freeWorkers(2);
     Child w0 = new Child("worker", dir.toString(), String.valueOf(steps), workers, "0", "60000");
     Child w1 = new Child("worker", dir.toString(), String.valueOf(steps), workers, "1", "60000");
-    Child ref = new Child("reference", dir.toString(), String.valueOf(steps), "2");
+    Child ref = new Child("reference", dir.toString(), String.valueOf(steps), "2"); // 2 micro-batches per step
     assertEquals(0, w0.await(240), w0.output());
     assertEquals(0, w1.await(30), w1.output());
     assertEquals(0, ref.await(240), ref.output());
@@ -181,6 +181,123 @@ class DataParallelTest {
     System.out.printf("data parallel: losses max rel diff %.2e, weights max |diff| %.2e vs one process; "
         + "step ms (after the first) 2 workers %s, one process (2 micro-batches) %s%n", maxRel, maxDiff,
         times(s0), times(sr));
+  }
+
+  /** The one-process reference with 16 micro-batches per step, run once for the tests with 2 workers × 8. */
+  private static Child reference16;
+
+  private static synchronized Child reference16() throws IOException {
+    if (reference16 == null) {
+      reference16 = new Child("reference", folder("reference16").toString(), String.valueOf(ACCUMULATED_STEPS), "16");
+    }
+    return reference16;
+  }
+
+  private static final int ACCUMULATED_STEPS = 3;
+
+  /** A folder of its own (weights files) with the tiny model's config. */
+  private static Path folder(String name) throws IOException {
+    Path d = Files.createDirectories(dir.resolve(name));
+    if (!Files.exists(d.resolve("tiny_config.json"))) {
+      Files.copy(dir.resolve("tiny_config.json"), d.resolve("tiny_config.json"));
+    }
+    return d;
+  }
+
+  /** Two workers with 8 accumulation steps each, the collectives of every micro-step recorded. */
+  private static List<Child> workersAccumulating8(Path folder, String... options) throws Exception {
+    String workers = freeWorkers(2);
+    List<Child> out = new ArrayList<>();
+    for (int t = 0; t < 2; t++) {
+      List<String> a = new ArrayList<>(List.of("worker", folder.toString(), String.valueOf(ACCUMULATED_STEPS),
+          workers, String.valueOf(t), "60000", "8", "count"));
+      a.addAll(List.of(options));
+      out.add(new Child(a.toArray(String[]::new)));
+    }
+    for (Child w : out) {
+      assertEquals(0, w.await(240), w.output());
+      assertEquals(ACCUMULATED_STEPS, w.steps().size(), w.output());
+    }
+    return out;
+  }
+
+  /** The collectives each optimizer step ran, from the COLLECTIVES lines. */
+  private static List<String> collectives(Child worker) {
+    synchronized (worker.lines) {
+      return worker.lines.stream().filter(l -> l.startsWith("COLLECTIVES ")).toList();
+    }
+  }
+
+  @Test
+  void accumulationAllReducesOncePerOptimizerStepAndMatchesOneProcess() throws Exception {
+    Child ref = reference16();
+    List<Child> w = workersAccumulating8(folder("fp32x8"));
+    assertEquals(0, ref.await(240), ref.output());
+    for (Child worker : w) {
+      List<String> lines = collectives(worker);
+      assertEquals(ACCUMULATED_STEPS, lines.size(), worker.output());
+      for (int s = 0; s < ACCUMULATED_STEPS; s++) {
+        // 8 micro-steps: 7 only accumulate, the applying one all-reduces gradients and scalars together once and
+        // gathers the data positions once (before: 8 x (gradients, scalars, positions))
+        assertEquals("COLLECTIVES " + s + " [CollectiveReduce:DT_FLOAT, CollectiveGather:DT_INT64]",
+            lines.get(s).replace("[CollectiveGather:DT_INT64, CollectiveReduce:DT_FLOAT]",
+                "[CollectiveReduce:DT_FLOAT, CollectiveGather:DT_INT64]"), worker.output());
+      }
+    }
+    List<String[]> s0 = w.get(0).steps();
+    List<String[]> s1 = w.get(1).steps();
+    List<String[]> sr = ref.steps();
+    for (int s = 0; s < ACCUMULATED_STEPS; s++) {
+      assertEquals(s0.get(s)[2], s1.get(s)[2], "step " + s + ": both workers hold identical weights (crc)");
+      assertEquals(s0.get(s)[1], s1.get(s)[1], "step " + s + ": both report the all-reduced loss");
+      float expected = loss(sr.get(s));
+      assertEquals(expected, loss(s0.get(s)), 1e-5 * Math.abs(expected), "step " + s + " loss vs one process");
+    }
+    double maxDiff = maxDiff(read(folder("fp32x8").resolve("weights-0.bin")),
+        read(folder("reference16").resolve("weights-reference.bin")));
+    assertTrue(maxDiff < 1e-5, "weights vs one process with 16 micro-batches: max |diff| " + maxDiff);
+    System.out.printf("2 workers x 8 accumulation vs one process x 16: weights max |diff| %.2e; step ms (after "
+        + "the first, recording collectives) %s%n", maxDiff, times(s0));
+  }
+
+  @Test
+  void fp16CompressionTrainsCloseToFp32() throws Exception {
+    Child ref = reference16();
+    List<Child> w = workersAccumulating8(folder("fp16x8"), "fp16");
+    assertEquals(0, ref.await(240), ref.output());
+    for (String line : collectives(w.get(0))) {
+      assertTrue(line.contains("CollectiveReduce:DT_HALF") && !line.contains("CollectiveReduce:DT_FLOAT"),
+          "the gradients travel in fp16: " + line);
+    }
+    List<String[]> s0 = w.get(0).steps();
+    List<String[]> sr = ref.steps();
+    double maxRel = 0;
+    for (int s = 0; s < ACCUMULATED_STEPS; s++) {
+      assertEquals(s0.get(s)[2], w.get(1).steps().get(s)[2], "step " + s + ": both workers hold identical weights");
+      float expected = loss(sr.get(s));
+      float got = loss(s0.get(s));
+      maxRel = Math.max(maxRel, Math.abs(got - expected) / Math.abs(expected));
+    }
+    double maxDiff = maxDiff(read(folder("fp16x8").resolve("weights-0.bin")),
+        read(folder("reference16").resolve("weights-reference.bin")));
+    System.out.printf("fp16 compression vs fp32 one process: losses max rel diff %.2e, weights max |diff| %.2e%n",
+        maxRel, maxDiff);
+    // fp16 keeps ~3 digits of each averaged gradient (and of the reported losses); the updates move by ~1e-3
+    assertTrue(maxRel < 2e-3, "losses with fp16 compression vs fp32: max rel diff " + maxRel);
+    assertTrue(maxDiff > 0 && maxDiff < 1e-3, "weights with fp16 compression vs fp32: max |diff| " + maxDiff);
+  }
+
+  private static double maxDiff(Map<String, float[]> a, Map<String, float[]> b) {
+    assertEquals(b.keySet(), a.keySet());
+    double max = 0;
+    for (String name : b.keySet()) {
+      float[] x = a.get(name);
+      float[] y = b.get(name);
+      for (int i = 0; i < y.length; i++) {
+        max = Math.max(max, Math.abs(x[i] - y[i]));
+      }
+    }
+    return max;
   }
 
   @Test

@@ -87,8 +87,10 @@ class DistributedPretrainTest {
     writeShards();
     Path runs = tmp.resolve("stop");
     String workers = DataParallelTest.freeWorkers(2);
-    DataParallelTest.Child w0 = worker(tmp.resolve("shards"), runs, 1000, workers, 0, "--num_train_steps=1000");
-    DataParallelTest.Child w1 = worker(tmp.resolve("shards"), runs, 1000, workers, 1, "--num_train_steps=1000");
+    // with accumulation: the stop flags are gathered only by the micro-step that applies
+    String[] flags = {"--num_train_steps=1000", "--gradient_accumulation_steps=2"};
+    DataParallelTest.Child w0 = worker(tmp.resolve("shards"), runs, 1000, workers, 0, flags);
+    DataParallelTest.Child w1 = worker(tmp.resolve("shards"), runs, 1000, workers, 1, flags);
     try {
       awaitPrinted(w0, "step 3/1000 ", w0, w1);
       w1.process.toHandle().destroy(); // SIGTERM to worker 1 only
@@ -112,6 +114,14 @@ class DistributedPretrainTest {
         "only the chief saves and writes events: " + w1.output());
     assertTrue(Files.isRegularFile(checkpoint.resolve(DataSharding.WORKERS_FILE)));
     assertTrue(Files.isRegularFile(runs.resolve("tiny/loss_curves.png")), "the chief draws the loss curves");
+    for (String line : Files.readAllLines(runs.resolve("tiny/log.jsonl"))) {
+      JsonNode logged = new ObjectMapper().readTree(line);
+      for (String metric : List.of("total_loss", "disc_accuracy", "grad_norm")) {
+        double v = logged.get(metric).asDouble();
+        assertTrue(Double.isFinite(v) && v > 0, metric + " of every step: the applying micro-step's mean over "
+            + "the step's micro-batches of both workers, weighted: " + line);
+      }
+    }
   }
 
   @Test
