@@ -9,7 +9,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import electra.infra.kafka.EmbeddedKafka;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +25,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -77,6 +86,41 @@ class ServeQATest {
     return c;
   }
 
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** Prefix of ServeQA's metrics as Flink's Prometheus reporter names them (namespace + name, dots as '_'). */
+  private static final Pattern SERVE_QA_METRIC = Pattern.compile(
+      "^flink_taskmanager_job_task_operator_electra_serving_ServeQA_(\\w+)(\\{[^}]*})? (\\S+)$");
+
+  /**
+   * ServeQA's metrics from the Prometheus endpoint on {@code port}, each summed over its series (subtasks), once
+   * {@code metric} reaches {@code atLeast} or {@code timeout} passed.
+   */
+  static Map<String, Double> scrapeUntil(int port, String metric, double atLeast, Duration timeout)
+      throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      String body = http.send(get, HttpResponse.BodyHandlers.ofString()).body();
+      Map<String, Double> values = new TreeMap<>();
+      for (String line : body.split("\n")) {
+        Matcher match = SERVE_QA_METRIC.matcher(line);
+        if (match.matches()) {
+          values.merge(match.group(1), Double.parseDouble(match.group(3)), Double::sum);
+        }
+      }
+      if (values.getOrDefault(metric, 0.0) >= atLeast || System.nanoTime() > deadline) {
+        return values;
+      }
+      Thread.sleep(200);
+    }
+  }
+
   /** Polls until {@code count} records arrived or {@code timeout} passed; returns what arrived. */
   static List<ConsumerRecord<String, String>> poll(KafkaConsumer<String, String> c, int count, Duration timeout) {
     List<ConsumerRecord<String, String>> out = new ArrayList<>();
@@ -115,10 +159,20 @@ class ServeQATest {
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     long t0 = System.nanoTime();
     // No --bootstrap_servers: the job starts its own broker and creates the topics.
+    int metricsPort = freePort();
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    PrintStream originalErr = System.err;
+    System.setErr(new PrintStream(new TeeStream(originalErr, stderr), true, StandardCharsets.UTF_8));
     try (ServeQA.Running job = ServeQA.start(options("--model=" + model, "--max_batch_size=8",
-        "--max_batch_wait_ms=20", "--max_context_chars=400"), new PrintStream(log, true, StandardCharsets.UTF_8))) {
+        "--max_batch_wait_ms=20", "--max_context_chars=400", "--metrics_port=" + metricsPort),
+        new PrintStream(log, true, StandardCharsets.UTF_8))) {
       String bootstrap = job.bootstrapServers();
       assertTrue(log.toString(StandardCharsets.UTF_8).contains("started a Kafka broker"), log.toString());
+      assertTrue(job.awaitReady(Duration.ofSeconds(60)), "ready within 60 s");
+      System.setErr(originalErr);
+      String logged = stderr.toString(StandardCharsets.UTF_8);
+      assertTrue(logged.contains("ServeQA ready: model " + model.toAbsolutePath().normalize()
+          + " (export folder), partitions [qa-requests-0]"), logged);
       Map<String, String> bad = new LinkedHashMap<>(); // key of the error record -> expected start of the reason
       try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap);
           KafkaConsumer<String, String> answers = consumer(bootstrap, "qa-answers");
@@ -174,6 +228,23 @@ class ServeQATest {
         System.out.printf("ServeQA: 200 answers and %d errors, %.1f s from start%n", errs.size(),
             (System.nanoTime() - t0) / 1e9);
 
+        // What an operator sees: the job's Beam metrics on the Prometheus endpoint, counted as sent.
+        Map<String, Double> m = scrapeUntil(metricsPort, "requests", 220, Duration.ofSeconds(30));
+        assertEquals(220, m.get("requests"), m.toString());
+        assertEquals(200, m.get("answers"), m.toString());
+        for (String cause : List.of("not_json", "too_long", "missing_field", "bad_encoding")) {
+          assertEquals(5, m.get("errors_" + cause), cause + ": " + m);
+        }
+        assertEquals(0, m.getOrDefault("errors_model_failure", 0.0), m.toString());
+        assertEquals(200, m.get("latency_ms_count"), m.toString());
+        assertTrue(m.get("latency_ms_sum") > 0, m.toString());
+        assertTrue(m.get("model_latency_ms_count") > 0 && m.get("model_latency_ms_sum") > 0, m.toString());
+        // Limits that need the tokenizer (here: too many windows? no, too long) are checked inside the model run.
+        assertEquals(205, m.get("batch_size_sum"), "every valid request was in one model run: " + m);
+        assertEquals(m.get("model_latency_ms_count"), m.get("batch_size_count"), m.toString());
+        assertEquals(1, m.get("ready"), m.toString());
+        assertEquals(ServedModel.EXPORT_FOLDER_VERSION, m.get("model_version"), m.toString());
+
         // One request at a time: end-to-end latency through Kafka + Flink next to the bare model's.
         int n = 20;
         double[] endToEnd = new double[n];
@@ -204,6 +275,34 @@ class ServeQATest {
             + "bare QaAnswerer p50 %.1f p90 %.1f max %.1f%n", endToEnd[n / 2], endToEnd[n * 9 / 10], endToEnd[n - 1],
             bare[n / 2], bare[n * 9 / 10], bare[n - 1]);
       }
+    }
+  }
+
+  /** Writes to two streams: the test reads what was logged while it still goes to the console. */
+  private static final class TeeStream extends java.io.OutputStream {
+    private final java.io.OutputStream first;
+    private final java.io.OutputStream second;
+
+    TeeStream(java.io.OutputStream first, java.io.OutputStream second) {
+      this.first = first;
+      this.second = second;
+    }
+
+    @Override
+    public synchronized void write(int b) throws IOException {
+      first.write(b);
+      second.write(b);
+    }
+
+    @Override
+    public synchronized void write(byte[] b, int off, int len) throws IOException {
+      first.write(b, off, len);
+      second.write(b, off, len);
+    }
+
+    @Override
+    public void flush() throws IOException {
+      first.flush();
     }
   }
 
@@ -255,7 +354,9 @@ class ServeQATest {
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       kafka.createTopics("qa-requests", "qa-answers", "qa-errors");
       String bootstrap = kafka.bootstrapServers();
+      // --from_beginning: the first request goes out while the first job starts.
       String[] args = {"--model=" + model, "--bootstrap_servers=" + bootstrap, "--group_id=restart-test",
+          "--from_beginning",
           "--checkpointing_interval=500", "--max_batch_size=4", "--exactly_once=" + exactlyOnce};
       PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
       int total = 300;
