@@ -153,7 +153,9 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
 
   /**
    * The first element (a request or an idle mark) means the model is loaded ({@code @Setup}) and this subtask's Kafka
-   * reader has started on its partitions; the process logs it once per job.
+   * reader has started on its partitions. Each subtask sets the {@code ready} gauge; the process logs one line per
+   * job, naming the partitions of the readers started in it by then (with several subtasks in one process, the
+   * others' readers may start a moment later: their gauges say when).
    */
   private void becomeReady() {
     ready = true;
@@ -201,7 +203,7 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
     try {
       answers = served.answerAll(batch.stream().map(Pending::question).toList());
     } catch (RuntimeException e) {
-      logModelFailure(e, batch.size());
+      logModelFailure(modelDir, e, batch.size());
       ERRORS_BY_CAUSE.get(RejectedRequest.Cause.MODEL_FAILURE).inc(batch.size());
       for (Pending p : batch) {
         String id = p.question().id();
@@ -230,13 +232,18 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
     return results;
   }
 
-  /** Logs a model failure with its stack trace the first time this process sees its cause (class and message). */
-  private void logModelFailure(RuntimeException e, int requests) {
+  /**
+   * Logs a model failure with its stack trace the first time this process sees its cause (class and message);
+   * returns whether it logged.
+   */
+  static boolean logModelFailure(String model, RuntimeException e, int requests) {
     String cause = e.getClass().getName() + ": " + e.getMessage();
     if (LOGGED_FAILURES.size() < MAX_LOGGED_FAILURES && LOGGED_FAILURES.add(cause)) {
       LOG.error("model failure on {}: a micro-batch of {} requests got errors ({}); logged once per cause, counted "
-          + "in {}", modelDir, requests, cause, RejectedRequest.Cause.MODEL_FAILURE.counterName(), e);
+          + "in {}", model, requests, cause, RejectedRequest.Cause.MODEL_FAILURE.counterName(), e);
+      return true;
     }
+    return false;
   }
 
   /**

@@ -150,6 +150,11 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
       return Readiness.await(job, timeout);
     }
 
+    /** The partitions ({@code topic-partition}) the job's Kafka readers in this process started on, sorted. */
+    public Set<String> readerPartitions() {
+      return Readiness.partitions(job);
+    }
+
     /** Blocks until the job ends (it does not, unless cancelled or failed). */
     public void awaitTermination() {
       try {

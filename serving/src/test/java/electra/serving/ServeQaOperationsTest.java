@@ -1,6 +1,7 @@
 package electra.serving;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -87,6 +88,17 @@ class ServeQaOperationsTest {
     assertEquals(String.valueOf(port), used.toMap().get("metrics.reporter.prom.port"));
     assertEquals("org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
         used.toMap().get("metrics.reporter.prom.factory.class"));
+  }
+
+  @Test
+  void aModelFailureIsLoggedOncePerCause() {
+    IllegalStateException outOfMemory = new IllegalStateException("OOM when allocating tensor 7");
+    assertTrue(AnswerRequestsFn.logModelFailure("m", outOfMemory, 4), "first time: logged");
+    assertFalse(AnswerRequestsFn.logModelFailure("m", new IllegalStateException("OOM when allocating tensor 7"), 2),
+        "the same class and message again: not logged");
+    assertTrue(AnswerRequestsFn.logModelFailure("m", new IllegalStateException("session closed"), 1));
+    assertTrue(AnswerRequestsFn.logModelFailure("m", new IllegalArgumentException("OOM when allocating tensor 7"), 1),
+        "another class is another cause");
   }
 
   @Test
