@@ -59,7 +59,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * for newer ones between micro-batches without failing or holding up a request ({@link ServedModel}); each answer
  * names the version that gave it ({@code model_version}).
  *
- * <p>Delivery: Flink checkpoints every {@code --checkpointing_interval} ms (default 2000) and the consumer group's
+ * <p>Delivery: Flink checkpoints every {@code --checkpointing_interval} ms (default: the Flink configuration's
+ * {@code execution.checkpointing.interval}, else 2000) and the consumer group's
  * offsets are committed when a checkpoint completes. Bundles end before each checkpoint and the answers of a bundle
  * are flushed to Kafka then, so every request whose offset is committed has been answered: a job that is killed and
  * started again with the same {@code --group_id} answers every request at least once; requests after the last
@@ -99,13 +100,25 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
         + "version, swapped for newer ones)\n"
         + "  ./electra ServeQA --model=/tmp/models/tiny-qa --model_version=3      (pinned: version 3 only)\n"
         + "  ./electra ServeQA --model=/tmp/qa-export --bootstrap_servers=kafka:9092 --group_id=qa "
-        + "--kafka_property=security.protocol=SASL_SSL --checkpointing_interval=5000\n";
+        + "--kafka_property=security.protocol=SASL_SSL --checkpointing_interval=5000\n"
+        + "  ./electra ServeQA --model=/tmp/qa-export --bootstrap_servers=kafka:9092 --metrics_port=9249   "
+        + "(Prometheus: http://<host>:9249/metrics)\n"
+        + "  ./electra ServeQA --model=/tmp/qa-export --bootstrap_servers=kafka:9092 --group_id=replay "
+        + "--from_beginning   (a new group that answers the topic's whole history)\n";
   }
 
   @Override
   protected void run(ServeQaOptions options) throws Exception {
     try (Running running = start(options, out)) {
       Runtime.getRuntime().addShutdownHook(new Thread(running::close, "serve-qa-shutdown"));
+      if (inThisProcess(options)) {
+        // A new consumer group starts at the topic's end: say "running" once requests sent from now on are read
+        // (under `flink run`, [auto] is a cluster whose readers this process never sees: then after a minute).
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!running.awaitReady(Duration.ofSeconds(1)) && !running.hasEnded() && System.nanoTime() < deadline) {
+          // waiting for the Kafka reader's start
+        }
+      }
       out.println("ServeQA is running; Ctrl-C stops it");
       running.awaitTermination();
     }
@@ -153,6 +166,15 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
     /** The partitions ({@code topic-partition}) the job's Kafka readers in this process started on, sorted. */
     public Set<String> readerPartitions() {
       return Readiness.partitions(job);
+    }
+
+    /** Whether the job has stopped (failed or cancelled). */
+    boolean hasEnded() {
+      try {
+        return result.getState().isTerminal();
+      } catch (IllegalStateException e) {
+        return true; // the local cluster is gone
+      }
     }
 
     /** Blocks until the job ends (it does not, unless cancelled or failed). */
@@ -363,10 +385,9 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
    * temporary folder that {@code --flink_conf_dir} then names. Beam's metrics reach the reporter as Flink metrics.
    */
   static void exportMetrics(FlinkPipelineOptions flink, Configuration configuration, int port) throws IOException {
-    String master = flink.getFlinkMaster();
-    if (master != null && !master.equals("[auto]") && !master.equals("[local]")) {
+    if (!inThisProcess(flink)) {
       throw new UsageException("--metrics_port works with the embedded Flink only; on a cluster (--flink_master="
-          + master + ") set the Prometheus reporter in the cluster's Flink configuration (metrics.reporter.prom."
+          + flink.getFlinkMaster() + ") set the Prometheus reporter in the cluster's Flink configuration (metrics.reporter.prom."
           + "factory.class: " + PrometheusReporterFactory.class.getName() + ", metrics.reporter.prom.port: ...)");
     }
     try (ServerSocket probe = new ServerSocket(port)) {
@@ -386,6 +407,17 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
     dir.toFile().deleteOnExit();
     file.toFile().deleteOnExit();
     flink.setFlinkConfDir(dir.toString());
+  }
+
+  /** Whether the job runs in this JVM: the embedded Flink ({@code [auto]}, {@code [local]}) or Beam's DirectRunner. */
+  static boolean inThisProcess(ServeQaOptions options) {
+    return !options.getRunner().getSimpleName().equals("FlinkRunner")
+        || inThisProcess(options.as(FlinkPipelineOptions.class));
+  }
+
+  private static boolean inThisProcess(FlinkPipelineOptions flink) {
+    String master = flink.getFlinkMaster();
+    return master == null || master.equals("[auto]") || master.equals("[local]");
   }
 
   /** {@code job}: this job's token for {@link IdleMarkingSource#quiesce}. */
