@@ -108,6 +108,16 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
   }
 
   @Override
+  protected String runnerFlagDefault(String flag) {
+    return switch (flag) {
+      case "parallelism" -> "1";
+      case "checkpointing_interval" -> "the Flink configuration's " + FLINK_CHECKPOINTING_INTERVAL + ", else "
+          + DEFAULT_CHECKPOINTING_INTERVAL_MS;
+      default -> null;
+    };
+  }
+
+  @Override
   protected void run(ServeQaOptions options) throws Exception {
     try (Running running = start(options, out)) {
       Runtime.getRuntime().addShutdownHook(new Thread(running::close, "serve-qa-shutdown"));
