@@ -274,6 +274,36 @@ class ServeQATest {
   }
 
   @Test
+  void aNewConsumerGroupStartsAtTheTopicsEndUnlessFromBeginning() throws Exception {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      kafka.createTopics("qa-requests", "qa-answers", "qa-errors");
+      String bootstrap = kafka.bootstrapServers();
+      PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+      try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap);
+          KafkaConsumer<String, String> answers = consumer(bootstrap, "qa-answers")) {
+        send(producer, "qa-requests", "req-0", request(0)); // history, before any job
+        producer.flush();
+        try (ServeQA.Running job = ServeQA.start(options("--model=" + model, "--bootstrap_servers=" + bootstrap,
+            "--group_id=first-deploy"), quiet)) {
+          assertTrue(job.awaitReady(Duration.ofSeconds(60)), "ready within 60 s");
+          send(producer, "qa-requests", "req-1", request(1));
+          producer.flush();
+          List<ConsumerRecord<String, String>> got = poll(answers, 1, Duration.ofSeconds(30));
+          got.addAll(poll(answers, 1, Duration.ofSeconds(2)));
+          assertEquals(List.of("req-1"), got.stream().map(ConsumerRecord::key).toList(),
+              "a first deploy answers what is sent after it is ready, not the topic's history");
+        }
+        try (ServeQA.Running replay = ServeQA.start(options("--model=" + model, "--bootstrap_servers=" + bootstrap,
+            "--group_id=replay", "--from_beginning"), quiet)) {
+          List<ConsumerRecord<String, String>> got = poll(answers, 2, Duration.ofSeconds(60));
+          assertEquals(List.of("req-0", "req-1"), got.stream().map(ConsumerRecord::key).sorted().toList(),
+              "--from_beginning: a new group answers the whole history");
+        }
+      }
+    }
+  }
+
+  @Test
   void aJobKilledMidStreamAndRestartedWithTheSameGroupAnswersEveryRequest() throws Exception {
     long duplicates = killAndRestart(false);
     assertTrue(duplicates >= 0);
