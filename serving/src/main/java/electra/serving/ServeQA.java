@@ -397,8 +397,8 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
   static void exportMetrics(FlinkPipelineOptions flink, Configuration configuration, int port) throws IOException {
     if (!inThisProcess(flink)) {
       throw new UsageException("--metrics_port works with the embedded Flink only; on a cluster (--flink_master="
-          + flink.getFlinkMaster() + ") set the Prometheus reporter in the cluster's Flink configuration (metrics.reporter.prom."
-          + "factory.class: " + PrometheusReporterFactory.class.getName() + ", metrics.reporter.prom.port: ...)");
+          + flink.getFlinkMaster() + ") set the Prometheus reporter in the cluster's Flink configuration "
+          + "(metrics.reporter.prom.factory.class: " + PrometheusReporterFactory.class.getName() + ", metrics.reporter.prom.port: ...)");
     }
     try (ServerSocket probe = new ServerSocket(port)) {
       probe.setReuseAddress(true);
