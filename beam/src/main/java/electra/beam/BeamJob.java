@@ -126,7 +126,9 @@ public abstract class BeamJob<O extends PipelineOptions> implements Job {
         + "embedded cluster in this JVM (default: [auto])");
     for (String property : List.of("parallelism", "checkpointingInterval")) {
       Method getter = getter(FlinkPipelineOptions.class, property);
-      beams.put(flagName(getter), describe(getter));
+      String flag = flagName(getter);
+      String ownDefault = runnerFlagDefault(flag);
+      beams.put(flag, describe(getter, ownDefault != null ? ownDefault : defaultValue(getter)));
     }
     for (RecordComponent c : ShardFiles.ObjectStores.class.getRecordComponents()) {
       Flag flag = c.getAnnotation(Flag.class);
@@ -142,6 +144,14 @@ public abstract class BeamJob<O extends PipelineOptions> implements Job {
     return out.append("\nExamples:\n").append(examples()).toString();
   }
 
+  /**
+   * The default this job gives one of Beam's runner flags in {@code --help} ({@code parallelism},
+   * {@code checkpointing_interval}), where it sets its own instead of Beam's; null: Beam's.
+   */
+  protected String runnerFlagDefault(String flag) {
+    return null;
+  }
+
   private static String line(String flag, String text, int width) {
     return "  --" + flag + " ".repeat(width - flag.length()) + text + "\n";
   }
@@ -153,10 +163,13 @@ public abstract class BeamJob<O extends PipelineOptions> implements Job {
 
   /** The getter's description (its first sentence, for Beam's long ones), default and whether it is required. */
   private static String describe(Method getter) {
+    return describe(getter, defaultValue(getter));
+  }
+
+  private static String describe(Method getter, String defaultValue) {
     String text = getter.getAnnotation(Description.class).value().strip();
     int sentence = text.indexOf(". ");
     text = sentence < 0 ? text.replaceFirst("\\.$", "") : text.substring(0, sentence);
-    String defaultValue = defaultValue(getter);
     return text + (defaultValue == null ? "" : " (default: " + defaultValue + ")")
         + (getter.isAnnotationPresent(Validation.Required.class) ? " [required]" : "");
   }

@@ -4,9 +4,14 @@ import electra.export.InferenceEngine;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
 import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.metrics.Gauge;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -14,6 +19,8 @@ import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TupleTag;
 import org.joda.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads, validates and answers requests, micro-batched as {@link MicroBatcher} decides: valid requests are answered
@@ -34,6 +41,23 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
   static final TupleTag<KV<String, String>> ANSWERS = new TupleTag<>("answers") {};
   static final TupleTag<KV<String, String>> ERRORS = new TupleTag<>("errors") {};
 
+  private static final Logger LOG = LoggerFactory.getLogger(AnswerRequestsFn.class);
+
+  // Beam metrics, namespace electra.serving.ServeQA; the Flink runner forwards them to Flink's metric reporters.
+  /** Messages read from the requests topic (answered or not). */
+  static final Counter REQUESTS = Metrics.counter(ServeQA.class, "requests");
+  /** Answers written. */
+  static final Counter ANSWERED = Metrics.counter(ServeQA.class, "answers");
+  /** Errors written, one counter per kind of reason ({@code errors_not_json}, ...). */
+  static final Map<RejectedRequest.Cause, Counter> ERRORS_BY_CAUSE = errorCounters();
+  /** From the request's Kafka timestamp to its answer handed to the producer, per answer. */
+  static final Summary LATENCY = new Summary("latency_ms");
+  /** One model run (featurize, model, decode) of a micro-batch. */
+  static final Summary MODEL_LATENCY = new Summary("model_latency_ms");
+  /** Requests per model run. */
+  static final Summary BATCH_SIZE = new Summary("batch_size");
+  /** 1 once this DoFn's model is loaded and its Kafka reader has started on its partitions. */
+  static final Gauge READY = Metrics.gauge(ServeQA.class, "ready");
   /** Versions of the model repository this process refused (did not load, or failed their check). */
   static final Counter REFUSED = Metrics.counter(ServeQA.class, "model_versions_refused");
   /** New versions this process swapped in. */
@@ -50,12 +74,43 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
   private final InferenceEngine engine;
   private final RequestLimits limits;
 
+  private final String job;
+
   private transient ServedModel served;
   private transient MicroBatcher<Pending> batcher;
+  private transient boolean ready;
+
+  /**
+   * Causes of model failures already logged by this process ("class: message"): a failing model fails every
+   * micro-batch, and one log line with the stack trace per cause says as much as thousands. Bounded, so that causes
+   * whose messages vary (sizes, ids) cannot grow it without end; past the bound failures are counted, not logged.
+   */
+  private static final Set<String> LOGGED_FAILURES = ConcurrentHashMap.newKeySet();
+  private static final int MAX_LOGGED_FAILURES = 100;
+
+  /**
+   * A Beam distribution, plus its sum and count as counters: Flink's reporters export Beam's distributions as gauges
+   * of an object that Prometheus cannot read, while counters arrive as numbers ({@code rate(x_sum) / rate(x_count)}
+   * is the mean).
+   */
+  record Summary(Distribution distribution, Counter sum, Counter count) {
+    Summary(String name) {
+      this(Metrics.distribution(ServeQA.class, name), Metrics.counter(ServeQA.class, name + "_sum"),
+          Metrics.counter(ServeQA.class, name + "_count"));
+    }
+
+    void update(long value) {
+      distribution.update(value);
+      sum.inc(value);
+      count.inc();
+    }
+  }
 
   private record Pending(QaAnswerer.Question question, long receivedMillis, Instant timestamp) {}
 
-  AnswerRequestsFn(SharedAnswerers.Spec spec, String modelName) {
+  /** {@code job}: the job's token, for {@link Readiness}. */
+  AnswerRequestsFn(SharedAnswerers.Spec spec, String modelName, String job) {
+    this.job = job;
     this.modelDir = spec.model().toString();
     this.pinnedVersion = spec.pinnedVersion();
     this.pollIntervalMillis = spec.pollInterval().toMillis();
@@ -75,20 +130,50 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
   @ProcessElement
   public void process(@Element KafkaRecord<byte[], byte[]> record, @Timestamp Instant timestamp,
       MultiOutputReceiver out) {
+    if (!ready) {
+      becomeReady();
+    }
     if (IdleMarkingSource.isIdleMark(record)) {
       emit(answer(batcher.idle()), out);
       return;
     }
+    REQUESTS.inc();
     QaAnswerer.Question q;
     try {
       q = QaMessages.parseRequest(record.getKV().getValue());
     } catch (RejectedRequest e) {
+      ERRORS_BY_CAUSE.get(e.cause()).inc();
       out.get(ERRORS).output(KV.of(e.id(), QaMessages.error(e.id(), e.reason())));
       return;
     }
     // The producer's (or the broker's) timestamp: latency_ms is measured from when the request was sent.
     long sent = record.getTimestamp() > 0 ? record.getTimestamp() : System.currentTimeMillis();
     emit(answer(batcher.add(new Pending(q, sent, timestamp))), out);
+  }
+
+  /**
+   * The first element (a request or an idle mark) means the model is loaded ({@code @Setup}) and this subtask's Kafka
+   * reader has started on its partitions. Each subtask sets the {@code ready} gauge; the process logs one line per
+   * job, naming the partitions of the readers started in it by then (with several subtasks in one process, the
+   * others' readers may start a moment later: their gauges say when).
+   */
+  private void becomeReady() {
+    ready = true;
+    READY.set(1);
+    if (Readiness.markReady(job)) {
+      long version = served.version();
+      LOG.info("ServeQA ready: model {}{}, partitions {}", modelDir,
+          version == ServedModel.EXPORT_FOLDER_VERSION ? " (export folder)" : " version " + version,
+          Readiness.partitions(job));
+    }
+  }
+
+  private static Map<RejectedRequest.Cause, Counter> errorCounters() {
+    Map<RejectedRequest.Cause, Counter> counters = new EnumMap<>(RejectedRequest.Cause.class);
+    for (RejectedRequest.Cause cause : RejectedRequest.Cause.values()) {
+      counters.put(cause, Metrics.counter(ServeQA.class, cause.counterName()));
+    }
+    return counters;
   }
 
   private static void emit(List<Result> results, MultiOutputReceiver out) {
@@ -111,31 +196,54 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
       return List.of();
     }
     reportModelMetrics();
+    BATCH_SIZE.update(batch.size());
     List<Result> results = new ArrayList<>(batch.size());
     ServedModel.Answers answers;
+    long started = System.nanoTime();
     try {
       answers = served.answerAll(batch.stream().map(Pending::question).toList());
     } catch (RuntimeException e) {
+      logModelFailure(modelDir, e, batch.size());
+      ERRORS_BY_CAUSE.get(RejectedRequest.Cause.MODEL_FAILURE).inc(batch.size());
       for (Pending p : batch) {
         String id = p.question().id();
         results.add(new Result(ERRORS, KV.of(id, QaMessages.error(id, "model failure: " + e)), p.timestamp()));
       }
       return results;
     }
+    MODEL_LATENCY.update((System.nanoTime() - started) / 1_000_000);
     long now = System.currentTimeMillis();
     VERSION.set(answers.version());
     for (int i = 0; i < batch.size(); i++) {
       Pending p = batch.get(i);
       QaAnswerer.Outcome o = answers.outcomes().get(i);
       if (o.answered()) {
+        long latency = Math.max(0, now - p.receivedMillis());
+        ANSWERED.inc();
+        LATENCY.update(latency);
         results.add(new Result(ANSWERS, KV.of(o.id(), QaMessages.answer(o.answer(), modelName, answers.version(),
-            Math.max(0, now - p.receivedMillis()))), p.timestamp()));
+            latency)), p.timestamp()));
       } else {
+        ERRORS_BY_CAUSE.get(o.rejection().cause()).inc();
         results.add(new Result(ERRORS, KV.of(o.id(), QaMessages.error(o.id(), o.rejection().reason())),
             p.timestamp()));
       }
     }
     return results;
+  }
+
+  /**
+   * Logs a model failure with its stack trace the first time this process sees its cause (class and message);
+   * returns whether it logged.
+   */
+  static boolean logModelFailure(String model, RuntimeException e, int requests) {
+    String cause = e.getClass().getName() + ": " + e.getMessage();
+    if (LOGGED_FAILURES.size() < MAX_LOGGED_FAILURES && LOGGED_FAILURES.add(cause)) {
+      LOG.error("model failure on {}: a micro-batch of {} requests got errors ({}); logged once per cause, counted "
+          + "in {}", model, requests, cause, RejectedRequest.Cause.MODEL_FAILURE.counterName(), e);
+      return true;
+    }
+    return false;
   }
 
   /**

@@ -119,7 +119,13 @@ final class IdleMarkingSource extends UnboundedSource<KafkaRecord<byte[], byte[]
     @Override
     public boolean start() throws IOException {
       long called = System.nanoTime();
-      return recordOrMark(kafka.start(), called);
+      boolean hasRecord = kafka.start();
+      // Kafka's reader has assigned its partitions and found their offsets by now: what "ready" waits for.
+      if (kafka.getCheckpointMark() instanceof KafkaCheckpointMark started) {
+        Readiness.readerStarted(source.job, started.getPartitions().stream()
+            .map(p -> p.getTopic() + "-" + p.getPartition()).toList());
+      }
+      return recordOrMark(hasRecord, called);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package electra.serving;
 
+import electra.serving.RejectedRequest.Cause;
 import electra.export.ExportMetadata;
 import electra.squad.AnswerDecoder;
 import electra.squad.QaFeature;
@@ -94,34 +95,34 @@ public final class QaAnswerer {
     check(id, "context", q.context(), limits.maxContextChars(), "max_context_chars");
     int questionTokens = model.tokenizer().ids(q.question()).length;
     if (questionTokens == 0) {
-      throw new RejectedRequest(id, "question has no words");
+      throw new RejectedRequest(id, Cause.NO_WORDS, "question has no words");
     }
     if (questionTokens > maxQuestionTokens) {
-      throw new RejectedRequest(id, "question too long: " + questionTokens + " WordPieces, the limit is "
-          + maxQuestionTokens);
+      throw new RejectedRequest(id, Cause.TOO_LONG, "question too long: " + questionTokens
+          + " WordPieces, the limit is " + maxQuestionTokens);
     }
     List<QaFeature> features = featurizer.features(id, q.question(), q.context());
     if (features.isEmpty()) {
-      throw new RejectedRequest(id, "context has no words");
+      throw new RejectedRequest(id, Cause.NO_WORDS, "context has no words");
     }
     if (features.size() > limits.maxWindows()) {
-      throw new RejectedRequest(id, "context too long: it needs " + features.size() + " windows of "
-          + model.metadata().maxSeqLength() + " tokens, the limit is " + limits.maxWindows());
+      throw new RejectedRequest(id, Cause.TOO_MANY_WINDOWS, "context too long: it needs " + features.size()
+          + " windows of " + model.metadata().maxSeqLength() + " tokens, the limit is " + limits.maxWindows());
     }
     return features;
   }
 
   private static void check(String id, String field, String text, int maxChars, String limitName) {
     if (text == null) {
-      throw new RejectedRequest(id, "missing field \"" + field + "\"");
+      throw new RejectedRequest(id, Cause.MISSING_FIELD, "missing field \"" + field + "\"");
     }
     if (text.isBlank()) {
-      throw new RejectedRequest(id, "empty field \"" + field + "\"");
+      throw new RejectedRequest(id, Cause.EMPTY_FIELD, "empty field \"" + field + "\"");
     }
     int chars = text.codePointCount(0, text.length());
     if (chars > maxChars) {
-      throw new RejectedRequest(id, field + " too long: " + chars + " characters, the limit (" + limitName + ") is "
-          + maxChars);
+      throw new RejectedRequest(id, Cause.TOO_LONG, field + " too long: " + chars + " characters, the limit ("
+          + limitName + ") is " + maxChars);
     }
   }
 
@@ -169,7 +170,8 @@ public final class QaAnswerer {
     }
     AnswerDecoder.Candidate best = p.answer().get();
     if (best.span().isEmpty()) {
-      return new Outcome(id, null, new RejectedRequest(id, "the model found no answer span in the context"));
+      return new Outcome(id, null, new RejectedRequest(id, Cause.NO_ANSWER_SPAN,
+          "the model found no answer span in the context"));
     }
     AnswerDecoder.AnswerSpan span = best.span().get();
     return new Outcome(id, new Answer(id, best.text(), (double) best.startLogit() + best.endLogit(),

@@ -1,5 +1,6 @@
 package electra.serving;
 
+import electra.serving.RejectedRequest.Cause;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -46,35 +47,38 @@ public final class QaMessages {
    */
   public static QaAnswerer.Question parseRequest(byte[] value) {
     if (value == null || value.length == 0) {
-      throw new RejectedRequest(null, "empty message: expected a JSON object {\"id\", \"question\", \"context\"}");
+      throw new RejectedRequest(null, Cause.EMPTY_MESSAGE,
+          "empty message: expected a JSON object {\"id\", \"question\", \"context\"}");
     }
     String text;
     try {
       text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(value)).toString();
     } catch (CharacterCodingException e) {
-      throw new RejectedRequest(idBeforeTheDamage(new String(value, StandardCharsets.UTF_8)),
+      throw new RejectedRequest(idBeforeTheDamage(new String(value, StandardCharsets.UTF_8)), Cause.BAD_ENCODING,
           "bad encoding: the message is not valid UTF-8");
     }
     JsonNode node;
     try {
       node = JSON.readTree(text);
     } catch (JsonProcessingException e) {
-      throw new RejectedRequest(idBeforeTheDamage(text), "not JSON: " + e.getOriginalMessage());
+      throw new RejectedRequest(idBeforeTheDamage(text), Cause.NOT_JSON, "not JSON: " + e.getOriginalMessage());
     }
     if (node == null || !node.isObject()) {
-      throw new RejectedRequest(null, "not a JSON object: expected {\"id\", \"question\", \"context\"}");
+      throw new RejectedRequest(null, Cause.NOT_AN_OBJECT,
+          "not a JSON object: expected {\"id\", \"question\", \"context\"}");
     }
     JsonNode idNode = node.get("id");
     String id = idNode != null && (idNode.isTextual() || idNode.isIntegralNumber()) ? idNode.asText() : null;
     if (idNode == null || idNode.isNull()) {
-      throw new RejectedRequest(null, "missing field \"id\"");
+      throw new RejectedRequest(null, Cause.MISSING_FIELD, "missing field \"id\"");
     }
     if (id == null) {
-      throw new RejectedRequest(null, "field \"id\" must be a string, got " + idNode.getNodeType().name().toLowerCase());
+      throw new RejectedRequest(null, Cause.WRONG_TYPE, "field \"id\" must be a string, got "
+          + idNode.getNodeType().name().toLowerCase());
     }
     if (id.isBlank()) {
-      throw new RejectedRequest(null, "empty field \"id\"");
+      throw new RejectedRequest(null, Cause.EMPTY_FIELD, "empty field \"id\"");
     }
     checkUnicode(null, "id", id);
     String question = field(id, node, "question");
@@ -122,15 +126,15 @@ public final class QaMessages {
   private static String field(String id, JsonNode node, String name) {
     JsonNode v = node.get(name);
     if (v == null || v.isNull()) {
-      throw new RejectedRequest(id, "missing field \"" + name + "\"");
+      throw new RejectedRequest(id, Cause.MISSING_FIELD, "missing field \"" + name + "\"");
     }
     if (!v.isTextual()) {
-      throw new RejectedRequest(id, "field \"" + name + "\" must be a string, got "
+      throw new RejectedRequest(id, Cause.WRONG_TYPE, "field \"" + name + "\" must be a string, got "
           + v.getNodeType().name().toLowerCase());
     }
     String s = v.asText();
     if (s.isBlank()) {
-      throw new RejectedRequest(id, "empty field \"" + name + "\"");
+      throw new RejectedRequest(id, Cause.EMPTY_FIELD, "empty field \"" + name + "\"");
     }
     checkUnicode(id, name, s);
     return s;
@@ -142,7 +146,8 @@ public final class QaMessages {
       if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
         i++;
       } else if (Character.isSurrogate(c)) {
-        throw new RejectedRequest(id, "bad encoding: field \"" + name + "\" holds an unpaired surrogate at " + i);
+        throw new RejectedRequest(id, Cause.BAD_ENCODING, "bad encoding: field \"" + name
+            + "\" holds an unpaired surrogate at " + i);
       }
     }
   }

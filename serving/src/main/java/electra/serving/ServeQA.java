@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.PrintStream;
 import java.net.ConnectException;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,6 +37,9 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.metrics.prometheus.PrometheusReporterFactory;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -55,7 +59,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * for newer ones between micro-batches without failing or holding up a request ({@link ServedModel}); each answer
  * names the version that gave it ({@code model_version}).
  *
- * <p>Delivery: Flink checkpoints every {@code --checkpointing_interval} ms (default 2000) and the consumer group's
+ * <p>Delivery: Flink checkpoints every {@code --checkpointing_interval} ms (default: the Flink configuration's
+ * {@code execution.checkpointing.interval}, else 2000) and the consumer group's
  * offsets are committed when a checkpoint completes. Bundles end before each checkpoint and the answers of a bundle
  * are flushed to Kafka then, so every request whose offset is committed has been answered: a job that is killed and
  * started again with the same {@code --group_id} answers every request at least once; requests after the last
@@ -95,13 +100,35 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
         + "version, swapped for newer ones)\n"
         + "  ./electra ServeQA --model=/tmp/models/tiny-qa --model_version=3      (pinned: version 3 only)\n"
         + "  ./electra ServeQA --model=/tmp/qa-export --bootstrap_servers=kafka:9092 --group_id=qa "
-        + "--kafka_property=security.protocol=SASL_SSL --checkpointing_interval=5000\n";
+        + "--kafka_property=security.protocol=SASL_SSL --checkpointing_interval=5000\n"
+        + "  ./electra ServeQA --model=/tmp/qa-export --bootstrap_servers=kafka:9092 --metrics_port=9249   "
+        + "(Prometheus: http://<host>:9249/metrics)\n"
+        + "  ./electra ServeQA --model=/tmp/qa-export --bootstrap_servers=kafka:9092 --group_id=replay "
+        + "--from_beginning   (a new group that answers the topic's whole history)\n";
+  }
+
+  @Override
+  protected String runnerFlagDefault(String flag) {
+    return switch (flag) {
+      case "parallelism" -> "1";
+      case "checkpointing_interval" -> "the Flink configuration's " + FLINK_CHECKPOINTING_INTERVAL + ", else "
+          + DEFAULT_CHECKPOINTING_INTERVAL_MS;
+      default -> null;
+    };
   }
 
   @Override
   protected void run(ServeQaOptions options) throws Exception {
     try (Running running = start(options, out)) {
       Runtime.getRuntime().addShutdownHook(new Thread(running::close, "serve-qa-shutdown"));
+      if (inThisProcess(options)) {
+        // A new consumer group starts at the topic's end: say "running" once requests sent from now on are read
+        // (under `flink run`, [auto] is a cluster whose readers this process never sees: then after a minute).
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!running.awaitReady(Duration.ofSeconds(1)) && !running.hasEnded() && System.nanoTime() < deadline) {
+          // waiting for the Kafka reader's start
+        }
+      }
       out.println("ServeQA is running; Ctrl-C stops it");
       running.awaitTermination();
     }
@@ -135,6 +162,29 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
     /** The model this process serves (the DoFns of the embedded runner share it). */
     public ServedModel model() {
       return preloaded;
+    }
+
+    /**
+     * Waits until the job is ready (model loaded, a Kafka reader started on its partitions): requests sent after
+     * this are read even by a new consumer group, which starts at the topic's end. Embedded Flink only (the readers
+     * of a cluster run in other processes); false when {@code timeout} passed first.
+     */
+    public boolean awaitReady(Duration timeout) throws InterruptedException {
+      return Readiness.await(job, timeout);
+    }
+
+    /** The partitions ({@code topic-partition}) the job's Kafka readers in this process started on, sorted. */
+    public Set<String> readerPartitions() {
+      return Readiness.partitions(job);
+    }
+
+    /** Whether the job has stopped (failed or cancelled). */
+    boolean hasEnded() {
+      try {
+        return result.getState().isTerminal();
+      } catch (IllegalStateException e) {
+        return true; // the local cluster is gone
+      }
     }
 
     /** Blocks until the job ends (it does not, unless cancelled or failed). */
@@ -176,6 +226,7 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
         sleep(100);
       }
       IdleMarkingSource.release(job);
+      Readiness.forget(job);
     }
 
     @Override
@@ -257,7 +308,7 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
           : String.valueOf(modelDir.getFileName());
       Pipeline p = Pipeline.create(options);
       String job = UUID.randomUUID().toString();
-      build(p, options, bootstrap, properties, spec, modelName, job);
+      build(p, options, bootstrap, kafka != null, properties, spec, modelName, job);
       PipelineResult result = p.run();
       out.println("ServeQA: " + options.getRequestsTopic() + " -> " + options.getAnswersTopic() + " (errors: "
           + options.getErrorsTopic() + ") on " + bootstrap + ", model " + modelDir + " (" + options.getEngine().id()
@@ -265,6 +316,9 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
           + (options.getModelVersion() > 0 ? ", pinned" : ", newer versions every " + options.getPollIntervalS()
           + " s")) + "), group "
           + options.getGroupId() + (options.getExactlyOnce() ? ", exactly-once sink" : ", at-least-once"));
+      if (options.getMetricsPort() > 0) {
+        out.println("metrics: http://127.0.0.1:" + options.getMetricsPort() + "/metrics (Prometheus)");
+      }
       out.println("ask it: " + askCommand(bootstrap, options));
       return new Running(result, job, kafka, bootstrap, preloaded);
     } catch (RuntimeException e) {
@@ -276,13 +330,44 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
     }
   }
 
+  /** The checkpoint interval when neither the command line nor the Flink configuration gives one, in ms. */
+  static final long DEFAULT_CHECKPOINTING_INTERVAL_MS = 2000;
+
+  /** The Flink configuration key of the checkpoint interval (flink-conf.yaml / config.yaml). */
+  static final String FLINK_CHECKPOINTING_INTERVAL = "execution.checkpointing.interval";
+
+  /**
+   * The {@code --checkpointing_interval} to hand to Beam's runner: the command line's when it gives one; else -1
+   * (Beam's "not set", so that the interval of the Flink configuration applies) when the Flink configuration has one;
+   * else
+   * {@link #DEFAULT_CHECKPOINTING_INTERVAL_MS}: the job must checkpoint, as offsets are committed with checkpoints.
+   */
+  static long checkpointingInterval(Long commandLine, Configuration flinkConfiguration) {
+    if (commandLine != null && commandLine > 0) {
+      return commandLine;
+    }
+    return flinkConfiguration.containsKey(FLINK_CHECKPOINTING_INTERVAL) ? -1 : DEFAULT_CHECKPOINTING_INTERVAL_MS;
+  }
+
+  /**
+   * The Flink configuration Beam's runner starts from: {@code --flink_conf_dir}'s, else {@code $FLINK_CONF_DIR}'s,
+   * else none (as {@code FlinkExecutionEnvironments} loads it).
+   */
+  static Configuration flinkConfiguration(FlinkPipelineOptions flink) {
+    String dir = flink.getFlinkConfDir();
+    return dir == null || dir.isEmpty() ? GlobalConfiguration.loadConfiguration()
+        : GlobalConfiguration.loadConfiguration(dir);
+  }
+
   /** Streaming on Flink with checkpoints; bundles are the micro-batches. */
-  static void configureRunner(ServeQaOptions options) {
+  static void configureRunner(ServeQaOptions options) throws IOException {
     options.as(StreamingOptions.class).setStreaming(true);
     if (options.getRunner().getSimpleName().equals("FlinkRunner")) {
       FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
-      if (flink.getCheckpointingInterval() == null || flink.getCheckpointingInterval() <= 0) {
-        flink.setCheckpointingInterval(2000L);
+      Configuration configuration = flinkConfiguration(flink);
+      flink.setCheckpointingInterval(checkpointingInterval(flink.getCheckpointingInterval(), configuration));
+      if (options.getMetricsPort() > 0) {
+        exportMetrics(flink, configuration, options.getMetricsPort());
       }
       if (flink.getParallelism() == null || flink.getParallelism() <= 0) {
         flink.setParallelism(1);
@@ -304,12 +389,53 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
     }
   }
 
+  /**
+   * Adds Flink's Prometheus reporter on {@code port} to the embedded cluster's configuration: Beam's runner reads its
+   * configuration from a folder only, so the configuration it would have read, plus the reporter, is written to a
+   * temporary folder that {@code --flink_conf_dir} then names. Beam's metrics reach the reporter as Flink metrics.
+   */
+  static void exportMetrics(FlinkPipelineOptions flink, Configuration configuration, int port) throws IOException {
+    if (!inThisProcess(flink)) {
+      throw new UsageException("--metrics_port works with the embedded Flink only; on a cluster (--flink_master="
+          + flink.getFlinkMaster() + ") set the Prometheus reporter in the cluster's Flink configuration "
+          + "(metrics.reporter.prom.factory.class: " + PrometheusReporterFactory.class.getName() + ", metrics.reporter.prom.port: ...)");
+    }
+    try (ServerSocket probe = new ServerSocket(port)) {
+      probe.setReuseAddress(true);
+    } catch (IOException e) {
+      throw new UsageException("--metrics_port=" + port + " is in use (" + e.getMessage() + "); pick another port, "
+          + "or 0 for no metrics endpoint");
+    }
+    Configuration withReporter = new Configuration(configuration);
+    withReporter.setString("metrics.reporter.prom.factory.class", PrometheusReporterFactory.class.getName());
+    withReporter.setString("metrics.reporter.prom.port", String.valueOf(port));
+    Path dir = Files.createTempDirectory("serve-qa-flink-conf");
+    Path file = dir.resolve(GlobalConfiguration.LEGACY_FLINK_CONF_FILENAME);
+    StringBuilder lines = new StringBuilder();
+    withReporter.toMap().forEach((key, value) -> lines.append(key).append(": ").append(value).append('\n'));
+    Files.writeString(file, lines);
+    dir.toFile().deleteOnExit();
+    file.toFile().deleteOnExit();
+    flink.setFlinkConfDir(dir.toString());
+  }
+
+  /** Whether the job runs in this JVM: the embedded Flink ({@code [auto]}, {@code [local]}) or Beam's DirectRunner. */
+  static boolean inThisProcess(ServeQaOptions options) {
+    return !options.getRunner().getSimpleName().equals("FlinkRunner")
+        || inThisProcess(options.as(FlinkPipelineOptions.class));
+  }
+
+  private static boolean inThisProcess(FlinkPipelineOptions flink) {
+    String master = flink.getFlinkMaster();
+    return master == null || master.equals("[auto]") || master.equals("[local]");
+  }
+
   /** {@code job}: this job's token for {@link IdleMarkingSource#quiesce}. */
-  static void build(Pipeline p, ServeQaOptions o, String bootstrap, Map<String, Object> properties,
-      SharedAnswerers.Spec model, String modelName, String job) {
+  static void build(Pipeline p, ServeQaOptions o, String bootstrap, boolean freshTopics,
+      Map<String, Object> properties, SharedAnswerers.Spec model, String modelName, String job) {
     Map<String, Object> consumer = forClient(properties, ConsumerConfig.configNames(), ProducerConfig.configNames());
     consumer.put(ConsumerConfig.GROUP_ID_CONFIG, o.getGroupId());
-    consumer.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    consumer.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, offsetReset(o.getFromBeginning(), freshTopics));
     consumer.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     // Null keys and values (tombstones) are legal in Kafka; they get an error answer rather than a coder failure.
     Coder<byte[]> bytes = NullableCoder.of(ByteArrayCoder.of());
@@ -322,7 +448,7 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
         .commitOffsetsInFinalize();
     PCollectionTuple results = p
         .apply("ReadRequests", Read.from(new IdleMarkingSource(KafkaUnboundedSources.of(requests), job)))
-        .apply("Answer", ParDo.of(new AnswerRequestsFn(model, modelName))
+        .apply("Answer", ParDo.of(new AnswerRequestsFn(model, modelName, job))
             .withOutputTags(AnswerRequestsFn.ANSWERS, TupleTagList.of(AnswerRequestsFn.ERRORS)));
     PCollection<KV<String, String>> answers = results.get(AnswerRequestsFn.ANSWERS)
         .setCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()));
@@ -334,6 +460,15 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
     }
     answers.apply("WriteAnswers", answerSink);
     errors.apply("WriteErrors", sink(bootstrap, o.getErrorsTopic(), properties));
+  }
+
+  /**
+   * Where a consumer group with no committed offsets starts: at the topic's end, so that a first deploy does not
+   * answer the topic's whole history; at its beginning with {@code --from_beginning}, or when this process created
+   * the topic (the in-process broker), where a request sent while the job was starting is not history.
+   */
+  static String offsetReset(boolean fromBeginning, boolean freshTopics) {
+    return fromBeginning || freshTopics ? "earliest" : "latest";
   }
 
   private static KafkaIO.Write<String, String> sink(String bootstrap, String topic, Map<String, Object> properties) {

@@ -72,6 +72,22 @@ public interface ServeQaOptions extends PipelineOptions {
 
   void setErrorsTopic(String value);
 
+  @Description("A new consumer group starts at the beginning of the requests topic, answering its whole history, "
+      + "instead of at its end (requests sent from now on); a group with committed offsets goes on from them either "
+      + "way")
+  @Default.Boolean(false)
+  boolean getFromBeginning();
+
+  void setFromBeginning(boolean value);
+
+  @Description("Port of a Prometheus endpoint, http://<host>:<port>/metrics, exporting the job's metrics through "
+      + "Flink's Prometheus reporter (embedded Flink only: a cluster's reporters are set in its Flink configuration); "
+      + "0: none")
+  @Default.Integer(0)
+  int getMetricsPort();
+
+  void setMetricsPort(int value);
+
   @Description("Kafka consumer group; a restarted job with the same group goes on after the last checkpoint")
   @Default.String("electra-serve-qa")
   String getGroupId();

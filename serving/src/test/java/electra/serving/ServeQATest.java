@@ -9,7 +9,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import electra.infra.kafka.EmbeddedKafka;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +25,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -77,6 +87,41 @@ class ServeQATest {
     return c;
   }
 
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** Prefix of ServeQA's metrics as Flink's Prometheus reporter names them (namespace + name, dots as '_'). */
+  private static final Pattern SERVE_QA_METRIC = Pattern.compile(
+      "^flink_taskmanager_job_task_operator_electra_serving_ServeQA_(\\w+)(\\{[^}]*})? (\\S+)$");
+
+  /**
+   * ServeQA's metrics from the Prometheus endpoint on {@code port}, each summed over its series (subtasks), once
+   * {@code metric} reaches {@code atLeast} or {@code timeout} passed.
+   */
+  static Map<String, Double> scrapeUntil(int port, String metric, double atLeast, Duration timeout)
+      throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      String body = http.send(get, HttpResponse.BodyHandlers.ofString()).body();
+      Map<String, Double> values = new TreeMap<>();
+      for (String line : body.split("\n")) {
+        Matcher match = SERVE_QA_METRIC.matcher(line);
+        if (match.matches()) {
+          values.merge(match.group(1), Double.parseDouble(match.group(3)), Double::sum);
+        }
+      }
+      if (values.getOrDefault(metric, 0.0) >= atLeast || System.nanoTime() > deadline) {
+        return values;
+      }
+      Thread.sleep(200);
+    }
+  }
+
   /** Polls until {@code count} records arrived or {@code timeout} passed; returns what arrived. */
   static List<ConsumerRecord<String, String>> poll(KafkaConsumer<String, String> c, int count, Duration timeout) {
     List<ConsumerRecord<String, String>> out = new ArrayList<>();
@@ -115,10 +160,14 @@ class ServeQATest {
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     long t0 = System.nanoTime();
     // No --bootstrap_servers: the job starts its own broker and creates the topics.
+    int metricsPort = freePort();
     try (ServeQA.Running job = ServeQA.start(options("--model=" + model, "--max_batch_size=8",
-        "--max_batch_wait_ms=20", "--max_context_chars=400"), new PrintStream(log, true, StandardCharsets.UTF_8))) {
+        "--max_batch_wait_ms=20", "--max_context_chars=400", "--metrics_port=" + metricsPort),
+        new PrintStream(log, true, StandardCharsets.UTF_8))) {
       String bootstrap = job.bootstrapServers();
       assertTrue(log.toString(StandardCharsets.UTF_8).contains("started a Kafka broker"), log.toString());
+      assertTrue(job.awaitReady(Duration.ofSeconds(60)), "ready within 60 s");
+      assertEquals(Set.of("qa-requests-0"), job.readerPartitions(), "ready: the reader has its partition");
       Map<String, String> bad = new LinkedHashMap<>(); // key of the error record -> expected start of the reason
       try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap);
           KafkaConsumer<String, String> answers = consumer(bootstrap, "qa-answers");
@@ -174,6 +223,23 @@ class ServeQATest {
         System.out.printf("ServeQA: 200 answers and %d errors, %.1f s from start%n", errs.size(),
             (System.nanoTime() - t0) / 1e9);
 
+        // What an operator sees: the job's Beam metrics on the Prometheus endpoint, counted as sent.
+        Map<String, Double> m = scrapeUntil(metricsPort, "requests", 220, Duration.ofSeconds(30));
+        assertEquals(220, m.get("requests"), m.toString());
+        assertEquals(200, m.get("answers"), m.toString());
+        for (String cause : List.of("not_json", "too_long", "missing_field", "bad_encoding")) {
+          assertEquals(5, m.get("errors_" + cause), cause + ": " + m);
+        }
+        assertEquals(0, m.getOrDefault("errors_model_failure", 0.0), m.toString());
+        assertEquals(200, m.get("latency_ms_count"), m.toString());
+        assertTrue(m.get("latency_ms_sum") > 0, m.toString());
+        assertTrue(m.get("model_latency_ms_count") > 0 && m.get("model_latency_ms_sum") > 0, m.toString());
+        // Limits that need the tokenizer (here: too many windows? no, too long) are checked inside the model run.
+        assertEquals(205, m.get("batch_size_sum"), "every valid request was in one model run: " + m);
+        assertEquals(m.get("model_latency_ms_count"), m.get("batch_size_count"), m.toString());
+        assertEquals(1, m.get("ready"), m.toString());
+        assertEquals(ServedModel.EXPORT_FOLDER_VERSION, m.get("model_version"), m.toString());
+
         // One request at a time: end-to-end latency through Kafka + Flink next to the bare model's.
         int n = 20;
         double[] endToEnd = new double[n];
@@ -203,6 +269,36 @@ class ServeQATest {
         System.out.printf("latency, one request at a time (ms): through Kafka+Flink p50 %.1f p90 %.1f max %.1f; "
             + "bare QaAnswerer p50 %.1f p90 %.1f max %.1f%n", endToEnd[n / 2], endToEnd[n * 9 / 10], endToEnd[n - 1],
             bare[n / 2], bare[n * 9 / 10], bare[n - 1]);
+      }
+    }
+  }
+
+  @Test
+  void aNewConsumerGroupStartsAtTheTopicsEndUnlessFromBeginning() throws Exception {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      kafka.createTopics("qa-requests", "qa-answers", "qa-errors");
+      String bootstrap = kafka.bootstrapServers();
+      PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+      try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap);
+          KafkaConsumer<String, String> answers = consumer(bootstrap, "qa-answers")) {
+        send(producer, "qa-requests", "req-0", request(0)); // history, before any job
+        producer.flush();
+        try (ServeQA.Running job = ServeQA.start(options("--model=" + model, "--bootstrap_servers=" + bootstrap,
+            "--group_id=first-deploy"), quiet)) {
+          assertTrue(job.awaitReady(Duration.ofSeconds(60)), "ready within 60 s");
+          send(producer, "qa-requests", "req-1", request(1));
+          producer.flush();
+          List<ConsumerRecord<String, String>> got = poll(answers, 1, Duration.ofSeconds(30));
+          got.addAll(poll(answers, 1, Duration.ofSeconds(2)));
+          assertEquals(List.of("req-1"), got.stream().map(ConsumerRecord::key).toList(),
+              "a first deploy answers what is sent after it is ready, not the topic's history");
+        }
+        try (ServeQA.Running replay = ServeQA.start(options("--model=" + model, "--bootstrap_servers=" + bootstrap,
+            "--group_id=replay", "--from_beginning"), quiet)) {
+          List<ConsumerRecord<String, String>> got = poll(answers, 2, Duration.ofSeconds(60));
+          assertEquals(List.of("req-0", "req-1"), got.stream().map(ConsumerRecord::key).sorted().toList(),
+              "--from_beginning: a new group answers the whole history");
+        }
       }
     }
   }
@@ -255,7 +351,9 @@ class ServeQATest {
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       kafka.createTopics("qa-requests", "qa-answers", "qa-errors");
       String bootstrap = kafka.bootstrapServers();
+      // --from_beginning: the first request goes out while the first job starts.
       String[] args = {"--model=" + model, "--bootstrap_servers=" + bootstrap, "--group_id=restart-test",
+          "--from_beginning",
           "--checkpointing_interval=500", "--max_batch_size=4", "--exactly_once=" + exactlyOnce};
       PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
       int total = 300;

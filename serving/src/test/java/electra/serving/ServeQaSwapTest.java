@@ -52,7 +52,7 @@ class ServeQaSwapTest {
       String bootstrap = kafka.bootstrapServers();
       try (ServeQA.Running job = ServeQA.start(ServeQATest.options("--model=" + repository.dir(),
               "--bootstrap_servers=" + bootstrap, "--parallelism=2", "--poll_interval_s=1", "--max_batch_size=4",
-              "--group_id=swap-test"), new PrintStream(log, true, StandardCharsets.UTF_8));
+              "--group_id=swap-test", "--from_beginning"), new PrintStream(log, true, StandardCharsets.UTF_8));
           KafkaProducer<byte[], byte[]> producer = ServeQATest.producer(bootstrap);
           KafkaConsumer<String, String> answers = ServeQATest.consumer(bootstrap, "qa-answers");
           KafkaConsumer<String, String> errors = ServeQATest.consumer(bootstrap, "qa-errors")) {

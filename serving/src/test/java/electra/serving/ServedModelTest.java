@@ -37,6 +37,7 @@ import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
 import org.apache.beam.sdk.io.kafka.KafkaRecordCoder;
 import org.apache.beam.sdk.io.kafka.KafkaTimestampType;
+import org.apache.beam.sdk.metrics.DistributionResult;
 import org.apache.beam.sdk.metrics.GaugeResult;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
@@ -237,7 +238,7 @@ class ServedModelTest {
     Pipeline p = Pipeline.create(PipelineOptionsFactory.create());
     PCollectionTuple results = p.apply(Create.of(requests).withCoder(KafkaRecordCoder.of(bytes, bytes)))
         .apply(ParDo.of(new AnswerRequestsFn(new SharedAnswerers.Spec(repository.dir(), 0, NEVER, 4,
-                InferenceEngine.TENSORFLOW, LIMITS), "tiny-qa"))
+                InferenceEngine.TENSORFLOW, LIMITS), "tiny-qa", "refused-version-test"))
             .withOutputTags(AnswerRequestsFn.ANSWERS, TupleTagList.of(AnswerRequestsFn.ERRORS)));
     results.get(AnswerRequestsFn.ERRORS).setCoder(KvCoder.of(NullableCoder.of(StringUtf8Coder.of()),
         StringUtf8Coder.of()));
@@ -266,6 +267,20 @@ class ServedModelTest {
       version = g.getAttempted().getValue();
     }
     assertEquals(1, version);
+    MetricQueryResults served = result.metrics().queryMetrics(MetricsFilter.builder()
+        .addNameFilter(MetricNameFilter.named(ServeQA.class, "requests"))
+        .addNameFilter(MetricNameFilter.named(ServeQA.class, "answers"))
+        .addNameFilter(MetricNameFilter.named(ServeQA.class, "batch_size")).build());
+    Map<String, Long> counts = new HashMap<>();
+    for (MetricResult<Long> c : served.getCounters()) {
+      counts.merge(c.getName().getName(), c.getAttempted(), Long::sum);
+    }
+    assertEquals(Map.of("requests", 6L, "answers", 6L), counts);
+    long batched = 0;
+    for (MetricResult<DistributionResult> d : served.getDistributions()) {
+      batched += d.getAttempted().getSum();
+    }
+    assertEquals(6, batched, "every request went through one model run");
   }
 
   @Test
