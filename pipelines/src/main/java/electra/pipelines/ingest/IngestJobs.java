@@ -176,7 +176,7 @@ public final class IngestJobs {
       this(System.out);
     }
 
-    public IngestBooks(PrintStream out) {
+    IngestBooks(PrintStream out) {
       super(CorpusOptions.class, ExtractDocuments.Source.BOOKS, out);
     }
 
