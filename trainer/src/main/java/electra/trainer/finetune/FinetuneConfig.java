@@ -8,10 +8,9 @@ import electra.export.QaHead;
 import electra.trainer.runtime.Presets;
 import electra.tokenization.VocabularyResolver;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
-import java.util.Objects;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * Every setting of one SQuAD fine-tuning / evaluation run (spec §6), checked when built. Defaults: NVIDIA's
@@ -174,13 +173,19 @@ public record FinetuneConfig(
    * training data and the head, said as flags (the checkpoints check the rest: seed, window length, batch size).
    */
   public String trainingWork() {
-    return Stream.of(flag("electra_model", electraModel), flag("init_checkpoint", initCheckpoint),
-            flag("train_file", trainFile), flag("train_tfrecords", trainTfrecords), flag("head", head.id()))
-        .filter(Objects::nonNull).collect(Collectors.joining(" "));
+    return asFlags("electra_model", electraModel, "init_checkpoint", initCheckpoint, "train_file", trainFile,
+        "train_tfrecords", trainTfrecords, "head", head.id());
   }
 
-  private static String flag(String name, Object value) {
-    return value == null ? null : "--" + name + "=" + value;
+  /** Name-value pairs as {@code --name=value} flags, leaving out null values: a fine-tuning run's work. */
+  static String asFlags(Object... namesAndValues) {
+    List<String> flags = new ArrayList<>();
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      if (namesAndValues[i + 1] != null) {
+        flags.add("--" + namesAndValues[i] + "=" + namesAndValues[i + 1]);
+      }
+    }
+    return String.join(" ", flags);
   }
 
   /** Fine-tuning checkpoints: {@code <output_dir>/checkpoints/ckpt-<step>}. */

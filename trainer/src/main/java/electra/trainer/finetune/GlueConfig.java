@@ -10,9 +10,6 @@ import electra.tokenization.VocabularyResolver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Objects;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * Every setting of one GLUE fine-tuning / evaluation / prediction run, checked when built. Defaults are Google's
@@ -131,13 +128,8 @@ public record GlueConfig(
 
   /** What a run continuing this output folder must train from, as the run that started it (flags). */
   public String trainingWork() {
-    return Stream.of(flag("task_name", taskName.id()), flag("electra_model", electraModel),
-            flag("init_checkpoint", initCheckpoint), flag("data_dir", dataDir))
-        .filter(Objects::nonNull).collect(Collectors.joining(" "));
-  }
-
-  private static String flag(String name, Object value) {
-    return value == null ? null : "--" + name + "=" + value;
+    return FinetuneConfig.asFlags("task_name", taskName.id(), "electra_model", electraModel, "init_checkpoint",
+        initCheckpoint, "data_dir", dataDir);
   }
 
   /** Fine-tuning checkpoints: {@code <output_dir>/checkpoints/ckpt-<step>}. */
