@@ -12,6 +12,7 @@ import electra.model.ModelChoice;
 import electra.records.ShardManifest;
 import electra.tokenization.VocabularyResolver;
 import electra.trainer.runtime.DataPosition;
+import electra.trainer.runtime.OpProfile;
 import electra.trainer.runtime.OptimizerKind;
 import electra.trainer.runtime.SessionConfigs;
 import java.io.PrintStream;
@@ -90,6 +91,9 @@ public final class BenchmarkPretraining implements Job {
       int warmupSteps,
       @Flag(value = "timed steps", defaultValue = "10")
       int steps,
+      @Flag(value = "traced steps after the timed ones: prints the time by op type (tracing slows steps; read shares)",
+          defaultValue = "0")
+      int profileSteps,
       @Flag(value = "the update rule: NVIDIA's LAMB or Google's AdamW", defaultValue = "lamb")
       OptimizerKind optimizer,
       @Flag("shard folder with manifest.json; synthetic input when absent")
@@ -115,6 +119,9 @@ public final class BenchmarkPretraining implements Job {
       }
       if (steps < 1) {
         throw new UsageException("--steps must be >= 1, got " + steps);
+      }
+      if (profileSteps < 0) {
+        throw new UsageException("--profile_steps must be >= 0, got " + profileSteps);
       }
       if (intraOpThreads < 0 || interOpThreads < 0) {
         throw new UsageException("--intra_op_threads and --inter_op_threads must be >= 0, got " + intraOpThreads
@@ -145,6 +152,7 @@ public final class BenchmarkPretraining implements Job {
     return Flags.forJob("BenchmarkPretraining", "pre-training throughput: median sequences/s over timed steps")
         .example("./electra BenchmarkPretraining --model_size=small --max_seq_length=128 --train_batch_size=8")
         .example("./electra BenchmarkPretraining --model_size=base --max_seq_length=512 --train_batch_size=4 --amp")
+        .example("./electra BenchmarkPretraining --model_size=small --optimizer=adam --profile_steps=3")
         .record(Settings.class);
   }
 
@@ -159,6 +167,9 @@ public final class BenchmarkPretraining implements Job {
       Files.writeString(settings.jsonOut(), JSON.writeValueAsString(node));
     }
   }
+
+  /** Op types listed one per row in a profile; the rest share a row. */
+  private static final int PROFILE_ROWS = 20;
 
   private Result run(Settings settings) throws Exception {
     PretrainConfig c = settings.pretrainConfig();
@@ -213,6 +224,14 @@ public final class BenchmarkPretraining implements Job {
           if (i >= warmup) {
             times.add(dt);
           }
+        }
+        if (settings.profileSteps() > 0) {
+          OpProfile profile = new OpProfile();
+          graph.profileOps(profile);
+          for (int i = 0; i < settings.profileSteps(); i++) {
+            graph.step(synthetic ? fixed : prefetch.take().batch(), 1e-4, true, warmup + steps + i);
+          }
+          out.print(profile.markdown(PROFILE_ROWS));
         }
       } finally {
         if (prefetch != null) {

@@ -5,6 +5,7 @@ import static electra.trainer.model.HostArrays.floats;
 import electra.trainer.distributed.Replication;
 import electra.trainer.model.HostArrays;
 import electra.trainer.model.ModelGraph;
+import electra.trainer.runtime.OpProfile;
 import electra.trainer.runtime.OptimizerGraph;
 import electra.trainer.runtime.SessionConfigs;
 import electra.trainer.runtime.XlaClusters;
@@ -93,6 +94,7 @@ public final class PretrainingGraph implements AutoCloseable {
   private final boolean xlaRequested;
   private XlaClusters xlaClusters;
   private boolean recordCollectives;
+  private OpProfile opProfile;
   private List<String> lastCollectives = List.of();
 
   /**
@@ -160,6 +162,14 @@ public final class PretrainingGraph implements AutoCloseable {
    */
   public void recordCollectives() {
     recordCollectives = true;
+  }
+
+  /**
+   * Measurement seam: from now on every {@link #step} is traced and its op times added to {@code profile}; tracing
+   * slows steps down.
+   */
+  public void profileOps(OpProfile profile) {
+    opProfile = profile;
   }
 
   /**
@@ -276,9 +286,12 @@ public final class PretrainingGraph implements AutoCloseable {
       }
       // the first step builds the executor, so its graphs show what XLA compiled; later steps reuse them
       boolean inspect = xlaRequested && !stepped;
-      boolean metadata = inspect || recordCollectives;
+      boolean metadata = inspect || recordCollectives || opProfile != null;
+      if (opProfile != null) {
+        options = OpProfile.tracing(options);
+      }
       if (metadata || replicated) {
-        r.setOptions(metadata ? XlaClusters.inspecting(options) : options);
+        r.setOptions(inspect || recordCollectives ? XlaClusters.inspecting(options) : options);
       }
       stepped = true;
       try (Result res = metadata ? r.runAndFetchMetadata() : r.run()) {
@@ -287,6 +300,9 @@ public final class PretrainingGraph implements AutoCloseable {
         }
         if (recordCollectives) {
           lastCollectives = collectives(res.getMetadata().orElseThrow());
+        }
+        if (opProfile != null) {
+          opProfile.add(res.getMetadata().orElseThrow());
         }
         int n = reportedScalars.size();
         int next = 0;

@@ -26,11 +26,15 @@ class BenchmarkPretrainingTest {
     Path json = tmp.resolve("bench.json");
     new BenchmarkPretraining(new PrintStream(console, true, StandardCharsets.UTF_8)).run(new String[] {
         "--model_config=" + BookShards.tinyConfig(tmp), "--generator_hidden_size=0.5", "--max_seq_length=32",
-        "--train_batch_size=2", "--warmup_steps=1", "--steps=3", "--intra_op_threads=1", "--json_out=" + json});
+        "--train_batch_size=2", "--warmup_steps=1", "--steps=3", "--intra_op_threads=1", "--profile_steps=2", "--json_out=" + json});
     String text = console.toString(StandardCharsets.UTF_8);
     assertTrue(text.contains("warm-up step 1:") && text.contains("timed step 3:"), text);
     assertTrue(text.contains("| model | seq | batch |"), text);
     assertTrue(text.contains("| tiny_config.json | 32 | 2 | fp32 | no | lamb | 1/default |"), text);
+    // the profile of the 2 traced steps: the lean CPU rewrites still fuse the dense layers into oneDNN calls
+    assertTrue(text.contains("| op type (2 traced runs) | ms per run | ops per run | share |"), text);
+    assertTrue(text.contains("| _MklNativeFusedMatMul |"), text);
+    assertTrue(text.contains("| sum of op times |"), text);
     JsonNode r = new ObjectMapper().readTree(json.toFile());
     assertEquals(3, r.get("stepSeconds").size());
     double median = r.get("medianSeconds").asDouble();
@@ -50,6 +54,8 @@ class BenchmarkPretrainingTest {
   void badFlags() {
     assertEquals("--steps must be >= 1, got 0", assertThrows(UsageException.class,
         () -> new BenchmarkPretraining().run(new String[] {"--steps=0"})).getMessage());
+    assertEquals("--profile_steps must be >= 0, got -1", assertThrows(UsageException.class,
+        () -> new BenchmarkPretraining().run(new String[] {"--profile_steps=-1"})).getMessage());
     assertEquals("--max_seq_length must be at least 8, got 4", assertThrows(UsageException.class,
         () -> new BenchmarkPretraining().run(new String[] {"--max_seq_length=4"})).getMessage());
     assertThrows(UsageException.class, () -> new BenchmarkPretraining().run(new String[] {"--model_size=huge"}));
