@@ -240,12 +240,15 @@ public final class BenchmarkServing implements Job {
       return kafkaThroughput / bareBatchThroughput;
     }
 
+    /** The table row; a paced run shows only its latency ratio, a saturated one only its throughput ratio. */
     public String markdownRow() {
-      return String.format("| %s | %s | %d | %s | %d/%d | %.1f | %.1f / %.1f / %.1f / %.1f | %.1f / %.1f / %.1f "
-              + "| %.1f | %.2fx | %.2fx |", Instant.now().toString().substring(0, 10), engine.id(), batchSize,
-          offeredRate > 0 ? String.format("%.0f", offeredRate) : "max", answered, requests, kafkaThroughput,
-          kafka.avg(), kafka.p50(), kafka.p90(), kafka.p99(), bareSingle.p50(), bareSingle.p90(), bareSingle.p99(),
-          bareBatchThroughput, p50Ratio(), throughputRatio());
+      boolean paced = offeredRate > 0;
+      return String.format(Locale.ROOT, "| %s | %s | %d | %s | %d/%d | %.1f | %.1f / %.1f / %.1f / %.1f "
+              + "| %.1f / %.1f / %.1f | %.1f | %s | %s |", Instant.now().toString().substring(0, 10), engine.id(),
+          batchSize, paced ? String.format(Locale.ROOT, "%.0f", offeredRate) : "max", answered, requests,
+          kafkaThroughput, kafka.avg(), kafka.p50(), kafka.p90(), kafka.p99(), bareSingle.p50(), bareSingle.p90(),
+          bareSingle.p99(), bareBatchThroughput, paced ? String.format(Locale.ROOT, "%.2fx", p50Ratio()) : "-",
+          paced ? "-" : String.format(Locale.ROOT, "%.2fx", throughputRatio()));
     }
   }
 

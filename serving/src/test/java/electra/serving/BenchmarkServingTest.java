@@ -50,6 +50,8 @@ class BenchmarkServingTest {
         + text);
     assertTrue(r.markdownRow().startsWith("| ") && r.markdownRow().split("\\|").length == 12, r.markdownRow());
     assertTrue(r.markdownRow().contains(" | onnxruntime | 16 | 30 | 30/30 | "), r.markdownRow());
+    assertTrue(r.markdownRow().endsWith(String.format(java.util.Locale.ROOT, "| %.2fx | - |", r.p50Ratio())),
+        "a paced row has no throughput ratio: " + r.markdownRow());
 
     BenchmarkServing.Report saturated = new BenchmarkServing.Report(r.requests(), r.answered(), 0,
         r.bareBatchThroughput() * 0.95, r.kafka(), r.bareSingle(), r.bareBatchThroughput(), r.batchSize(), r.engine(),
@@ -58,6 +60,8 @@ class BenchmarkServingTest {
     assertTrue(verdict.startsWith("ratio: throughput through Kafka / bare batch throughput = 0.95 (target >= 0.9: met)"),
         "a saturated run judges throughput only: " + verdict);
     assertFalse(verdict.contains("p50 through Kafka"), verdict);
+    assertTrue(saturated.markdownRow().contains("| max | ") && saturated.markdownRow().endsWith("| - | 0.95x |"),
+        "a saturated row has no latency ratio: " + saturated.markdownRow());
   }
 
   @Test
