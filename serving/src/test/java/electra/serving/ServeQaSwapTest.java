@@ -32,17 +32,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * ServeQA on a model repository with two subtasks over a two-partition topic: a version published by ExportModel
- * while requests stream in is swapped in without an error or a lost request, and no partition's answers go back to
- * the older version.
+ * ServeQA on a model repository with two subtasks over a two-partition topic: two versions published by ExportModel
+ * while a client sends SQuAD questions at a steady pace are swapped in without an error or a lost request, and no
+ * partition's answers go back to an older version.
  */
 class ServeQaSwapTest {
+
+  /** Versions 2 and 3 are published while the client sends. */
+  private static final long LAST_VERSION = 3;
 
   @TempDir
   Path tmp;
 
   @Test
-  void swapsToANewVersionWhileTwoSubtasksAnswer() throws Exception {
+  void swapsInTwoNewVersionsWhileTwoSubtasksAnswer() throws Exception {
     Path vocab = TestModels.shared("data/vocab/bert-base-uncased-vocab.txt");
     ModelRepository repository = ModelRepository.at(tmp.resolve("models"), "tiny-qa");
     TestModels.publishCopy(repository);
@@ -60,14 +63,17 @@ class ServeQaSwapTest {
             log.toString(StandardCharsets.UTF_8));
         Map<Integer, Integer> partitionOf = new HashMap<>();
         Map<Integer, Long> versionOf = new TreeMap<>();
-        CompletableFuture<ModelRepository.Version> published = null;
+        List<Long> published = new ArrayList<>();
+        long newest = 1;
+        CompletableFuture<ModelRepository.Version> publishing = null;
         int sent = 0;
-        long deadline = System.nanoTime() + Duration.ofSeconds(240).toNanos();
-        // A steady stream until version 2 has answered 20 requests, then until every request is answered.
-        while (answeredBy(versionOf, 2) < 20 || versionOf.size() < sent) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
+        // A steady stream until the last version has answered 20 requests, then until every request is answered;
+        // each new version is published once the newest one has answered 20.
+        while (answeredBy(versionOf, LAST_VERSION) < 20 || versionOf.size() < sent) {
           assertTrue(System.nanoTime() < deadline, "answered " + versionOf.size() + " of " + sent + " requests, "
               + "versions " + versionOf.values().stream().distinct().toList() + "\n" + log);
-          if (answeredBy(versionOf, 2) < 20) {
+          if (answeredBy(versionOf, LAST_VERSION) < 20) {
             RecordMetadata m = producer.send(new ProducerRecord<>("qa-requests",
                 ("req-" + sent).getBytes(StandardCharsets.UTF_8), ServeQATest.request(sent))).get();
             partitionOf.put(sent, m.partition());
@@ -80,9 +86,14 @@ class ServeQaSwapTest {
             Long before = versionOf.put(id, version);
             assertTrue(before == null || before == version, "a request answered again by another version");
           }
-          if (published == null && versionOf.size() >= 20) {
-            // a version from ExportModel itself, published while requests stream in
-            published = CompletableFuture.supplyAsync(() -> {
+          if (publishing != null && publishing.isDone()) {
+            newest = publishing.join().number();
+            published.add(newest);
+            publishing = null;
+          }
+          if (publishing == null && newest < LAST_VERSION && answeredBy(versionOf, newest) >= 20) {
+            // a version from ExportModel itself, the loop's publisher, while requests stream in
+            publishing = CompletableFuture.supplyAsync(() -> {
               try {
                 return ExportModel.publish(TestModels.golden(), Vocabulary.load(vocab), repository,
                     new ExportModel.Settings(TestModels.MAX_SEQ_LENGTH, 32, 24, true, 100, QaHead.SIMPLE, 0,
@@ -107,13 +118,13 @@ class ServeQaSwapTest {
               count++;
             }
           }
-          assertTrue(count > 0 && last == 2, "partition " + p + ": " + count + " answers, the last by version "
-              + last);
+          assertTrue(count > 0 && last == LAST_VERSION, "partition " + p + ": " + count + " answers, the last by "
+              + "version " + last);
         }
-        assertEquals(2, published.join().number());
-        System.out.printf("ServeQA swap: %d requests over 2 partitions, %d answered by version 1, %d by version 2%n",
-            sent, answeredBy(versionOf, 1), answeredBy(versionOf, 2));
-        assertTrue(answeredBy(versionOf, 1) > 0, "answers before the swap");
+        assertEquals(List.of(2L, 3L), published);
+        System.out.printf("ServeQA swaps: %d requests over 2 partitions, answered by versions 1, 2, 3: %d, %d, %d%n",
+            sent, answeredBy(versionOf, 1), answeredBy(versionOf, 2), answeredBy(versionOf, 3));
+        assertTrue(answeredBy(versionOf, 1) >= 20 && answeredBy(versionOf, 2) >= 20, "answers before each swap");
         assertEquals(2, job.model().version(), "the subtasks share the process's model");
       }
     }

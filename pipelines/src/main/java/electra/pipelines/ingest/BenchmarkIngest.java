@@ -198,9 +198,10 @@ public final class BenchmarkIngest implements Job {
     }
   }
 
+  /** One timed run; each repeat replaces the previous one's output in the benchmark's own temporary folder. */
   private static void ingest(Path corpus, Path output, String runner, Settings settings) throws Exception {
     new IngestJobs.IngestBooks(new PrintStream(PrintStream.nullOutputStream())).run(new String[] {
         "--input=" + corpus, "--output=" + output, "--runner=" + runner, "--vocab_file=" + settings.vocabFile(),
-        "--parallelism=" + settings.parallelism()});
+        "--parallelism=" + settings.parallelism(), "--overwrite"});
   }
 }

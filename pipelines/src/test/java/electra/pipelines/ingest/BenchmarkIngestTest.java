@@ -51,7 +51,7 @@ class BenchmarkIngestTest {
     Set<Path> workDirsBefore = benchmarkWorkDirs();
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     new BenchmarkIngest(new PrintStream(bytes, true, StandardCharsets.UTF_8)).run(new String[] {
-        "--input_dir=" + input, "--copies=6", "--base_copies=1", "--repeats=1", "--runners=DirectRunner",
+        "--input_dir=" + input, "--copies=6", "--base_copies=1", "--repeats=2", "--runners=DirectRunner",
         "--vocab_file=" + Path.of(System.getProperty("electra.shared.dir", "../shared"),
             "data/vocab/bert-base-uncased-vocab.txt")});
     String out = bytes.toString(StandardCharsets.UTF_8);
