@@ -94,6 +94,14 @@ public enum GlueTask {
     return folder;
   }
 
+  /**
+   * Whether a pair means the same in either order (paraphrase, similarity), so that Google trains on both orders
+   * ({@code double_unordered} in {@code classification_tasks.py}): MRPC and STS-B.
+   */
+  public boolean isUnordered() {
+    return this == MRPC || this == STSB;
+  }
+
   /** STS-B: a similarity score from 0 to 5, not a class. */
   public boolean isRegression() {
     return labels.isEmpty();

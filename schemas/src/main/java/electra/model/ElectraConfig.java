@@ -52,7 +52,8 @@ public record ElectraConfig(
   private static final Set<String> DESCRIPTIVE_KEYS = Set.of(
       "architectures", "model_type", "pad_token_id", "position_embedding_type", "transformers_version",
       "torch_dtype", "use_cache", "classifier_dropout", "summary_type", "summary_use_proj",
-      "summary_activation", "summary_last_dropout", "_name_or_path", "tokenizer_class");
+      "summary_activation", "summary_last_dropout", "_name_or_path", "tokenizer_class", "id2label", "label2id",
+      "problem_type", "num_labels", "finetuning_task");
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 

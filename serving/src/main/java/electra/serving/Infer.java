@@ -4,16 +4,29 @@ import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.UsageException;
+import electra.export.ClassifierExport;
 import electra.export.InferenceEngine;
+import electra.tagging.Chunks;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
 
 /**
- * The {@code Infer} job: answers one question about one context with an exported model and prints the answer,
- * its score and its character offsets (code points, end exclusive), or, for a SQuAD 2.0 model whose null odds
- * exceed the export's threshold, "no answer". Long contexts are windowed as in evaluation.
+ * The {@code Infer} job, one input with an export. {@code --task=qa} (the default) answers one question about one
+ * context with an ExportModel folder and prints the answer, its score and its character offsets (code points, end
+ * exclusive), or, for a SQuAD 2.0 model whose null odds exceed the export's threshold, "no answer"; long contexts are
+ * windowed as in evaluation. {@code --task=classify} gives a sentence's (or a pair's) classes by probability, or a
+ * regression's score, with FinetuneGlue's {@code --export_dir}; {@code --task=tag} tags each word of a sentence and
+ * lists the chunks, with FinetuneTagging's.
  */
 public final class Infer implements Job {
+
+  /** What {@code Infer} does with the export. */
+  public enum Task { QA, CLASSIFY, TAG }
 
   private final PrintStream out;
 
@@ -32,32 +45,73 @@ public final class Infer implements Job {
 
   @Override
   public String description() {
-    return "answers one question about one context with an exported QA model (ExportModel's folder)";
+    return "answers one question about one context (QA export), classifies a sentence or pair, or tags a sentence";
   }
 
-  /** The model, the question and its context, and the limits {@code Infer} answers within. */
+  /** The model, the input, and the limits {@code Infer} answers within. */
   record Settings(
-      @Flag(value = "the export folder (ExportModel --output_dir)", required = true)
+      @Flag(value = "the export folder (ExportModel --output_dir; FinetuneGlue or FinetuneTagging --export_dir)",
+          required = true)
       Path model,
-      @Flag(value = "the question", required = true)
+      @Flag(value = "qa answers --question about --context; classify gives the classes of --text (and --text_b); tag "
+          + "tags the words of --text", defaultValue = "qa")
+      Task task,
+      @Flag("qa: the question")
       String question,
-      @Flag(value = "the text to find the answer in", required = true)
+      @Flag("qa: the text to find the answer in")
       String context,
-      @Flag(value = "what runs the model: TensorFlow (the export's SavedModel) or ONNX Runtime (its model.onnx)",
-          defaultValue = "tensorflow")
+      @Flag("classify: the sentence (the first of a pair); tag: the sentence, words separated by spaces")
+      String text,
+      @Flag("classify: the pair's second sentence")
+      String textB,
+      @Flag(value = "what runs the model: TensorFlow (the export's SavedModel) or ONNX Runtime (its model.onnx; qa "
+          + "only)", defaultValue = "tensorflow")
       InferenceEngine engine,
-      RequestLimits limits) {}
+      RequestLimits limits) {
+
+    Settings {
+      switch (task) {
+        case QA -> {
+          require(question != null && context != null, "--task=qa needs --question and --context");
+          require(text == null && textB == null, "--text and --text_b are for --task=classify or tag");
+        }
+        case CLASSIFY -> require(text != null && question == null && context == null,
+            "--task=classify needs --text (and --text_b for a pair), not --question or --context");
+        case TAG -> require(text != null && textB == null && question == null && context == null,
+            "--task=tag needs --text only");
+      }
+      require(task == Task.QA || engine == InferenceEngine.TENSORFLOW, "--engine=" + engine.name().toLowerCase(
+          Locale.ROOT) + " runs QA exports only: classifier exports have a SavedModel, no model.onnx");
+    }
+
+    private static void require(boolean ok, String message) {
+      if (!ok) {
+        throw new UsageException(message);
+      }
+    }
+  }
 
   static Flags flags() {
-    return Flags.forJob("Infer", "answers one question about one context with an exported QA model")
+    return Flags.forJob("Infer", "answers one question about one context with an exported QA model, classifies a "
+            + "sentence or a pair, or tags a sentence, with an export")
         .example("./electra Infer --model=/tmp/qa-export --question=\"What food does Harry like?\" "
             + "--context=\"My name is Harry and I grew up in Canada. I love apples.\"")
+        .example("./electra Infer --task=classify --model=runs/glue/mrpc-export --text=\"He said so.\" "
+            + "--text_b=\"So he said.\"")
+        .example("./electra Infer --task=tag --model=runs/ner-export --text=\"Harry grew up in Canada .\"")
         .record(Settings.class);
   }
 
   @Override
   public void run(String[] args) throws Exception {
     Settings settings = flags().parse(args).record(Settings.class);
+    switch (settings.task()) {
+      case QA -> answer(settings);
+      case CLASSIFY, TAG -> label(settings);
+    }
+  }
+
+  private void answer(Settings settings) throws Exception {
     try (QaModel model = QaModel.load(settings.model(), QaModel.DEFAULT_MAX_BATCH_SIZE, settings.engine())) {
       QaAnswerer answerer = new QaAnswerer(model, settings.limits());
       long t0 = System.nanoTime();
@@ -79,6 +133,45 @@ public final class Infer implements Job {
             threshold);
       }
       out.printf("windows: %d, %.1f ms%n", a.windows(), ms);
+    }
+  }
+
+  /** Classifies or tags {@code --text}; an export of the other kind is refused in one line. */
+  private void label(Settings settings) throws Exception {
+    try (ClassifierModel model = ClassifierModel.load(settings.model())) {
+      String kind = model.export().kind().architecture();
+      long t0 = System.nanoTime();
+      if (settings.task() == Task.CLASSIFY) {
+        if (model.export().kind() != ClassifierExport.Kind.SEQUENCE) {
+          throw new UsageException(settings.model() + " holds an " + kind + ": use --task=tag");
+        }
+        ClassifierModel.Classification c = model.classify(settings.text(), settings.textB());
+        if (c.score() != null) {
+          out.printf(Locale.ROOT, "score: %.4f%n", c.score());
+        } else {
+          out.println("label: " + c.classes().get(0).label());
+          for (ClassifierModel.Scored s : c.classes()) {
+            out.printf(Locale.ROOT, "  %s %.4f%n", s.label(), s.probability());
+          }
+        }
+      } else {
+        if (model.export().kind() != ClassifierExport.Kind.TOKEN) {
+          throw new UsageException(settings.model() + " holds an " + kind + ": use --task=classify");
+        }
+        List<String> words = Arrays.stream(settings.text().strip().split("\\s+")).filter(w -> !w.isEmpty())
+            .toList();
+        List<ClassifierModel.Scored> tags = model.tag(words);
+        List<String> labels = new ArrayList<>();
+        for (int w = 0; w < words.size(); w++) {
+          String label = w < tags.size() ? tags.get(w).label() : "O";
+          labels.add(label);
+          out.printf(Locale.ROOT, "%s\t%s%s%n", words.get(w), label, w < tags.size()
+              ? String.format(Locale.ROOT, "\t%.4f", tags.get(w).probability()) : "\t(beyond the model's tokens)");
+        }
+        out.println("chunks: " + Chunks.of(labels).stream().map(ch -> ch.type() + " \""
+            + String.join(" ", words.subList(ch.start(), ch.end())) + "\"").collect(Collectors.joining(", ")));
+      }
+      out.printf(Locale.ROOT, "%.1f ms%n", (System.nanoTime() - t0) / 1e6);
     }
   }
 }

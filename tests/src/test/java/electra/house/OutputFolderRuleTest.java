@@ -27,6 +27,7 @@ import electra.tokenization.Vocabulary;
 import electra.trainer.evaluate.EvaluateCheckpoints;
 import electra.trainer.export.ExportModel;
 import electra.trainer.finetune.FinetuneGlue;
+import electra.trainer.finetune.FinetuneTagging;
 import electra.trainer.finetune.FinetuneSquad;
 import electra.trainer.postprocess.ImportModel;
 import electra.trainer.postprocess.Postprocess;
@@ -136,6 +137,11 @@ class OutputFolderRuleTest {
     Path glue = Files.createDirectories(inputs.resolve("glue/RTE"));
     Files.writeString(glue.resolve("train.tsv"), rte);
     Files.writeString(glue.resolve("dev.tsv"), rte);
+    // two tagged sentences in CoNLL-2003's layout: FinetuneTagging trains one step on them
+    String conll = "The DT B-NP O\ncat NN I-NP O\nsat VBD B-VP O\n\nHarry NNP B-NP I-PER\nran VBD B-VP O\n";
+    Path ner = Files.createDirectories(inputs.resolve("ner"));
+    Files.writeString(ner.resolve("train.txt"), conll);
+    Files.writeString(ner.resolve("dev.txt"), conll);
   }
 
   @AfterAll
@@ -149,6 +155,9 @@ class OutputFolderRuleTest {
     Function<Path, List<String>> squadTraining = f -> List.of("--mode=train", "--electra_model=" + GOLDEN_QA,
         "--vocab_file=" + VOCAB, "--train_file=" + inputs.resolve("not-there.json"), "--head=simple",
         "--max_seq_length=64", "--doc_stride=32", "--max_query_length=16");
+    Function<Path, List<String>> taggingTraining = f -> List.of("--mode=train", "--task_name=ner",
+        "--electra_model=" + GOLDEN_QA, "--vocab_file=" + VOCAB, "--data_dir=" + inputs.resolve("ner"),
+        "--max_seq_length=32", "--num_train_epochs=1", "--train_batch_size=2", "--output_dir=" + f);
     return Stream.of(
         ingest("IngestWiki", IngestJobs.IngestWiki::new, inputs.resolve("wiki/dump.xml")),
         ingest("IngestBooks", IngestJobs.IngestBooks::new, inputs.resolve("corpus")),
@@ -182,6 +191,13 @@ class OutputFolderRuleTest {
             "--task_name=rte", "--electra_model=" + GOLDEN_QA, "--vocab_file=" + VOCAB, "--data_dir="
             + inputs.resolve("glue"), "--max_seq_length=32", "--num_train_epochs=1", "--train_batch_size=2",
             "--output_dir=" + f)),
+        new Case("FinetuneGlue --export_dir", "FinetuneGlue", () -> new FinetuneGlue(QUIET), null, f -> List.of(
+            "--mode=train", "--task_name=rte", "--electra_model=" + GOLDEN_QA, "--vocab_file=" + VOCAB, "--data_dir="
+            + inputs.resolve("glue"), "--max_seq_length=32", "--num_train_epochs=1", "--train_batch_size=2",
+            "--output_dir=" + f + "-run", "--export_dir=" + f)),
+        new Case("FinetuneTagging", "FinetuneTagging", () -> new FinetuneTagging(QUIET), null, taggingTraining),
+        new Case("FinetuneTagging --export_dir", "FinetuneTagging", () -> new FinetuneTagging(QUIET), null,
+            f -> plus(taggingTraining.apply(Path.of(f + "-run")), "--export_dir=" + f)),
         new Case("Postprocess", "Postprocess", () -> new Postprocess(QUIET), f -> List.of("--checkpoint="
             + inputs.resolve("imported/ckpt-000000"), "--output_dir=" + f, "--vocab_file=" + VOCAB,
             "--what=discriminator"), null),

@@ -1,9 +1,13 @@
 package electra.trainer.finetune;
 
+import electra.export.ClassifierExport;
 import electra.model.ElectraConfig;
 import electra.trainer.model.ClassificationHead;
 import electra.trainer.model.HostArrays;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
@@ -95,5 +99,14 @@ public final class ClassifierGraph extends FinetuneGraph {
   /** The logits (dropout off) of a batch, row-major [size, outputs]. */
   public float[] logits(Tokens b) {
     return forward(b, List.of(logits), r -> HostArrays.floats((TFloat32) r.get(0)));
+  }
+
+  /**
+   * Writes this inference graph as a SavedModel whose one output, {@value ClassifierExport#LOGITS}, is the logits
+   * [batch, outputs].
+   */
+  @Override
+  public void exportSavedModel(Path dir) throws IOException {
+    exportSavedModel(dir, Map.of(ClassifierExport.LOGITS, logits));
   }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import electra.cli.Job;
 import electra.cli.OutputFolder;
 import electra.cli.UsageException;
+import electra.export.ClassifierExport;
 import electra.glue.GlueData;
 import electra.glue.GlueExample;
 import electra.glue.GlueFeaturizer;
@@ -37,7 +38,9 @@ import java.util.Map;
  * by split then metric, as EvalGlue computes them); or predicts the test split(s) into GLUE's submission files
  * ({@code CoLA.tsv}, {@code MNLI-m.tsv}, ...; MNLI's model also predicts GLUE's diagnostic set, {@code AX.tsv}, when
  * its folder has {@code diagnostic.tsv}). STS-B is a regression on the score divided by 5, as Google's code
- * normalizes it, and is predicted back on the 0-5 scale.
+ * normalizes it, and is predicted back on the 0-5 scale. MRPC and STS-B train on each pair in both orders (Google's
+ * {@code double_unordered}: the training file's rows, then the same rows with their sentences swapped). With
+ * {@code --export_dir} the model is also written for Hugging Face and Infer ({@link ClassifierExports}).
  */
 public final class FinetuneGlue implements Job {
 
@@ -117,8 +120,11 @@ public final class FinetuneGlue implements Job {
     Vocabulary vocab = source.vocabulary(c.doLowerCase());
     GlueFeaturizer featurizer = new GlueFeaturizer(new BertTokenizer(vocab, c.doLowerCase(),
         WordpieceTokenizer.NVIDIA_MAX_INPUT_CHARS_PER_WORD), c.maxSeqLength());
-    OutputFolder.claim(c.outputDir(), new OutputFolder.Claim(name(), c.trainingWork(), c.mode().trains(), ""),
-        c.overwrite());
+    OutputFolder.Claim claim = new OutputFolder.Claim(name(), c.trainingWork(), c.mode().trains(), "");
+    OutputFolder.claim(c.outputDir(), claim, c.overwrite());
+    if (c.exportDir() != null) { // claimed now, not refused after hours of training
+      OutputFolder.claim(c.exportDir(), claim, c.overwrite());
+    }
     boolean gpu = (c.amp() || c.xla()) && SessionConfigs.gpuAvailable();
     FinetuneGraph.Training training = !c.mode().trains() ? null : new FinetuneGraph.Training(
         OptimizerGraph.Settings.fineTuning(c.weightDecay(), c.amp() && gpu), c.layerwiseLrDecay(), c.seed());
@@ -140,6 +146,15 @@ public final class FinetuneGlue implements Job {
         modelStep = trained.lastStep();
       } else {
         modelStep = source.loadForPrediction(graph, out);
+      }
+      if (c.exportDir() != null) {
+        ClassifierExport export = task.isRegression() ? ClassifierExport.regression(c.doLowerCase(), c.maxSeqLength())
+            : new ClassifierExport(ClassifierExport.Kind.SEQUENCE, task.labels(), false, c.doLowerCase(),
+                c.maxSeqLength());
+        ClassifierExports.write(graph, () -> new ClassifierGraph(source.config(), outputs, task.isRegression(), null,
+            null), export, vocab, c.exportDir(), task.isRegression() ? STSB_MAX : 1);
+        out.println("wrote " + c.exportDir() + ": a Hugging Face " + export.kind().architecture() + " folder and a "
+            + "SavedModel for Infer --task=classify");
       }
       Map<String, Map<String, Double>> results = new LinkedHashMap<>();
       for (Map.Entry<String, Path> split : splitFiles.entrySet()) {
@@ -184,7 +199,11 @@ public final class FinetuneGlue implements Job {
       GlueFeaturizer featurizer, Path trainFile, FinetuneLog log, long stopAfterStep) throws IOException {
     GlueTask task = c.taskName();
     List<Example> examples = new ArrayList<>();
-    for (GlueExample e : read(trainFile, task, "train", c.maxExamples())) {
+    List<GlueExample> rows = new ArrayList<>(read(trainFile, task, "train", c.maxExamples()));
+    if (c.doubleUnordered() && task.isUnordered()) {
+      rows.addAll(rows.stream().map(e -> new GlueExample(e.index(), e.textB(), e.textA(), e.label())).toList());
+    }
+    for (GlueExample e : rows) {
       examples.add(task.isRegression()
           ? new Example(featurizer.inputs(e), 0, (float) (Double.parseDouble(e.label().trim()) / STSB_MAX))
           : new Example(featurizer.inputs(e), task.labelId(e.label()), 0));

@@ -2,6 +2,7 @@ package electra.trainer.finetune;
 
 import static electra.trainer.model.HostArrays.floats;
 
+import electra.export.ExportMetadata;
 import electra.model.ElectraConfig;
 import electra.trainer.model.Embeddings;
 import electra.trainer.model.Encoder;
@@ -16,12 +17,15 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
+import org.tensorflow.Signature;
 import org.tensorflow.ndarray.NdArrays;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
@@ -163,6 +167,26 @@ public abstract class FinetuneGraph implements AutoCloseable {
    */
   public void saveHuggingFace(Path dir) throws IOException {
     HuggingFaceWeights.save(dir, Tower.DISCRIMINATOR, config, model, session);
+  }
+
+  /** Writes this inference graph and its weights as a SavedModel of the head's outputs. */
+  public abstract void exportSavedModel(Path dir) throws IOException;
+
+  /**
+   * Writes this inference graph and its weights as a SavedModel (tag {@code serve}) whose one signature,
+   * {@value ExportMetadata#SIGNATURE}, maps the three token inputs to {@code outputs} (by their names).
+   */
+  protected void exportSavedModel(Path dir, Map<String, ? extends Operand<?>> outputs) throws IOException {
+    if (model.isTraining()) {
+      // The exporter writes the session's whole graph: a training graph would bring dropout and the optimizer.
+      throw new IllegalStateException("export from an inference graph, not a training graph");
+    }
+    Signature.Builder signature = Signature.builder().key(ExportMetadata.SIGNATURE)
+        .input(ExportMetadata.INPUT_IDS, inputs.inputIds())
+        .input(ExportMetadata.INPUT_MASK, inputs.inputMask())
+        .input(ExportMetadata.SEGMENT_IDS, inputs.segmentIds());
+    outputs.forEach(signature::output);
+    SavedModelBundle.exporter(dir.toString()).withSession(session).withSignature(signature.build()).export();
   }
 
   /** Every variable (weights, optimizer slots, step) exactly as saved. */

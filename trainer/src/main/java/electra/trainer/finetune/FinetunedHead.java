@@ -2,11 +2,14 @@ package electra.trainer.finetune;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import electra.cli.UsageException;
 import electra.export.QaHead;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -74,17 +77,47 @@ public final class FinetunedHead {
    * checkpoint without the file is let through, as {@link #require} does); {@code otherwise} names the way out.
    */
   public static void requireClassifier(Path checkpoint, String task, String otherwise) throws IOException {
+    requireTask(checkpoint, CLASSIFIER, task, otherwise);
+  }
+
+  /** The head FinetuneTagging records, with its task and its labels (a label's index is its class id). */
+  public static final String TAGGER = "tagger";
+
+  /** Writes FinetuneTagging's {@code finetune.json}: the tagger of {@code task} with {@code labels}. */
+  public static void writeTagger(Path checkpoint, String task, List<String> labels) throws IOException {
+    ObjectNode json = JSON.createObjectNode().put("head", TAGGER).put("task", task);
+    labels.forEach(json.putArray("labels")::add);
+    Files.writeString(checkpoint.resolve(FILE), JSON.writeValueAsString(json) + "\n");
+  }
+
+  /**
+   * The labels of {@code task}'s tagger in {@code checkpoint}, refused when it records another head or task; empty
+   * when the checkpoint has no {@value #FILE}.
+   */
+  public static List<String> requireTagger(Path checkpoint, String task, String otherwise) throws IOException {
+    JsonNode json = requireTask(checkpoint, TAGGER, task, otherwise);
+    List<String> labels = new ArrayList<>();
+    if (json != null) {
+      json.path("labels").forEach(l -> labels.add(l.asText()));
+    }
+    return labels;
+  }
+
+  /** The checkpoint's {@value #FILE} (null without one), refused unless it records {@code head} of {@code task}. */
+  private static JsonNode requireTask(Path checkpoint, String head, String task, String otherwise)
+      throws IOException {
     Path file = checkpoint.resolve(FILE);
     if (!Files.isRegularFile(file)) {
-      return;
+      return null;
     }
     JsonNode json = JSON.readTree(file.toFile());
-    String head = json.path("head").asText();
-    String recorded = json.path("task").asText();
-    if (!head.equals(CLASSIFIER) || !recorded.equals(task)) {
-      throw new UsageException("checkpoint " + checkpoint + " holds " + (head.equals(CLASSIFIER)
-          ? "the classifier of task " + recorded : "the " + head + " QA head") + " (" + FILE + "), not the " + task
-          + " classifier: use " + otherwise);
+    String recordedHead = json.path("head").asText();
+    String recordedTask = json.path("task").asText();
+    if (!recordedHead.equals(head) || !recordedTask.equals(task)) {
+      throw new UsageException("checkpoint " + checkpoint + " holds " + (json.has("task")
+          ? "the " + recordedHead + " of task " + recordedTask : "the " + recordedHead + " QA head") + " (" + FILE
+          + "), not the " + task + " " + head + ": use " + otherwise);
     }
+    return json;
   }
 }

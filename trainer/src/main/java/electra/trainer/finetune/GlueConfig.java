@@ -70,7 +70,14 @@ public record GlueConfig(
         + "restarted run resumes from the latest", defaultValue = "1000")
     int saveCheckpointsSteps,
     @Flag(value = "log every this many steps (console, log.jsonl, TensorBoard)", defaultValue = "50")
-    int logFreq) {
+    int logFreq,
+    @Flag(value = "MRPC and STS-B: train on every pair in both orders, as Google does (its double_unordered); no "
+        + "effect on other tasks", defaultValue = "true")
+    boolean doubleUnordered,
+    @Flag("also write the model (trained, or the one evaluated) here for Hugging Face transformers "
+        + "(ElectraForSequenceClassification: config.json with id2label, model.safetensors, vocab.txt, "
+        + "tokenizer_config.json) and for Infer --task=classify (a SavedModel beside them)")
+    Path exportDir) {
 
   public GlueConfig {
     require(taskName != null, "--task_name is required");

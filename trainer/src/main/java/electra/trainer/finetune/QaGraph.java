@@ -15,8 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.tensorflow.Operand;
-import org.tensorflow.SavedModelBundle;
-import org.tensorflow.Signature;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
@@ -187,16 +185,8 @@ public final class QaGraph extends FinetuneGraph {
    * Writes this inference graph and its weights as a SavedModel (tag {@code serve}) whose one signature,
    * {@value ExportMetadata#SIGNATURE}, maps the three inputs to {@link #outputNames()}.
    */
+  @Override
   public void exportSavedModel(Path dir) throws IOException {
-    if (model.isTraining()) {
-      // The exporter writes the session's whole graph: a training graph would bring dropout and the optimizer.
-      throw new IllegalStateException("export from an inference graph, not a training graph");
-    }
-    Signature.Builder signature = Signature.builder().key(ExportMetadata.SIGNATURE)
-        .input(ExportMetadata.INPUT_IDS, inputs.inputIds())
-        .input(ExportMetadata.INPUT_MASK, inputs.inputMask())
-        .input(ExportMetadata.SEGMENT_IDS, inputs.segmentIds());
-    outputs.forEach(signature::output);
-    SavedModelBundle.exporter(dir.toString()).withSession(session()).withSignature(signature.build()).export();
+    exportSavedModel(dir, outputs);
   }
 }

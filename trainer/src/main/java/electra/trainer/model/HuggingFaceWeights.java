@@ -203,7 +203,8 @@ public final class HuggingFaceWeights {
    * Writes {@code tower} (shared embeddings, encoder and the heads the graph has for it) as a Hugging Face folder:
    * {@code model.safetensors} in F32 and {@code config.json} from {@code towerConfig}. The architecture recorded is
    * {@code ElectraForMaskedLM} for the generator, else {@code ElectraForQuestionAnswering} when the graph has the
-   * span head, {@code ElectraForSequenceClassification} when it has the classifier, else
+   * span head, {@code ElectraForTokenClassification} when it has the token classifier,
+   * {@code ElectraForSequenceClassification} when it has the sequence classifier, else
    * {@code ElectraForPreTraining}.
    */
   public static void save(Path dir, Tower tower, ElectraConfig towerConfig, ModelGraph g, Session session)
@@ -237,9 +238,11 @@ public final class HuggingFaceWeights {
       }
     }
     boolean hasSpanHead = params.stream().anyMatch(p -> p.name().startsWith(SpanHead.SCOPE + "/"));
+    boolean hasTagger = params.stream().anyMatch(p -> p.name().equals(TokenClassificationHead.KERNEL));
     boolean hasClassifier = params.stream().anyMatch(p -> p.name().startsWith(ClassificationHead.SCOPE + "/"));
     String architecture = tower == Tower.GENERATOR ? "ElectraForMaskedLM"
         : hasSpanHead ? "ElectraForQuestionAnswering"
+        : hasTagger ? "ElectraForTokenClassification"
         : hasClassifier ? "ElectraForSequenceClassification" : "ElectraForPreTraining";
     Files.createDirectories(dir);
     Safetensors.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));

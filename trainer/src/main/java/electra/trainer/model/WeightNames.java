@@ -22,6 +22,7 @@ import java.util.Set;
  * discriminator_predictions/dense_1/{kernel,bias}      discriminator_predictions.dense_prediction.*   discriminator
  * qa_outputs/{kernel,bias}                             qa_outputs.{weight,bias}                       discriminator
  * classifier/{dense,out_proj}/{kernel,bias}            classifier.{dense,out_proj}.{weight,bias}      discriminator
+ * classifier/{kernel,bias}  (token classification)     classifier.{weight,bias}                       discriminator
  * task_specific/squad/...  (joint SQuAD head)          none: not part of any Hugging Face folder      -
  * generator_predictions/dense/{kernel,bias}            generator_predictions.dense.{weight,bias}      generator
  * generator_predictions/LayerNorm/{gamma,beta}         generator_predictions.LayerNorm.{weight,bias}  generator
@@ -108,7 +109,7 @@ public final class WeightNames {
       hfModule = DiscriminatorHead.SCOPE + ".dense_prediction";
       owner = Tower.DISCRIMINATOR;
     } else if (module.startsWith(DiscriminatorHead.SCOPE + "/") || module.equals(SpanHead.SCOPE)
-        || module.startsWith(ClassificationHead.SCOPE + "/")) {
+        || module.startsWith(ClassificationHead.SCOPE + "/") || module.equals(TokenClassificationHead.SCOPE)) {
       hfModule = dotted(module);
       owner = Tower.DISCRIMINATOR;
     } else if (module.startsWith(GeneratorHead.SCOPE + "/")) {
