@@ -6,6 +6,7 @@ import electra.cli.UsageException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * What {@code BuildVocab} records beside the {@code vocab.txt} it writes ({@value #FILE_NAME}): among the settings,
@@ -23,15 +24,29 @@ public final class VocabularyInfo {
    * says; a vocabulary without one (the English one, any downloaded one) is not checked.
    */
   public static void requireCase(Vocabulary vocabulary, boolean doLowerCase) throws IOException {
-    Path parent = Path.of(vocabulary.source()).toAbsolutePath().getParent();
-    Path info = parent == null ? null : parent.resolve(FILE_NAME);
+    Optional<Boolean> recorded = recordedLowerCase(vocabulary);
+    if (recorded.isPresent() && recorded.get() != doLowerCase) {
+      throw new UsageException("the vocabulary " + vocabulary.source() + " was built with --do_lower_case="
+          + recorded.get() + " (" + file(vocabulary) + "): tokenize with --do_lower_case=" + recorded.get());
+    }
+  }
+
+  /**
+   * Whether the vocabulary was built from lower-cased words, as its {@value #FILE_NAME} says; empty for a vocabulary
+   * without one.
+   */
+  public static Optional<Boolean> recordedLowerCase(Vocabulary vocabulary) throws IOException {
+    Path info = file(vocabulary);
     if (info == null || !Files.isRegularFile(info)) {
-      return;
+      return Optional.empty();
     }
     JsonNode recorded = new ObjectMapper().readTree(info.toFile()).get("do_lower_case");
-    if (recorded != null && recorded.isBoolean() && recorded.asBoolean() != doLowerCase) {
-      throw new UsageException("the vocabulary " + vocabulary.source() + " was built with --do_lower_case="
-          + recorded.asBoolean() + " (" + info + "): tokenize with --do_lower_case=" + recorded.asBoolean());
-    }
+    return recorded != null && recorded.isBoolean() ? Optional.of(recorded.asBoolean()) : Optional.empty();
+  }
+
+  /** Where the vocabulary's {@value #FILE_NAME} would be: next to its file; null for one without a folder. */
+  private static Path file(Vocabulary vocabulary) {
+    Path parent = Path.of(vocabulary.source()).toAbsolutePath().getParent();
+    return parent == null ? null : parent.resolve(FILE_NAME);
   }
 }

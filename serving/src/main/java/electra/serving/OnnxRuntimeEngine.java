@@ -8,7 +8,7 @@ import ai.onnxruntime.OrtSession;
 import electra.export.ExportMetadata;
 import electra.export.HeadOutputs;
 import electra.export.InferenceEngine;
-import electra.export.LargeStack;
+import electra.export.OnnxRuntimeStart;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
@@ -49,8 +49,7 @@ final class OnnxRuntimeEngine implements QaEngine {
     if (!Files.isRegularFile(file)) {
       throw new IOException(file + " is missing, though " + dir.resolve(ExportMetadata.FILE) + " names it");
     }
-    OrtEnvironment environment = LargeStack.call("onnxruntime-start", LargeStack.ONNX_RUNTIME_START,
-        OrtEnvironment::getEnvironment);
+    OrtEnvironment environment = OnnxRuntimeStart.environment(OrtEnvironment::getEnvironment);
     OrtSession session;
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);

@@ -2,8 +2,6 @@ package electra.pipelines.download;
 
 import electra.cli.Flag;
 import electra.cli.Flags;
-import electra.cli.Job;
-import electra.cli.OutputFolder;
 import electra.cli.Overwrite;
 import electra.cli.UsageException;
 import electra.data.Checksum;
@@ -26,8 +24,6 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -42,7 +38,7 @@ import java.util.zip.ZipInputStream;
  * appears, by one rename; MRPC is built from Microsoft's files and GLUE's dev ids as the script builds it, and
  * GLUE's diagnostic set (AX.tsv) goes into the MNLI folder as {@code diagnostic.tsv}, where Google's code reads it.
  */
-public final class DownloadGlue implements Job {
+public final class DownloadGlue extends VerifiedDownloadJob {
 
   static final String SITE = "https://dl.fbaipublicfiles.com";
 
@@ -80,25 +76,14 @@ public final class DownloadGlue implements Job {
     return Checksum.sha256(hex);
   }
 
-  private final PrintStream out;
-  private final DownloadSettings patience;
-  private final Supplier<Mirror> mirror;
-  private final Map<String, Checksum> checksums;
-
   public DownloadGlue() {
-    this(System.out, DownloadSettings.DEFAULT, Mirror::fromEnvironment, OFFICIAL_SHA256);
+    super(OFFICIAL_SHA256);
   }
 
-  /**
-   * @param mirror read when the job runs, so that a bad ELECTRA_MIRROR stops only a job that downloads
-   * @param checksums the digest each file must have, by its path under the site (tests serve files of their own)
-   */
+  /** @param checksums the digest each file must have, by its path under the site */
   public DownloadGlue(PrintStream out, DownloadSettings patience, Supplier<Mirror> mirror,
       Map<String, Checksum> checksums) {
-    this.out = out;
-    this.patience = patience;
-    this.mirror = mirror;
-    this.checksums = Map.copyOf(checksums);
+    super(out, patience, mirror, checksums);
   }
 
   @Override
@@ -149,9 +134,8 @@ public final class DownloadGlue implements Job {
   @Override
   public void run(String[] args) throws IOException, InterruptedException {
     Settings settings = flags().parse(args).record(Settings.class);
-    Downloader downloader = new Downloader(out, patience, mirror.get());
     // a task folder already there is kept; a partial download is resumed
-    OutputFolder.claim(settings.outputDir(), OutputFolder.Claim.resuming(name()), settings.overwrite());
+    Downloader downloader = start(settings.outputDir(), settings.overwrite());
     List<Path> done = new ArrayList<>();
     for (GlueTask task : settings.chosen()) {
       Path folder = settings.outputDir().resolve(task.folder());
@@ -169,9 +153,7 @@ public final class DownloadGlue implements Job {
       }
       done.add(folder);
     }
-    out.println();
-    out.println("GLUE tasks (verified):");
-    done.forEach(p -> out.println("  " + p));
+    printVerified("GLUE tasks (verified):", done);
   }
 
   /** The files a task's zip must hold: train, the dev split(s), the test split(s) (the diagnostic set comes apart). */
@@ -188,9 +170,8 @@ public final class DownloadGlue implements Job {
   }
 
   private Path fetch(Downloader downloader, Path outputDir, String file) throws IOException, InterruptedException {
-    Checksum expected = Objects.requireNonNull(checksums.get(file), () -> "no checksum known for " + file);
-    Path target = outputDir.resolve("downloads").resolve(file.substring(file.lastIndexOf('/') + 1));
-    return downloader.download(URI.create(SITE + "/" + file), target, Optional.of(expected));
+    return download(downloader, file, URI.create(SITE + "/" + file),
+        outputDir.resolve("downloads").resolve(file.substring(file.lastIndexOf('/') + 1)));
   }
 
   /**

@@ -2,8 +2,6 @@ package electra.pipelines.download;
 
 import electra.cli.Flag;
 import electra.cli.Flags;
-import electra.cli.Job;
-import electra.cli.OutputFolder;
 import electra.cli.Overwrite;
 import electra.cli.UsageException;
 import electra.data.Checksum;
@@ -17,15 +15,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
  * {@code DownloadSquad}: the SQuAD v1.1 and v2.0 train and dev sets, each verified against its known SHA-256. The
  * dev files are all that the official evaluation reads besides the predictions.
  */
-public final class DownloadSquad implements Job {
+public final class DownloadSquad extends VerifiedDownloadJob {
 
   /**
    * SHA-256 of the official files, from the project's reference data notes ({@code shared/data/README.md}):
@@ -39,25 +35,14 @@ public final class DownloadSquad implements Job {
       "train-v2.0.json", Checksum.sha256("68dcfbb971bd3e96d5b46c7177b16c1a4e7d4bdef19fb204502738552dede002"),
       "dev-v2.0.json", Checksum.sha256("80a5225e94905956a6446d296ca1093975c4d3b3260f1d6c8f68bc2ab77182d8"));
 
-  private final PrintStream out;
-  private final DownloadSettings patience;
-  private final Supplier<Mirror> mirror;
-  private final Map<String, Checksum> checksums;
-
   public DownloadSquad() {
-    this(System.out, DownloadSettings.DEFAULT, Mirror::fromEnvironment, OFFICIAL_SHA256);
+    super(OFFICIAL_SHA256);
   }
 
-  /**
-   * @param mirror read when the job runs, so that a bad ELECTRA_MIRROR stops only a job that downloads
-   * @param checksums the digest each file must have, by file name (tests serve files of their own)
-   */
+  /** @param checksums the digest each file must have, by file name */
   public DownloadSquad(PrintStream out, DownloadSettings patience, Supplier<Mirror> mirror,
       Map<String, Checksum> checksums) {
-    this.out = out;
-    this.patience = patience;
-    this.mirror = mirror;
-    this.checksums = Map.copyOf(checksums);
+    super(out, patience, mirror, checksums);
   }
 
   @Override
@@ -112,17 +97,11 @@ public final class DownloadSquad implements Job {
   @Override
   public void run(String[] args) throws IOException, InterruptedException {
     Settings settings = flags().parse(args).record(Settings.class);
-    Downloader downloader = new Downloader(out, patience, mirror.get());
-    // files already there are checked against their checksums and kept, a partial one resumed
-    OutputFolder.claim(settings.outputDir(), OutputFolder.Claim.resuming(name()), settings.overwrite());
+    Downloader downloader = start(settings.outputDir(), settings.overwrite());
     List<Path> done = new ArrayList<>();
     for (String file : settings.files()) {
-      Checksum expected = Objects.requireNonNull(checksums.get(file), () -> "no checksum known for " + file);
-      done.add(downloader.download(settings.baseUrl().resolve(file), settings.outputDir().resolve(file),
-          Optional.of(expected)));
+      done.add(download(downloader, file, settings.baseUrl().resolve(file), settings.outputDir().resolve(file)));
     }
-    out.println();
-    out.println("SQuAD files (verified):");
-    done.forEach(p -> out.println("  " + p));
+    printVerified("SQuAD files (verified):", done);
   }
 }

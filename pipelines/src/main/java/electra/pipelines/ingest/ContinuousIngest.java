@@ -28,11 +28,11 @@ import org.apache.beam.sdk.io.fs.MatchResult;
 final class ContinuousIngest {
 
   private final IngestPipeline ingest;
-  private final IngestOptions options;
+  private final WatchOptions options;
   private final PrintStream out;
   private final CountDownLatch stop = new CountDownLatch(1);
 
-  ContinuousIngest(IngestPipeline ingest, IngestOptions options, PrintStream out) {
+  ContinuousIngest(IngestPipeline ingest, WatchOptions options, PrintStream out) {
     this.ingest = ingest;
     this.options = options;
     this.out = out;

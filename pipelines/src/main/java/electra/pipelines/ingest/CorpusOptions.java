@@ -4,7 +4,7 @@ import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** {@code IngestBooks} and {@code IngestText}: no corpus is implied, so both folders must be given. */
-public interface CorpusOptions extends IngestOptions {
+public interface CorpusOptions extends WatchOptions {
 
   @Override
   @Description(INPUT)

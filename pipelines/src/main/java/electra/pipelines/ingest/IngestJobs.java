@@ -53,16 +53,12 @@ public final class IngestJobs {
     @Override
     protected void run(O options) throws IOException, InterruptedException {
       completeOptions(options);
-      List<IngestPipeline.Corpus> inputs = corpora.apply(options);
-      if (options.getWatch() && inputs.size() > 1) {
-        throw new UsageException("--watch follows one corpus; watch each with IngestWiki, IngestBooks or IngestText");
-      }
-      IngestPipeline ingest = new IngestPipeline(options, inputs, name());
+      IngestPipeline ingest = new IngestPipeline(options, corpora.apply(options), name());
       out.printf("%s: %s -> %s (runner %s)%n", name(), options.getInput(), options.getOutput(),
           options.getRunner().getSimpleName());
-      if (options.getWatch()) {
+      if (options instanceof WatchOptions following && following.getWatch()) {
         claimOutput(options);
-        watch(new ContinuousIngest(ingest, options, out));
+        watch(new ContinuousIngest(ingest, following, out));
         return;
       }
       Instant start = Instant.now();
@@ -85,8 +81,13 @@ public final class IngestJobs {
     private void claimOutput(O options) throws IOException {
       FileSystems.setDefaultPipelineOptions(options);
       OutputFolder.claim(BeamStorage.INSTANCE, options.getOutput(),
-          new OutputFolder.Claim(name(), work(options), options.getWatch(), ""), new Overwrite(options.getOverwrite()));
+          new OutputFolder.Claim(name(), work(options), watching(options), ""), new Overwrite(options.getOverwrite()));
     }
+  }
+
+  /** Whether this run follows its input ({@code --watch}): only the jobs of one corpus take the flag. */
+  private static boolean watching(IngestOptions options) {
+    return options instanceof WatchOptions watch && watch.getWatch();
   }
 
   /**
@@ -96,7 +97,7 @@ public final class IngestJobs {
    * same tokenization.
    */
   private static String work(IngestOptions options) {
-    return (options.getWatch() ? "--watch " : "") + "--input=" + options.getInput() + " --vocab_file="
+    return (watching(options) ? "--watch " : "") + "--input=" + options.getInput() + " --vocab_file="
         + options.getVocabFile() + " --do_lower_case=" + options.getDoLowerCase() + " --max_seq_length_p1="
         + options.getMaxSeqLengthP1() + " --max_seq_length_p2=" + options.getMaxSeqLengthP2();
   }
@@ -204,6 +205,19 @@ public final class IngestJobs {
 
     IngestCorpora(PrintStream out) {
       super(CorporaOptions.class, IngestCorpora::corpora, out);
+    }
+
+    /**
+     * Refuses {@code --watch} with where to go instead: the flag is not this job's (its {@code --help} does not list
+     * it), yet Beam would accept it, unused, once another ingest job has registered its options in the same JVM.
+     */
+    @Override
+    public CorporaOptions parse(String... args) {
+      if (Arrays.stream(args).anyMatch(a -> a.equals("--watch") || a.startsWith("--watch="))) {
+        throw new UsageException("--watch follows one corpus: IngestCorpora takes no --watch; watch each corpus with "
+            + "IngestWiki, IngestBooks or IngestText");
+      }
+      return super.parse(args);
     }
 
     private static List<IngestPipeline.Corpus> corpora(CorporaOptions options) {

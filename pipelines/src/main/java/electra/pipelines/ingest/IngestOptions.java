@@ -6,9 +6,11 @@ import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 
 /**
- * Flags of the ingest jobs ({@code IngestWiki}, {@code IngestBooks}, {@code IngestText}). Whether {@code --input} and
- * {@code --output} are required is each job's own interface's to say ({@link IngestWikiOptions},
- * {@link CorpusOptions}): Beam lets {@code @Validation.Required} differ between interfaces, not {@code @Default}.
+ * Flags every ingest job takes ({@code IngestWiki}, {@code IngestBooks}, {@code IngestText}, {@code IngestCorpora});
+ * those of {@code --watch} are {@link WatchOptions}, which {@code IngestCorpora} does not take. Whether
+ * {@code --input} and {@code --output} are required is each job's own interface's to say ({@link IngestWikiOptions},
+ * {@link CorpusOptions}, {@link CorporaOptions}): Beam lets {@code @Validation.Required} differ between interfaces,
+ * not {@code @Default}.
  */
 public interface IngestOptions extends TokenizerOptions, OverwriteOptions {
 
@@ -67,22 +69,4 @@ public interface IngestOptions extends TokenizerOptions, OverwriteOptions {
   double getSplitMb();
 
   void setSplitMb(double value);
-
-  @Description("Keep running: ingest each new file that lands under --input once, appending shards to the manifests")
-  @Default.Boolean(false)
-  boolean getWatch();
-
-  void setWatch(boolean value);
-
-  @Description("With --watch: seconds between looks at --input")
-  @Default.Integer(10)
-  int getPollInterval();
-
-  void setPollInterval(int value);
-
-  @Description("With --watch: stop after this many seconds without a new file; 0 runs until stopped (Ctrl-C, SIGTERM)")
-  @Default.Integer(0)
-  int getMaxIdle();
-
-  void setMaxIdle(int value);
 }

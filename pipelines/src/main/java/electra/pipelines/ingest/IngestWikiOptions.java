@@ -3,7 +3,7 @@ package electra.pipelines.ingest;
 import org.apache.beam.sdk.options.Description;
 
 /** {@code IngestWiki}: with no flags at all it ingests Wikipedia (the downloaded dump, else a sample). */
-public interface IngestWikiOptions extends IngestOptions {
+public interface IngestWikiOptions extends WatchOptions {
 
   /** Where shards go without {@code --output}. */
   String DEFAULT_OUTPUT = "runs/wiki";

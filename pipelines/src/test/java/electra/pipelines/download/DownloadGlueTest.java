@@ -18,17 +18,13 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * DownloadGlue against a local server standing in for dl.fbaipublicfiles.com through ELECTRA_MIRROR: task zips
@@ -36,26 +32,12 @@ import org.junit.jupiter.api.io.TempDir;
  * their checksums;
  * an interrupted download resumes, a wrong digest or a broken zip leaves no task folder, a finished task is kept.
  */
-class DownloadGlueTest {
+class DownloadGlueTest extends LocalServerTest {
 
-  @TempDir Path dir;
-  FileServer server;
-  ByteArrayOutputStream out;
   final Map<String, Checksum> checksums = new HashMap<>();
 
   static final String RTE_DEV = "index\tsentence1\tsentence2\tlabel\n0\tDana Reeve died.\tReeve had an accident.\t"
       + "not_entailment\n";
-
-  @BeforeEach
-  void start() throws IOException {
-    server = new FileServer();
-    out = new ByteArrayOutputStream();
-  }
-
-  @AfterEach
-  void stop() {
-    server.close();
-  }
 
   static byte[] zip(String folder, Map<String, String> files) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -87,10 +69,6 @@ class DownloadGlueTest {
   void run(String... args) throws Exception {
     new DownloadGlue(new PrintStream(out, true, StandardCharsets.UTF_8), DownloadFixtures.FAST,
         () -> Mirror.parse(server.base()), checksums).run(args);
-  }
-
-  String out() {
-    return out.toString(StandardCharsets.UTF_8);
   }
 
   @Test

@@ -15,7 +15,6 @@ import electra.data.DownloadFixtures;
 import electra.data.FileServer;
 import electra.data.Mirror;
 import electra.pipelines.text.SharedData;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -31,34 +30,13 @@ import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.zip.GZIPInputStream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class DownloadJobsTest {
+class DownloadJobsTest extends LocalServerTest {
 
   static final byte[] DUMP = DownloadFixtures.randomBytes(200_000, 11);
   static final String OTHER_SHA1 = "0123456789abcdef0123456789abcdef01234567";
 
-  @TempDir Path dir;
-  FileServer server;
-  ByteArrayOutputStream out;
-
-  @BeforeEach
-  void start() throws IOException {
-    server = new FileServer();
-    out = new ByteArrayOutputStream();
-  }
-
-  @AfterEach
-  void stop() {
-    server.close();
-  }
-
-  String out() {
-    return out.toString(StandardCharsets.UTF_8);
-  }
 
   static String hex(Checksum.Algorithm algorithm, byte[] bytes) {
     return DownloadFixtures.checksum(algorithm, bytes).hex();

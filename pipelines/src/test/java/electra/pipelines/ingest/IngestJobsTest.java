@@ -2,9 +2,11 @@ package electra.pipelines.ingest;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import electra.cli.HelpRequested;
 import electra.cli.UsageException;
 import electra.data.DownloadSettings;
 import electra.data.Downloader;
@@ -205,13 +207,26 @@ class IngestJobsTest {
     assertTrue(lines.get(0).startsWith("  input      files 13, ranges 1, damaged files 0, damaged XML ranges 0"),
         lines.toString());
 
-    UsageException watch = assertThrows(UsageException.class, () -> new IngestJobs.IngestCorpora().run(
-        concat(common, "--input=wikipedia=" + dump + ",books=" + books, "--output=" + dir.resolve("w"), "--watch")));
-    assertTrue(watch.getMessage().startsWith("--watch follows one corpus"), watch.getMessage());
     UsageException kind = assertThrows(UsageException.class, () -> new IngestJobs.IngestCorpora().run(
         concat(common, "--input=novels=" + books, "--output=" + dir.resolve("k"))));
     assertTrue(kind.getMessage().contains("'novels=" + books + "' is not KIND=FILES with KIND wikipedia, books or "
         + "text"), kind.getMessage());
+  }
+
+  @Test
+  void ingestCorporaNeitherOffersNorTakesTheWatchFlags() {
+    String corpora = assertThrows(HelpRequested.class,
+        () -> new IngestJobs.IngestCorpora().run(new String[] {"--help"})).getMessage();
+    String books = assertThrows(HelpRequested.class,
+        () -> new IngestJobs.IngestBooks().run(new String[] {"--help"})).getMessage();
+    for (String flag : List.of("--watch ", "--poll_interval ", "--max_idle ")) {
+      assertTrue(books.contains(flag), books);
+      assertFalse(corpora.contains(flag), corpora);
+    }
+    UsageException watch = assertThrows(UsageException.class, () -> new IngestJobs.IngestCorpora().run(
+        new String[] {"--input=books=b/,text=t/", "--output=o", "--watch"}));
+    assertTrue(watch.getMessage().startsWith("--watch follows one corpus: IngestCorpora takes no --watch"),
+        watch.getMessage());
   }
 
   private static String[] concat(String[] common, String... more) {

@@ -20,6 +20,7 @@ import electra.squad.SquadVersion;
 import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
 import electra.tokenization.WordpieceTokenizer;
+import electra.trainer.model.HuggingFaceTokenizer;
 import electra.trainer.model.HuggingFaceWeights;
 import electra.trainer.runtime.OptimizerGraph;
 import electra.trainer.runtime.Progress;
@@ -140,7 +141,7 @@ public final class FinetuneSquad implements Job {
         log.drawCurves(String.format(Locale.ROOT, "ELECTRA SQuAD %s fine-tuning, %s head: %s",
             c.version2() ? "2.0" : "1.1", c.head().id(), c.outputDir()));
         if (c.exportHfDir() != null) {
-          exportHuggingFace(graph, vocab, c.exportHfDir());
+          exportHuggingFace(graph, vocab, c.doLowerCase(), c.exportHfDir());
         }
         modelStep = trained.lastStep();
       } else {
@@ -200,10 +201,10 @@ public final class FinetuneSquad implements Job {
     return new FinetuneLoop<>(settings, model, log, out).train(windows, vocab.fingerprint(), stopAfterStep);
   }
 
-  /** Writes the trained simple-head model as a Hugging Face QA folder, with the vocabulary it was trained with. */
-  private void exportHuggingFace(QaGraph graph, Vocabulary vocab, Path dir) throws IOException {
+  /** Writes the trained simple-head model as a Hugging Face QA folder, with the tokenizer it was trained with. */
+  private void exportHuggingFace(QaGraph graph, Vocabulary vocab, boolean doLowerCase, Path dir) throws IOException {
     graph.saveHuggingFace(dir);
-    Files.write(dir.resolve("vocab.txt"), vocab.fileBytes());
+    HuggingFaceTokenizer.write(dir, vocab, doLowerCase);
     out.println("wrote the Hugging Face ElectraForQuestionAnswering folder " + dir);
   }
 

@@ -6,7 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import electra.export.ExportMetadata;
 import electra.export.HeadOutputs;
-import electra.export.LargeStack;
+import electra.export.OnnxRuntimeStart;
 import electra.trainer.onnx.proto.Model;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
@@ -20,8 +20,7 @@ import java.util.function.Function;
  */
 public final class OnnxRuntimeSession implements AutoCloseable {
 
-  private final OrtEnvironment environment = LargeStack.call("onnxruntime-start", LargeStack.ONNX_RUNTIME_START,
-      OrtEnvironment::getEnvironment);
+  private final OrtEnvironment environment = OnnxRuntimeStart.environment(OrtEnvironment::getEnvironment);
   private final OrtSession session;
 
   /**

@@ -10,7 +10,9 @@ import electra.cli.Overwrite;
 import electra.cli.UsageException;
 import electra.model.ElectraConfig;
 import electra.tokenization.Vocabulary;
+import electra.tokenization.VocabularyInfo;
 import electra.tokenization.VocabularyResolver;
+import electra.trainer.model.HuggingFaceTokenizer;
 import electra.trainer.model.HuggingFaceWeights;
 import electra.trainer.model.SpanHead;
 import electra.trainer.model.Tower;
@@ -29,7 +31,7 @@ import java.util.Optional;
  * <ul>
  *   <li>a Hugging Face folder: {@code model.safetensors} (Hugging Face names), {@code config.json}
  *       ({@code ElectraForPreTraining}, {@code ElectraForQuestionAnswering} when the checkpoint has a QA head, or
- *       {@code ElectraForMaskedLM}) and {@code vocab.txt};</li>
+ *       {@code ElectraForMaskedLM}), {@code vocab.txt} and {@code tokenizer_config.json} (the casing);</li>
  *   <li>a TF checkpoint bundle {@code model.ckpt.index/.data-00000-of-00001} (+ {@code checkpoint}) with Google's
  *       variable names: the discriminator's variables (Google's released checkpoints hold these and the generator's),
  *       or the generator's {@code generator/...} variables plus the shared {@code electra/embeddings}.</li>
@@ -46,7 +48,7 @@ public final class Postprocess implements Job {
 
   /** The bundle prefix inside each exported folder. */
   public static final String BUNDLE = "model.ckpt";
-  public static final String VOCAB = "vocab.txt";
+  public static final String VOCAB = HuggingFaceTokenizer.VOCAB_FILE;
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -235,10 +237,11 @@ public final class Postprocess implements Job {
       HuggingFaceWeights.save(dir, tower, config, g.model(), g.session());
       g.save(dir.resolve(BUNDLE));
       TowerGraph.writeCheckpointFile(dir, BUNDLE);
-      Files.write(dir.resolve(VOCAB), source.vocab().fileBytes());
+      // BuildVocab records the casing its vocabulary is for; the others go with the jobs' default, lower-casing
+      HuggingFaceTokenizer.write(dir, source.vocab(), VocabularyInfo.recordedLowerCase(source.vocab()).orElse(true));
       out.println("wrote " + dir + " (" + g.model().parameters().size() + " variables: "
-          + HuggingFaceWeights.WEIGHTS_FILE + ", " + HuggingFaceWeights.CONFIG_FILE + ", " + VOCAB + ", " + BUNDLE
-          + ".*)");
+          + HuggingFaceWeights.WEIGHTS_FILE + ", " + HuggingFaceWeights.CONFIG_FILE + ", " + VOCAB + ", "
+          + HuggingFaceTokenizer.CONFIG_FILE + ", " + BUNDLE + ".*)");
     }
   }
 

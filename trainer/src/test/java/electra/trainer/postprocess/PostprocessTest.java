@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import electra.cli.HelpRequested;
 import electra.cli.UsageException;
@@ -103,6 +104,9 @@ class PostprocessTest {
         .get(0).asText());
     for (Path dir : List.of(d, gd)) {
       assertArrayEquals(Files.readAllBytes(vocab), Files.readAllBytes(dir.resolve("vocab.txt")), dir + "/vocab.txt");
+      JsonNode tokenizer = json.readTree(dir.resolve("tokenizer_config.json").toFile());
+      assertTrue(tokenizer.get("do_lower_case").asBoolean(), dir + ": the English vocabulary is uncased");
+      assertEquals("ElectraTokenizer", tokenizer.get("tokenizer_class").asText());
       assertTrue(Files.readString(dir.resolve("checkpoint")).contains("model_checkpoint_path: \"model.ckpt\""));
     }
   }
