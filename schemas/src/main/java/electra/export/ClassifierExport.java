@@ -42,7 +42,6 @@ public record ClassifierExport(Kind kind, List<String> labels, boolean regressio
     }
   }
 
-  public static final String TOKENIZER_CONFIG = "tokenizer_config.json";
   /** The SavedModel's one output. */
   public static final String LOGITS = "logits";
   /** Hugging Face's name of a regression's one output. */
@@ -79,15 +78,13 @@ public record ClassifierExport(Kind kind, List<String> labels, boolean regressio
     }
     config.put("problem_type", regression ? "regression" : "single_label_classification");
     Files.writeString(configFile, JSON.writeValueAsString(config) + "\n");
-    ObjectNode tokenizer = JSON.createObjectNode().put("tokenizer_class", "ElectraTokenizer")
-        .put("do_lower_case", doLowerCase).put("model_max_length", maxSeqLength);
-    Files.writeString(dir.resolve(TOKENIZER_CONFIG), JSON.writeValueAsString(tokenizer) + "\n");
+    TokenizerConfig.write(dir, doLowerCase, maxSeqLength);
   }
 
   /** Reads a classifier's export folder; says what is missing when it is not one. */
   public static ClassifierExport read(Path dir) throws IOException {
     Path configFile = dir.resolve(ExportMetadata.CONFIG_FILE);
-    Path tokenizerFile = dir.resolve(TOKENIZER_CONFIG);
+    Path tokenizerFile = dir.resolve(TokenizerConfig.FILE);
     for (Path p : List.of(configFile, tokenizerFile, dir.resolve(ExportMetadata.VOCAB_FILE))) {
       if (!Files.isRegularFile(p)) {
         throw new IOException(dir + " is not a classifier export: no " + p.getFileName() + " (FinetuneGlue and "
