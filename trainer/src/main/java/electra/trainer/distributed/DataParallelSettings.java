@@ -6,9 +6,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The data-parallel part of a {@code Pretrain} command line: the cluster ({@link ClusterSpec}), the all-reduce
- * implementation, whether gradients travel in fp16, and the timeouts after which a step waiting for a dead or stuck
- * peer fails.
+ * The data-parallel part of a {@code Pretrain}, {@code FinetuneSquad} or {@code FinetuneGlue} command line: the
+ * cluster ({@link ClusterSpec}), the all-reduce implementation, whether gradients travel in fp16, and the timeouts
+ * after which a step waiting for a dead or stuck peer fails.
  */
 public record DataParallelSettings(ClusterSpec cluster, String collective, boolean fp16Compression,
     long stepTimeoutMs, long startupTimeoutMs) {
@@ -23,12 +23,23 @@ public record DataParallelSettings(ClusterSpec cluster, String collective, boole
     }
   }
 
+  /**
+   * The examples of one optimizer step over all workers: each of the {@code workers} trains on {@code perWorker}
+   * (its batch flag), {@code size} in all.
+   */
+  public record GlobalBatch(int workers, int perWorker, int size) {}
+
+  /** The global batch of workers that each take {@code perWorker} examples per step. */
+  public GlobalBatch globalBatch(int perWorker) {
+    return new GlobalBatch(cluster.size(), perWorker, cluster.size() * perWorker);
+  }
+
   /** One process. */
   public static DataParallelSettings none() {
     return new DataParallelSettings(ClusterSpec.single(), "auto", false, 300_000, 1_800_000);
   }
 
-  /** The data-parallel flags of {@code Pretrain}; {@link #resolve} adds what the environment says. */
+  /** The data-parallel flags of the training jobs; {@link #resolve} adds what the environment says. */
   public record CommandLine(
       @Flag("host:port of every worker's TensorFlow server, task order (or ELECTRA_WORKERS, or Slurm's node list); "
           + "one worker per GPU")

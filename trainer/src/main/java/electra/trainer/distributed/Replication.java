@@ -1,12 +1,16 @@
 package electra.trainer.distributed;
 
 import electra.trainer.runtime.OptimizerGraph;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.RunOptions;
+import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
 
 /**
@@ -17,6 +21,22 @@ import org.tensorflow.types.TInt64;
 public interface Replication {
   /** Averages tensors over all workers (gradients, losses); one output per input. */
   OptimizerGraph.GradientReducer allReduceMean();
+
+  /**
+   * The gradient all-reduce with {@code reported} (a vector of static shape: a step's losses) packed into the same
+   * collective, so that reporting them costs no second one; {@code reducedReported} receives their mean over the
+   * workers when the optimizer builds the reduction.
+   */
+  default OptimizerGraph.GradientReducer allReduceMeanAlong(Operand<TFloat32> reported,
+      Consumer<Operand<TFloat32>> reducedReported) {
+    return (tf, gradients) -> {
+      List<Operand<TFloat32>> all = new ArrayList<>(gradients);
+      all.add(reported);
+      List<Operand<TFloat32>> reduced = allReduceMean().reduce(tf, all);
+      reducedReported.accept(reduced.get(gradients.size()));
+      return reduced.subList(0, gradients.size());
+    };
+  }
 
   /** Concatenates every worker's int64 vector, in task order. */
   Operand<TInt64> gather(Ops tf, Operand<TInt64> local);

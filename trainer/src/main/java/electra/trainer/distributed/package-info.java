@@ -1,5 +1,6 @@
 /**
- * Synchronous data-parallel pre-training on TensorFlow's own distributed runtime, driven from TF Java 1.1.0.
+ * Synchronous data-parallel pre-training and fine-tuning on TensorFlow's own distributed runtime, driven from TF Java
+ * 1.1.0.
  *
  * <p>Each worker process (one per GPU) runs a TensorFlow gRPC server ({@link org.tensorflow.Server}, job
  * {@code worker}, one task per process) and holds a full replica of the model. Its session is connected to its
@@ -29,8 +30,10 @@
  * queues, moves every weight over the network twice per step, and is deprecated in TF 2.
  *
  * <p>Entry points: {@link electra.trainer.distributed.ClusterSpec} (flags, Slurm and Kubernetes environment),
- * {@link electra.trainer.distributed.DataParallelSettings} (the {@code Pretrain} flags),
+ * {@link electra.trainer.distributed.DataParallelSettings} (the flags of {@code Pretrain}, {@code FinetuneSquad} and
+ * {@code FinetuneGlue}),
  * {@link electra.trainer.pretrain.DataSharding} (shard i to worker i mod N, also when listed later; resume
- * positions).
+ * positions), {@code electra.trainer.finetune.FinetuneLoop} (fine-tuning: every worker its rows of each global
+ * batch).
  */
 package electra.trainer.distributed;

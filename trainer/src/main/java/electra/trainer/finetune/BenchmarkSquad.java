@@ -231,7 +231,7 @@ public final class BenchmarkSquad implements Job {
       Batch b = syntheticBatch(batch, length, seed);
       for (int i = 0; i < warmup + steps; i++) {
         long t0 = System.nanoTime();
-        float loss = graph.trainStep(b, 3e-5, i);
+        float loss = graph.trainStep(b, FinetuneGraph.Step.single(3e-5, i));
         double dt = (System.nanoTime() - t0) / 1e9;
         out.printf(Locale.ROOT, "%s step %d: %.1f ms, %.2f seq/s, loss %.3f%n", i < warmup ? "warm-up" : "timed",
             i < warmup ? i + 1 : i - warmup + 1, dt * 1000, batch / dt, loss);

@@ -77,22 +77,22 @@ public final class ClassifierGraph extends FinetuneGraph {
   }
 
   /** One optimizer step on a batch of class ids; returns the loss before the update. */
-  public float trainStep(Tokens b, int[] labels, double learningRate, long step) {
+  public float trainStep(Tokens b, int[] labels, Step step) {
     if (regression) {
       throw new IllegalStateException("a regression graph trains on targets, not class ids");
     }
     try (TInt32 t = HostArrays.tensor(Shape.of(b.size()), labels)) {
-      return trainStep(b, runner -> runner.feed(labelIds, t), learningRate, step);
+      return trainStep(b, runner -> runner.feed(labelIds, t), step);
     }
   }
 
   /** One optimizer step on a batch of regression targets; returns the loss before the update. */
-  public float trainStep(Tokens b, float[] values, double learningRate, long step) {
+  public float trainStep(Tokens b, float[] values, Step step) {
     if (!regression) {
       throw new IllegalStateException("a classification graph trains on class ids, not targets");
     }
     try (TFloat32 t = TFloat32.tensorOf(Shape.of(b.size()), DataBuffers.of(values, true, false))) {
-      return trainStep(b, runner -> runner.feed(targets, t), learningRate, step);
+      return trainStep(b, runner -> runner.feed(targets, t), step);
     }
   }
 

@@ -5,6 +5,7 @@ import electra.cli.Flags;
 import electra.cli.Overwrite;
 import electra.cli.UsageException;
 import electra.export.QaHead;
+import electra.trainer.distributed.DataParallelSettings;
 import electra.trainer.runtime.Presets;
 import electra.tokenization.VocabularyResolver;
 import java.nio.file.Path;
@@ -60,7 +61,7 @@ public record FinetuneConfig(
     String vocabFile,
     @Flag(value = "training epochs (a checkpoint after each)", defaultValue = "2")
     int numTrainEpochs,
-    @Flag(value = "windows per training step", defaultValue = "32")
+    @Flag(value = "windows per training step and worker: the global batch is --workers x this", defaultValue = "32")
     int trainBatchSize,
     @Flag(value = "windows per prediction batch", defaultValue = "32")
     int predictBatchSize,
@@ -200,7 +201,11 @@ public record FinetuneConfig(
             + "--train_file=data/squad/train-v1.1.json --predict_file=data/squad/dev-v1.1.json --output_dir=runs/squad")
         .example("./electra FinetuneSquad --mode=eval --init_checkpoint=runs/squad/checkpoints/ckpt-005474 "
             + "--predict_file=data/squad/dev-v1.1.json --output_dir=runs/squad-eval")
-        .record(FinetuneConfig.class);
+        .example("./electra FinetuneSquad --workers=host1:2222,host2:2222 --task_index=0 --mode=train_eval "
+            + "--electra_model=runs/small/discriminator --train_file=data/squad/train-v1.1.json "
+            + "--predict_file=data/squad/dev-v1.1.json --output_dir=runs/squad --train_batch_size=16")
+        .record(FinetuneConfig.class)
+        .record(DataParallelSettings.CommandLine.class);
   }
 
   public static FinetuneConfig parse(String... args) {

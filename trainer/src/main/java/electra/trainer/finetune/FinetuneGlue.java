@@ -2,6 +2,7 @@ package electra.trainer.finetune;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.OutputFolder;
 import electra.cli.UsageException;
@@ -15,6 +16,8 @@ import electra.glue.GlueTask;
 import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
 import electra.tokenization.WordpieceTokenizer;
+import electra.trainer.distributed.DataParallelSettings;
+import electra.trainer.distributed.WorkerRuntime;
 import electra.trainer.model.HuggingFaceWeights;
 import electra.trainer.runtime.OptimizerGraph;
 import electra.trainer.runtime.Progress;
@@ -40,7 +43,9 @@ import java.util.Map;
  * its folder has {@code diagnostic.tsv}). STS-B is a regression on the score divided by 5, as Google's code
  * normalizes it, and is predicted back on the 0-5 scale. MRPC and STS-B train on each pair in both orders (Google's
  * {@code double_unordered}: the training file's rows, then the same rows with their sentences swapped). With
- * {@code --export_dir} the model is also written for Hugging Face and Infer ({@link ClassifierExports}).
+ * {@code --export_dir} the model is also written for Hugging Face and Infer ({@link ClassifierExports}). With
+ * {@code --workers} training is data-parallel as FinetuneSquad's ({@link FinetuneLoop}); the chief (worker 0) alone
+ * writes the output folder, exports and scores.
  */
 public final class FinetuneGlue implements Job {
 
@@ -87,7 +92,9 @@ public final class FinetuneGlue implements Job {
 
   @Override
   public void run(String[] args) throws Exception {
-    run(GlueConfig.parse(args));
+    Flags.Values f = GlueConfig.flags().parse(args);
+    run(f.record(GlueConfig.class), f.record(DataParallelSettings.CommandLine.class).resolve(System.getenv()),
+        Long.MAX_VALUE);
   }
 
   public Summary run(GlueConfig c) throws Exception {
@@ -96,6 +103,16 @@ public final class FinetuneGlue implements Job {
 
   /** Runs, but stops training after global step {@code stopAfterStep}, as a killed job would. */
   public Summary run(GlueConfig c, long stopAfterStep) throws Exception {
+    return run(c, DataParallelSettings.none(), stopAfterStep);
+  }
+
+  /** As {@link #run(GlueConfig, long)}, as one worker of a data-parallel run when {@code dp} has several. */
+  public Summary run(GlueConfig c, DataParallelSettings dp, long stopAfterStep) throws Exception {
+    boolean chief = dp.cluster().isChief();
+    if (dp.cluster().distributed() && !c.mode().trains()) {
+      throw new UsageException("--workers trains in parallel: it needs --mode train or train_eval (evaluation and "
+          + "prediction run in one process)");
+    }
     GlueTask task = c.taskName();
     Path trainFile = c.mode().trains() ? c.split("train") : null;
     List<String> splits = switch (c.mode()) {
@@ -120,26 +137,30 @@ public final class FinetuneGlue implements Job {
     Vocabulary vocab = source.vocabulary(c.doLowerCase());
     GlueFeaturizer featurizer = new GlueFeaturizer(new BertTokenizer(vocab, c.doLowerCase(),
         WordpieceTokenizer.NVIDIA_MAX_INPUT_CHARS_PER_WORD), c.maxSeqLength());
-    OutputFolder.Claim claim = new OutputFolder.Claim(name(), c.trainingWork(), c.mode().trains(), "");
-    OutputFolder.claim(c.outputDir(), claim, c.overwrite());
-    if (c.exportDir() != null) { // claimed now, not refused after hours of training
-      OutputFolder.claim(c.exportDir(), claim, c.overwrite());
+    if (chief) { // the only worker that writes the output folder and the export
+      OutputFolder.Claim claim = new OutputFolder.Claim(name(), c.trainingWork(), c.mode().trains(), "");
+      OutputFolder.claim(c.outputDir(), claim, c.overwrite());
+      if (c.exportDir() != null) { // claimed now, not refused after hours of training
+        OutputFolder.claim(c.exportDir(), claim, c.overwrite());
+      }
     }
     boolean gpu = (c.amp() || c.xla()) && SessionConfigs.gpuAvailable();
-    FinetuneGraph.Training training = !c.mode().trains() ? null : new FinetuneGraph.Training(
-        OptimizerGraph.Settings.fineTuning(c.weightDecay(), c.amp() && gpu), c.layerwiseLrDecay(), c.seed());
     int outputs = task.isRegression() ? 1 : task.labels().size();
     out.printf(Locale.ROOT, "FinetuneGlue %s %s: %s, %s, %d tokens%n", task.folder(),
         c.mode().name().toLowerCase(Locale.ROOT), source.config(),
         task.isRegression() ? "regression" : outputs + " labels " + task.labels(), c.maxSeqLength());
-    try (ClassifierGraph graph = new ClassifierGraph(source.config(), outputs, task.isRegression(), training,
+    FinetuneLoop.printWorker(dp, c.trainBatchSize(), "examples", out);
+    try (WorkerRuntime runtime = dp.start();
+        ClassifierGraph graph = new ClassifierGraph(source.config(), outputs, task.isRegression(),
+            !c.mode().trains() ? null : new FinetuneGraph.Training(OptimizerGraph.Settings.fineTuning(
+                c.weightDecay(), c.amp() && gpu), c.layerwiseLrDecay(), c.seed(), runtime),
             SessionConfigs.training(c.amp(), c.xla(), gpu));
-        FinetuneLog log = new FinetuneLog(c.outputDir(), out, clock)) {
+        FinetuneLog log = chief ? new FinetuneLog(c.outputDir(), out, clock) : null) {
       FinetuneLoop.Trained trained = FinetuneLoop.Trained.NOTHING;
       long modelStep;
       if (c.mode().trains()) {
-        trained = train(c, graph, source, vocab, featurizer, trainFile, log, stopAfterStep);
-        if (!trained.finished()) {
+        trained = train(c, graph, source, vocab, featurizer, trainFile, log, runtime, stopAfterStep);
+        if (!trained.finished() || !chief) {
           return new Summary(trained.losses(), trained.firstStep(), trained.lastStep(), Map.of());
         }
         log.drawCurves("ELECTRA " + task.folder() + " fine-tuning: " + c.outputDir());
@@ -195,8 +216,10 @@ public final class FinetuneGlue implements Job {
     return maxExamples > 0 && examples.size() > maxExamples ? examples.subList(0, maxExamples) : examples;
   }
 
+  /** @param log the chief's log, null on the other workers (they write nothing) */
   private FinetuneLoop.Trained train(GlueConfig c, ClassifierGraph graph, FinetuneSource source, Vocabulary vocab,
-      GlueFeaturizer featurizer, Path trainFile, FinetuneLog log, long stopAfterStep) throws IOException {
+      GlueFeaturizer featurizer, Path trainFile, FinetuneLog log, WorkerRuntime runtime, long stopAfterStep)
+      throws IOException {
     GlueTask task = c.taskName();
     List<Example> examples = new ArrayList<>();
     List<GlueExample> rows = new ArrayList<>(read(trainFile, task, "train", c.maxExamples()));
@@ -208,13 +231,15 @@ public final class FinetuneGlue implements Job {
           ? new Example(featurizer.inputs(e), 0, (float) (Double.parseDouble(e.label().trim()) / STSB_MAX))
           : new Example(featurizer.inputs(e), task.labelId(e.label()), 0));
     }
-    Files.createDirectories(c.checkpointDir());
-    source.config().writeJson(c.checkpointDir().resolve(HuggingFaceWeights.CONFIG_FILE),
-        "ElectraForSequenceClassification");
+    if (log != null) {
+      Files.createDirectories(c.checkpointDir());
+      source.config().writeJson(c.checkpointDir().resolve(HuggingFaceWeights.CONFIG_FILE),
+          "ElectraForSequenceClassification");
+    }
     FinetuneLoop.Settings settings = new FinetuneLoop.Settings(c.seed(), c.maxSeqLength(), c.numTrainEpochs(),
         c.trainBatchSize(), c.learningRate(), c.warmupProportion(), c.layerwiseLrDecay(), c.saveCheckpointsSteps(),
         c.keepCheckpointMax(), c.logFreq(), c.checkpointDir(), "examples",
-        "the training data, --max_examples and --train_batch_size");
+        "the training data, --max_examples and global batch (--train_batch_size x workers)");
     FinetuneLoop.Model<Example> model = new FinetuneLoop.Model<>() {
       @Override
       public FinetuneGraph graph() {
@@ -222,16 +247,16 @@ public final class FinetuneGlue implements Job {
       }
 
       @Override
-      public float trainStep(List<Example> batch, double learningRate, long step) {
+      public float trainStep(List<Example> batch, FinetuneGraph.Step step) {
         FinetuneGraph.Tokens tokens = tokens(batch.stream().map(Example::inputs).toList());
         if (graph.isRegression()) {
           float[] targets = new float[batch.size()];
           for (int i = 0; i < targets.length; i++) {
             targets[i] = batch.get(i).target();
           }
-          return graph.trainStep(tokens, targets, learningRate, step);
+          return graph.trainStep(tokens, targets, step);
         }
-        return graph.trainStep(tokens, batch.stream().mapToInt(Example::classId).toArray(), learningRate, step);
+        return graph.trainStep(tokens, batch.stream().mapToInt(Example::classId).toArray(), step);
       }
 
       @Override
@@ -249,7 +274,8 @@ public final class FinetuneGlue implements Job {
         source.loadForTraining(graph, out);
       }
     };
-    return new FinetuneLoop<>(settings, model, log, out).train(examples, vocab.fingerprint(), stopAfterStep);
+    return new FinetuneLoop<>(settings, model, log, out, runtime).train(examples, vocab.fingerprint(),
+        stopAfterStep);
   }
 
   /** The model's class (argmax) or score (times {@link #STSB_MAX}) for every example. */

@@ -4,6 +4,7 @@ import static electra.trainer.model.HostArrays.floats;
 
 import electra.export.ExportMetadata;
 import electra.model.ElectraConfig;
+import electra.trainer.distributed.Replication;
 import electra.trainer.model.Embeddings;
 import electra.trainer.model.Encoder;
 import electra.trainer.model.HostArrays;
@@ -28,6 +29,7 @@ import org.tensorflow.Session;
 import org.tensorflow.Signature;
 import org.tensorflow.ndarray.NdArrays;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
@@ -46,11 +48,47 @@ import org.tensorflow.types.family.TType;
  * optimizer with layer-wise learning-rate decay; loading the starting weights (a Hugging Face folder, a pre-training
  * checkpoint, a fine-tuned checkpoint), checkpoints, and the two fixed run signatures (a training step; a forward
  * pass with dropout off, so that train_eval needs one session).
+ *
+ * <p>Data-parallel ({@link Training#replication()}): every worker holds this graph, trains on its share of each
+ * global batch, and the gradients are averaged over the workers by all-reduce before clipping and the update, with
+ * the step's loss packed into the same collective. A worker's loss is its batch mean times its {@link Step#lossShare()}
+ * (its rows × workers / the global batch's rows), so the average over workers is the mean over the whole global
+ * batch, also when the last batch of an epoch does not split evenly.
  */
 public abstract class FinetuneGraph implements AutoCloseable {
 
-  /** The training side of the graph; absent for inference. */
-  public record Training(OptimizerGraph.Settings settings, double layerwiseDecay, long seed) {}
+  /** How many values each worker states in {@link #gatherStart}. */
+  public static final int START_VALUES = 3;
+
+  /**
+   * The training side of the graph; absent for inference.
+   *
+   * @param replication the workers of a data-parallel run ({@code electra.trainer.distributed}), or null for one
+   *     process
+   */
+  public record Training(OptimizerGraph.Settings settings, double layerwiseDecay, long seed,
+      Replication replication) {
+
+    /** Training in one process. */
+    public Training(OptimizerGraph.Settings settings, double layerwiseDecay, long seed) {
+      this(settings, layerwiseDecay, seed, null);
+    }
+  }
+
+  /**
+   * One training step as a worker takes it.
+   *
+   * @param randomKey keys the step's dropout with the seed (the step, or with N workers step × N + worker)
+   * @param lossShare the worker's weight in the global batch's mean loss: its rows × workers / the global batch's
+   *     rows (1 for one process and for every full batch)
+   */
+  public record Step(double learningRate, long randomKey, float lossShare) {
+
+    /** A step of one process: {@code step} keys the dropout. */
+    public static Step single(double learningRate, long step) {
+      return new Step(learningRate, step, 1f);
+    }
+  }
 
   /** A batch's token inputs as flat row-major [size, length] arrays. */
   public record Tokens(int size, int length, int[] inputIds, int[] inputMask, int[] segmentIds) {}
@@ -65,6 +103,13 @@ public abstract class FinetuneGraph implements AutoCloseable {
   private Operand<TFloat32> loss;
   private OptimizerGraph optimizer;
   private Session session;
+  private Replication replication;
+  private Placeholder<TFloat32> lossShare;
+  /** The loss all-reduced with the gradients: the global batch's mean (data-parallel only). */
+  private Operand<TFloat32> reducedLoss;
+  private Placeholder<TInt64> startValues;
+  private Operand<TInt64> gatheredStartValues;
+  private boolean stepped;
 
   /** Builds the tower; the subclass then builds its head on {@link #hidden} and calls {@link #open}. */
   protected FinetuneGraph(ElectraConfig config, Training training) {
@@ -85,12 +130,31 @@ public abstract class FinetuneGraph implements AutoCloseable {
    * the session opens. A subclass whose constructor fails after {@code super} closes the graph with {@link #close}.
    */
   protected final void open(Operand<TFloat32> loss, Training training, ConfigProto sessionConfig) {
+    replication = training == null ? null : training.replication();
     if (training != null) {
-      this.loss = model.tf().withName("loss").identity(loss);
-      optimizer = new OptimizerGraph(model, this.loss, training.settings(),
-          new LayerwiseDecay(training.layerwiseDecay(), config.numHiddenLayers()));
+      Ops tf = model.tf();
+      this.loss = tf.withName("loss").identity(loss);
+      Operand<TFloat32> trained = this.loss;
+      OptimizerGraph.GradientReducer reducer = null;
+      if (replication != null) {
+        lossShare = tf.withName("loss_share").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+        trained = tf.math.mul(this.loss, lossShare);
+        reducer = replication.allReduceMeanAlong(tf.reshape(trained, tf.constant(new long[] {1})),
+            reduced -> reducedLoss = tf.reshape(reduced, tf.constant(new long[0])));
+      }
+      optimizer = new OptimizerGraph(model, trained, training.settings(),
+          new LayerwiseDecay(training.layerwiseDecay(), config.numHiddenLayers()), reducer);
+      if (replication != null) {
+        startValues = tf.withName("worker_start").placeholder(TInt64.class,
+            Placeholder.shape(Shape.of(START_VALUES)));
+        gatheredStartValues = replication.gather(tf, startValues);
+      }
     }
-    session = sessionConfig == null ? new Session(graph, false) : new Session(graph, false, sessionConfig);
+    if (replication != null) {
+      session = replication.openSession(graph, sessionConfig);
+    } else {
+      session = sessionConfig == null ? new Session(graph, false) : new Session(graph, false, sessionConfig);
+    }
   }
 
   public ElectraConfig config() {
@@ -218,20 +282,52 @@ public abstract class FinetuneGraph implements AutoCloseable {
   }
 
   /**
-   * One optimizer step on a batch whose labels {@code labels} feeds; returns the loss before the update.
+   * Data-parallel: every worker's {@code values} ({@link #START_VALUES} of them, the same on every worker when all
+   * start alike), concatenated in task order; run once before training.
    */
-  protected float trainStep(Tokens b, UnaryOperator<Session.Runner> labels, double learningRate, long step) {
+  public long[] gatherStart(long[] values) {
+    if (replication == null) {
+      throw new IllegalStateException("only a data-parallel training graph gathers from workers");
+    }
+    try (TInt64 mine = TInt64.vectorOf(values);
+        Result r = session.runner().feed(startValues, mine).fetch(gatheredStartValues)
+            .setOptions(replication.stepOptions(true)).run()) {
+      TInt64 all = (TInt64) r.get(0);
+      long[] out = new long[Math.toIntExact(all.size())];
+      all.copyTo(DataBuffers.of(out, false, false));
+      return out;
+    }
+  }
+
+  /**
+   * One optimizer step on a batch whose labels {@code labels} feeds; returns the loss before the update: with
+   * replication the global batch's, all-reduced.
+   */
+  protected float trainStep(Tokens b, UnaryOperator<Session.Runner> labels, Step step) {
     if (optimizer == null) {
       throw new IllegalStateException("an inference graph cannot train");
+    }
+    if (replication == null && step.lossShare() != 1f) {
+      throw new IllegalArgumentException("one process trains on the whole batch: loss share 1, got "
+          + step.lossShare());
     }
     Shape tokens = Shape.of(b.size(), b.length());
     try (TInt32 ids = HostArrays.tensor(tokens, b.inputIds());
         TInt32 mask = HostArrays.tensor(tokens, b.inputMask());
         TInt32 seg = HostArrays.tensor(tokens, b.segmentIds());
-        TFloat32 lr = TFloat32.scalarOf((float) learningRate); TInt64 key = TInt64.vectorOf(seed, step)) {
-      Session.Runner runner = session.runner().feed(inputs.inputIds(), ids).feed(inputs.inputMask(), mask)
-          .feed(inputs.segmentIds(), seg).feed(optimizer.learningRate(), lr).feed(model.stepSeed(), key);
-      try (Result r = labels.apply(runner).fetch(loss).addTarget(optimizer.trainOp()).run()) {
+        TFloat32 lr = TFloat32.scalarOf((float) step.learningRate());
+        TInt64 key = TInt64.vectorOf(seed, step.randomKey()); TFloat32 share = TFloat32.scalarOf(step.lossShare())) {
+      Session.Runner runner = labels.apply(session.runner().feed(inputs.inputIds(), ids)
+          .feed(inputs.inputMask(), mask).feed(inputs.segmentIds(), seg).feed(optimizer.learningRate(), lr)
+          .feed(model.stepSeed(), key)).addTarget(optimizer.trainOp());
+      if (replication == null) {
+        runner.fetch(loss);
+      } else {
+        // the first step also optimises the graph and forms the collective group: it may take longer
+        runner.feed(lossShare, share).fetch(reducedLoss).setOptions(replication.stepOptions(!stepped));
+        stepped = true;
+      }
+      try (Result r = runner.run()) {
         return ((TFloat32) r.get(0)).getFloat();
       }
     }

@@ -2,6 +2,7 @@ package electra.trainer.finetune;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.OutputFolder;
 import electra.cli.UsageException;
@@ -20,6 +21,8 @@ import electra.squad.SquadVersion;
 import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
 import electra.tokenization.WordpieceTokenizer;
+import electra.trainer.distributed.DataParallelSettings;
+import electra.trainer.distributed.WorkerRuntime;
 import electra.trainer.model.HuggingFaceTokenizer;
 import electra.trainer.model.HuggingFaceWeights;
 import electra.trainer.runtime.OptimizerGraph;
@@ -47,6 +50,11 @@ import java.util.Optional;
  * {@link AnswerDecoder} and writes {@code predictions.json}, {@code nbest_predictions.json}, {@code null_odds.json}
  * (v2.0) and {@code eval_results.json} (official metrics). While it trains and predicts it shows its progress
  * ({@link FinetuneLog}, {@link Progress}).
+ *
+ * <p>With {@code --workers} ({@link DataParallelSettings}, as {@code Pretrain} has it) training is data-parallel: each
+ * worker process trains on its share of every global batch ({@link FinetuneLoop}), the gradients are all-reduced once
+ * per step, and only the chief (worker 0) writes the output folder: settings, log, checkpoints, the Hugging Face
+ * export and the predictions and scores, which it computes alone after training.
  */
 public final class FinetuneSquad implements Job {
 
@@ -88,9 +96,24 @@ public final class FinetuneSquad implements Job {
 
   @Override
   public void run(String[] args) throws Exception {
-    String preset = Presets.presetName(args);
-    run(FinetuneConfig.parse(preset == null ? args : Presets.apply(
-        Presets.load(Presets.Kind.SQUAD, preset, false), args, "train_batch_size", 1, out::println)));
+    Flags.Values f = FinetuneConfig.flags().parse(withPreset(args));
+    run(f.record(FinetuneConfig.class), f.record(DataParallelSettings.CommandLine.class).resolve(System.getenv()),
+        Long.MAX_VALUE);
+  }
+
+  /**
+   * The command line with {@code --preset}'s flags in front, its per-GPU batch scaled to this run's workers so that
+   * the global batch stays the preset's (the worker count is known once the data-parallel flags are read).
+   */
+  String[] withPreset(String[] args) {
+    String name = Presets.presetName(args);
+    if (name == null) {
+      return args;
+    }
+    int workers = FinetuneConfig.flags().parse(args).record(DataParallelSettings.CommandLine.class)
+        .resolve(System.getenv()).cluster().size();
+    return Presets.apply(Presets.load(Presets.Kind.SQUAD, name, false), args, "train_batch_size", workers,
+        out::println);
   }
 
   public Summary run(FinetuneConfig c) throws Exception {
@@ -102,6 +125,16 @@ public final class FinetuneSquad implements Job {
    * its output folder (it resumes from the latest checkpoint there); evaluation and prediction write theirs anew.
    */
   public Summary run(FinetuneConfig c, long stopAfterStep) throws Exception {
+    return run(c, DataParallelSettings.none(), stopAfterStep);
+  }
+
+  /** As {@link #run(FinetuneConfig, long)}, as one worker of a data-parallel run when {@code dp} has several. */
+  public Summary run(FinetuneConfig c, DataParallelSettings dp, long stopAfterStep) throws Exception {
+    boolean chief = dp.cluster().isChief();
+    if (dp.cluster().distributed() && !c.mode().trains()) {
+      throw new UsageException("--workers trains in parallel: it needs --mode train or train_eval (evaluation and "
+          + "prediction run in one process)");
+    }
     FinetuneSource source = resolveSource(c);
     if (c.initCheckpoint() != null) {
       FinetunedHead.require(c.initCheckpoint(), c.head(), "another --init_checkpoint");
@@ -111,31 +144,32 @@ public final class FinetuneSquad implements Job {
         WordpieceTokenizer.NVIDIA_MAX_INPUT_CHARS_PER_WORD);
     QaFeaturizer featurizer = new QaFeaturizer(tokenizer,
         new QaFeaturizer.Options(c.maxSeqLength(), c.docStride(), c.maxQueryLength()));
-    OutputFolder.Claim claim = new OutputFolder.Claim(name(), c.trainingWork(), c.mode().trains(), "");
-    OutputFolder.claim(c.outputDir(), claim, c.overwrite());
-    if (c.exportHfDir() != null) { // claimed now, not refused after hours of training
-      OutputFolder.claim(c.exportHfDir(), claim, c.overwrite());
+    if (chief) { // the only worker that writes the output folder
+      OutputFolder.Claim claim = new OutputFolder.Claim(name(), c.trainingWork(), c.mode().trains(), "");
+      OutputFolder.claim(c.outputDir(), claim, c.overwrite());
+      if (c.exportHfDir() != null) { // claimed now, not refused after hours of training
+        OutputFolder.claim(c.exportHfDir(), claim, c.overwrite());
+      }
+      RunSettings.write(c.outputDir().resolve("settings.json"), Map.of("finetune", c, "data_parallel", dp,
+          "global_batch", dp.globalBatch(c.trainBatchSize())));
     }
-    RunSettings.write(c.outputDir().resolve("settings.json"), Map.of("finetune", c));
     boolean gpu = (c.amp() || c.xla()) && SessionConfigs.gpuAvailable();
     var sessionConfig = SessionConfigs.training(c.amp(), c.xla(), gpu);
 
-    FinetuneGraph.Training training = null;
-    if (c.mode().trains()) {
-      OptimizerGraph.Settings settings = OptimizerGraph.Settings.fineTuning(c.weightDecay(), c.amp() && gpu);
-      training = new FinetuneGraph.Training(settings, c.layerwiseLrDecay(), c.seed());
-    }
     out.printf(Locale.ROOT, "FinetuneSquad %s: %s, %s head%s, %d/%d/%d tokens%n",
         c.mode().name().toLowerCase(Locale.ROOT), source.config(), c.head().id(),
         c.head() == QaHead.JOINT ? " (beam " + c.beamSize() + ")" : "", c.maxSeqLength(), c.docStride(),
         c.maxQueryLength());
-    try (QaGraph graph = new QaGraph(source.config(), c.head(), c.beamSize(), training, sessionConfig);
-        FinetuneLog log = new FinetuneLog(c.outputDir(), out, clock)) {
+    FinetuneLoop.printWorker(dp, c.trainBatchSize(), "windows", out);
+    try (WorkerRuntime runtime = dp.start();
+        QaGraph graph = new QaGraph(source.config(), c.head(), c.beamSize(), training(c, gpu, runtime),
+            sessionConfig);
+        FinetuneLog log = chief ? new FinetuneLog(c.outputDir(), out, clock) : null) {
       FinetuneLoop.Trained trained = FinetuneLoop.Trained.NOTHING;
       long modelStep;
       if (c.mode().trains()) {
-        trained = train(c, graph, source, vocab, featurizer, log, stopAfterStep);
-        if (!trained.finished()) {
+        trained = train(c, graph, source, vocab, featurizer, log, runtime, stopAfterStep);
+        if (!trained.finished() || !chief) {
           return summary(trained, Map.of());
         }
         log.drawCurves(String.format(Locale.ROOT, "ELECTRA SQuAD %s fine-tuning, %s head: %s",
@@ -158,20 +192,32 @@ public final class FinetuneSquad implements Job {
     }
   }
 
+  /** The training side of the graph (null when the run does not train), replicated over the workers if any. */
+  private static FinetuneGraph.Training training(FinetuneConfig c, boolean gpu, WorkerRuntime runtime) {
+    if (!c.mode().trains()) {
+      return null;
+    }
+    return new FinetuneGraph.Training(OptimizerGraph.Settings.fineTuning(c.weightDecay(), c.amp() && gpu),
+        c.layerwiseLrDecay(), c.seed(), runtime);
+  }
+
   private static Summary summary(FinetuneLoop.Trained t, Map<String, Number> results) {
     return new Summary(t.losses(), t.firstStep(), t.lastStep(), results, t.secondsPerStep());
   }
 
+  /** @param log the chief's log, null on the other workers (they write nothing) */
   private FinetuneLoop.Trained train(FinetuneConfig c, QaGraph graph, FinetuneSource source, Vocabulary vocab,
-      QaFeaturizer featurizer, FinetuneLog log, long stopAfterStep) throws IOException {
+      QaFeaturizer featurizer, FinetuneLog log, WorkerRuntime runtime, long stopAfterStep) throws IOException {
     List<Batch.Window> windows = trainingWindows(c, featurizer, vocab);
-    Files.createDirectories(c.checkpointDir());
-    source.config().writeJson(c.checkpointDir().resolve(HuggingFaceWeights.CONFIG_FILE),
-        c.head() == QaHead.JOINT ? "ElectraForPreTraining" : "ElectraForQuestionAnswering");
+    if (log != null) {
+      Files.createDirectories(c.checkpointDir());
+      source.config().writeJson(c.checkpointDir().resolve(HuggingFaceWeights.CONFIG_FILE),
+          c.head() == QaHead.JOINT ? "ElectraForPreTraining" : "ElectraForQuestionAnswering");
+    }
     FinetuneLoop.Settings settings = new FinetuneLoop.Settings(c.seed(), c.maxSeqLength(), c.numTrainEpochs(),
         c.trainBatchSize(), c.learningRate(), c.warmupProportion(), c.layerwiseLrDecay(), c.saveCheckpointsSteps(),
         c.keepCheckpointMax(), c.logFreq(), c.checkpointDir(), "windows",
-        "the training data, --max_examples and --train_batch_size");
+        "the training data, --max_examples and global batch (--train_batch_size x workers)");
     FinetuneLoop.Model<Batch.Window> model = new FinetuneLoop.Model<>() {
       @Override
       public FinetuneGraph graph() {
@@ -179,8 +225,8 @@ public final class FinetuneSquad implements Job {
       }
 
       @Override
-      public float trainStep(List<Batch.Window> batch, double learningRate, long step) {
-        return graph.trainStep(Batch.of(batch), learningRate, step);
+      public float trainStep(List<Batch.Window> batch, FinetuneGraph.Step step) {
+        return graph.trainStep(Batch.of(batch), step);
       }
 
       @Override
@@ -198,7 +244,8 @@ public final class FinetuneSquad implements Job {
         source.loadForTraining(graph, out);
       }
     };
-    return new FinetuneLoop<>(settings, model, log, out).train(windows, vocab.fingerprint(), stopAfterStep);
+    return new FinetuneLoop<>(settings, model, log, out, runtime).train(windows, vocab.fingerprint(),
+        stopAfterStep);
   }
 
   /** Writes the trained simple-head model as a Hugging Face QA folder, with the tokenizer it was trained with. */

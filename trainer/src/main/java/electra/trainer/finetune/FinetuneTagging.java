@@ -235,14 +235,14 @@ public final class FinetuneTagging implements Job {
       }
 
       @Override
-      public float trainStep(List<TaggingFeaturizer.Features> batch, double learningRate, long step) {
+      public float trainStep(List<TaggingFeaturizer.Features> batch, FinetuneGraph.Step step) {
         int length = c.maxSeqLength();
         int[] positionLabels = new int[batch.size() * length];
         for (int i = 0; i < batch.size(); i++) {
           System.arraycopy(batch.get(i).labelIds(), 0, positionLabels, i * length, length);
         }
         return graph.trainStep(FinetuneGlue.tokens(batch.stream().map(TaggingFeaturizer.Features::inputs).toList()),
-            positionLabels, learningRate, step);
+            positionLabels, step);
       }
 
       @Override
@@ -264,7 +264,8 @@ public final class FinetuneTagging implements Job {
         source.loadForTraining(graph, out);
       }
     };
-    return new FinetuneLoop<>(settings, model, log, out).train(examples, vocab.fingerprint(), stopAfterStep);
+    // one process: tagging has no --workers yet
+    return new FinetuneLoop<>(settings, model, log, out, null).train(examples, vocab.fingerprint(), stopAfterStep);
   }
 
   /**

@@ -6,6 +6,7 @@ import electra.cli.Overwrite;
 import electra.cli.UsageException;
 import electra.glue.GlueData;
 import electra.glue.GlueTask;
+import electra.trainer.distributed.DataParallelSettings;
 import electra.tokenization.VocabularyResolver;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +40,7 @@ public record GlueConfig(
     String vocabFile,
     @Flag(value = "training epochs; 0: Google's for the task (3, 10 for RTE and STS-B)", defaultValue = "0")
     int numTrainEpochs,
-    @Flag(value = "examples per training step", defaultValue = "32")
+    @Flag(value = "examples per training step and worker: the global batch is --workers x this", defaultValue = "32")
     int trainBatchSize,
     @Flag(value = "examples per prediction batch", defaultValue = "32")
     int predictBatchSize,
@@ -154,7 +155,8 @@ public record GlueConfig(
         .example("./electra FinetuneGlue --task_name=mnli --mode=prediction "
             + "--init_checkpoint=runs/glue/mnli/checkpoints/ckpt-036816 --data_dir=data/glue "
             + "--output_dir=runs/glue/mnli-test")
-        .record(GlueConfig.class);
+        .record(GlueConfig.class)
+        .record(DataParallelSettings.CommandLine.class);
   }
 
   public static GlueConfig parse(String... args) {

@@ -126,12 +126,12 @@ public final class QaGraph extends FinetuneGraph {
   }
 
   /** One optimizer step on a batch; returns the loss before the update. */
-  public float trainStep(Batch b, double learningRate, long step) {
+  public float trainStep(Batch b, Step step) {
     try (TInt32 starts = HostArrays.tensor(Shape.of(b.size()), b.startPositions());
         TInt32 ends = HostArrays.tensor(Shape.of(b.size()), b.endPositions());
         TFloat32 impossible = TFloat32.tensorOf(Shape.of(b.size()), DataBuffers.of(b.isImpossible(), true, false))) {
       return trainStep(tokens(b), runner -> runner.feed(startPositions, starts).feed(endPositions, ends)
-          .feed(isImpossible, impossible), learningRate, step);
+          .feed(isImpossible, impossible), step);
     }
   }
 

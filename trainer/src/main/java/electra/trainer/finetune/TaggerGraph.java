@@ -62,9 +62,9 @@ public final class TaggerGraph extends FinetuneGraph {
   }
 
   /** One optimizer step on a batch with one label per position ([size, length] row-major, below 0 ignored). */
-  public float trainStep(Tokens b, int[] positionLabels, double learningRate, long step) {
+  public float trainStep(Tokens b, int[] positionLabels, Step step) {
     try (TInt32 t = HostArrays.tensor(Shape.of(b.size(), b.length()), positionLabels)) {
-      return trainStep(b, runner -> runner.feed(labelIds, t), learningRate, step);
+      return trainStep(b, runner -> runner.feed(labelIds, t), step);
     }
   }
 

@@ -147,13 +147,8 @@ public final class PretrainingGraph implements AutoCloseable {
     scalarSumsBefore = tf.withName("scalar_sums_before").placeholder(TFloat32.class, Placeholder.shape(Shape.of(n)));
     Operand<TFloat32> stepMean = tf.math.div(tf.math.add(scalarSumsBefore, tf.stack(reportedScalars)),
         tf.constant((float) accumulationSteps));
-    return (ops, gradients) -> {
-      List<Operand<TFloat32>> all = new ArrayList<>(gradients);
-      all.add(tf.ensureShape(stepMean, Shape.of(n)));
-      List<Operand<TFloat32>> reduced = replication.allReduceMean().reduce(ops, all);
-      reducedStepScalars = reduced.get(gradients.size());
-      return reduced.subList(0, gradients.size());
-    };
+    return replication.allReduceMeanAlong(tf.ensureShape(stepMean, Shape.of(n)),
+        reduced -> reducedStepScalars = reduced);
   }
 
   /**
@@ -346,6 +341,16 @@ public final class PretrainingGraph implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * The current value of one model variable, flattened: a check of a model too large to copy whole
+   * ({@link #variableValues}) reads one at a time.
+   */
+  public float[] value(String name) {
+    try (Result r = session.runner().fetch(model.parameter(name).variable()).run()) {
+      return floats((TFloat32) r.get(0));
+    }
   }
 
   /** Every variable's value by name (model weights, slots, step as float) in one run, for tests and checks. */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import electra.trainer.pretrain.BookShards;
 import electra.trainer.pretrain.DataSharding;
+import electra.trainer.pretrain.Pretrain;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,8 +38,8 @@ class DistributedPretrainTest {
 
   private static DataParallelTest.Child worker(Path shards, Path runs, int saveSteps, String workers, int task,
       String... more) throws IOException {
-    List<String> a = new ArrayList<>(List.of(PretrainWorkerMain.class.getName(), "--model_name=tiny",
-        "--model_config=" + BookShards.tinyConfig(tmp), "--generator_hidden_size=0.5",
+    List<String> a = new ArrayList<>(List.of(JobWorkerMain.class.getName(), Pretrain.class.getName(),
+        "--model_name=tiny", "--model_config=" + BookShards.tinyConfig(tmp), "--generator_hidden_size=0.5",
         "--pretrain_tfrecords=" + shards, "--output_dir=" + runs,
         "--vocab_file=" + BookShards.vocabFile(BookShards.shared()), "--train_batch_size=4", "--log_freq=1",
         "--seed=11", "--num_warmup_steps=0", "--learning_rate=1e-3", "--save_checkpoints_steps=" + saveSteps,

@@ -300,7 +300,8 @@ class FinetuneSquadTest {
         new PrintStream(new ByteArrayOutputStream())).run(FinetuneConfig.parse(args.toArray(String[]::new))));
     assertEquals("checkpoint " + c.checkpointDir().resolve("ckpt-000003") + " was written at step 3, window 12 of "
         + "epoch 1, which 16 windows in batches of 8 do not reach: resume with the training data, --max_examples and "
-        + "--train_batch_size it was written with, or use another --output_dir", e.getMessage());
+        + "global batch (--train_batch_size x workers) it was written with, or use another --output_dir",
+        e.getMessage());
   }
 
   @Test
@@ -339,6 +340,23 @@ class FinetuneSquadTest {
     UsageException notAModel = assertThrows(UsageException.class, () -> FinetuneSquad.resolveSource(
         FinetuneConfig.parse("--mode=eval", "--electra_model=/nonexistent", "--predict_file=p", "--output_dir=o")));
     assertTrue(notAModel.getMessage().contains("neither a Hugging Face folder"), notAModel.getMessage());
+  }
+
+  @Test
+  void aPresetKeepsItsGlobalBatchOverTheWorkersAndEvaluationRunsInOneProcess() throws Exception {
+    ByteArrayOutputStream said = new ByteArrayOutputStream();
+    FinetuneSquad job = new FinetuneSquad(new PrintStream(said, true, StandardCharsets.UTF_8));
+    String[] args = {"--preset=dgxa100_8gpu_amp", "--workers=localhost:2222,localhost:2223", "--task_index=1",
+        "--electra_model=m", "--train_file=t.json", "--predict_file=d.json", "--output_dir=o"};
+    FinetuneConfig c = FinetuneConfig.parse(job.withPreset(args));
+    assertEquals(128, c.trainBatchSize(), "32 per GPU on 8 GPUs: 256 in all, 128 for each of 2 workers");
+    assertTrue(said.toString(StandardCharsets.UTF_8).contains("--train_batch_size 32 -> 128 keeps its global batch"),
+        said.toString(StandardCharsets.UTF_8));
+    UsageException eval = assertThrows(UsageException.class, () -> job.run(new String[] {"--mode=eval",
+        "--workers=localhost:2222,localhost:2223", "--task_index=0", "--init_checkpoint=c", "--predict_file=p",
+        "--output_dir=o"}));
+    assertEquals("--workers trains in parallel: it needs --mode train or train_eval (evaluation and prediction run "
+        + "in one process)", eval.getMessage());
   }
 
   private static int[] ints(JsonNode a) {

@@ -56,7 +56,8 @@ class LayerwiseDecayTest {
           seg[i] = i % 16 >= 6 ? 1 : 0;
         }
         double lr = 1e-3;
-        g.trainStep(new Batch(2, 16, ids, mask, seg, new int[] {7, 0}, new int[] {9, 0}, new float[] {0, 1}), lr, 0);
+        g.trainStep(new Batch(2, 16, ids, mask, seg, new int[] {7, 0}, new int[] {9, 0}, new float[] {0, 1}),
+            FinetuneGraph.Step.single(lr, 0));
         // Google's AdamW without bias correction: the first update is lr·m·0.1g/(√0.001·|g| + ε) ≈ lr·m·3.162.
         for (ModelGraph.Parameter p : g.model().parameters()) {
           float[] a = before.get(p.name());
