@@ -186,7 +186,8 @@ public final class OptimizerGraph {
     // 3. The update rule, in place, only when this micro-step applies: the scalars it starts from (clip factor,
     // learning rate, step) pass a Switch on `update`, and when that is false every op that takes them is dead and
     // does not run (a Switch per scalar, where a Select per weight and slot chose and copied whole tensors). Every
-    // update op takes one of them.
+    // update op runs after the clip factor, which needs every gradient: the forward and backward ops that read the
+    // weights in place are done by then.
     if (s.kind() == OptimizerKind.LAMB) {
       lamb(params, averaged, s, lrMultiplier, clipFactor, update, updates);
     } else {
@@ -247,7 +248,8 @@ public final class OptimizerGraph {
       Operand<TFloat32> rate = rates.computeIfAbsent(multiplier, k -> scaled(learningRate, k));
       Operand<TFloat32> w = p.variable();
       if (!NO_DECAY.matcher(p.name()).find() && s.weightDecay() > 0) {
-        w = tf.train.applyGradientDescent(w,
+        // after the clipped gradient, like every other update: the step reads w until all gradients are known
+        w = tf.withControlDependencyOps(List.of(clipped.op())).train.applyGradientDescent(w,
             decayRates.computeIfAbsent(multiplier, k -> tf.math.mul(rate, decay)), p.value());
       }
       updates.add(tf.train.applyAdam(w, m, vNew, noBiasCorrection, noBiasCorrection, rate, b1, vUntouched, epsilon,
