@@ -2,7 +2,10 @@ package electra.trainer.runtime;
 
 import electra.trainer.model.ModelGraph;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.ToDoubleFunction;
 import java.util.regex.Pattern;
 import org.tensorflow.Graph;
@@ -25,9 +28,13 @@ import org.tensorflow.types.family.TType;
  *
  * <p>Every run of {@link #trainOp()} is one micro-step: it adds the gradients into the accumulators and, when
  * {@link #applyNow()} is fed true, averages them, clips, updates the weights and slots, clears the accumulators
- * and increments {@code global_step}. The choice is made with {@code Select}, not a second train op, so the
- * session sees one feed/fetch signature (each new one costs a graph re-optimisation). With one accumulation
- * step there are no accumulators and {@link #applyNow()} defaults to true.
+ * and increments {@code global_step}. The choice is made inside the graph (a {@code Switch} that leaves the update
+ * ops dead on the micro-steps that do not apply), not with a second train op, so the session sees one feed/fetch
+ * signature (each new one costs a graph re-optimisation). With one accumulation step there are no accumulators and
+ * {@link #applyNow()} defaults to true.
+ *
+ * <p>Weights and slots are updated in place by TensorFlow's training kernels (ApplyAdam, ApplyGradientDescent), a
+ * few passes over each variable where separate element-wise ops made some twenty.
  *
  * <p>With a {@link GradientReducer} (data-parallel) and accumulation the micro-steps are split over two targets,
  * so that the workers all-reduce once per optimizer step and not once per micro-step:
@@ -163,12 +170,12 @@ public final class OptimizerGraph {
       averaged = new ArrayList<>(reducer.reduce(tf, shaped));
     }
 
-    // 2. Global-norm clipping: g · clip / max(‖g‖, clip).
-    List<Operand<TFloat32>> squares = new ArrayList<>();
+    // 2. Global-norm clipping: g · clip / max(‖g‖, clip). L2Loss is Σ g² / 2 in one pass (Square + Sum were two).
+    List<Operand<TFloat32>> halfSquares = new ArrayList<>();
     for (Operand<TFloat32> grad : averaged) {
-      squares.add(tf.reduceSum(tf.math.square(grad), allAxes(grad)));
+      halfSquares.add(tf.nn.l2Loss(grad));
     }
-    gradientNorm = tf.math.sqrt(tf.math.addN(squares));
+    gradientNorm = tf.math.sqrt(tf.math.mul(tf.constant(2f), tf.math.addN(halfSquares)));
     Operand<TFloat32> clip = tf.constant((float) s.clipNorm());
     Operand<TFloat32> clipFactor = tf.math.div(clip, tf.math.maximum(gradientNorm, clip));
     Operand<TBool> finite = tf.math.isFinite(gradientNorm);
@@ -176,46 +183,15 @@ public final class OptimizerGraph {
     Operand<TBool> update = !s.lossScaling() ? applying
         : applying == null ? finite : tf.math.logicalAnd(applying, finite);
 
-    // 3. The update rule, written back only when this micro-step applies.
-    Operand<TFloat32> t = tf.dtypes.cast(tf.math.add(tf.identity(globalStep), tf.constant(1L)), TFloat32.class);
-    Operand<TFloat32> b1 = tf.constant((float) s.beta1());
-    Operand<TFloat32> b2 = tf.constant((float) s.beta2());
-    Operand<TFloat32> one = tf.constant(1f);
-    // 1 − β rounded once from double: 1 − 0.999f is off by 5e-5 relative, which AdamW's √v would show.
-    Operand<TFloat32> oneMinusB1 = tf.constant((float) (1 - s.beta1()));
-    Operand<TFloat32> oneMinusB2 = tf.constant((float) (1 - s.beta2()));
-    Operand<TFloat32> lamb1 = tf.math.sub(one, tf.math.pow(b1, t));
-    Operand<TFloat32> lamb2 = tf.math.sub(one, tf.math.pow(b2, t));
-    for (int i = 0; i < params.size(); i++) {
-      ModelGraph.Parameter p = params.get(i);
-      Operand<TFloat32> clipped = tf.math.mul(averaged.get(i), clipFactor);
-      Variable<TFloat32> mVar = slot(p, "adam_m");
-      Variable<TFloat32> vVar = slot(p, "adam_v");
-      Operand<TFloat32> m = tf.identity(mVar);
-      Operand<TFloat32> v = tf.identity(vVar);
-      Operand<TFloat32> w = p.value();
-      Operand<TFloat32> mNew = tf.math.add(tf.math.mul(b1, m), tf.math.mul(oneMinusB1, clipped));
-      Operand<TFloat32> vNew = tf.math.add(tf.math.mul(b2, v), tf.math.mul(oneMinusB2, tf.math.square(clipped)));
-      boolean excluded = NO_DECAY.matcher(p.name()).find();
-      Operand<TFloat32> u;
-      if (s.kind() == OptimizerKind.LAMB) {
-        u = tf.math.div(tf.math.div(mNew, lamb1),
-            tf.math.add(tf.math.sqrt(tf.math.div(vNew, lamb2)), tf.constant((float) s.epsilon())));
-      } else {
-        u = tf.math.div(mNew, tf.math.add(tf.math.sqrt(vNew), tf.constant((float) s.epsilon())));
-      }
-      if (!excluded && s.weightDecay() > 0) {
-        u = tf.math.add(u, tf.math.mul(tf.constant((float) s.weightDecay()), w));
-      }
-      double multiplier = lrMultiplier.applyAsDouble(p.name());
-      Operand<TFloat32> step = tf.math.mul(multiplier == 1.0 ? learningRate
-          : tf.math.mul(learningRate, tf.constant((float) multiplier)), u);
-      if (s.kind() == OptimizerKind.LAMB && !(excluded && s.skipAdaptive())) {
-        step = tf.math.mul(trustRatio(w, u), step);
-      }
-      updates.add(tf.assign(mVar, when(update, mNew, m)));
-      updates.add(tf.assign(vVar, when(update, vNew, v)));
-      updates.add(tf.assign(p.variable(), when(update, tf.math.sub(w, step), w)));
+    // 3. The update rule, in place, only when this micro-step applies: the scalars it starts from (clip factor,
+    // learning rate, step) pass a Switch on `update`, and when that is false every op that takes them is dead and
+    // does not run (a Switch per scalar, where a Select per weight and slot chose and copied whole tensors). Every
+    // update op runs after the clip factor, which needs every gradient: the forward and backward ops that read the
+    // weights in place are done by then.
+    if (s.kind() == OptimizerKind.LAMB) {
+      lamb(params, averaged, s, lrMultiplier, clipFactor, update, updates);
+    } else {
+      adamW(params, averaged, s, lrMultiplier, clipFactor, update, updates);
     }
 
     // 4. Loss scale: halve on overflow, double after GOOD_STEPS_TO_GROW finite applied steps.
@@ -243,22 +219,133 @@ public final class OptimizerGraph {
     return condition == null ? then : tf.select(condition, then, otherwise);
   }
 
-  /** ‖w‖ / ‖u‖ when both are > 0, else 1. */
-  private Operand<TFloat32> trustRatio(Operand<TFloat32> w, Operand<TFloat32> u) {
-    Operand<TFloat32> wNorm = tf.math.sqrt(tf.reduceSum(tf.math.square(w), allAxes(w)));
-    Operand<TFloat32> uNorm = tf.math.sqrt(tf.reduceSum(tf.math.square(u), allAxes(u)));
-    Operand<TFloat32> zero = tf.constant(0f);
-    return tf.select(tf.math.logicalAnd(tf.math.greater(wNorm, zero), tf.math.greater(uNorm, zero)),
-        tf.math.divNoNan(wNorm, uNorm), tf.constant(1f));
+  /**
+   * Google's AdamW without bias correction, w ← w − lr·(m/(√v + ε) + wd·w), in three in-place ops a variable: v ←
+   * v − (1 − β2)(v − g²), then the weight decay w ← w − lr·wd·w (ApplyGradientDescent), then TensorFlow's fused
+   * ApplyAdam with beta powers 0 (its rate lr·√(1 − 0)/(1 − 0) is lr) for m and w. ApplyAdam gets β2 = 1 and so
+   * leaves v alone: its own v update takes 1 − β2 in float, and 1 − 0.999f is 1.3e-5 off 0.001 (the 1 − β here is
+   * rounded once from double), which √v would show in every step. Its 1 − β1 in float is 2e-7 off, float noise.
+   */
+  private void adamW(List<ModelGraph.Parameter> params, List<Operand<TFloat32>> grads, Settings s,
+      ToDoubleFunction<String> lrMultiplier, Operand<TFloat32> clipping, Operand<TBool> update, List<Op> updates) {
+    Operand<TFloat32> clipFactor = gate(clipping, update);
+    Operand<TFloat32> learningRate = gate(this.learningRate, update);
+    Operand<TFloat32> noBiasCorrection = tf.constant(0f);
+    Operand<TFloat32> b1 = tf.constant((float) s.beta1());
+    Operand<TFloat32> vUntouched = tf.constant(1f);
+    Operand<TFloat32> oneMinusB2 = tf.constant((float) (1 - s.beta2()));
+    Operand<TFloat32> epsilon = tf.constant((float) s.epsilon());
+    Operand<TFloat32> decay = tf.constant((float) s.weightDecay());
+    Map<Double, Operand<TFloat32>> rates = new HashMap<>();
+    Map<Double, Operand<TFloat32>> decayRates = new HashMap<>();
+    for (int i = 0; i < params.size(); i++) {
+      ModelGraph.Parameter p = params.get(i);
+      Operand<TFloat32> clipped = tf.math.mul(grads.get(i), clipFactor);
+      Variable<TFloat32> m = slot(p, "adam_m");
+      Variable<TFloat32> v = slot(p, "adam_v");
+      Operand<TFloat32> vNew = tf.train.applyGradientDescent(v, oneMinusB2, tf.math.sub(v, tf.math.square(clipped)));
+      double multiplier = lrMultiplier.applyAsDouble(p.name());
+      Operand<TFloat32> rate = rates.computeIfAbsent(multiplier, k -> scaled(learningRate, k));
+      Operand<TFloat32> w = p.variable();
+      if (!NO_DECAY.matcher(p.name()).find() && s.weightDecay() > 0) {
+        // after the clipped gradient, like every other update: the step reads w until all gradients are known
+        w = tf.withControlDependencyOps(List.of(clipped.op())).train.applyGradientDescent(w,
+            decayRates.computeIfAbsent(multiplier, k -> tf.math.mul(rate, decay)), p.value());
+      }
+      updates.add(tf.train.applyAdam(w, m, vNew, noBiasCorrection, noBiasCorrection, rate, b1, vUntouched, epsilon,
+          clipped));
+    }
   }
 
-  private Operand<org.tensorflow.types.TInt32> allAxes(Operand<?> x) {
-    int rank = x.shape().numDimensions();
-    int[] axes = new int[Math.max(rank, 0)];
-    for (int i = 0; i < axes.length; i++) {
-      axes[i] = i;
+  /**
+   * LAMB (NVIDIA / TF Addons): u = m̂/(√v̂ + ε) + wd·w with m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t), and w ← w − lr·r·u
+   * with the trust ratio r = ‖w‖/‖u‖ (1 where a norm is 0, and for LayerNorm and biases with skip_adaptive). With
+   * c = √(1 − β2^t)/(1 − β1^t) factored out, u = c·d where d = m/(√v + ε·√(1 − β2^t)) + (wd/c)·w, so r·u = ‖w‖/‖d‖·d
+   * and the step without the ratio is lr·c·d: d costs one pass less than u. m and v are updated in place as
+   * x − (1 − β)(x − g), and the ratios of all variables are one vector op each, not a dozen scalar ops a variable.
+   */
+  private void lamb(List<ModelGraph.Parameter> params, List<Operand<TFloat32>> grads, Settings s,
+      ToDoubleFunction<String> lrMultiplier, Operand<TFloat32> clipping, Operand<TBool> update, List<Op> updates) {
+    Operand<TFloat32> clipFactor = gate(clipping, update);
+    Operand<TFloat32> learningRate = gate(this.learningRate, update);
+    Operand<TFloat32> t = gate(
+        tf.dtypes.cast(tf.math.add(tf.identity(globalStep), tf.constant(1L)), TFloat32.class), update);
+    Operand<TFloat32> one = tf.constant(1f);
+    // 1 − β rounded once from double: 1 − 0.999f is off by 1.3e-5 relative, which √v would show.
+    Operand<TFloat32> oneMinusB1 = tf.constant((float) (1 - s.beta1()));
+    Operand<TFloat32> oneMinusB2 = tf.constant((float) (1 - s.beta2()));
+    Operand<TFloat32> correction1 = tf.math.sub(one, tf.math.pow(tf.constant((float) s.beta1()), t));
+    Operand<TFloat32> rootCorrection2 =
+        tf.math.sqrt(tf.math.sub(one, tf.math.pow(tf.constant((float) s.beta2()), t)));
+    Operand<TFloat32> c = tf.math.div(rootCorrection2, correction1);
+    Operand<TFloat32> epsilon = tf.math.mul(tf.constant((float) s.epsilon()), rootCorrection2);
+    Operand<TFloat32> decayOverC = tf.math.div(tf.constant((float) s.weightDecay()), c);
+
+    List<Operand<TFloat32>> directions = new ArrayList<>();
+    List<Integer> adaptive = new ArrayList<>();
+    for (int i = 0; i < params.size(); i++) {
+      ModelGraph.Parameter p = params.get(i);
+      Operand<TFloat32> clipped = tf.math.mul(grads.get(i), clipFactor);
+      Variable<TFloat32> m = slot(p, "adam_m");
+      Variable<TFloat32> v = slot(p, "adam_v");
+      Operand<TFloat32> mNew = tf.train.applyGradientDescent(m, oneMinusB1, tf.math.sub(m, clipped));
+      Operand<TFloat32> vNew = tf.train.applyGradientDescent(v, oneMinusB2, tf.math.sub(v, tf.math.square(clipped)));
+      Operand<TFloat32> d = tf.math.div(mNew, tf.math.add(tf.math.sqrt(vNew), epsilon));
+      boolean excluded = NO_DECAY.matcher(p.name()).find();
+      if (!excluded && s.weightDecay() > 0) {
+        d = tf.math.add(d, tf.math.mul(decayOverC, p.value()));
+      }
+      directions.add(d);
+      if (!(excluded && s.skipAdaptive())) {
+        adaptive.add(i);
+      }
     }
-    return tf.constant(axes);
+
+    // Per variable: lr·multiplier·(‖w‖/‖d‖ where both are > 0, else c), the L2Losses' halves cancelling.
+    List<Operand<TFloat32>> rates = new ArrayList<>(Collections.nCopies(params.size(), null));
+    if (!adaptive.isEmpty()) {
+      List<Operand<TFloat32>> weightHalfSquares = new ArrayList<>();
+      List<Operand<TFloat32>> directionHalfSquares = new ArrayList<>();
+      float[] multipliers = new float[adaptive.size()];
+      for (int k = 0; k < adaptive.size(); k++) {
+        int i = adaptive.get(k);
+        weightHalfSquares.add(tf.nn.l2Loss(params.get(i).value()));
+        directionHalfSquares.add(tf.nn.l2Loss(directions.get(i)));
+        multipliers[k] = (float) lrMultiplier.applyAsDouble(params.get(i).name());
+      }
+      Operand<TFloat32> wSquares = tf.stack(weightHalfSquares);
+      Operand<TFloat32> dSquares = tf.stack(directionHalfSquares);
+      Operand<TFloat32> zero = tf.constant(0f);
+      Operand<TFloat32> ratios = tf.select(
+          tf.math.logicalAnd(tf.math.greater(wSquares, zero), tf.math.greater(dSquares, zero)),
+          tf.math.sqrt(tf.math.div(wSquares, dSquares)), c);
+      Operand<TFloat32> adaptiveRates = tf.math.mul(tf.math.mul(learningRate, tf.constant(multipliers)), ratios);
+      List<Output<TFloat32>> each = tf.unstack(adaptiveRates, (long) adaptive.size()).output();
+      for (int k = 0; k < adaptive.size(); k++) {
+        rates.set(adaptive.get(k), each.get(k));
+      }
+    }
+    Operand<TFloat32> plainRate = tf.math.mul(learningRate, c);
+    Map<Double, Operand<TFloat32>> plainRates = new HashMap<>();
+    for (int i = 0; i < params.size(); i++) {
+      ModelGraph.Parameter p = params.get(i);
+      Operand<TFloat32> rate = rates.get(i) != null ? rates.get(i)
+          : plainRates.computeIfAbsent(lrMultiplier.applyAsDouble(p.name()), k -> scaled(plainRate, k));
+      updates.add(tf.train.applyGradientDescent(p.variable(), rate, directions.get(i)));
+    }
+  }
+
+  /** {@code x} times a learning-rate multiplier, {@code x} itself for 1. */
+  private Operand<TFloat32> scaled(Operand<TFloat32> x, double multiplier) {
+    return multiplier == 1.0 ? x : tf.math.mul(x, tf.constant((float) multiplier));
+  }
+
+  /**
+   * {@code x} where {@code condition} holds, else a dead tensor: the ops that take it do not run (Switch); a null
+   * condition always holds.
+   */
+  private <T extends TType> Operand<T> gate(Operand<T> x, Operand<TBool> condition) {
+    return condition == null ? x : tf.switchCond(x, condition).outputTrue();
   }
 
   private Variable<TFloat32> slot(ModelGraph.Parameter p, String suffix) {

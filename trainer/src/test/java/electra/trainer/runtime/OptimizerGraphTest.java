@@ -3,7 +3,9 @@ package electra.trainer.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import electra.trainer.model.ModelGraph;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -214,6 +216,43 @@ class OptimizerGraphTest {
   @Test
   void adamWMatchesGooglesFormulasWithoutBiasCorrection() {
     checkSteps(settings(OptimizerKind.ADAM, 1, true));
+  }
+
+  @Test
+  void aMicroStepThatDoesNotApplyChangesNothingWithoutAccumulationEither() {
+    for (OptimizerKind kind : OptimizerKind.values()) {
+      OptimizerGraph.Settings s = settings(kind, 1, true);
+      try (Tiny tiny = new Tiny(s)) {
+        Reference ref = new Reference(s, tiny.values());
+        tiny.run(0.1, false, 1);
+        assertClose(ref.w, tiny.values(), kind + ": apply_gradients false leaves the weights");
+        assertEquals(0, tiny.step(), kind + ": and the step");
+        ref.apply(ref.grads(1), 0.1);
+        tiny.run(0.1, true, 1);
+        assertClose(ref.w, tiny.values(), kind + ": the next step starts from untouched slots");
+      }
+    }
+  }
+
+  /** The update is TensorFlow's in-place training kernels, not element-wise ops choosing and copying every tensor. */
+  @Test
+  void updatesAreFusedInPlaceOpsWithoutASelectPerTensor() {
+    for (OptimizerKind kind : OptimizerKind.values()) {
+      try (Tiny tiny = new Tiny(settings(kind, 1, true))) {
+        Map<String, Integer> types = new HashMap<>();
+        tiny.graph.operations().forEachRemaining(op -> types.merge(op.type(), 1, Integer::sum));
+        if (kind == OptimizerKind.ADAM) {
+          assertEquals(3, types.get("ApplyAdam"), "one ApplyAdam a variable: " + types);
+          assertEquals(3 + 1, types.get("ApplyGradientDescent"), "v of each variable, and the kernel's weight decay");
+          assertEquals(null, types.get("SelectV2"), "no Select: " + types);
+        } else {
+          assertEquals(3 * 3, types.get("ApplyGradientDescent"), "m, v and weight of each variable: " + types);
+          assertEquals(1, types.get("SelectV2"), "one Select, over all trust ratios at once: " + types);
+        }
+        assertEquals(3, types.get("L2Loss") - (kind == OptimizerKind.LAMB ? 2 : 0),
+            "one L2Loss a gradient for the global norm (LAMB: and ‖w‖, ‖u‖ of the adapted kernel): " + types);
+      }
+    }
   }
 
   @Test
