@@ -176,7 +176,7 @@ public final class IngestJobs {
       this(System.out);
     }
 
-    IngestBooks(PrintStream out) {
+    public IngestBooks(PrintStream out) {
       super(CorpusOptions.class, ExtractDocuments.Source.BOOKS, out);
     }
 

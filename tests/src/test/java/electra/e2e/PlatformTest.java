@@ -1,0 +1,124 @@
+package electra.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import electra.launcher.Main;
+import electra.serving.QaClient;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code ./electra Platform} in a JVM of its own, tiny settings: a book dropped into the corpus folder becomes shards,
+ * Pretrain steps and a checkpoint, an evaluated and published version 1, and ServeQA answers a question through
+ * Kafka with the served {@code model_version}; SIGTERM then stops every part and the process exits 0 with a checkpoint saved.
+ * (The issue's steady client through two publishes is not this test.)
+ */
+class PlatformTest {
+
+  private static final Path SHARED = Path.of(System.getProperty("electra.shared.dir", "../shared"));
+
+  @Test
+  void aDroppedBookBecomesAServedVersionAndSigtermStopsEveryPart(@TempDir Path dir) throws Exception {
+    Path book = SHARED.resolve("data/books/blake-poems.txt");
+    Path vocab = SHARED.resolve("data/vocab/bert-base-uncased-vocab.txt");
+    Path squad = SHARED.resolve("data/squad/dev-v1.1.json.gz");
+    Assumptions.assumeTrue(Files.isRegularFile(book) && Files.isRegularFile(vocab) && Files.isRegularFile(squad),
+        "reference data not found under " + SHARED.resolve("data").toAbsolutePath()
+            + " (books/, vocab/, squad/): skipping");
+    Path work = dir.resolve("platform");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "Platform", "--work_dir=" + work, "--vocab_file=" + vocab, "--squad=" + squad, "--steps=1000",
+        "--save_checkpoints_steps=10", "--train_batch_size=4", "--train_questions=8", "--eval_questions=8",
+        "--publish=always", "--poll_interval_s=1").redirectErrorStream(true);
+    pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");
+    Process p = pb.start();
+    List<String> lines = Collections.synchronizedList(new ArrayList<>());
+    Thread reader = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line = r.readLine(); line != null; line = r.readLine()) {
+          lines.add(line);
+          System.out.println("PlatformTest| " + line);
+        }
+      } catch (java.io.IOException closed) {
+        // the process ended
+      }
+    });
+    reader.start();
+    try {
+      // bounds on a stuck part, not timing targets: a loaded 2-core machine is slow to its first steps
+      String waiting = awaitLine(lines, Pattern.compile("waiting for the first book"), Duration.ofSeconds(120));
+      assertTrue(waiting.contains(work.resolve("corpus").toString()), waiting);
+      Files.copy(book, work.resolve("corpus").resolve(book.getFileName()));
+      Matcher ask = Pattern.compile("ask it: \\./electra Ask --bootstrap_servers=(\\S+)")
+          .matcher(awaitLine(lines, Pattern.compile("ask it: "), Duration.ofSeconds(600)));
+      assertTrue(ask.find());
+      // ServeQA starts on the newest version: 1, or a later one published while it started
+      Matcher started = Pattern.compile("model .*/models/squad \\(tensorflow, version (\\d+),")
+          .matcher(awaitLine(lines, Pattern.compile("ServeQA: qa-requests -> "), Duration.ofSeconds(10)));
+      assertTrue(started.find());
+      long version = Long.parseLong(started.group(1));
+      assertTrue(version >= 1 && Files.isRegularFile(work.resolve("models/squad/" + version + "/eval.json")),
+          "version " + version + " is published");
+      try (QaClient client = QaClient.connect(ask.group(1), QaClient.Topics.DEFAULTS, Map.of())) {
+        Map<String, QaClient.Reply> replies = client.ask(List.of(new QaClient.Request("harry",
+            "What food does Harry like?", "My name is Harry and I grew up in Canada. I love apples.")),
+            Duration.ofSeconds(120), r -> { });
+        QaClient.Reply reply = replies.get("harry");
+        assertTrue(reply != null && reply.answer() != null, "answered: " + replies);
+        assertEquals(version, reply.answer().path("model_version").asLong(), reply.answer().toString());
+      }
+      long signalled = System.nanoTime();
+      p.toHandle().destroy(); // SIGTERM, as Ctrl-C or a scheduler's stop
+      assertTrue(p.waitFor(120, TimeUnit.SECONDS), "Platform did not exit after SIGTERM: " + lines);
+      reader.join(10_000);
+      System.out.printf("PlatformTest: exited %d ms after SIGTERM%n", (System.nanoTime() - signalled) / 1_000_000);
+      assertEquals(0, p.exitValue(), "exit status after SIGTERM: " + lines);
+    } finally {
+      p.destroyForcibly();
+    }
+    String text = String.join("\n", lines);
+    for (String part : List.of("ingest", "pretrain", "evaluate", "serve")) {
+      assertTrue(text.contains("Platform: " + part + " stopped"), part + " stopped: " + text);
+    }
+    assertTrue(text.contains("Pretrain: stop requested"), text);
+    Matcher stopped = Pattern.compile("stopped at step (\\d+) of 1000").matcher(text);
+    assertTrue(stopped.find(), text);
+    try (Stream<Path> run = Files.list(work.resolve("pretrain/tiny"))) {
+      assertTrue(run.anyMatch(c -> c.getFileName().toString().equals(
+          String.format("ckpt-%06d", Long.parseLong(stopped.group(1))))), "the stop's checkpoint is saved");
+    }
+  }
+
+  /** The first line matching {@code pattern}, waiting up to {@code timeout} for it. */
+  private static String awaitLine(List<String> lines, Pattern pattern, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      synchronized (lines) {
+        for (String line : lines) {
+          if (pattern.matcher(line).find()) {
+            return line;
+          }
+        }
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("no line matching " + pattern + " within " + timeout.toSeconds() + " s: " + lines);
+  }
+}
