@@ -12,6 +12,7 @@ import electra.serving.ServeQA;
 import electra.trainer.evaluate.EvaluateCheckpoints;
 import electra.trainer.pretrain.Pretrain;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -92,8 +93,8 @@ public final class Platform implements Job {
       Path squad,
       @Flag(value = "the model's name in the repository <work_dir>/models", defaultValue = "squad")
       String name,
-      @Flag(value = "which evaluated checkpoints become a served version: better (higher F1 than the newest "
-          + "version), always or never", defaultValue = "better")
+      @Flag(value = "which evaluated checkpoints become a served version; better: a higher F1 than the newest "
+          + "version's", defaultValue = "better")
       EvaluateCheckpoints.Publish publish,
       @Flag(value = "seconds between looks for new books, checkpoints and model versions", defaultValue = "10")
       int pollIntervalS,
@@ -356,7 +357,7 @@ public final class Platform implements Job {
     }
   }
 
-  private static boolean hasCheckpoint(Path run) throws java.io.IOException {
+  private static boolean hasCheckpoint(Path run) throws IOException {
     if (!Files.isDirectory(run)) {
       return false;
     }
