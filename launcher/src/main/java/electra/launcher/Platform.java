@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
@@ -206,10 +207,13 @@ public final class Platform implements Job {
     try {
       loop(s, l);
     } finally {
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook is running: it waits for the parts and ends the process
+      // after a failure with parts still running, the hook stays: the launcher's exit runs it and every job's own
+      if (parts.stream().noneMatch(p -> p.thread.isAlive())) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+          // the hook is running: it waits for the parts and ends the process
+        }
       }
     }
   }
@@ -304,14 +308,25 @@ public final class Platform implements Job {
     return part;
   }
 
-  /** Throws naming the first part that failed while the loop was not stopping. */
-  private void failIfAnyFailed() {
+  /**
+   * Throws naming the first part that failed while the loop was not stopping: a failure the user can act on
+   * ({@link Failures}) stays one, so that the launcher prints its one line behind the part's name.
+   */
+  private void failIfAnyFailed() throws IOException {
     for (Part p : parts) {
       Throwable t = p.failure.get();
       if (t != null && !stopping) {
         failed = true;
         out.printf("Platform: %s failed; stopping the other parts%n", p.name);
-        throw new IllegalStateException("the " + p.name + " part failed: " + t, t);
+        String what = "the " + p.name + " part failed: ";
+        if (t instanceof UsageException) {
+          throw new UsageException(what + t.getMessage());
+        }
+        Optional<String> explained = Failures.explain(t);
+        if (explained.isPresent()) {
+          throw new IOException(what + explained.get(), t);
+        }
+        throw new IllegalStateException(what + t, t);
       }
     }
   }
