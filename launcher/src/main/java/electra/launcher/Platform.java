@@ -5,7 +5,9 @@ import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.OutputFolder;
 import electra.cli.Overwrite;
+import electra.cli.StopRequest;
 import electra.cli.UsageException;
+import electra.export.ModelRepository;
 import electra.model.ElectraConfig;
 import electra.pipelines.ingest.IngestJobs;
 import electra.serving.ServeQA;
@@ -32,18 +34,29 @@ import java.util.stream.Stream;
  * run into a model repository, and ServeQA (in-process Kafka broker, embedded Flink) serving the repository's newest
  * version. Each part runs in a thread of its own, its lines prefixed with its name.
  *
- * <p>Stopping: Ctrl-C or SIGTERM runs each job's own shutdown hook (ingest ends after its batch in progress, Pretrain
- * saves a checkpoint); this job's hook stops the two that have none (the evaluator, which a restart continues from its
- * log, and ServeQA), waits for every part and ends the process with status 0. When a part fails, the others are
- * stopped the same way (the launcher exits, which runs the hooks) and the status is 1, naming the part.
+ * <p>Stopping: Ctrl-C or SIGTERM ({@link StopSignals}, so that the JVM does not start shutting down yet) asks every
+ * part to stop, in order: ingest after its batch in progress, Pretrain after its step with a checkpoint, the evaluator
+ * between checkpoints or after the fine-tuning in progress (no export after that; a publish under way completes), and
+ * ServeQA with its broker. Platform waits for each, prints its stop line, and returns: status 0. Only then does the
+ * JVM shut down, so no part uses TensorFlow or ONNX Runtime while their clean-up runs. When a part fails, the others
+ * are stopped the same way and the status is 1, naming the part.
  */
 public final class Platform implements Job {
 
   /** The Pretrain run's name: its folder is {@code <work_dir>/pretrain/tiny}. */
   static final String RUN_NAME = "tiny";
 
-  /** How long the shutdown waits for the parts: Pretrain's own grace for its checkpoint, and a little. */
+  /**
+   * How long a stop waits for the parts: Pretrain's own grace for its checkpoint, and a little (the evaluator may be
+   * finishing a fine-tuning).
+   */
   static final Duration STOP_WAIT = Duration.ofMinutes(6);
+
+  /** How long ServeQA may take to start reading requests before Platform says it runs anyway. */
+  private static final Duration READY_WAIT = Duration.ofSeconds(60);
+
+  /** How often the loop looks at the parts and for the first shards while no stop wakes it. */
+  private static final Duration LOOK_INTERVAL = Duration.ofMillis(200);
 
   private final PrintStream out;
 
@@ -169,14 +182,16 @@ public final class Platform implements Job {
     }
   }
 
-  /** One part of the loop: a job running in its thread, and how it ended. */
+  /** One part of the loop: a job running in its thread, how to ask it to stop, and how it ended. */
   private static final class Part {
     final String name;
+    final Runnable stop;
     final Thread thread;
     final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-    Part(String name, ThrowingRunnable body) {
+    Part(String name, ThrowingRunnable body, Runnable stop) {
       this.name = name;
+      this.stop = stop;
       this.thread = new Thread(() -> {
         try {
           body.run();
@@ -192,9 +207,8 @@ public final class Platform implements Job {
   }
 
   private final List<Part> parts = new ArrayList<>();
-  private final AtomicReference<ServeQA.Running> serving = new AtomicReference<>();
-  private volatile boolean stopping;
-  private volatile boolean failed;
+  /** Ctrl-C or SIGTERM: the loop then stops the parts. */
+  private final StopRequest stop = new StopRequest();
 
   @Override
   public void run(String[] args) throws Exception {
@@ -202,41 +216,43 @@ public final class Platform implements Job {
     Layout l = new Layout(s.workDir());
     OutputFolder.claim(l.work(), new OutputFolder.Claim(name(), s.work(), true, ""), s.overwrite());
     Files.createDirectories(s.corpus());
-    Thread hook = new Thread(this::stopParts, "platform-stop");
-    Runtime.getRuntime().addShutdownHook(hook);
-    try {
-      loop(s, l);
-    } finally {
-      // after a failure with parts still running, the hook stays: the launcher's exit runs it and every job's own
-      if (parts.stream().noneMatch(p -> p.thread.isAlive())) {
-        try {
-          Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-          // the hook is running: it waits for the parts and ends the process
-        }
+    List<String> unfinished;
+    try (StopSignals signals = new StopSignals(stop::request, out)) {
+      try {
+        loop(s, l);
+      } finally {
+        unfinished = stopParts(); // on every way out: this call's return lets the JVM shut down
       }
+    }
+    if (!unfinished.isEmpty()) {
+      throw new IllegalStateException(unfinished + " did not stop within " + STOP_WAIT.toSeconds() + " s");
+    }
+    Optional<Exception> failedWhileStopping = failure();
+    if (failedWhileStopping.isPresent()) {
+      throw failedWhileStopping.get();
     }
   }
 
+  /** Starts the parts once there are shards, and returns when a stop is asked for; throws when a part fails. */
   private void loop(Settings s, Layout l) throws Exception {
     String poll = String.valueOf(s.pollIntervalS());
     out.printf("Platform: work dir %s; Ctrl-C or SIGTERM stops every part%n", l.work().toAbsolutePath());
-    Part ingest = start("ingest", () -> new IngestJobs.IngestBooks(prefixed("ingest")).run(new String[] {
+    IngestJobs.IngestBooks ingestBooks = new IngestJobs.IngestBooks(prefixed("ingest"));
+    Part ingest = start("ingest", () -> ingestBooks.run(new String[] {
         "--input=" + s.corpus(), "--output=" + l.shards(), "--vocab_file=" + s.vocabFile(), "--watch",
         "--poll_interval=" + poll, "--max_idle=" + s.maxIdle(), "--max_seq_length_p1=" + QuickStart.SEQ,
-        "--max_seq_length_p2=0", "--num_train_shards=1", "--num_test_shards=1"}));
+        "--max_seq_length_p2=0", "--num_train_shards=1", "--num_test_shards=1"}), () -> ingestBooks.stop());
     out.printf("  ingest    %s (IngestBooks --watch) -> shards %s%n", s.corpus(), l.shards());
     if (!Files.exists(l.manifest())) {
       out.printf("Platform: waiting for the first book: drop a .txt file into %s%n", s.corpus());
     }
     while (!Files.exists(l.manifest())) {
       if (!ingest.thread.isAlive()) {
-        failIfAnyFailed();
+        throwIfAnyFailed();
         throw new IllegalStateException("ingest stopped (--max_idle " + s.maxIdle() + " s) before the first book "
             + "arrived in " + s.corpus());
       }
-      Thread.sleep(200);
-      if (stopping) {
+      if (stop.await(LOOK_INTERVAL)) {
         return;
       }
     }
@@ -255,7 +271,8 @@ public final class Platform implements Job {
     if (hasCheckpoint(l.run())) {
       pretrain.add("--restore_checkpoint=latest"); // a restarted Platform continues its run
     }
-    start("pretrain", () -> new Pretrain(prefixed("pretrain")).run(pretrain.toArray(String[]::new)));
+    Pretrain pretrainer = new Pretrain(prefixed("pretrain"));
+    start("pretrain", () -> pretrainer.run(pretrain.toArray(String[]::new)), pretrainer::stop);
     out.printf("  pretrain  Pretrain --follow -> run folder %s (checkpoints every %d steps)%n", l.run(),
         s.saveCheckpointsSteps());
     List<String> evaluate = new ArrayList<>(List.of("--run_dir=" + l.run(), "--work_dir=" + l.evaluate(),
@@ -267,86 +284,103 @@ public final class Platform implements Job {
     if (s.squad() != null) {
       evaluate.add("--train_file=" + s.squad());
     }
-    start("evaluate", () -> new EvaluateCheckpoints(prefixed("evaluate")).run(evaluate.toArray(String[]::new)));
+    EvaluateCheckpoints evaluator = new EvaluateCheckpoints(prefixed("evaluate"));
+    start("evaluate", () -> evaluator.run(evaluate.toArray(String[]::new)), evaluator::stop);
     out.printf("  evaluate  EvaluateCheckpoints --follow -> %s, versions in %s%n",
         l.evaluate().resolve("evaluations.jsonl"), l.models().resolve(s.name()));
-    List<String> serve = new ArrayList<>(List.of("--model=" + l.models().resolve(s.name()),
-        "--poll_interval_s=" + poll, "--max_batch_wait_ms=20"));
+    Path model = l.models().resolve(s.name());
+    List<String> serve = new ArrayList<>(List.of("--model=" + model, "--poll_interval_s=" + poll,
+        "--max_batch_wait_ms=20"));
     if (s.bootstrapServers() != null) {
       serve.add("--bootstrap_servers=" + s.bootstrapServers());
     }
-    start("serve", () -> serve(serve));
+    StopRequest stopServing = new StopRequest();
+    start("serve", () -> serve(serve, model, Duration.ofSeconds(s.pollIntervalS()), stopServing),
+        stopServing::request);
     out.printf("  serve     ServeQA on %s (the newest version; the broker and the Ask line follow once version 1 "
-        + "is published)%n", l.models().resolve(s.name()));
-    while (!stopping) {
-      failIfAnyFailed();
+        + "is published)%n", model);
+    while (!stop.await(LOOK_INTERVAL)) {
+      throwIfAnyFailed();
       if (parts.stream().noneMatch(p -> p.thread.isAlive())) {
         return;
       }
-      Thread.sleep(200);
     }
   }
 
-  /** ServeQA until the shutdown closes it. */
-  private void serve(List<String> args) throws Exception {
+  /**
+   * ServeQA once {@code model} has a version, until {@code stopServing}: the wait for version 1 is here and not in
+   * ServeQA, so that a stop ends it too.
+   */
+  private void serve(List<String> args, Path model, Duration poll, StopRequest stopServing) throws Exception {
+    ModelRepository repository = ModelRepository.of(model);
+    while (repository.latest().isEmpty()) {
+      if (stopServing.await(poll)) {
+        return;
+      }
+    }
     PrintStream serveOut = prefixed("serve");
-    ServeQA.Running running = ServeQA.start(new ServeQA(serveOut).parse(args.toArray(String[]::new)), serveOut);
-    serving.set(running);
-    if (stopping) {
-      running.close();
-      return;
+    try (ServeQA.Running running = ServeQA.start(new ServeQA(serveOut).parse(args.toArray(String[]::new)),
+        serveOut)) {
+      long deadline = System.nanoTime() + READY_WAIT.toNanos();
+      while (!running.awaitReady(Duration.ofSeconds(1)) && System.nanoTime() < deadline) {
+        if (stopServing.requested()) {
+          return;
+        }
+      }
+      serveOut.println("ServeQA is running");
+      while (!stopServing.await(Duration.ofSeconds(1))) {
+        if (running.hasEnded()) {
+          throw new IllegalStateException("the ServeQA job ended without a stop request");
+        }
+      }
     }
-    running.awaitReady(Duration.ofSeconds(60));
-    serveOut.println("ServeQA is running");
-    running.awaitTermination();
   }
 
-  private Part start(String name, ThrowingRunnable body) {
-    Part part = new Part(name, body);
+  private Part start(String name, ThrowingRunnable body, Runnable stop) {
+    Part part = new Part(name, body, stop);
     parts.add(part);
     part.thread.start();
     return part;
   }
 
-  /**
-   * Throws naming the first part that failed while the loop was not stopping: a failure the user can act on
-   * ({@link Failures}) stays one, so that the launcher prints its one line behind the part's name.
-   */
-  private void failIfAnyFailed() throws IOException {
-    for (Part p : parts) {
-      Throwable t = p.failure.get();
-      if (t != null && !stopping) {
-        failed = true;
-        out.printf("Platform: %s failed; stopping the other parts%n", p.name);
-        String what = "the " + p.name + " part failed: ";
-        if (t instanceof UsageException) {
-          throw new UsageException(what + t.getMessage());
-        }
-        Optional<String> explained = Failures.explain(t);
-        if (explained.isPresent()) {
-          throw new IOException(what + explained.get(), t);
-        }
-        throw new IllegalStateException(what + t, t);
-      }
+  /** Throws {@link #failure()}, first saying that the other parts are being stopped because of it. */
+  private void throwIfAnyFailed() throws Exception {
+    Optional<Part> failed = parts.stream().filter(p -> p.failure.get() != null).findFirst();
+    if (failed.isPresent()) {
+      out.printf("Platform: %s failed; stopping the other parts%n", failed.get().name);
+      throw failure().orElseThrow();
     }
   }
 
   /**
-   * The shutdown hook: the evaluator and ServeQA have no hook of their own here, so they are interrupted and closed;
-   * ingest and Pretrain stop through theirs. Waits for every part, then ends the process with 0 unless a part failed.
+   * The failure of the first part that failed, naming it: a failure the user can act on ({@link Failures}) stays
+   * one, so that the launcher prints its one line behind the part's name.
    */
-  private void stopParts() {
-    stopping = true;
-    out.println("Platform: stopping every part ...");
+  private Optional<Exception> failure() {
     for (Part p : parts) {
-      if (p.name.equals("evaluate") || p.name.equals("serve")) {
-        p.thread.interrupt(); // the evaluator between checkpoints, or ServeQA still waiting for version 1
+      Throwable t = p.failure.get();
+      if (t != null) {
+        String what = "the " + p.name + " part failed: ";
+        if (t instanceof UsageException) {
+          return Optional.of(new UsageException(what + t.getMessage()));
+        }
+        Optional<String> explained = Failures.explain(t);
+        if (explained.isPresent()) {
+          return Optional.of(new IOException(what + explained.get(), t));
+        }
+        return Optional.of(new IllegalStateException(what + t, t));
       }
     }
-    ServeQA.Running running = serving.get();
-    if (running != null) {
-      running.close();
-    }
+    return Optional.empty();
+  }
+
+  /**
+   * Asks every part to stop, in the order they started, then waits for each in that order (all within
+   * {@link #STOP_WAIT}), printing its stop line; returns the parts still running then.
+   */
+  private List<String> stopParts() {
+    out.println("Platform: stopping every part ...");
+    parts.forEach(p -> p.stop.run());
     long deadline = System.nanoTime() + STOP_WAIT.toNanos();
     List<String> unfinished = new ArrayList<>();
     for (Part p : parts) {
@@ -361,15 +395,11 @@ public final class Platform implements Job {
         out.printf("Platform: %s stopped%n", p.name);
       }
     }
-    if (!unfinished.isEmpty()) {
-      // the evaluator mid-fine-tuning: it leaves no partial version behind, and a restart evaluates that checkpoint
-      out.println("Platform: " + unfinished + " did not stop within " + STOP_WAIT.toSeconds() + " s; ending them");
+    if (unfinished.isEmpty()) {
+      out.println("Platform: stopped");
     }
-    out.println("Platform: stopped");
     out.flush();
-    if (!failed) {
-      Runtime.getRuntime().halt(0); // a stop asked for and done is a clean end, not the JVM's 143
-    }
+    return unfinished;
   }
 
   private static boolean hasCheckpoint(Path run) throws IOException {

@@ -27,13 +27,17 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code ./electra Platform} in a JVM of its own, tiny settings: a book dropped into the corpus folder becomes shards,
  * Pretrain steps and a checkpoint, an evaluated and published version 1, and ServeQA answers a question through
- * Kafka with the served {@code model_version}; SIGTERM then stops every part and the process exits 0 with a
- * checkpoint saved. A part that fails stops the others and the process exits 1 naming it. (The issue's steady client
- * through two publishes is not this test.)
+ * Kafka with the served {@code model_version}; SIGTERM then stops every part in order, waiting for each (Pretrain
+ * saves a checkpoint, the evaluator leaves only whole versions), before the process exits 0. A part that fails stops
+ * the others the same way and the process exits 1 naming it. (The issue's steady client through two publishes is not
+ * this test.)
  */
 class PlatformTest {
 
   private static final Path SHARED = Path.of(System.getProperty("electra.shared.dir", "../shared"));
+
+  /** Pre-training steps asked for: more than the test lasts, so that the stop always finds Pretrain running. */
+  private static final long STEPS = 1_000_000;
 
   @Test
   void aDroppedBookBecomesAServedVersionAndSigtermStopsEveryPart(@TempDir Path dir) throws Exception {
@@ -44,10 +48,11 @@ class PlatformTest {
         "reference data not found under " + SHARED.resolve("data").toAbsolutePath()
             + " (books/, vocab/, squad/): skipping");
     Path work = dir.resolve("platform");
-    List<String> lines = Collections.synchronizedList(new ArrayList<>());
-    Process p = platform(lines, "--work_dir=" + work, "--vocab_file=" + vocab, "--squad=" + squad,
-        "--steps=1000", "--save_checkpoints_steps=10", "--train_batch_size=4", "--train_questions=8",
+    Launched platform = launch("--work_dir=" + work, "--vocab_file=" + vocab, "--squad=" + squad,
+        "--steps=" + STEPS, "--save_checkpoints_steps=10", "--train_batch_size=4", "--train_questions=8",
         "--eval_questions=8", "--publish=always", "--poll_interval_s=1");
+    Process p = platform.process();
+    List<String> lines = platform.lines();
     try {
       // bounds on a stuck part, not timing targets: a loaded 2-core machine is slow to its first steps
       String waiting = awaitLine(lines, Pattern.compile("waiting for the first book"), Duration.ofSeconds(120));
@@ -63,6 +68,8 @@ class PlatformTest {
       long version = Long.parseLong(started.group(1));
       assertTrue(version >= 1 && Files.isRegularFile(work.resolve("models/squad/" + version + "/eval.json")),
           "version " + version + " is published");
+      // a new consumer group reads from the topic's end: ask once its reader has started, or the question is missed
+      awaitLine(lines, Pattern.compile("^\\[serve   \\] ServeQA is running$"), Duration.ofSeconds(120));
       try (QaClient client = QaClient.connect(ask.group(1), QaClient.Topics.DEFAULTS, Map.of())) {
         Map<String, QaClient.Reply> replies = client.ask(List.of(new QaClient.Request("harry",
             "What food does Harry like?", "My name is Harry and I grew up in Canada. I love apples.")),
@@ -77,23 +84,33 @@ class PlatformTest {
       }
       long signalled = System.nanoTime();
       p.toHandle().destroy(); // SIGTERM, as Ctrl-C or a scheduler's stop
-      assertTrue(p.waitFor(120, TimeUnit.SECONDS), "Platform did not exit after SIGTERM: " + lines);
-      awaitLine(lines, Pattern.compile("^Platform: stopped$"), Duration.ofSeconds(10)); // its last line, read
+      // a bound on a stuck part: Pretrain's step and checkpoint, the evaluator's fine-tuning in progress
+      assertTrue(p.waitFor(300, TimeUnit.SECONDS), "Platform did not exit after SIGTERM: " + lines);
+      platform.reader().join(); // every line the process wrote, read
       System.out.printf("PlatformTest: exited %d ms after SIGTERM%n", (System.nanoTime() - signalled) / 1_000_000);
       assertEquals(0, p.exitValue(), "exit status after SIGTERM: " + lines);
     } finally {
       p.destroyForcibly();
     }
     String text = String.join("\n", lines);
-    for (String part : List.of("ingest", "pretrain", "evaluate", "serve")) {
-      assertTrue(text.contains("Platform: " + part + " stopped"), part + " stopped: " + text);
-    }
-    assertTrue(text.contains("Pretrain: stop requested"), text);
-    Matcher stopped = Pattern.compile("stopped at step (\\d+) of 1000").matcher(text);
+    // every part stopped and was waited for, in order, before the end
+    List<String> stopLines = List.of("Platform: stopping every part ...", "Platform: ingest stopped",
+        "Platform: pretrain stopped", "Platform: evaluate stopped", "Platform: serve stopped", "Platform: stopped");
+    assertEquals(stopLines, lines.stream().filter(stopLines::contains).toList(), text);
+    assertTrue(text.contains("[pretrain] Pretrain: stop requested"), text);
+    assertTrue(text.contains("[evaluate] stopped on request"), text);
+    Matcher stopped = Pattern.compile("stopped at step (\\d+) of " + STEPS + " as asked; --restore_checkpoint=latest "
+        + "continues from (\\S+)").matcher(text);
     assertTrue(stopped.find(), text);
-    try (Stream<Path> run = Files.list(work.resolve("pretrain/tiny"))) {
-      assertTrue(run.anyMatch(c -> c.getFileName().toString().equals(
-          String.format("ckpt-%06d", Long.parseLong(stopped.group(1))))), "the stop's checkpoint is saved");
+    String checkpoint = String.format("ckpt-%06d", Long.parseLong(stopped.group(1)));
+    assertEquals(checkpoint, Path.of(stopped.group(2)).getFileName().toString(), stopped.group());
+    assertTrue(Files.isDirectory(work.resolve("pretrain/tiny").resolve(checkpoint)), "the stop's checkpoint is saved");
+    // the evaluator stopped between steps of its work: only whole versions, no staging folder left behind
+    try (Stream<Path> entries = Files.list(work.resolve("models/squad"))) {
+      for (Path entry : entries.toList()) {
+        assertTrue(entry.getFileName().toString().matches("\\d+") && Files.isRegularFile(entry.resolve("eval.json")),
+            "a complete version: " + entry);
+      }
     }
   }
 
@@ -106,26 +123,36 @@ class PlatformTest {
     Path work = dir.resolve("platform");
     Files.copy(book, Files.createDirectories(work.resolve("corpus")).resolve(book.getFileName()));
     Path notSquad = Files.writeString(dir.resolve("not-squad.json"), "this is not SQuAD JSON");
-    List<String> lines = Collections.synchronizedList(new ArrayList<>());
-    Process p = platform(lines, "--work_dir=" + work, "--vocab_file=" + vocab, "--squad=" + notSquad,
-        "--steps=1000", "--save_checkpoints_steps=10", "--train_batch_size=4", "--poll_interval_s=1");
+    Launched platform = launch("--work_dir=" + work, "--vocab_file=" + vocab, "--squad=" + notSquad,
+        "--steps=" + STEPS, "--save_checkpoints_steps=10", "--train_batch_size=4", "--poll_interval_s=1");
+    Process p = platform.process();
+    List<String> lines = platform.lines();
     try {
       assertTrue(p.waitFor(600, TimeUnit.SECONDS), "Platform did not exit after its evaluator failed: " + lines);
+      platform.reader().join();
       assertEquals(1, p.exitValue(), "exit status: " + lines);
-      awaitLine(lines, Pattern.compile("^Platform: stopped$"), Duration.ofSeconds(10));
     } finally {
       p.destroyForcibly();
     }
     String text = String.join("\n", lines);
-    assertTrue(text.contains("Platform: evaluate failed; stopping the other parts"), text);
-    assertTrue(text.contains("Platform failed: the evaluate part failed: " + notSquad + ": not valid JSON"), text);
-    for (String part : List.of("ingest", "pretrain", "serve")) {
-      assertTrue(text.contains("Platform: " + part + " stopped"), part + " stopped: " + text);
+    // every other part stopped and was waited for, in order, before the one-line failure
+    List<String> stopLines = List.of("Platform: evaluate failed; stopping the other parts",
+        "Platform: stopping every part ...", "Platform: ingest stopped", "Platform: pretrain stopped",
+        "Platform: evaluate stopped", "Platform: serve stopped", "Platform: stopped");
+    assertEquals(stopLines, lines.stream().filter(stopLines::contains).toList(), text);
+    String failure = "Platform failed: the evaluate part failed: " + notSquad + ": not valid JSON";
+    int failureLine = -1;
+    for (int i = 0; i < lines.size(); i++) {
+      failureLine = lines.get(i).startsWith(failure) ? i : failureLine;
     }
+    assertTrue(failureLine > lines.indexOf("Platform: stopped"), "the failure is the last word: " + text);
   }
 
-  /** {@code ./electra Platform ARGS} in a JVM of its own, its output (stderr too) collected into {@code lines}. */
-  private static Process platform(List<String> lines, String... args) throws IOException {
+  /** A Platform process, the thread reading its output, and the lines read so far. */
+  private record Launched(Process process, Thread reader, List<String> lines) {}
+
+  /** {@code ./electra Platform ARGS} in a JVM of its own, its output (stderr too) collected line by line. */
+  private static Launched launch(String... args) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
         Main.class.getName(), "Platform"));
@@ -133,6 +160,7 @@ class PlatformTest {
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");
     Process p = pb.start();
+    List<String> lines = Collections.synchronizedList(new ArrayList<>());
     Thread reader = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
         for (String line = r.readLine(); line != null; line = r.readLine()) {
@@ -145,7 +173,7 @@ class PlatformTest {
     });
     reader.setDaemon(true);
     reader.start();
-    return p;
+    return new Launched(p, reader, lines);
   }
 
   /** The first line matching {@code pattern}, waiting up to {@code timeout} for it. */

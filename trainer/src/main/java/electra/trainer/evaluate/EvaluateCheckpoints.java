@@ -6,6 +6,7 @@ import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.OutputFolder;
 import electra.cli.Overwrite;
+import electra.cli.StopRequest;
 import electra.cli.UsageException;
 import electra.data.SampleData;
 import electra.data.SampleFile;
@@ -22,6 +23,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -46,6 +48,10 @@ import java.util.stream.Stream;
  * whose {@code eval.json} names it, published by a run killed before it wrote the line), a fine-tuning in progress
  * resumes from its own checkpoint, and what a killed publisher left half-written is deleted, never published. A
  * checkpoint Pretrain deletes ({@code --keep_checkpoint_max}) before its turn is recorded as skipped.
+ *
+ * <p>{@link #stop()} ends a run at its next safe point: between checkpoints, or after the fine-tuning in progress
+ * (then nothing is exported or recorded for that checkpoint, so a restart evaluates it); a publish already under way
+ * completes, as one rename, and is recorded.
  */
 public final class EvaluateCheckpoints implements Job {
 
@@ -171,6 +177,7 @@ public final class EvaluateCheckpoints implements Job {
   }
 
   private final PrintStream out;
+  private final StopRequest stop = new StopRequest();
 
   public EvaluateCheckpoints() {
     this(System.out);
@@ -196,10 +203,21 @@ public final class EvaluateCheckpoints implements Job {
     run(flags().parse(args).record(Settings.class));
   }
 
+  /**
+   * Asks a run in progress on another thread to end at its next safe point (see the class comment); the caller waits
+   * for {@link #run} to return. Before the run has started, it evaluates nothing.
+   */
+  public void stop() {
+    stop.request();
+  }
+
   /** What a run did: the checkpoints it evaluated and those it skipped, by folder name. */
   public record Summary(List<String> evaluated, List<String> skipped) {}
 
-  /** Runs until stopped with {@code --follow}; otherwise evaluates the checkpoints there are and returns. */
+  /**
+   * Runs until {@link #stop() stopped} with {@code --follow}; otherwise evaluates the checkpoints there are (or until
+   * stopped) and returns.
+   */
   public Summary run(Settings s) throws Exception {
     if (!s.follow() && !Files.isDirectory(s.runDir())) {
       throw new UsageException("--run_dir " + s.runDir() + " is not a folder (a Pretrain run folder: "
@@ -232,6 +250,7 @@ public final class EvaluateCheckpoints implements Job {
       out.println("EvaluateCheckpoints: " + (s.follow() ? "following " : "evaluating ") + runDir + "; "
           + data.description() + "; evaluations: " + s.workDir().resolve(EvaluationLog.FILE));
       boolean waiting = false;
+      following:
       while (true) {
         List<Path> queue = new ArrayList<>();
         Set<String> recorded = log.recorded();
@@ -241,6 +260,9 @@ public final class EvaluateCheckpoints implements Job {
           }
         }
         for (Path checkpoint : queue) {
+          if (stop.requested()) {
+            break following;
+          }
           OptionalLong last = log.lastEvaluatedStep();
           Checkpoints.State state;
           try {
@@ -260,10 +282,12 @@ public final class EvaluateCheckpoints implements Job {
             }
             continue;
           }
-          if (evaluate(s, data, vocabulary, repo, checkpoint, state, log)) {
-            evaluated.add(checkpoint.getFileName().toString());
-          } else {
-            skip(log, checkpoint, step, skipped);
+          switch (evaluate(s, data, vocabulary, repo, checkpoint, state, log)) {
+            case EVALUATED -> evaluated.add(checkpoint.getFileName().toString());
+            case DELETED -> skip(log, checkpoint, step, skipped);
+            case STOPPED -> {
+              break following;
+            }
           }
           waiting = false;
         }
@@ -274,8 +298,13 @@ public final class EvaluateCheckpoints implements Job {
           out.printf(Locale.ROOT, "waiting for new checkpoints in %s (every %.0f s)%n", runDir, s.pollIntervalS());
           waiting = true;
         }
-        Thread.sleep(Math.round(s.pollIntervalS() * 1000));
+        if (stop.await(Duration.ofMillis(Math.round(s.pollIntervalS() * 1000)))) {
+          break;
+        }
       }
+    }
+    if (stop.requested()) {
+      out.println("stopped on request; a restarted run continues with the checkpoints not recorded");
     }
     out.println("evaluated " + evaluated.size() + " checkpoints" + (skipped.isEmpty() ? "" : ", skipped "
         + skipped));
@@ -308,11 +337,18 @@ public final class EvaluateCheckpoints implements Job {
         "--learning_rate=" + s.learningRate(), "--seed=" + s.seed(), "--keep_checkpoint_max=1", "--log_freq=50");
   }
 
-  /**
-   * Fine-tunes, scores and maybe publishes one checkpoint, and records it; false when the checkpoint was deleted
-   * before its discriminator was read (nothing recorded then: the caller records the skip).
-   */
-  private boolean evaluate(Settings s, SquadSubsets data, Vocabulary vocabulary, ModelRepository repo,
+  /** How one checkpoint's evaluation ended. */
+  private enum Outcome {
+    /** Scored, maybe published, and recorded. */
+    EVALUATED,
+    /** Deleted before its discriminator was read: nothing recorded (the caller records the skip). */
+    DELETED,
+    /** A stop came during its fine-tuning: not exported, not recorded (a restart evaluates it). */
+    STOPPED
+  }
+
+  /** Fine-tunes, scores and maybe publishes one checkpoint, and records it, unless it ended otherwise. */
+  private Outcome evaluate(Settings s, SquadSubsets data, Vocabulary vocabulary, ModelRepository repo,
       Path checkpoint, Checkpoints.State state, EvaluationLog log) throws Exception {
     long step = state.step();
     String trainedWith = state.vocabFingerprint();
@@ -330,9 +366,14 @@ public final class EvaluateCheckpoints implements Job {
     } catch (Exception e) {
       if (!Files.exists(checkpoint.resolve(Checkpoints.STATE))) {
         Directories.deleteRecursively(dir);
-        return false; // Pretrain deleted it while its weights were being read
+        return Outcome.DELETED; // Pretrain deleted it while its weights were being read
       }
       throw e;
+    }
+    if (stop.requested()) {
+      // no new export once stopping: the caller may be about to end the process (and the native libraries with it)
+      out.println("stop requested while " + checkpoint.getFileName() + " was fine-tuned: not published or recorded");
+      return Outcome.STOPPED;
     }
     Map<String, Number> results = finetuned.results();
     double exactMatch = results.getOrDefault(ModelEvaluation.EXACT_MATCH, results.get("exact")).doubleValue();
@@ -357,7 +398,7 @@ public final class EvaluateCheckpoints implements Job {
     log.evaluated(new EvaluationLog.Evaluation(checkpoint, step, exactMatch, f1, data.heldOutQuestions(), seconds,
         version, decision.reason()), null);
     Directories.deleteRecursively(dir);
-    return true;
+    return Outcome.EVALUATED;
   }
 
   /** Whether to publish an evaluated model, and why, in words: "published (...)" or "not published (...)". */

@@ -2,6 +2,7 @@ package electra.trainer.evaluate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -44,7 +45,7 @@ import org.tensorflow.proto.Event;
 /**
  * Continuous evaluation end to end over a real Pretrain run of a tiny model (two checkpoints, steps 2 and 4), fine-tuned
  * on 8 real SQuAD v1.1 questions and scored on 8 others: what it records, publishes and refuses to publish, and how
- * it survives restarts, a kill -9 while publishing and a checkpoint deleted before its turn.
+ * it survives restarts, a stop, a kill -9 while publishing and a checkpoint deleted before its turn.
  */
 class EvaluateCheckpointsTest {
 
@@ -265,6 +266,67 @@ class EvaluateCheckpointsTest {
     assertEquals(List.of(), again.evaluated());
     assertEquals(List.of(), again.skipped(), "recorded once");
     assertEquals(lines, lines(work));
+  }
+
+  @Test
+  void aStopEndsAFollowingRunAtASafePointAndARestartEvaluatesTheRestOnce() throws Exception {
+    Path run = runCopy("stop");
+    Path work = tmp.resolve("stop/work");
+    Path models = tmp.resolve("stop/models");
+    String[] following = Stream.of(args(run, work, "--models=" + models, "--publish=always", "--poll_interval_s=1"))
+        .map(a -> a.equals("--follow=false") ? "--follow=true" : a).toArray(String[]::new);
+    ModelRepository repo = ModelRepository.at(models, "squad");
+
+    // a stop while version 1 is being exported: the publish completes and is recorded; ckpt-000004 is not begun
+    String duringExport = stoppedRun(following, "exporting " + work.resolve("finetune/ckpt-000002"));
+    assertTrue(duringExport.contains("stopped on request"), duringExport);
+    assertFalse(duringExport.contains("evaluating " + run.resolve("ckpt-000004")), duringExport);
+    assertEquals(List.of(1L), repo.versions().stream().map(ModelRepository.Version::number).toList());
+    assertEquals(run.resolve("ckpt-000002").toString(), repo.version(1).evaluation().checkpoint());
+    assertEquals(List.of(1L), lines(work).stream().map(l -> l.get("version").asLong()).toList());
+
+    // a stop while ckpt-000004 is fine-tuned: nothing exported or recorded for it after the fine-tuning
+    String duringFinetuning = stoppedRun(following, "evaluating " + run.resolve("ckpt-000004"));
+    assertTrue(duringFinetuning.contains("stop requested while ckpt-000004 was fine-tuned: not published or "
+        + "recorded"), duringFinetuning);
+    assertFalse(duringFinetuning.contains("exporting "), duringFinetuning);
+    assertEquals(List.of(1L), repo.versions().stream().map(ModelRepository.Version::number).toList());
+    assertEquals(1, lines(work).size());
+
+    // the restart evaluates ckpt-000004 only, once
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    EvaluateCheckpoints.Summary rest = run(console, args(run, work, "--models=" + models, "--publish=always"));
+    assertEquals(List.of("ckpt-000004"), rest.evaluated(), console.toString(StandardCharsets.UTF_8));
+    assertEquals(List.of(2L, 4L), lines(work).stream().map(l -> l.get("step").asLong()).toList());
+    try (Stream<Path> entries = Files.list(repo.dir())) {
+      assertEquals(List.of("1", "2"), entries.map(p -> p.getFileName().toString()).sorted().toList(),
+          "whole versions only, no staging folder");
+    }
+    assertEquals(run.resolve("ckpt-000004").toString(), repo.version(2).evaluation().checkpoint());
+  }
+
+  /**
+   * Runs {@code args} (following) on another thread and asks it to stop when it prints a line starting with
+   * {@code trigger}; returns what it printed once it has ended by itself.
+   */
+  private static String stoppedRun(String[] args, String trigger) throws Exception {
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    EvaluateCheckpoints[] job = new EvaluateCheckpoints[1];
+    job[0] = new EvaluateCheckpoints(new PrintStream(console, true, StandardCharsets.UTF_8) {
+      @Override
+      public void println(String line) {
+        super.println(line);
+        if (line.startsWith(trigger)) {
+          job[0].stop();
+        }
+      }
+    });
+    // a bound on a stop that is not heard: a following run never ends by itself
+    assertTimeoutPreemptively(Duration.ofMinutes(5), () -> job[0].run(EvaluateCheckpoints.flags().parse(args)
+        .record(EvaluateCheckpoints.Settings.class)), () -> console.toString(StandardCharsets.UTF_8));
+    String text = console.toString(StandardCharsets.UTF_8);
+    assertTrue(text.contains(trigger), "the stop was asked for: " + text);
+    return text;
   }
 
   @Test
