@@ -18,6 +18,7 @@ import electra.tokenization.VocabularyResolver;
 import electra.trainer.export.ExportModel;
 import electra.trainer.finetune.FinetuneConfig;
 import electra.trainer.finetune.FinetuneSquad;
+import electra.trainer.pretrain.PretrainConfig;
 import electra.trainer.runtime.Checkpoints;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -48,6 +49,10 @@ import java.util.stream.Stream;
  * whose {@code eval.json} names it, published by a run killed before it wrote the line), a fine-tuning in progress
  * resumes from its own checkpoint, and what a killed publisher left half-written is deleted, never published. A
  * checkpoint Pretrain deletes ({@code --keep_checkpoint_max}) before its turn is recorded as skipped.
+ *
+ * <p>Both phases of a run are followed: phase 1's {@code ckpt-<step>}, then phase 2's {@code ckpt-p2-<step>}, whose
+ * step counter starts again at 0. Each evaluation is recorded with its phase and that phase's own step, as Pretrain
+ * logs them ({@link EvaluationLog}), and {@code --every_steps} counts within a phase.
  *
  * <p>{@link #stop()} ends a run at its next safe point: between checkpoints, or after the fine-tuning in progress
  * (then nothing is exported or recorded for that checkpoint, so a restart evaluates it); a publish already under way
@@ -245,7 +250,6 @@ public final class EvaluateCheckpoints implements Job {
         recoverPublished(repo, runDir, log);
       }
       removeFinishedFinetuning(s.workDir(), log.recorded());
-      Checkpoints checkpoints = new Checkpoints(runDir, "ckpt-", Integer.MAX_VALUE);
       Set<String> passedOver = new HashSet<>();
       out.println("EvaluateCheckpoints: " + (s.follow() ? "following " : "evaluating ") + runDir + "; "
           + data.description() + "; evaluations: " + s.workDir().resolve(EvaluationLog.FILE));
@@ -254,7 +258,7 @@ public final class EvaluateCheckpoints implements Job {
       while (true) {
         List<Path> queue = new ArrayList<>();
         Set<String> recorded = log.recorded();
-        for (Path checkpoint : checkpoints.list()) {
+        for (Path checkpoint : checkpointsOf(runDir)) {
           if (!recorded.contains(checkpoint.toString())) {
             queue.add(checkpoint);
           }
@@ -263,7 +267,6 @@ public final class EvaluateCheckpoints implements Job {
           if (stop.requested()) {
             break following;
           }
-          OptionalLong last = log.lastEvaluatedStep();
           Checkpoints.State state;
           try {
             state = Checkpoints.readState(checkpoint);
@@ -275,10 +278,11 @@ public final class EvaluateCheckpoints implements Job {
             continue;
           }
           long step = state.step();
+          OptionalLong last = log.lastEvaluatedStep(state.phase2());
           if (last.isPresent() && step < last.getAsLong() + s.everySteps()) {
             if (passedOver.add(checkpoint.toString())) {
               out.println("passing over " + checkpoint.getFileName() + ": fewer than --every_steps "
-                  + s.everySteps() + " after step " + last.getAsLong());
+                  + s.everySteps() + " after step " + last.getAsLong() + (state.phase2() ? " of phase 2" : ""));
             }
             continue;
           }
@@ -311,10 +315,24 @@ public final class EvaluateCheckpoints implements Job {
     return new Summary(evaluated, skipped);
   }
 
+  /** The run's checkpoints in training order: phase 1's, then phase 2's. */
+  private static List<Path> checkpointsOf(Path runDir) throws IOException {
+    List<Path> all = new ArrayList<>();
+    for (boolean phase2 : new boolean[] {false, true}) {
+      all.addAll(new Checkpoints(runDir, PretrainConfig.checkpointPrefix(phase2), Integer.MAX_VALUE).list());
+    }
+    return all;
+  }
+
+  /** Whether {@code checkpoint} is one of phase 2, by its name (for a checkpoint whose state cannot be read). */
+  private static boolean isPhase2(Path checkpoint) {
+    return checkpoint.getFileName().toString().startsWith(PretrainConfig.checkpointPrefix(true));
+  }
+
   private void skip(EvaluationLog log, Path checkpoint, long step, List<String> skipped) throws IOException {
     String reason = "deleted before it was evaluated (Pretrain keeps its newest --keep_checkpoint_max checkpoints)";
     out.println("skipped " + checkpoint + ": " + reason);
-    log.skipped(checkpoint, step, reason);
+    log.skipped(checkpoint, isPhase2(checkpoint), step, reason);
     skipped.add(checkpoint.getFileName().toString());
   }
 
@@ -356,7 +374,8 @@ public final class EvaluateCheckpoints implements Job {
       throw new UsageException(checkpoint + " was pre-trained with the vocabulary sha256 " + trainedWith + " but "
           + "--vocab_file " + vocabulary.source() + " has " + vocabulary.fingerprint());
     }
-    out.println("evaluating " + checkpoint + " (pre-training step " + step + ")");
+    out.println("evaluating " + checkpoint + " (pre-training step " + step + (state.phase2() ? " of phase 2" : "")
+        + ")");
     long started = System.nanoTime();
     Path dir = s.workDir().resolve("finetune").resolve(checkpoint.getFileName().toString());
     FinetuneConfig config = finetuneConfig(s, checkpoint, dir);
@@ -392,11 +411,11 @@ public final class EvaluateCheckpoints implements Job {
       version = OptionalLong.of(publish(repo, finetunedCheckpoint, config, evaluation).number());
     }
     double seconds = (System.nanoTime() - started) / 1e9;
-    out.printf(Locale.ROOT, "%s (step %d): exact match %.2f, F1 %.2f on %d held-out questions in %.0f s; %s%s%n",
-        checkpoint.getFileName(), step, exactMatch, f1, data.heldOutQuestions(), seconds, decision.reason(),
-        version.isPresent() ? " as version " + version.getAsLong() + " of " + repo : "");
-    log.evaluated(new EvaluationLog.Evaluation(checkpoint, step, exactMatch, f1, data.heldOutQuestions(), seconds,
-        version, decision.reason()), null);
+    out.printf(Locale.ROOT, "%s (%sstep %d): exact match %.2f, F1 %.2f on %d held-out questions in %.0f s; %s%s%n",
+        checkpoint.getFileName(), state.phase2() ? "phase 2 " : "", step, exactMatch, f1, data.heldOutQuestions(),
+        seconds, decision.reason(), version.isPresent() ? " as version " + version.getAsLong() + " of " + repo : "");
+    log.evaluated(new EvaluationLog.Evaluation(checkpoint, state.phase2(), step, exactMatch, f1,
+        data.heldOutQuestions(), seconds, version, decision.reason()), null);
     Directories.deleteRecursively(dir);
     return Outcome.EVALUATED;
   }
@@ -457,9 +476,9 @@ public final class EvaluateCheckpoints implements Job {
           Double.NaN));
       out.println("version " + v.number() + " was published from " + checkpoint.getFileName() + " by a run stopped "
           + "before recording it: recorded now");
-      log.evaluated(new EvaluationLog.Evaluation(checkpoint, e.pretrainingStep(), exactMatch, e.f1().getAsDouble(),
-          e.questions(), 0, OptionalLong.of(v.number()), "published"), v.dir().resolve(ModelEvaluation.FILE)
-          .toString());
+      log.evaluated(new EvaluationLog.Evaluation(checkpoint, isPhase2(checkpoint), e.pretrainingStep(), exactMatch,
+          e.f1().getAsDouble(), e.questions(), 0, OptionalLong.of(v.number()), "published"),
+          v.dir().resolve(ModelEvaluation.FILE).toString());
     }
   }
 

@@ -56,6 +56,7 @@ class EvaluateCheckpointsTest {
   static Path pretrainRun;
   static Path squad;
   static Path vocab;
+  static Path shards;
 
   /** The Pretrain run every test copies: 4 steps of a tiny model, checkpoints at steps 2 and 4. */
   @BeforeAll
@@ -64,13 +65,20 @@ class EvaluateCheckpointsTest {
     squad = shared.resolve("data/squad/dev-v1.1.json.gz");
     assumeTrue(Files.isRegularFile(squad), "skipped: " + squad + " not found");
     vocab = BookShards.vocabFile(shared);
-    Path shards = BookShards.write(tmp.resolve("shards"), 64, 1, 32, null);
-    new Pretrain(quiet()).run(new String[] {"--model_name=tiny", "--model_config=" + BookShards.tinyConfig(tmp),
-        "--generator_hidden_size=0.5", "--pretrain_tfrecords=" + shards, "--output_dir=" + tmp.resolve("pretrain"),
-        "--vocab_file=" + vocab, "--train_batch_size=4", "--num_train_steps=4", "--num_warmup_steps=0",
-        "--save_checkpoints_steps=2", "--keep_checkpoint_max=5", "--log_freq=2", "--seed=11"});
+    shards = BookShards.write(tmp.resolve("shards"), 64, 1, 32, null);
+    pretrain(tmp.resolve("pretrain"), 4);
     pretrainRun = tmp.resolve("pretrain/tiny");
     assertEquals(List.of("ckpt-000002", "ckpt-000004"), checkpointNames(pretrainRun));
+  }
+
+  /** {@code steps} of Pretrain into the run {@code <outputDir>/tiny}, a checkpoint every 2 steps, then {@code more}. */
+  private static void pretrain(Path outputDir, int steps, String... more) throws Exception {
+    List<String> a = new ArrayList<>(List.of("--model_name=tiny", "--model_config=" + BookShards.tinyConfig(tmp),
+        "--generator_hidden_size=0.5", "--pretrain_tfrecords=" + shards, "--output_dir=" + outputDir,
+        "--vocab_file=" + vocab, "--train_batch_size=4", "--num_train_steps=" + steps, "--num_warmup_steps=0",
+        "--save_checkpoints_steps=2", "--keep_checkpoint_max=5", "--log_freq=2", "--seed=11"));
+    a.addAll(Arrays.asList(more));
+    new Pretrain(quiet()).run(a.toArray(String[]::new));
   }
 
   /** A test's own copy of the run: its checkpoints have paths of their own. */
@@ -265,6 +273,40 @@ class EvaluateCheckpointsTest {
     EvaluateCheckpoints.Summary again = run(new ByteArrayOutputStream(), args(run, work, "--publish=never"));
     assertEquals(List.of(), again.evaluated());
     assertEquals(List.of(), again.skipped(), "recorded once");
+    assertEquals(lines, lines(work));
+  }
+
+  @Test
+  void phase2CheckpointsFollowPhase1sEachPhaseWithItsOwnSteps() throws Exception {
+    Path run = runCopy("phase2");
+    // phase 2 of the same run: 2 steps from its newest phase-1 checkpoint, its step counter from 0 again
+    pretrain(run.getParent(), 2, "--phase2");
+    assertTrue(Files.isDirectory(run.resolve("ckpt-p2-000002")));
+    Path work = tmp.resolve("phase2/work");
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    // --every_steps=2 counts within a phase: phase 2's step 2 is not "before step 4 + 2"
+    String[] args = args(run, work, "--publish=never", "--every_steps=2");
+    EvaluateCheckpoints.Summary s = run(console, args);
+    String text = console.toString(StandardCharsets.UTF_8);
+    assertEquals(List.of("ckpt-000002", "ckpt-000004", "ckpt-p2-000002"), s.evaluated(), text);
+    assertTrue(text.contains("evaluating " + run.resolve("ckpt-p2-000002") + " (pre-training step 2 of phase 2)"),
+        text);
+
+    List<JsonNode> lines = lines(work);
+    assertEquals(List.of(1, 1, 2), lines.stream().map(l -> l.get("phase").asInt()).toList());
+    assertEquals(List.of(2L, 4L, 2L), lines.stream().map(l -> l.get("step").asLong()).toList());
+    // TensorBoard: each phase's scores against its own steps, phase 2's beside its losses in <run>/phase2
+    assertEquals(Map.of(2L, (float) lines.get(0).get("f1").asDouble(), 4L, (float) lines.get(1).get("f1").asDouble()),
+        EventFiles.scalars(EventFiles.read(EventFiles.in(run.resolve(EvaluationLog.EVENTS_FOLDER)).get(0)),
+            EvaluationLog.F1_TAG));
+    List<Path> phase2Events = EventFiles.in(run.resolve("phase2").resolve(EvaluationLog.EVENTS_FOLDER));
+    assertEquals(1, phase2Events.size());
+    assertEquals(Map.of(2L, (float) lines.get(2).get("f1").asDouble()),
+        EventFiles.scalars(EventFiles.read(phase2Events.get(0)), EvaluationLog.F1_TAG));
+    assertTrue(Files.size(work.resolve(EvaluationLog.CURVES_FILE_PHASE2)) > 0, "phase 2's picture");
+
+    // a restart evaluates nothing again
+    assertEquals(List.of(), run(new ByteArrayOutputStream(), args).evaluated());
     assertEquals(lines, lines(work));
   }
 
