@@ -1,8 +1,10 @@
 package electra.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import electra.launcher.Main;
 import electra.serving.QaClient;
 import java.io.BufferedReader;
@@ -14,8 +16,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -48,9 +52,10 @@ class PlatformTest {
         "reference data not found under " + SHARED.resolve("data").toAbsolutePath()
             + " (books/, vocab/, squad/): skipping");
     Path work = dir.resolve("platform");
-    Launched platform = launch("--work_dir=" + work, "--vocab_file=" + vocab, "--squad=" + squad,
-        "--steps=" + STEPS, "--save_checkpoints_steps=10", "--train_batch_size=4", "--train_questions=8",
-        "--eval_questions=8", "--publish=always", "--poll_interval_s=1");
+    String[] args = {"--work_dir=" + work, "--vocab_file=" + vocab, "--squad=" + squad, "--steps=" + STEPS,
+        "--save_checkpoints_steps=10", "--train_batch_size=4", "--train_questions=8", "--eval_questions=8",
+        "--publish=always", "--poll_interval_s=1"};
+    Launched platform = launch(args);
     Process p = platform.process();
     List<String> lines = platform.lines();
     try {
@@ -111,6 +116,29 @@ class PlatformTest {
         assertTrue(entry.getFileName().toString().matches("\\d+") && Files.isRegularFile(entry.resolve("eval.json")),
             "a complete version: " + entry);
       }
+    }
+
+    // the same command again continues the work folder: no --overwrite, the book is not ingested again, Pretrain
+    // resumes from the stop's checkpoint, and the evaluator goes on with the checkpoints it has not recorded
+    Launched again = launch(args);
+    try {
+      awaitLine(again.lines(), Pattern.compile("^\\[pretrain\\] resumed from \\S*/" + checkpoint + " at step "
+          + stopped.group(1) + "$"), Duration.ofSeconds(300));
+      awaitLine(again.lines(), Pattern.compile("^\\[evaluate\\] ckpt-\\d+ \\(step \\d+\\): exact match"),
+          Duration.ofSeconds(300));
+      again.process().toHandle().destroy();
+      assertTrue(again.process().waitFor(300, TimeUnit.SECONDS), "the restart did not exit: " + again.lines());
+      again.reader().join();
+      assertEquals(0, again.process().exitValue(), "exit status of the restart: " + again.lines());
+    } finally {
+      again.process().destroyForcibly();
+    }
+    String restarted = String.join("\n", again.lines());
+    assertFalse(restarted.matches("(?s).*\\[ingest  \\] batch \\d+: \\d+ new file.*"), restarted);
+    Set<String> recorded = new HashSet<>();
+    for (String line : Files.readAllLines(work.resolve("evaluate/evaluations.jsonl"))) {
+      String evaluated = new ObjectMapper().readTree(line).get("checkpoint").asText();
+      assertTrue(recorded.add(evaluated), "recorded once: " + evaluated);
     }
   }
 
