@@ -179,7 +179,7 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
     }
 
     /** Whether the job has stopped (failed or cancelled). */
-    boolean hasEnded() {
+    public boolean hasEnded() {
       try {
         return result.getState().isTerminal();
       } catch (IllegalStateException e) {

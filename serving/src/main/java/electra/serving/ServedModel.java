@@ -303,12 +303,19 @@ public final class ServedModel implements AutoCloseable {
     }
   }
 
-  /** Stops looking for versions and closes the served one once the runs holding it end. */
+  /**
+   * Stops looking for versions and closes the served one once the runs holding it end. A look in progress is waited
+   * for (not interrupted): a version it is loading is then closed by it, and no TensorFlow or ONNX Runtime call
+   * outlives this one, so that a process may end (and the libraries' own clean-up run) right after.
+   */
   @Override
   public void close() {
     closed = true;
     if (poller != null) {
-      poller.shutdownNow();
+      poller.shutdown();
+      synchronized (polling) {
+        // the look in progress, if any, has ended; later ones see closed
+      }
     }
     Loaded l = current.getAndSet(null);
     if (l != null) {

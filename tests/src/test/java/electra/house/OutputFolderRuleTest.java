@@ -15,6 +15,7 @@ import electra.data.Checksum;
 import electra.data.DownloadSettings;
 import electra.data.FileServer;
 import electra.data.Mirror;
+import electra.launcher.Platform;
 import electra.launcher.QuickStart;
 import electra.pipelines.download.DownloadGlue;
 import electra.pipelines.download.DownloadSquad;
@@ -225,7 +226,11 @@ class OutputFolderRuleTest {
         new Case("QuickStart", "QuickStart", () -> new QuickStart(QUIET), f -> List.of("--work_dir=" + f,
             "--wiki=" + inputs.resolve("wiki/dump.xml"), "--squad=" + inputs.resolve("squad.json"),
             "--vocab_file=" + VOCAB), f -> List.of("--work_dir=" + f, "--skip_to=pretrain",
-            "--squad=" + inputs.resolve("squad.json"), "--vocab_file=" + VOCAB)));
+            "--squad=" + inputs.resolve("squad.json"), "--vocab_file=" + VOCAB)),
+        // always continues its work dir; no book arrives, so ingest stops after --max_idle and the run ends there
+        new Case("Platform", "Platform", () -> new Platform(QUIET), null, f -> List.of("--work_dir=" + f,
+            "--corpus=" + inputs.resolve("nothing-yet"), "--vocab_file=" + VOCAB, "--poll_interval_s=1",
+            "--max_idle=1")));
   }
 
   /** An ingest job: a batch run over {@code input}, and {@code --watch} over a folder where no file lands. */

@@ -5,6 +5,7 @@ import electra.beam.BeamStorage;
 import electra.beam.ShardFiles;
 import electra.cli.OutputFolder;
 import electra.cli.Overwrite;
+import electra.cli.StopRequest;
 import electra.cli.UsageException;
 import electra.data.SampleData;
 import electra.records.ShardManifest;
@@ -35,6 +36,7 @@ public final class IngestJobs {
   abstract static class IngestJob<O extends IngestOptions> extends BeamJob<O> {
     private final Function<O, List<IngestPipeline.Corpus>> corpora;
     final PrintStream out;
+    private final StopRequest stop = new StopRequest();
 
     /** A job over the one corpus of {@code --input}, of kind {@code source}. */
     IngestJob(Class<O> optionsType, ExtractDocuments.Source source, PrintStream out) {
@@ -45,6 +47,14 @@ public final class IngestJobs {
       super(optionsType);
       this.corpora = corpora;
       this.out = out;
+    }
+
+    /**
+     * Asks a {@code --watch} run in progress on another thread to end after its batch in progress, as Ctrl-C would,
+     * without the JVM shutting down; the caller waits for {@link #run} to return. A batch run does not stop.
+     */
+    public void stop() {
+      stop.request();
     }
 
     /** Fills in what the job may leave out; the options interface has already refused what it may not. */
@@ -58,7 +68,7 @@ public final class IngestJobs {
           options.getRunner().getSimpleName());
       if (options instanceof WatchOptions following && following.getWatch()) {
         claimOutput(options);
-        watch(new ContinuousIngest(ingest, following, out));
+        watch(new ContinuousIngest(ingest, following, out), stop);
         return;
       }
       Instant start = Instant.now();
@@ -103,13 +113,15 @@ public final class IngestJobs {
   }
 
   /**
-   * Runs continuous ingestion until it stops by itself or the process is asked to end (Ctrl-C, SIGTERM): then the
-   * batch in progress may finish (its shards are listed) or fail (its partial shards are not), never half-listed.
+   * Runs continuous ingestion until it stops by itself, {@code stop} is asked for, or the process is asked to end
+   * (Ctrl-C, SIGTERM): then the batch in progress may finish (its shards are listed) or fail (its partial shards are
+   * not), never half-listed.
    */
-  static void watch(ContinuousIngest watcher) throws IOException, InterruptedException {
+  static void watch(ContinuousIngest watcher, StopRequest stop) throws IOException, InterruptedException {
+    stop.onRequest(watcher::stop);
     CountDownLatch finished = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
-      watcher.stop();
+      stop.request();
       try {
         finished.await(2, TimeUnit.MINUTES);
       } catch (InterruptedException e) {
@@ -177,7 +189,7 @@ public final class IngestJobs {
       this(System.out);
     }
 
-    IngestBooks(PrintStream out) {
+    public IngestBooks(PrintStream out) {
       super(CorpusOptions.class, ExtractDocuments.Source.BOOKS, out);
     }
 

@@ -6,6 +6,7 @@ import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.OutputFolder;
 import electra.cli.Overwrite;
+import electra.cli.StopRequest;
 import electra.cli.UsageException;
 import electra.data.SampleData;
 import electra.data.SampleFile;
@@ -17,11 +18,13 @@ import electra.tokenization.VocabularyResolver;
 import electra.trainer.export.ExportModel;
 import electra.trainer.finetune.FinetuneConfig;
 import electra.trainer.finetune.FinetuneSquad;
+import electra.trainer.pretrain.PretrainConfig;
 import electra.trainer.runtime.Checkpoints;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -46,6 +49,14 @@ import java.util.stream.Stream;
  * whose {@code eval.json} names it, published by a run killed before it wrote the line), a fine-tuning in progress
  * resumes from its own checkpoint, and what a killed publisher left half-written is deleted, never published. A
  * checkpoint Pretrain deletes ({@code --keep_checkpoint_max}) before its turn is recorded as skipped.
+ *
+ * <p>Both phases of a run are followed: phase 1's {@code ckpt-<step>}, then phase 2's {@code ckpt-p2-<step>}, whose
+ * step counter starts again at 0. Each evaluation is recorded with its phase and that phase's own step, as Pretrain
+ * logs them ({@link EvaluationLog}), and {@code --every_steps} counts within a phase.
+ *
+ * <p>{@link #stop()} ends a run at its next safe point: between checkpoints, or after the fine-tuning in progress
+ * (then nothing is exported or recorded for that checkpoint, so a restart evaluates it); a publish already under way
+ * completes, as one rename, and is recorded.
  */
 public final class EvaluateCheckpoints implements Job {
 
@@ -171,6 +182,7 @@ public final class EvaluateCheckpoints implements Job {
   }
 
   private final PrintStream out;
+  private final StopRequest stop = new StopRequest();
 
   public EvaluateCheckpoints() {
     this(System.out);
@@ -196,10 +208,21 @@ public final class EvaluateCheckpoints implements Job {
     run(flags().parse(args).record(Settings.class));
   }
 
+  /**
+   * Asks a run in progress on another thread to end at its next safe point (see the class comment); the caller waits
+   * for {@link #run} to return. Before the run has started, it evaluates nothing.
+   */
+  public void stop() {
+    stop.request();
+  }
+
   /** What a run did: the checkpoints it evaluated and those it skipped, by folder name. */
   public record Summary(List<String> evaluated, List<String> skipped) {}
 
-  /** Runs until stopped with {@code --follow}; otherwise evaluates the checkpoints there are and returns. */
+  /**
+   * Runs until {@link #stop() stopped} with {@code --follow}; otherwise evaluates the checkpoints there are (or until
+   * stopped) and returns.
+   */
   public Summary run(Settings s) throws Exception {
     if (!s.follow() && !Files.isDirectory(s.runDir())) {
       throw new UsageException("--run_dir " + s.runDir() + " is not a folder (a Pretrain run folder: "
@@ -227,21 +250,23 @@ public final class EvaluateCheckpoints implements Job {
         recoverPublished(repo, runDir, log);
       }
       removeFinishedFinetuning(s.workDir(), log.recorded());
-      Checkpoints checkpoints = new Checkpoints(runDir, "ckpt-", Integer.MAX_VALUE);
       Set<String> passedOver = new HashSet<>();
       out.println("EvaluateCheckpoints: " + (s.follow() ? "following " : "evaluating ") + runDir + "; "
           + data.description() + "; evaluations: " + s.workDir().resolve(EvaluationLog.FILE));
       boolean waiting = false;
+      following:
       while (true) {
         List<Path> queue = new ArrayList<>();
         Set<String> recorded = log.recorded();
-        for (Path checkpoint : checkpoints.list()) {
+        for (Path checkpoint : checkpointsOf(runDir)) {
           if (!recorded.contains(checkpoint.toString())) {
             queue.add(checkpoint);
           }
         }
         for (Path checkpoint : queue) {
-          OptionalLong last = log.lastEvaluatedStep();
+          if (stop.requested()) {
+            break following;
+          }
           Checkpoints.State state;
           try {
             state = Checkpoints.readState(checkpoint);
@@ -253,17 +278,20 @@ public final class EvaluateCheckpoints implements Job {
             continue;
           }
           long step = state.step();
+          OptionalLong last = log.lastEvaluatedStep(state.phase2());
           if (last.isPresent() && step < last.getAsLong() + s.everySteps()) {
             if (passedOver.add(checkpoint.toString())) {
               out.println("passing over " + checkpoint.getFileName() + ": fewer than --every_steps "
-                  + s.everySteps() + " after step " + last.getAsLong());
+                  + s.everySteps() + " after step " + last.getAsLong() + (state.phase2() ? " of phase 2" : ""));
             }
             continue;
           }
-          if (evaluate(s, data, vocabulary, repo, checkpoint, state, log)) {
-            evaluated.add(checkpoint.getFileName().toString());
-          } else {
-            skip(log, checkpoint, step, skipped);
+          switch (evaluate(s, data, vocabulary, repo, checkpoint, state, log)) {
+            case EVALUATED -> evaluated.add(checkpoint.getFileName().toString());
+            case DELETED -> skip(log, checkpoint, step, skipped);
+            case STOPPED -> {
+              break following;
+            }
           }
           waiting = false;
         }
@@ -274,18 +302,37 @@ public final class EvaluateCheckpoints implements Job {
           out.printf(Locale.ROOT, "waiting for new checkpoints in %s (every %.0f s)%n", runDir, s.pollIntervalS());
           waiting = true;
         }
-        Thread.sleep(Math.round(s.pollIntervalS() * 1000));
+        if (stop.await(Duration.ofMillis(Math.round(s.pollIntervalS() * 1000)))) {
+          break;
+        }
       }
+    }
+    if (stop.requested()) {
+      out.println("stopped on request; a restarted run continues with the checkpoints not recorded");
     }
     out.println("evaluated " + evaluated.size() + " checkpoints" + (skipped.isEmpty() ? "" : ", skipped "
         + skipped));
     return new Summary(evaluated, skipped);
   }
 
+  /** The run's checkpoints in training order: phase 1's, then phase 2's. */
+  private static List<Path> checkpointsOf(Path runDir) throws IOException {
+    List<Path> all = new ArrayList<>();
+    for (boolean phase2 : new boolean[] {false, true}) {
+      all.addAll(new Checkpoints(runDir, PretrainConfig.checkpointPrefix(phase2), Integer.MAX_VALUE).list());
+    }
+    return all;
+  }
+
+  /** Whether {@code checkpoint} is one of phase 2, by its name (for a checkpoint whose state cannot be read). */
+  private static boolean isPhase2(Path checkpoint) {
+    return checkpoint.getFileName().toString().startsWith(PretrainConfig.checkpointPrefix(true));
+  }
+
   private void skip(EvaluationLog log, Path checkpoint, long step, List<String> skipped) throws IOException {
     String reason = "deleted before it was evaluated (Pretrain keeps its newest --keep_checkpoint_max checkpoints)";
     out.println("skipped " + checkpoint + ": " + reason);
-    log.skipped(checkpoint, step, reason);
+    log.skipped(checkpoint, isPhase2(checkpoint), step, reason);
     skipped.add(checkpoint.getFileName().toString());
   }
 
@@ -308,11 +355,18 @@ public final class EvaluateCheckpoints implements Job {
         "--learning_rate=" + s.learningRate(), "--seed=" + s.seed(), "--keep_checkpoint_max=1", "--log_freq=50");
   }
 
-  /**
-   * Fine-tunes, scores and maybe publishes one checkpoint, and records it; false when the checkpoint was deleted
-   * before its discriminator was read (nothing recorded then: the caller records the skip).
-   */
-  private boolean evaluate(Settings s, SquadSubsets data, Vocabulary vocabulary, ModelRepository repo,
+  /** How one checkpoint's evaluation ended. */
+  private enum Outcome {
+    /** Scored, maybe published, and recorded. */
+    EVALUATED,
+    /** Deleted before its discriminator was read: nothing recorded (the caller records the skip). */
+    DELETED,
+    /** A stop came during its fine-tuning: not exported, not recorded (a restart evaluates it). */
+    STOPPED
+  }
+
+  /** Fine-tunes, scores and maybe publishes one checkpoint, and records it, unless it ended otherwise. */
+  private Outcome evaluate(Settings s, SquadSubsets data, Vocabulary vocabulary, ModelRepository repo,
       Path checkpoint, Checkpoints.State state, EvaluationLog log) throws Exception {
     long step = state.step();
     String trainedWith = state.vocabFingerprint();
@@ -320,7 +374,8 @@ public final class EvaluateCheckpoints implements Job {
       throw new UsageException(checkpoint + " was pre-trained with the vocabulary sha256 " + trainedWith + " but "
           + "--vocab_file " + vocabulary.source() + " has " + vocabulary.fingerprint());
     }
-    out.println("evaluating " + checkpoint + " (pre-training step " + step + ")");
+    out.println("evaluating " + checkpoint + " (pre-training step " + step + (state.phase2() ? " of phase 2" : "")
+        + ")");
     long started = System.nanoTime();
     Path dir = s.workDir().resolve("finetune").resolve(checkpoint.getFileName().toString());
     FinetuneConfig config = finetuneConfig(s, checkpoint, dir);
@@ -330,9 +385,14 @@ public final class EvaluateCheckpoints implements Job {
     } catch (Exception e) {
       if (!Files.exists(checkpoint.resolve(Checkpoints.STATE))) {
         Directories.deleteRecursively(dir);
-        return false; // Pretrain deleted it while its weights were being read
+        return Outcome.DELETED; // Pretrain deleted it while its weights were being read
       }
       throw e;
+    }
+    if (stop.requested()) {
+      // no new export once stopping: the caller may be about to end the process (and the native libraries with it)
+      out.println("stop requested while " + checkpoint.getFileName() + " was fine-tuned: not published or recorded");
+      return Outcome.STOPPED;
     }
     Map<String, Number> results = finetuned.results();
     double exactMatch = results.getOrDefault(ModelEvaluation.EXACT_MATCH, results.get("exact")).doubleValue();
@@ -351,13 +411,13 @@ public final class EvaluateCheckpoints implements Job {
       version = OptionalLong.of(publish(repo, finetunedCheckpoint, config, evaluation).number());
     }
     double seconds = (System.nanoTime() - started) / 1e9;
-    out.printf(Locale.ROOT, "%s (step %d): exact match %.2f, F1 %.2f on %d held-out questions in %.0f s; %s%s%n",
-        checkpoint.getFileName(), step, exactMatch, f1, data.heldOutQuestions(), seconds, decision.reason(),
-        version.isPresent() ? " as version " + version.getAsLong() + " of " + repo : "");
-    log.evaluated(new EvaluationLog.Evaluation(checkpoint, step, exactMatch, f1, data.heldOutQuestions(), seconds,
-        version, decision.reason()), null);
+    out.printf(Locale.ROOT, "%s (%sstep %d): exact match %.2f, F1 %.2f on %d held-out questions in %.0f s; %s%s%n",
+        checkpoint.getFileName(), state.phase2() ? "phase 2 " : "", step, exactMatch, f1, data.heldOutQuestions(),
+        seconds, decision.reason(), version.isPresent() ? " as version " + version.getAsLong() + " of " + repo : "");
+    log.evaluated(new EvaluationLog.Evaluation(checkpoint, state.phase2(), step, exactMatch, f1,
+        data.heldOutQuestions(), seconds, version, decision.reason()), null);
     Directories.deleteRecursively(dir);
-    return true;
+    return Outcome.EVALUATED;
   }
 
   /** Whether to publish an evaluated model, and why, in words: "published (...)" or "not published (...)". */
@@ -416,9 +476,9 @@ public final class EvaluateCheckpoints implements Job {
           Double.NaN));
       out.println("version " + v.number() + " was published from " + checkpoint.getFileName() + " by a run stopped "
           + "before recording it: recorded now");
-      log.evaluated(new EvaluationLog.Evaluation(checkpoint, e.pretrainingStep(), exactMatch, e.f1().getAsDouble(),
-          e.questions(), 0, OptionalLong.of(v.number()), "published"), v.dir().resolve(ModelEvaluation.FILE)
-          .toString());
+      log.evaluated(new EvaluationLog.Evaluation(checkpoint, isPhase2(checkpoint), e.pretrainingStep(), exactMatch,
+          e.f1().getAsDouble(), e.questions(), 0, OptionalLong.of(v.number()), "published"),
+          v.dir().resolve(ModelEvaluation.FILE).toString());
     }
   }
 

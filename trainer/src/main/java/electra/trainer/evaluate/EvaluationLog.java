@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,22 +27,27 @@ import java.util.TreeSet;
 /**
  * What continuous evaluation has done, kept in three places:
  * <ul>
- *   <li>{@value #FILE} in its work folder: one JSON line per checkpoint, evaluated (scores, pre-training step, the
- *       version it became) or skipped (and why). A restarted run reads it to evaluate no checkpoint twice.</li>
+ *   <li>{@value #FILE} in its work folder: one JSON line per checkpoint, evaluated (scores, pre-training phase and
+ *       step, the version it became) or skipped (and why). A restarted run reads it to evaluate no checkpoint
+ *       twice. Phase 2 counts its steps from 0 again, as Pretrain does: a step is one of its phase.</li>
  *   <li>TensorBoard scalars {@value #EXACT_MATCH_TAG} and {@value #F1_TAG} at the pre-training step, in the folder
  *       {@value #EVENTS_FOLDER} of the run's TensorBoard folder: TensorBoard shows them as a run beside the
  *       pre-training losses. A folder of their own, as Estimator's {@code train_and_evaluate} keeps its evaluation
  *       events, because TensorBoard reads one folder's event files one after the other (a file older than the newest
  *       is not read again) and a restarted Pretrain's start marker would drop another writer's points at and after
- *       its step.</li>
- *   <li>{@value #CURVES_FILE} in the work folder: exact match and F1 against the step, redrawn after each
- *       evaluation.</li>
+ *       its step. Phase 2's scalars go to {@value #EVENTS_FOLDER} in its TensorBoard folder ({@code phase2}), beside
+ *       its own losses.</li>
+ *   <li>{@value #CURVES_FILE} in the work folder (phase 2: {@value #CURVES_FILE_PHASE2}): exact match and F1 against
+ *       the step, redrawn after each evaluation.</li>
  * </ul>
  */
 final class EvaluationLog implements AutoCloseable {
 
   static final String FILE = "evaluations.jsonl";
   static final String CURVES_FILE = "eval_curves.png";
+  static final String CURVES_FILE_PHASE2 = "eval_curves_phase2.png";
+  /** Phase 2's TensorBoard folder inside the run folder, as Pretrain writes it. */
+  static final String PHASE2_FOLDER = "phase2";
   static final String EVENTS_FOLDER = "eval";
   static final String EXACT_MATCH_TAG = "eval/exact_match";
   static final String F1_TAG = "eval/f1";
@@ -60,22 +66,25 @@ final class EvaluationLog implements AutoCloseable {
    * @param version the model version it was published as; empty when it was not
    * @param publishing why it was or was not published
    */
-  record Evaluation(Path checkpoint, long step, double exactMatch, double f1, int questions, double seconds,
-      OptionalLong version, String publishing) {}
+  record Evaluation(Path checkpoint, boolean phase2, long step, double exactMatch, double f1, int questions,
+      double seconds, OptionalLong version, String publishing) {}
 
   private final Path file;
-  private final Path png;
-  private final Path eventsDir;
+  private final Path workDir;
+  private final Path tensorBoardDir;
   private final String title;
   private final PrintStream out;
-  /** Created at the first scalar: a run that evaluates nothing leaves no empty event file behind. */
-  private TensorBoardEvents events;
+  /**
+   * Each phase's event file, created at its first scalar: a run that evaluates nothing leaves no empty event file
+   * behind.
+   */
+  private final Map<Boolean, TensorBoardEvents> events = new HashMap<>();
 
   /** The log in {@code workDir}, with the event files under the run's TensorBoard folder {@code tensorBoardDir}. */
   EvaluationLog(Path workDir, Path tensorBoardDir, String title, PrintStream out) {
     this.file = workDir.resolve(FILE);
-    this.png = workDir.resolve(CURVES_FILE);
-    this.eventsDir = tensorBoardDir.resolve(EVENTS_FOLDER);
+    this.workDir = workDir;
+    this.tensorBoardDir = tensorBoardDir;
     this.title = title;
     this.out = out;
   }
@@ -106,9 +115,15 @@ final class EvaluationLog implements AutoCloseable {
     return done;
   }
 
-  /** The pre-training step of the latest evaluated checkpoint; empty when none was. */
-  OptionalLong lastEvaluatedStep() throws IOException {
-    return lines().stream().filter(line -> line.has("f1")).mapToLong(line -> line.get("step").asLong()).max();
+  /** The step of the latest evaluated checkpoint of phase 1 or 2; empty when none was. */
+  OptionalLong lastEvaluatedStep(boolean phase2) throws IOException {
+    return lines().stream().filter(line -> line.has("f1") && isPhase2(line) == phase2)
+        .mapToLong(line -> line.get("step").asLong()).max();
+  }
+
+  /** Whether a line is of phase 2 (lines written before phases were recorded are of phase 1). */
+  private static boolean isPhase2(JsonNode line) {
+    return line.path("phase").asInt(1) == 2;
   }
 
   /**
@@ -117,7 +132,7 @@ final class EvaluationLog implements AutoCloseable {
    * the evaluation was just made.
    */
   void evaluated(Evaluation e, String recoveredFrom) throws IOException {
-    ObjectNode line = line(e.checkpoint(), e.step());
+    ObjectNode line = line(e.checkpoint(), e.phase2(), e.step());
     line.put("exact_match", e.exactMatch());
     line.put("f1", e.f1());
     line.put("questions", e.questions());
@@ -130,29 +145,34 @@ final class EvaluationLog implements AutoCloseable {
       line.put("version", e.version().getAsLong());
     }
     line.put("publishing", e.publishing());
-    if (events == null) {
-      events = TensorBoardEvents.create(eventsDir);
+    TensorBoardEvents phaseEvents = events.get(e.phase2());
+    if (phaseEvents == null) {
+      Path phaseDir = e.phase2() ? tensorBoardDir.resolve(PHASE2_FOLDER) : tensorBoardDir;
+      phaseEvents = TensorBoardEvents.create(phaseDir.resolve(EVENTS_FOLDER));
+      events.put(e.phase2(), phaseEvents);
     }
     Map<String, Double> scalars = new LinkedHashMap<>();
     scalars.put(EXACT_MATCH_TAG, e.exactMatch());
     scalars.put(F1_TAG, e.f1());
-    events.scalars(e.step(), System.currentTimeMillis() / 1e3, scalars);
+    phaseEvents.scalars(e.step(), System.currentTimeMillis() / 1e3, scalars);
     append(line);
-    // in step order: a line recovered after a restart comes after the lines of later steps
-    List<JsonNode> evaluated = lines().stream().filter(l -> l.has("f1"))
+    // this phase's, in step order: a line recovered after a restart comes after the lines of later steps
+    List<JsonNode> evaluated = lines().stream().filter(l -> l.has("f1") && isPhase2(l) == e.phase2())
         .sorted(Comparator.comparingLong(l -> l.get("step").asLong())).toList();
-    CURVES.drawAndReport(evaluated, png, title, out);
+    CURVES.drawAndReport(evaluated, workDir.resolve(e.phase2() ? CURVES_FILE_PHASE2 : CURVES_FILE),
+        e.phase2() ? title + ", phase 2" : title, out);
   }
 
   /** Records a checkpoint that was not evaluated and why; {@code step} -1 when unknown. */
-  void skipped(Path checkpoint, long step, String reason) throws IOException {
-    append(line(checkpoint, step).put("skipped", reason));
+  void skipped(Path checkpoint, boolean phase2, long step, String reason) throws IOException {
+    append(line(checkpoint, phase2, step).put("skipped", reason));
   }
 
-  private static ObjectNode line(Path checkpoint, long step) {
+  private static ObjectNode line(Path checkpoint, boolean phase2, long step) {
     ObjectNode line = JSON.createObjectNode();
     line.put("time", Instant.now().toString());
     line.put("checkpoint", checkpoint.toString());
+    line.put("phase", phase2 ? 2 : 1);
     line.put("step", step);
     return line;
   }
@@ -175,8 +195,8 @@ final class EvaluationLog implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    if (events != null) {
-      events.close();
+    for (TensorBoardEvents phaseEvents : events.values()) {
+      phaseEvents.close();
     }
   }
 }

@@ -2,6 +2,7 @@ package electra.trainer.pretrain;
 
 import electra.cli.Flags;
 import electra.cli.Job;
+import electra.cli.StopRequest;
 import electra.trainer.distributed.DataParallelSettings;
 import electra.trainer.runtime.Presets;
 import java.io.PrintStream;
@@ -13,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 public final class Pretrain implements Job {
 
   private final PrintStream out;
+  private final StopRequest stop = new StopRequest();
 
   public Pretrain() {
     this(System.out);
@@ -33,8 +35,8 @@ public final class Pretrain implements Job {
   }
 
   /**
-   * Trains; Ctrl-C or SIGTERM (the JVM's shutdown) asks the trainer to stop after the optimizer step in progress,
-   * and the shutdown waits (up to {@link #STOP_GRACE}) until it has written its checkpoint, so that
+   * Trains; Ctrl-C or SIGTERM (the JVM's shutdown) or {@link #stop()} asks the trainer to stop after the optimizer
+   * step in progress, and the shutdown waits (up to {@link #STOP_GRACE}) until it has written its checkpoint, so that
    * {@code --restore_checkpoint=latest} continues from where it stopped. A {@code kill -9} cannot be caught: then the
    * run continues from its last periodic checkpoint. With {@code --workers}, a stop asked of any worker stops every
    * worker after the same step (the flag travels with the gathered data positions) and the chief saves.
@@ -44,12 +46,14 @@ public final class Pretrain implements Job {
     Flags.Values f = PretrainConfig.flags().parse(withPreset(args));
     Trainer trainer = new Trainer(f.record(PretrainConfig.class), out,
         f.record(DataParallelSettings.CommandLine.class).resolve(System.getenv()));
-    CountDownLatch finished = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
-      out.println("Pretrain: stop requested (SIGTERM or Ctrl-C): finishing the step in progress and saving a "
-          + "checkpoint ...");
+    stop.onRequest(() -> {
+      out.println("Pretrain: stop requested: finishing the step in progress and saving a checkpoint ...");
       out.flush();
       trainer.requestStop();
+    });
+    CountDownLatch finished = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      stop.request();
       try {
         if (!finished.await(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
           out.println("Pretrain: no checkpoint after " + STOP_GRACE.toSeconds() + " s; exiting without it");
@@ -70,6 +74,14 @@ public final class Pretrain implements Job {
         // the hook is running and has just been released
       }
     }
+  }
+
+  /**
+   * Asks a run in progress on another thread to stop as Ctrl-C would (after its step, with a checkpoint), without
+   * the JVM shutting down; the caller waits for {@link #run} to return. A run not started yet stops as soon as it can.
+   */
+  public void stop() {
+    stop.request();
   }
 
   /**

@@ -235,6 +235,11 @@ public record PretrainConfig(
 
   /** Checkpoint names of this phase: {@code ckpt-<step>} or {@code ckpt-p2-<step>}. */
   public String checkpointPrefix() {
+    return checkpointPrefix(phase2);
+  }
+
+  /** Checkpoint names of phase 1 ({@code ckpt-<step>}) or phase 2 ({@code ckpt-p2-<step>}, its own step counter). */
+  public static String checkpointPrefix(boolean phase2) {
     return phase2 ? "ckpt-p2-" : "ckpt-";
   }
 

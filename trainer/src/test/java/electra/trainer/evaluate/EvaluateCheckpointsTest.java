@@ -2,6 +2,7 @@ package electra.trainer.evaluate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -44,7 +45,7 @@ import org.tensorflow.proto.Event;
 /**
  * Continuous evaluation end to end over a real Pretrain run of a tiny model (two checkpoints, steps 2 and 4), fine-tuned
  * on 8 real SQuAD v1.1 questions and scored on 8 others: what it records, publishes and refuses to publish, and how
- * it survives restarts, a kill -9 while publishing and a checkpoint deleted before its turn.
+ * it survives restarts, a stop, a kill -9 while publishing and a checkpoint deleted before its turn.
  */
 class EvaluateCheckpointsTest {
 
@@ -55,6 +56,7 @@ class EvaluateCheckpointsTest {
   static Path pretrainRun;
   static Path squad;
   static Path vocab;
+  static Path shards;
 
   /** The Pretrain run every test copies: 4 steps of a tiny model, checkpoints at steps 2 and 4. */
   @BeforeAll
@@ -63,13 +65,20 @@ class EvaluateCheckpointsTest {
     squad = shared.resolve("data/squad/dev-v1.1.json.gz");
     assumeTrue(Files.isRegularFile(squad), "skipped: " + squad + " not found");
     vocab = BookShards.vocabFile(shared);
-    Path shards = BookShards.write(tmp.resolve("shards"), 64, 1, 32, null);
-    new Pretrain(quiet()).run(new String[] {"--model_name=tiny", "--model_config=" + BookShards.tinyConfig(tmp),
-        "--generator_hidden_size=0.5", "--pretrain_tfrecords=" + shards, "--output_dir=" + tmp.resolve("pretrain"),
-        "--vocab_file=" + vocab, "--train_batch_size=4", "--num_train_steps=4", "--num_warmup_steps=0",
-        "--save_checkpoints_steps=2", "--keep_checkpoint_max=5", "--log_freq=2", "--seed=11"});
+    shards = BookShards.write(tmp.resolve("shards"), 64, 1, 32, null);
+    pretrain(tmp.resolve("pretrain"), 4);
     pretrainRun = tmp.resolve("pretrain/tiny");
     assertEquals(List.of("ckpt-000002", "ckpt-000004"), checkpointNames(pretrainRun));
+  }
+
+  /** {@code steps} of Pretrain into the run {@code <outputDir>/tiny}, a checkpoint every 2 steps, then {@code more}. */
+  private static void pretrain(Path outputDir, int steps, String... more) throws Exception {
+    List<String> a = new ArrayList<>(List.of("--model_name=tiny", "--model_config=" + BookShards.tinyConfig(tmp),
+        "--generator_hidden_size=0.5", "--pretrain_tfrecords=" + shards, "--output_dir=" + outputDir,
+        "--vocab_file=" + vocab, "--train_batch_size=4", "--num_train_steps=" + steps, "--num_warmup_steps=0",
+        "--save_checkpoints_steps=2", "--keep_checkpoint_max=5", "--log_freq=2", "--seed=11"));
+    a.addAll(Arrays.asList(more));
+    new Pretrain(quiet()).run(a.toArray(String[]::new));
   }
 
   /** A test's own copy of the run: its checkpoints have paths of their own. */
@@ -265,6 +274,101 @@ class EvaluateCheckpointsTest {
     assertEquals(List.of(), again.evaluated());
     assertEquals(List.of(), again.skipped(), "recorded once");
     assertEquals(lines, lines(work));
+  }
+
+  @Test
+  void phase2CheckpointsFollowPhase1sEachPhaseWithItsOwnSteps() throws Exception {
+    Path run = runCopy("phase2");
+    // phase 2 of the same run: 2 steps from its newest phase-1 checkpoint, its step counter from 0 again
+    pretrain(run.getParent(), 2, "--phase2");
+    assertTrue(Files.isDirectory(run.resolve("ckpt-p2-000002")));
+    Path work = tmp.resolve("phase2/work");
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    // --every_steps=2 counts within a phase: phase 2's step 2 is not "before step 4 + 2"
+    String[] args = args(run, work, "--publish=never", "--every_steps=2");
+    EvaluateCheckpoints.Summary s = run(console, args);
+    String text = console.toString(StandardCharsets.UTF_8);
+    assertEquals(List.of("ckpt-000002", "ckpt-000004", "ckpt-p2-000002"), s.evaluated(), text);
+    assertTrue(text.contains("evaluating " + run.resolve("ckpt-p2-000002") + " (pre-training step 2 of phase 2)"),
+        text);
+
+    List<JsonNode> lines = lines(work);
+    assertEquals(List.of(1, 1, 2), lines.stream().map(l -> l.get("phase").asInt()).toList());
+    assertEquals(List.of(2L, 4L, 2L), lines.stream().map(l -> l.get("step").asLong()).toList());
+    // TensorBoard: each phase's scores against its own steps, phase 2's beside its losses in <run>/phase2
+    assertEquals(Map.of(2L, (float) lines.get(0).get("f1").asDouble(), 4L, (float) lines.get(1).get("f1").asDouble()),
+        EventFiles.scalars(EventFiles.read(EventFiles.in(run.resolve(EvaluationLog.EVENTS_FOLDER)).get(0)),
+            EvaluationLog.F1_TAG));
+    List<Path> phase2Events = EventFiles.in(run.resolve("phase2").resolve(EvaluationLog.EVENTS_FOLDER));
+    assertEquals(1, phase2Events.size());
+    assertEquals(Map.of(2L, (float) lines.get(2).get("f1").asDouble()),
+        EventFiles.scalars(EventFiles.read(phase2Events.get(0)), EvaluationLog.F1_TAG));
+    assertTrue(Files.size(work.resolve(EvaluationLog.CURVES_FILE_PHASE2)) > 0, "phase 2's picture");
+
+    // a restart evaluates nothing again
+    assertEquals(List.of(), run(new ByteArrayOutputStream(), args).evaluated());
+    assertEquals(lines, lines(work));
+  }
+
+  @Test
+  void aStopEndsAFollowingRunAtASafePointAndARestartEvaluatesTheRestOnce() throws Exception {
+    Path run = runCopy("stop");
+    Path work = tmp.resolve("stop/work");
+    Path models = tmp.resolve("stop/models");
+    String[] following = Stream.of(args(run, work, "--models=" + models, "--publish=always", "--poll_interval_s=1"))
+        .map(a -> a.equals("--follow=false") ? "--follow=true" : a).toArray(String[]::new);
+    ModelRepository repo = ModelRepository.at(models, "squad");
+
+    // a stop while version 1 is being exported: the publish completes and is recorded; ckpt-000004 is not begun
+    String duringExport = stoppedRun(following, "exporting " + work.resolve("finetune/ckpt-000002"));
+    assertTrue(duringExport.contains("stopped on request"), duringExport);
+    assertFalse(duringExport.contains("evaluating " + run.resolve("ckpt-000004")), duringExport);
+    assertEquals(List.of(1L), repo.versions().stream().map(ModelRepository.Version::number).toList());
+    assertEquals(run.resolve("ckpt-000002").toString(), repo.version(1).evaluation().checkpoint());
+    assertEquals(List.of(1L), lines(work).stream().map(l -> l.get("version").asLong()).toList());
+
+    // a stop while ckpt-000004 is fine-tuned: nothing exported or recorded for it after the fine-tuning
+    String duringFinetuning = stoppedRun(following, "evaluating " + run.resolve("ckpt-000004"));
+    assertTrue(duringFinetuning.contains("stop requested while ckpt-000004 was fine-tuned: not published or "
+        + "recorded"), duringFinetuning);
+    assertFalse(duringFinetuning.contains("exporting "), duringFinetuning);
+    assertEquals(List.of(1L), repo.versions().stream().map(ModelRepository.Version::number).toList());
+    assertEquals(1, lines(work).size());
+
+    // the restart evaluates ckpt-000004 only, once
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    EvaluateCheckpoints.Summary rest = run(console, args(run, work, "--models=" + models, "--publish=always"));
+    assertEquals(List.of("ckpt-000004"), rest.evaluated(), console.toString(StandardCharsets.UTF_8));
+    assertEquals(List.of(2L, 4L), lines(work).stream().map(l -> l.get("step").asLong()).toList());
+    try (Stream<Path> entries = Files.list(repo.dir())) {
+      assertEquals(List.of("1", "2"), entries.map(p -> p.getFileName().toString()).sorted().toList(),
+          "whole versions only, no staging folder");
+    }
+    assertEquals(run.resolve("ckpt-000004").toString(), repo.version(2).evaluation().checkpoint());
+  }
+
+  /**
+   * Runs {@code args} (following) on another thread and asks it to stop when it prints a line starting with
+   * {@code trigger}; returns what it printed once it has ended by itself.
+   */
+  private static String stoppedRun(String[] args, String trigger) throws Exception {
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    EvaluateCheckpoints[] job = new EvaluateCheckpoints[1];
+    job[0] = new EvaluateCheckpoints(new PrintStream(console, true, StandardCharsets.UTF_8) {
+      @Override
+      public void println(String line) {
+        super.println(line);
+        if (line.startsWith(trigger)) {
+          job[0].stop();
+        }
+      }
+    });
+    // a bound on a stop that is not heard: a following run never ends by itself
+    assertTimeoutPreemptively(Duration.ofMinutes(5), () -> job[0].run(EvaluateCheckpoints.flags().parse(args)
+        .record(EvaluateCheckpoints.Settings.class)), () -> console.toString(StandardCharsets.UTF_8));
+    String text = console.toString(StandardCharsets.UTF_8);
+    assertTrue(text.contains(trigger), "the stop was asked for: " + text);
+    return text;
   }
 
   @Test
