@@ -150,8 +150,8 @@ class ServeQaOnLocalFlinkTest {
         double p50 = client.latencyPercentile(steadyFrom, steadyTo, 0.50);
         double p99 = client.latencyPercentile(steadyFrom, steadyTo, 0.99);
         System.out.printf(java.util.Locale.ROOT, "ServeQaOnLocalFlinkTest: %d requests at %.0f/s, lost %d, "
-                + "duplicates %d, outage on %s %.1f s (answers again %.1f s after the kill), steady latency p50 %.0f ms, "
-                + "p99 %.0f ms, longest wait %.1f s, load average %.1f%n",
+                + "duplicates %d, outage on %s %.1f s (answers again %.1f s after the kill), steady latency p50 "
+                + "%.0f ms, p99 %.0f ms, longest wait %.1f s, load average %.1f%n",
             client.sentIds().size(), 2000.0 / SEND_EVERY_MS, lost.size(), duplicates, killedPartition,
             outage.seconds(), outage.endAfterKillSeconds(), p50, p99, client.longestWaitSeconds(),
             java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -62,7 +63,7 @@ public final class LocalFlink implements Job {
    */
   static final Pattern NOT_IN_FLINK_LIB = Pattern.compile("(electra-|scala-|kafka_2\\.13-|jackson-module-scala).*");
 
-  /** Heap of each TaskManager JVM: Flink's framework heap (128 MB) and the task heap below, with room to spare. */
+  /** Heap of each TaskManager JVM: Flink's framework heap (128 MB) and the task heap (the rest). */
   static final int TASK_MANAGER_HEAP_MB = 768;
 
   static final int JOB_MANAGER_HEAP_MB = 512;
@@ -103,8 +104,8 @@ public final class LocalFlink implements Job {
 
   /** The cluster {@code LocalFlink} starts. */
   record Settings(
-      @Flag(value = "REST port on 127.0.0.1, the address jobs take as --flink_master=localhost:PORT; 0 picks a free one",
-          defaultValue = "8081")
+      @Flag(value = "REST port on 127.0.0.1, the address jobs take as --flink_master=localhost:PORT; 0 picks a free "
+          + "one", defaultValue = "8081")
       int restPort,
       @Flag(value = "TaskManager JVMs", defaultValue = "1")
       int taskmanagers,
@@ -132,8 +133,8 @@ public final class LocalFlink implements Job {
   }
 
   static Flags flags() {
-    return Flags.forJob("LocalFlink", "starts a Flink session cluster on 127.0.0.1 - a JobManager and TaskManagers, each"
-            + " its own JVM - restarts a TaskManager that dies, and runs until Ctrl-C or SIGTERM")
+    return Flags.forJob("LocalFlink", "starts a Flink session cluster on 127.0.0.1 - a JobManager and TaskManagers, "
+            + "each its own JVM - restarts a TaskManager that dies, and runs until Ctrl-C or SIGTERM")
         .example("./electra LocalFlink")
         .example("./electra LocalFlink --taskmanagers=2 --rest_port=0")
         .example("./electra LocalFlink --taskmanagers=2 --metrics_port=9250   # Prometheus on 9250 (JobManager), "
@@ -165,19 +166,21 @@ public final class LocalFlink implements Job {
     Cluster cluster = new Cluster(s, restPort, String.join(File.pathSeparator, classPath));
     CompletableFuture<Void> stoppedByHook = new CompletableFuture<>();
     Thread hook = new Thread(() -> {
-      cluster.stop();
+      cluster.stop(false);
       stoppedByHook.complete(null);
     }, "LocalFlink-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     boolean stopped = false;
+    boolean failed = true;
     try {
       long t0 = System.nanoTime();
       out.println("LocalFlink: starting a Flink " + flinkVersion + " session cluster on 127.0.0.1 (a JobManager and "
           + s.taskmanagers() + " TaskManager" + (s.taskmanagers() == 1 ? "" : "s") + ") ...");
       cluster.start();
-      cluster.awaitTaskManagers(START_TIMEOUT);
-      out.print(cluster.banner(flinkVersion, (System.nanoTime() - t0) / 1_000_000));
-      out.flush();
+      if (cluster.awaitTaskManagers(START_TIMEOUT)) {
+        out.print(cluster.banner(flinkVersion, (System.nanoTime() - t0) / 1_000_000));
+        out.flush();
+      }
       while (!stoppedByHook.isDone() && !stop.isDone()) {
         cluster.superviseOnce();
         try {
@@ -187,11 +190,12 @@ public final class LocalFlink implements Job {
         }
       }
       stopped = stoppedByHook.isDone();
+      failed = false;
     } finally {
       if (!stopped) {
         try {
           Runtime.getRuntime().removeShutdownHook(hook);
-          cluster.stop();
+          cluster.stop(failed);
         } catch (IllegalStateException shuttingDown) {
           stoppedByHook.join(); // the hook is already stopping it
         }
@@ -229,7 +233,7 @@ public final class LocalFlink implements Job {
     final Path confDir;
     final Node jobManager;
     final List<Node> taskManagers = new ArrayList<>();
-    boolean stopping;
+    volatile boolean stopping;
 
     Cluster(Settings settings, int restPort, String classPath) throws IOException {
       this.settings = settings;
@@ -256,7 +260,8 @@ public final class LocalFlink implements Job {
 
     /** Starts {@code node}'s JVM with its output in a log file of its own (a restart gets a new one). */
     private void launch(Node node) throws IOException {
-      String file = node.name.toLowerCase().replace(' ', '-') + (node.starts == 0 ? "" : ".restart-" + node.starts);
+      String file = node.name.toLowerCase(Locale.ROOT).replace(' ', '-')
+          + (node.starts == 0 ? "" : ".restart-" + node.starts);
       node.log = workDir.resolve("log").resolve(file + ".log");
       node.process = new ProcessBuilder(command(node.mainClass, node.heapMb, confDir, node.log, node.dynamicProperties,
           classPath)).redirectErrorStream(true).redirectOutput(node.log.toFile()).start();
@@ -264,23 +269,30 @@ public final class LocalFlink implements Job {
       node.startedAt = System.nanoTime();
     }
 
-    /** Waits until every TaskManager has registered with the JobManager (its REST endpoint counts them). */
-    void awaitTaskManagers(Duration timeout) throws IOException, InterruptedException {
+    /**
+     * Waits until every TaskManager has registered with the JobManager (its REST endpoint counts them); false when
+     * the cluster was asked to stop meanwhile.
+     */
+    boolean awaitTaskManagers(Duration timeout) throws IOException, InterruptedException {
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
       HttpRequest overview = HttpRequest.newBuilder(URI.create(restAddress() + "/overview"))
           .timeout(Duration.ofSeconds(5)).build();
       long deadline = System.nanoTime() + timeout.toNanos();
       int registered = 0;
       while (registered < taskManagers.size()) {
+        if (stopping) {
+          return false;
+        }
         for (Node node : nodes()) {
           if (!node.process.isAlive()) {
             throw new IllegalStateException(node.name + " exited with status " + node.process.exitValue()
-                + " while the cluster started; its log " + node.log + " ends with:\n" + tail(node.log, 20));
+                + " while the cluster started; from its log " + node.log + ":\n" + errors(node.log));
           }
         }
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException("the cluster did not start within " + timeout.toSeconds() + " s ("
-              + registered + " of " + taskManagers.size() + " TaskManagers registered); logs in " + workDir.resolve("log"));
+              + registered + " of " + taskManagers.size() + " TaskManagers registered); logs in "
+              + workDir.resolve("log"));
         }
         try {
           JsonNode answer = new ObjectMapper().readTree(http.send(overview, HttpResponse.BodyHandlers.ofString())
@@ -293,11 +305,13 @@ public final class LocalFlink implements Job {
           Thread.sleep(250);
         }
       }
+      return true;
     }
 
     /**
-     * Restarts a TaskManager that exited, at once after a run of at least a minute, else after a delay that doubles
-     * up to 30 s (a TaskManager that cannot start does not spin); stops the cluster when the JobManager exited.
+     * Restarts a TaskManager that exited: at once, unless a restarted one died again within a minute, then after a
+     * delay that doubles up to 30 s (one that cannot start does not spin); stops the cluster when the JobManager
+     * exited.
      */
     synchronized void superviseOnce() throws IOException {
       if (stopping) {
@@ -305,8 +319,8 @@ public final class LocalFlink implements Job {
       }
       if (!jobManager.process.isAlive()) {
         throw new IllegalStateException("the JobManager (pid " + jobManager.process.pid() + ") exited with status "
-            + jobManager.process.exitValue() + "; its jobs are gone (no high availability here). Its log "
-            + jobManager.log + " ends with:\n" + tail(jobManager.log, 20));
+            + jobManager.process.exitValue() + "; its jobs are gone (no high availability here). From its log "
+            + jobManager.log + ":\n" + errors(jobManager.log));
       }
       long now = System.nanoTime();
       for (Node tm : taskManagers) {
@@ -314,8 +328,8 @@ public final class LocalFlink implements Job {
           continue;
         }
         if (tm.restartAt == 0) {
-          boolean ranLong = now - tm.startedAt > Duration.ofMinutes(1).toNanos();
-          tm.backoff = ranLong ? Duration.ZERO : tm.backoff.isZero() ? Duration.ofSeconds(1)
+          boolean diedAgainAtOnce = tm.starts > 1 && now - tm.startedAt < Duration.ofMinutes(1).toNanos();
+          tm.backoff = !diedAgainAtOnce ? Duration.ZERO : tm.backoff.isZero() ? Duration.ofSeconds(1)
               : Duration.ofSeconds(Math.min(30, tm.backoff.toSeconds() * 2));
           tm.restartAt = now + tm.backoff.toNanos();
           out.println("LocalFlink: " + tm.name + " (pid " + tm.process.pid() + ") exited with status "
@@ -334,9 +348,9 @@ public final class LocalFlink implements Job {
 
     /**
      * Stops the TaskManagers, then the JobManager (SIGTERM, which Flink's processes answer with an orderly shutdown;
-     * SIGKILL after {@link #STOP_TIMEOUT}), and deletes the work folder.
+     * SIGKILL after {@link #STOP_TIMEOUT}), and deletes the work folder unless the cluster failed (its logs say why).
      */
-    synchronized void stop() {
+    synchronized void stop(boolean keepLogs) {
       if (stopping) {
         return;
       }
@@ -349,12 +363,16 @@ public final class LocalFlink implements Job {
         terminate(jobManager.process);
         awaitExit(jobManager.process);
       }
-      try {
-        Directories.deleteRecursively(workDir);
-      } catch (IOException e) {
-        out.println("LocalFlink: could not delete " + workDir + ": " + e.getMessage());
+      String folder = "logs kept in " + workDir.resolve("log");
+      if (!keepLogs) {
+        try {
+          Directories.deleteRecursively(workDir);
+          folder = "work folder deleted";
+        } catch (IOException e) {
+          folder = "could not delete " + workDir + ": " + e.getMessage();
+        }
       }
-      out.println("LocalFlink: stopped in " + (System.nanoTime() - t0) / 1_000_000 + " ms (work folder deleted)");
+      out.println("LocalFlink: stopped in " + (System.nanoTime() - t0) / 1_000_000 + " ms (" + folder + ")");
       out.flush();
     }
 
@@ -423,7 +441,7 @@ public final class LocalFlink implements Job {
   /**
    * The Flink configuration of a local session cluster: loopback addresses, the ports, memory sized explicitly as
    * Flink's scripts would compute it (a TaskManager started without them refuses to start), a fixed-delay restart
-   * strategy, fast heart beats (a killed TaskManager is noticed within seconds, not Flink's 50 s), and checkpoints
+   * strategy, heart beats every second (a killed TaskManager is noticed within seconds), and checkpoints
    * and temporary files in the work folder.
    */
   static Map<String, String> configuration(Settings s, int restPort, int rpcPort, Path workDir) {
@@ -438,17 +456,25 @@ public final class LocalFlink implements Job {
     c.put("rest.port", String.valueOf(restPort));
     c.put("taskmanager.numberOfTaskSlots", String.valueOf(s.slots()));
     c.put("taskmanager.cpu.cores", String.valueOf(s.slots()));
-    c.put("taskmanager.memory.task.heap.size", "512m");
+    // Every memory component, as Flink's taskmanager.sh derives and passes them (heap = framework + task heap).
+    c.put("taskmanager.memory.framework.heap.size", "128m");
+    c.put("taskmanager.memory.task.heap.size", (TASK_MANAGER_HEAP_MB - 128) + "m");
+    c.put("taskmanager.memory.framework.off-heap.size", "128m");
     c.put("taskmanager.memory.task.off-heap.size", "0m");
     c.put("taskmanager.memory.managed.size", "0m");
     c.put("taskmanager.memory.network.min", "64m");
     c.put("taskmanager.memory.network.max", "64m");
+    c.put("taskmanager.memory.jvm-metaspace.size", "256m");
+    c.put("taskmanager.memory.jvm-overhead.min", "192m");
+    c.put("taskmanager.memory.jvm-overhead.max", "192m");
     c.put("parallelism.default", "1");
     c.put("restart-strategy.type", "fixed-delay");
     c.put("restart-strategy.fixed-delay.attempts", String.valueOf(Integer.MAX_VALUE));
     c.put("restart-strategy.fixed-delay.delay", "1 s");
     c.put("heartbeat.interval", "1000");
-    c.put("heartbeat.timeout", "10000");
+    // A dead process is noticed by failed heart beats (two in a row: heartbeat.rpc-failure-threshold), so within about
+    // two intervals; the timeout is for a live but silent one, kept long enough for a loaded machine's pauses.
+    c.put("heartbeat.timeout", "30000");
     c.put("state.checkpoints.dir", workDir.resolve("checkpoints").toUri().toString());
     c.put("io.tmp.dirs", workDir.resolve("tmp").toString());
     c.put("web.tmpdir", workDir.resolve("tmp").toString());
@@ -552,12 +578,20 @@ public final class LocalFlink implements Job {
     }
   }
 
-  private static String tail(Path log, int lines) {
+  /** The first lines of {@code log} that report an error, and what follows each (a cause, a stack trace's head). */
+  static String errors(Path log) {
     try {
       List<String> all = Files.readAllLines(log);
-      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    } catch (IOException e) {
-      return "(unreadable: " + e.getMessage() + ")";
+      List<String> picked = new ArrayList<>();
+      for (int i = 0; i < all.size() && picked.size() < 12; i++) {
+        if (all.get(i).contains(" ERROR ") || all.get(i).startsWith("Caused by:")) {
+          picked.addAll(all.subList(i, Math.min(all.size(), i + 3)));
+        }
+      }
+      return picked.isEmpty() ? String.join("\n", all.subList(Math.max(0, all.size() - 12), all.size()))
+          : String.join("\n", picked.subList(0, Math.min(picked.size(), 12)));
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return "(unreadable: " + e + ")";
     }
   }
 }

@@ -34,7 +34,8 @@ class LocalFlinkTest {
         m2 + "kafka-clients-3.9.1.jar", m2 + "flink-metrics-prometheus-1.19.1.jar");
     List<String> cluster = LocalFlink.clusterClassPath(classPath);
     assertEquals(List.of(m2 + "flink-runtime-1.19.0.jar", m2 + "tensorflow-core-native-1.0.0-linux-x86_64.jar",
-        m2 + "javacpp-1.5.10.jar", m2 + "kafka-clients-3.9.1.jar", m2 + "flink-metrics-prometheus-1.19.1.jar"), cluster);
+        m2 + "javacpp-1.5.10.jar", m2 + "kafka-clients-3.9.1.jar", m2 + "flink-metrics-prometheus-1.19.1.jar"),
+        cluster);
     assertEquals(Optional.of("1.19.0"), LocalFlink.flinkVersion(cluster));
     assertEquals(Optional.empty(), LocalFlink.flinkVersion(List.of(m2 + "flink-runtime-web-1.19.0.jar")));
   }
@@ -51,11 +52,17 @@ class LocalFlinkTest {
     assertEquals("1000", c.get("heartbeat.interval"));
     assertEquals("file:///tmp/work/checkpoints", c.get("state.checkpoints.dir"));
     // A TaskManager started without Flink's scripts refuses to start unless these are given.
-    for (String key : List.of("taskmanager.cpu.cores", "taskmanager.memory.task.heap.size",
-        "taskmanager.memory.task.off-heap.size", "taskmanager.memory.managed.size")) {
+    for (String key : List.of("taskmanager.cpu.cores", "taskmanager.memory.framework.heap.size",
+        "taskmanager.memory.task.heap.size", "taskmanager.memory.framework.off-heap.size",
+        "taskmanager.memory.task.off-heap.size", "taskmanager.memory.managed.size",
+        "taskmanager.memory.jvm-metaspace.size")) {
       assertTrue(c.containsKey(key), key);
     }
     assertEquals(c.get("taskmanager.memory.network.min"), c.get("taskmanager.memory.network.max"));
+    assertEquals(c.get("taskmanager.memory.jvm-overhead.min"), c.get("taskmanager.memory.jvm-overhead.max"));
+    assertEquals(LocalFlink.TASK_MANAGER_HEAP_MB, Integer.parseInt(c.get("taskmanager.memory.framework.heap.size")
+        .replace("m", "")) + Integer.parseInt(c.get("taskmanager.memory.task.heap.size").replace("m", "")),
+        "the JVM's heap is what the configuration says it is");
     assertFalse(c.containsKey("metrics.reporter.prom.factory.class"), "no reporter without --metrics_port");
 
     Map<String, String> withMetrics = LocalFlink.configuration(new LocalFlink.Settings(8081, 2, 1, 9250), 18081,
