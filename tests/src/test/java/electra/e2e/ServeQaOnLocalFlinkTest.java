@@ -106,8 +106,12 @@ class ServeQaOnLocalFlinkTest {
           "--bootstrap_servers=" + bootstrap, "--flink_master=localhost:" + restPort, "--files_to_stage=" + JOB_JAR,
           "--parallelism=2", "--group_id=local-flink-test", "--from_beginning", "--checkpointing_interval=1000",
           "--max_batch_size=8"), new PrintStream(submitted, true, StandardCharsets.UTF_8))) {
-        client.start();
-        client.awaitAnswersOnBothPartitions(Duration.ofSeconds(180), flink);
+        // A few requests until both subtasks answer and nothing waits, so that the steady state starts unloaded.
+        client.start(500);
+        client.awaitAnswersOnBothPartitions(Duration.ofSeconds(300), flink);
+        client.awaitAllAnswered(Duration.ofSeconds(120));
+        client.sendEvery(SEND_EVERY_MS);
+        Thread.sleep(2_000);
         long steadyFrom = System.nanoTime();
         Thread.sleep(8_000);
         awaitCompletedCheckpoint(restPort, Duration.ofSeconds(30));
@@ -162,9 +166,10 @@ class ServeQaOnLocalFlinkTest {
 
       long restartedPid = Long.parseLong(flink.await(Pattern.compile("TaskManager 1 restarted: pid (\\d+)"))
           .group(1));
-      flink.process.destroy(); // SIGTERM, as Ctrl-C
+      flink.process.destroy(); // SIGTERM, as a terminal's Ctrl-C or Kubernetes would stop it
       assertTrue(flink.process.waitFor(60, TimeUnit.SECONDS), "LocalFlink stops on SIGTERM:\n" + flink.output());
-      assertEquals(0, flink.process.exitValue(), flink.output());
+      assertEquals(128 + 15, flink.process.exitValue(), "a JVM ended by SIGTERM:\n" + flink.output());
+      assertTrue(flink.output().contains("LocalFlink: stopped in"), flink.output());
       for (long pid : List.of(jobManager, Long.parseLong(tm2.group(1)), restartedPid)) {
         assertTrue(ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true), "pid " + pid + " stopped with it");
       }
@@ -244,6 +249,7 @@ class ServeQaOnLocalFlinkTest {
 
     private final String bootstrap;
     private final AtomicBoolean sending = new AtomicBoolean(true);
+    private volatile long periodMs;
     private final AtomicBoolean reading = new AtomicBoolean(true);
     private final Map<String, Long> sentAt = new ConcurrentHashMap<>();
     private final Map<String, Integer> partitionOf = new ConcurrentHashMap<>();
@@ -256,7 +262,9 @@ class ServeQaOnLocalFlinkTest {
       this.bootstrap = bootstrap;
     }
 
-    void start() {
+    /** Starts sending, one request per partition every {@code periodMs}, and reading the answers. */
+    void start(long periodMs) {
+      this.periodMs = periodMs;
       threads.add(new Thread(this::send, "client-send"));
       threads.add(new Thread(this::read, "client-read"));
       threads.forEach(Thread::start);
@@ -278,7 +286,7 @@ class ServeQaOnLocalFlinkTest {
             producer.send(new ProducerRecord<>("qa-requests", partition, id, QaMessages.request(id, q[0], q[1])))
                 .get();
           }
-          Thread.sleep(SEND_EVERY_MS);
+          Thread.sleep(periodMs);
         }
       } catch (Exception | AssertionError e) {
         failures.add(e);
@@ -336,6 +344,10 @@ class ServeQaOnLocalFlinkTest {
     private boolean answeredSentAfter(int partition, long nanoTime) {
       return answeredAt.keySet().stream().anyMatch(id -> partitionOf.get(id) == partition
           && sentAt.get(id) > nanoTime);
+    }
+
+    void sendEvery(long periodMs) {
+      this.periodMs = periodMs;
     }
 
     void stopSending() throws InterruptedException {
