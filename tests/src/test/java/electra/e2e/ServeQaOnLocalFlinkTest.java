@@ -166,9 +166,12 @@ class ServeQaOnLocalFlinkTest {
 
       long restartedPid = Long.parseLong(flink.await(Pattern.compile("TaskManager 1 restarted: pid (\\d+)"))
           .group(1));
-      flink.process.destroy(); // SIGTERM, as a terminal's Ctrl-C or Kubernetes would stop it
+      // SIGTERM, as Kubernetes or kill would stop it; through its handle, since Process.destroy() also closes the
+      // pipes, and the lines LocalFlink prints while it stops would be lost.
+      flink.process.toHandle().destroy();
       assertTrue(flink.process.waitFor(60, TimeUnit.SECONDS), "LocalFlink stops on SIGTERM:\n" + flink.output());
       assertEquals(128 + 15, flink.process.exitValue(), "a JVM ended by SIGTERM:\n" + flink.output());
+      flink.awaitOutputEnd();
       assertTrue(flink.output().contains("LocalFlink: stopped in"), flink.output());
       for (long pid : List.of(jobManager, Long.parseLong(tm2.group(1)), restartedPid)) {
         assertTrue(ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true), "pid " + pid + " stopped with it");
@@ -421,10 +424,11 @@ class ServeQaOnLocalFlinkTest {
   private static final class Child implements AutoCloseable {
     final Process process;
     private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final Thread reader;
 
     private Child(Process process) {
       this.process = process;
-      Thread reader = new Thread(() -> {
+      reader = new Thread(() -> {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
             StandardCharsets.UTF_8))) {
           r.lines().forEach(lines::add);
@@ -461,6 +465,11 @@ class ServeQaOnLocalFlinkTest {
 
     String output() {
       return String.join("\n", lines);
+    }
+
+    /** Waits until the ended process's last lines have been read. */
+    void awaitOutputEnd() throws InterruptedException {
+      reader.join(10_000);
     }
 
     @Override
