@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One served model per process, whatever the number of DoFn instances a runner makes: DoFns {@link #acquire} in
@@ -17,6 +19,8 @@ import java.util.Map;
  * looks for new versions on its own.
  */
 public final class SharedAnswerers {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SharedAnswerers.class);
 
   /**
    * What a served model is: {@code model} an export folder or a repository's model folder ({@code <models>/<name>}),
@@ -74,6 +78,9 @@ public final class SharedAnswerers {
         throw new UncheckedIOException("cannot serve the QA model " + spec.model() + ": " + ex.getMessage(), ex);
       }
       LOADED.put(spec, e);
+      // One line per load and process: on a cluster, each TaskManager's log shows how often it loaded the model.
+      LOG.info("loaded the QA model {} in this process (pid {}), shared by its subtasks", spec.model(),
+          ProcessHandle.current().pid());
     }
     e.users++;
     return e.served;

@@ -152,6 +152,25 @@ class DeploymentFilesTest {
     assertEquals(2, n, "pipelines and serving");
   }
 
+  /**
+   * ServeQA's metrics leave a cluster through Flink's Prometheus reporter, set in the cluster's configuration
+   * (--metrics_port is refused there), on the port the pods declare and announce to Prometheus.
+   */
+  @Test
+  void servingExportsItsMetricsThroughFlinksPrometheusReporter() {
+    Map<String, Object> serving = byKindAndName.get("FlinkDeployment/electra-serving");
+    Map<String, Object> conf = map(get(serving, "spec", "flinkConfiguration"));
+    assertEquals("org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
+        conf.get("metrics.reporter.prom.factory.class"));
+    String port = (String) conf.get("metrics.reporter.prom.port");
+    assertTrue(port != null && port.matches("\\d+"), "one port per pod: " + port);
+    Map<String, Object> container = map(get(serving, "spec", "podTemplate", "spec", "containers", 0));
+    assertEquals(Integer.parseInt(port), get(container, "ports", 0, "containerPort"));
+    assertEquals(port, str(serving, "spec", "podTemplate", "metadata", "annotations", "prometheus.io/port"));
+    assertTrue(((List<?>) get(serving, "spec", "job", "args")).stream()
+        .noneMatch(a -> a.toString().startsWith("--metrics_port")), "the embedded-only flag stays off a cluster");
+  }
+
   @Test
   void kafkaIsAStrimziKraftClusterWithItsTopics() {
     Map<String, Object> kafka = byKindAndName.get("Kafka/electra-kafka");
