@@ -7,7 +7,6 @@ import electra.cli.Job;
 import electra.cli.UsageException;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,11 +51,8 @@ public final class EvalGlue implements Job {
       Path predictionsFile) {
 
     Settings {
-      for (Path p : new Path[] {dataFile, predictionsFile}) {
-        if (!Files.isRegularFile(p)) {
-          throw new UsageException("no such file: " + p);
-        }
-      }
+      UsageException.requireFile(dataFile, "data_file");
+      UsageException.requireFile(predictionsFile, "predictions_file");
     }
   }
 

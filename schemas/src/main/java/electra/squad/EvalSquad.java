@@ -58,10 +58,10 @@ public final class EvalSquad implements Job {
       SquadVersion forcedVersion) { // derived from version: null for auto
 
     Settings {
-      requireFile(dataFile, "data_file");
-      requireFile(predictionsFile, "predictions_file");
+      UsageException.requireFile(dataFile, "data_file");
+      UsageException.requireFile(predictionsFile, "predictions_file");
       if (naProbFile != null) {
-        requireFile(naProbFile, "na_prob_file");
+        UsageException.requireFile(naProbFile, "na_prob_file");
       }
       if (!version.equals("auto")) {
         try {
@@ -69,12 +69,6 @@ public final class EvalSquad implements Job {
         } catch (IllegalArgumentException e) {
           throw new UsageException("--version: " + e.getMessage() + " or auto");
         }
-      }
-    }
-
-    private static void requireFile(Path file, String flag) {
-      if (!Files.isRegularFile(file)) {
-        throw new UsageException("--" + flag + ": no such file: " + file);
       }
     }
   }

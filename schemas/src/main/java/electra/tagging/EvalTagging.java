@@ -51,11 +51,8 @@ public final class EvalTagging implements Job {
       Path predictionsFile) {
 
     Settings {
-      for (Path p : new Path[] {dataFile, predictionsFile}) {
-        if (!Files.isRegularFile(p)) {
-          throw new UsageException("no such file: " + p);
-        }
-      }
+      UsageException.requireFile(dataFile, "data_file");
+      UsageException.requireFile(predictionsFile, "predictions_file");
     }
   }
 
