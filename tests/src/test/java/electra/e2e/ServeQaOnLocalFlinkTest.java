@@ -184,6 +184,11 @@ class ServeQaOnLocalFlinkTest {
         }
         assertEquals(2.0, prometheusValue(metricsPort, "flink_jobmanager_numRegisteredTaskManagers"),
             "the JobManager's endpoint");
+        System.out.printf(java.util.Locale.ROOT, "ServeQaOnLocalFlinkTest: Prometheus, TaskManager 2 (port %d): "
+                + "requests %.0f, answers %.0f of %d sent to its partition; the replacement TaskManager 1 (port %d): "
+                + "requests %.0f, answers %.0f (%d sent after the kill, %d in all)%n", metricsPort + 2,
+            survivor.get("requests"), survivor.get("answers"), survivorSent, metricsPort + 1,
+            replacement.get("requests"), replacement.get("answers"), sentAfterKill, sentToKilled);
       } finally {
         client.close();
       }
