@@ -15,11 +15,10 @@ import electra.squad.AnswerDecoder;
 import electra.squad.SquadVersion;
 import electra.tokenization.Vocabulary;
 import electra.trainer.export.ExportModel;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,12 +33,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -88,8 +90,10 @@ class ServeQaOnLocalFlinkTest {
     assumeTrue(Files.isDirectory(golden) && Files.isRegularFile(vocab), "skipped: " + golden + " and " + vocab
         + " not found");
 
-    try (Child kafka = Child.start("LocalKafka", "--port=0", "--partitions=2");
-        Child flink = Child.start("LocalFlink", "--taskmanagers=2", "--rest_port=0")) {
+    int metricsPort = freeMetricsPorts(3);
+    try (JobProcess kafka = JobProcess.start("LocalKafka", "--port=0", "--partitions=2");
+        JobProcess flink = JobProcess.start("LocalFlink", "--taskmanagers=2", "--rest_port=0",
+            "--metrics_port=" + metricsPort)) {
       Path model = tmp.resolve("tiny-qa");
       ExportModel.export(golden, Vocabulary.load(vocab), model, new Overwrite(false), new ExportModel.Settings(96, 32,
           24, true, 100, QaHead.SIMPLE, 0, AnswerDecoder.Options.defaults(SquadVersion.V1_1)));
@@ -149,7 +153,7 @@ class ServeQaOnLocalFlinkTest {
         }
         assertEquals(killedPartition, partitionOf(restartedLog), "the restarted TaskManager took the lost partition");
 
-        int partition = Integer.parseInt(killedPartition.substring(killedPartition.lastIndexOf('-') + 1));
+        int partition = partitionNumber(killedPartition);
         Client.Gap outage = client.longestGap(partition, killedAt);
         double p50 = client.latencyPercentile(steadyFrom, steadyTo, 0.50);
         double p99 = client.latencyPercentile(steadyFrom, steadyTo, 0.99);
@@ -160,6 +164,31 @@ class ServeQaOnLocalFlinkTest {
             outage.seconds(), outage.endAfterKillSeconds(), p50, p99, client.longestWaitSeconds(),
             java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         assertTrue(outage.endAfterKillSeconds() > 0 && outage.endAfterKillSeconds() < 120, "" + outage);
+
+        // LocalFlink's --metrics_port: Flink's Prometheus reporter in each process, ServeQA's Beam counters on the
+        // endpoint of the TaskManager that ran the subtask. The survivor counted each request of its partition once;
+        // the replacement (the same port as the killed one) at least those sent after the kill, and those it read
+        // again from the checkpoint, but no more than its partition holds.
+        long survivorSent = client.sentTo(partitionNumber(partitionOf(survivorLog)), Long.MIN_VALUE);
+        Map<String, Double> survivor = scrapeServeQa(metricsPort + 2, "answers", survivorSent);
+        assertEquals(survivorSent, survivor.getOrDefault("requests", -1.0), "TaskManager 2's endpoint: " + survivor);
+        assertEquals(survivorSent, survivor.getOrDefault("answers", -1.0), "TaskManager 2's endpoint: " + survivor);
+        long sentAfterKill = client.sentTo(partition, killedAt);
+        long sentToKilled = client.sentTo(partition, Long.MIN_VALUE);
+        Map<String, Double> replacement = scrapeServeQa(metricsPort + 1, "answers", sentAfterKill);
+        for (String counter : List.of("requests", "answers")) {
+          double value = replacement.getOrDefault(counter, -1.0);
+          assertTrue(value >= sentAfterKill && value <= sentToKilled, counter + " on the replacement TaskManager's "
+              + "endpoint: " + value + ", sent to its partition after the kill " + sentAfterKill + ", in all "
+              + sentToKilled + ": " + replacement);
+        }
+        assertEquals(2.0, prometheusValue(metricsPort, "flink_jobmanager_numRegisteredTaskManagers"),
+            "the JobManager's endpoint");
+        System.out.printf(java.util.Locale.ROOT, "ServeQaOnLocalFlinkTest: Prometheus, TaskManager 2 (port %d): "
+                + "requests %.0f, answers %.0f of %d sent to its partition; the replacement TaskManager 1 (port %d): "
+                + "requests %.0f, answers %.0f (%d sent after the kill, %d in all)%n", metricsPort + 2,
+            survivor.get("requests"), survivor.get("answers"), survivorSent, metricsPort + 1,
+            replacement.get("requests"), replacement.get("answers"), sentAfterKill, sentToKilled);
       } finally {
         client.close();
       }
@@ -177,6 +206,75 @@ class ServeQaOnLocalFlinkTest {
         assertTrue(ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true), "pid " + pid + " stopped with it");
       }
     }
+  }
+
+  /** {@code qa-requests-N}'s N. */
+  private static int partitionNumber(String partition) {
+    return Integer.parseInt(partition.substring(partition.lastIndexOf('-') + 1));
+  }
+
+  /**
+   * A port with {@code count - 1} free ports above it, for LocalFlink's --metrics_port; below the kernel's ephemeral
+   * range (32768 up on Linux), where none of the cluster's own sockets on port 0 (RPC, blob server, shuffle) can take
+   * one of them before the TaskManagers bind theirs.
+   */
+  private static int freeMetricsPorts(int count) {
+    Random random = new Random();
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int base = 20_000 + random.nextInt(12_000);
+      if (IntStream.range(base, base + count).allMatch(ServeQaOnLocalFlinkTest::isFree)) {
+        return base;
+      }
+    }
+    throw new AssertionError("no " + count + " free ports in a row between 20000 and 32000");
+  }
+
+  private static boolean isFree(int port) {
+    try (ServerSocket socket = new ServerSocket(port)) {
+      return true;
+    } catch (IOException inUse) {
+      return false;
+    }
+  }
+
+  /** Prefix of ServeQA's metrics as Flink's Prometheus reporter names them (namespace + name, dots as '_'). */
+  private static final Pattern SERVE_QA_METRIC = Pattern.compile(
+      "^flink_taskmanager_job_task_operator_electra_serving_ServeQA_(\\w+)(\\{[^}]*})? (\\S+)$");
+
+  /**
+   * ServeQA's metrics on the Prometheus endpoint on {@code port}, each summed over its series, once {@code metric}
+   * reaches {@code atLeast} (Beam hands its counters to Flink when a bundle ends) or 30 s passed.
+   */
+  private static Map<String, Double> scrapeServeQa(int port, String metric, double atLeast) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      Map<String, Double> values = new TreeMap<>();
+      for (String line : scrape(port)) {
+        Matcher match = SERVE_QA_METRIC.matcher(line);
+        if (match.matches()) {
+          values.merge(match.group(1), Double.parseDouble(match.group(3)), Double::sum);
+        }
+      }
+      if (values.getOrDefault(metric, 0.0) >= atLeast || System.nanoTime() > deadline) {
+        return values;
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  /** The value of the one series of {@code metric} on the Prometheus endpoint on {@code port}. */
+  private static double prometheusValue(int port, String metric) throws Exception {
+    Pattern series = Pattern.compile("^" + metric + "(\\{[^}]*})? (\\S+)$");
+    List<String> lines = scrape(port);
+    List<Double> values = lines.stream().map(series::matcher).filter(Matcher::matches)
+        .map(m -> Double.parseDouble(m.group(2))).toList();
+    assertEquals(1, values.size(), metric + " on port " + port + ":\n" + String.join("\n", lines));
+    return values.get(0);
+  }
+
+  private static List<String> scrape(int port) throws Exception {
+    return List.of(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+        + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body().split("\n"));
   }
 
   /** The partition a TaskManager's subtask read, from the line ServeQA logs when it is ready. */
@@ -326,12 +424,12 @@ class ServeQaOnLocalFlinkTest {
       }
     }
 
-    void awaitAnswersOnBothPartitions(Duration timeout, Child flink) throws InterruptedException {
+    void awaitAnswersOnBothPartitions(Duration timeout, JobProcess flink) throws InterruptedException {
       awaitAnswersSentAfter(Long.MIN_VALUE, timeout, flink);
     }
 
     /** Waits until a request sent after {@code nanoTime} has been answered on each partition. */
-    void awaitAnswersSentAfter(long nanoTime, Duration timeout, Child flink) throws InterruptedException {
+    void awaitAnswersSentAfter(long nanoTime, Duration timeout, JobProcess flink) throws InterruptedException {
       long deadline = System.nanoTime() + timeout.toNanos();
       for (int partition = 0; partition < 2; partition++) {
         while (!answeredSentAfter(partition, nanoTime)) {
@@ -370,6 +468,12 @@ class ServeQaOnLocalFlinkTest {
 
     List<String> sentIds() {
       return List.copyOf(sentAt.keySet());
+    }
+
+    /** How many requests went to {@code partition} after {@code nanoTime}. */
+    long sentTo(int partition, long nanoTime) {
+      return sentAt.entrySet().stream().filter(e -> partitionOf.get(e.getKey()) == partition
+          && e.getValue() > nanoTime).count();
     }
 
     Map<Integer, String> answerTexts() {
@@ -416,67 +520,6 @@ class ServeQaOnLocalFlinkTest {
       reading.set(false);
       for (Thread t : threads) {
         t.join(10_000);
-      }
-    }
-  }
-
-  /** A job started by name in a JVM of its own, as ./electra starts it, with its output kept. */
-  private static final class Child implements AutoCloseable {
-    final Process process;
-    private final List<String> lines = new CopyOnWriteArrayList<>();
-    private final Thread reader;
-
-    private Child(Process process) {
-      this.process = process;
-      reader = new Thread(() -> {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-            StandardCharsets.UTF_8))) {
-          r.lines().forEach(lines::add);
-        } catch (IOException | java.io.UncheckedIOException closed) {
-          // the process ended
-        }
-      }, "child-output-" + process.pid());
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    static Child start(String job, String... args) throws IOException {
-      List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-          .toString(), "-Xmx512m", "-cp", System.getProperty("java.class.path"), "electra.launcher.Main", job));
-      command.addAll(List.of(args));
-      return new Child(new ProcessBuilder(command).redirectErrorStream(true).start());
-    }
-
-    /** Waits for a line of output that {@code pattern} finds something in. */
-    Matcher await(Pattern pattern) throws InterruptedException {
-      long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-      while (true) {
-        for (String line : lines) {
-          Matcher m = pattern.matcher(line);
-          if (m.find()) {
-            return m;
-          }
-        }
-        assertTrue(process.isAlive(), "the process exited:\n" + output());
-        assertTrue(System.nanoTime() < deadline, "no line matching " + pattern + ":\n" + output());
-        Thread.sleep(100);
-      }
-    }
-
-    String output() {
-      return String.join("\n", lines);
-    }
-
-    /** Waits until the ended process's last lines have been read. */
-    void awaitOutputEnd() throws InterruptedException {
-      reader.join(10_000);
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      process.destroy();
-      if (!process.waitFor(60, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
       }
     }
   }

@@ -32,6 +32,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -46,7 +50,8 @@ import java.util.stream.Stream;
  *
  * <p>A TaskManager that exits is started again, as Kubernetes restarts a pod (with a growing delay when it keeps dying
  * at once); the JobManager is not (its jobs would be gone: this cluster has no high availability), and its exit stops
- * the cluster. Ctrl-C or SIGTERM stops every process and deletes the work folder.
+ * the cluster. Ctrl-C or SIGTERM stops every process and deletes the work folder. When LocalFlink's own process dies
+ * without stopping them ({@code kill -9}), each of them halts by itself ({@link ExitWithParent}).
  */
 public final class LocalFlink implements Job {
 
@@ -231,6 +236,7 @@ public final class LocalFlink implements Job {
     final String classPath;
     final Path workDir;
     final Path confDir;
+    final Path agentJar;
     final Node jobManager;
     final List<Node> taskManagers = new ArrayList<>();
     volatile boolean stopping;
@@ -243,6 +249,7 @@ public final class LocalFlink implements Job {
       this.confDir = Files.createDirectories(workDir.resolve("conf"));
       Files.createDirectories(workDir.resolve("log"));
       Files.createDirectories(workDir.resolve("tmp"));
+      agentJar = writeAgentJar(workDir);
       Files.writeString(confDir.resolve("flink-conf.yaml"),
           yaml(configuration(settings, restPort, freePort(), workDir)));
       jobManager = new Node("JobManager", JOB_MANAGER_CLASS, JOB_MANAGER_HEAP_MB, metrics(settings, 0));
@@ -258,15 +265,21 @@ public final class LocalFlink implements Job {
       }
     }
 
-    /** Starts {@code node}'s JVM with its output in a log file of its own (a restart gets a new one). */
+    /**
+     * Starts {@code node}'s JVM with its output in a log file of its own (a restart gets a new one). Its standard input
+     * stays a pipe from this JVM, never written to nor closed: {@link ExitWithParent} halts the child when it ends.
+     */
     private void launch(Node node) throws IOException {
       String file = node.name.toLowerCase(Locale.ROOT).replace(' ', '-')
           + (node.starts == 0 ? "" : ".restart-" + node.starts);
       node.log = workDir.resolve("log").resolve(file + ".log");
       node.process = new ProcessBuilder(command(node.mainClass, node.heapMb, confDir, node.log, node.dynamicProperties,
-          classPath)).redirectErrorStream(true).redirectOutput(node.log.toFile()).start();
+          classPath, agentJar)).redirectErrorStream(true).redirectOutput(node.log.toFile()).start();
       node.starts++;
       node.startedAt = System.nanoTime();
+      out.println("LocalFlink: " + node.name + (node.starts == 1 ? " started" : " restarted") + ": pid "
+          + node.process.pid() + ", log " + node.log);
+      out.flush();
     }
 
     /**
@@ -340,8 +353,6 @@ public final class LocalFlink implements Job {
         if (now >= tm.restartAt) {
           tm.restartAt = 0;
           launch(tm);
-          out.println("LocalFlink: " + tm.name + " restarted: pid " + tm.process.pid() + ", log " + tm.log);
-          out.flush();
         }
       }
     }
@@ -376,9 +387,13 @@ public final class LocalFlink implements Job {
       out.flush();
     }
 
+    /**
+     * SIGTERM through the process's handle: {@code Process.destroy()} would also close the pipe to its standard input,
+     * and {@link ExitWithParent} would halt it before Flink's orderly shutdown ran.
+     */
     private static void terminate(Process process) {
       if (process != null) {
-        process.destroy();
+        process.toHandle().destroy();
       }
     }
 
@@ -496,11 +511,15 @@ public final class LocalFlink implements Job {
     return b.toString();
   }
 
-  /** The command line of one Flink process, as Flink's own scripts would start it. */
+  /**
+   * The command line of one Flink process, as Flink's own scripts would start it, and with the {@link ExitWithParent}
+   * agent from {@code agentJar}.
+   */
   static List<String> command(String mainClass, int heapMb, Path confDir, Path log, Map<String, String> dynamic,
-      String classPath) {
+      String classPath, Path agentJar) {
     List<String> c = new ArrayList<>();
     c.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    c.add("-javaagent:" + agentJar);
     c.add("-Xms" + heapMb + "m");
     c.add("-Xmx" + heapMb + "m");
     c.addAll(JAVA_17_OPENS);
@@ -518,6 +537,29 @@ public final class LocalFlink implements Job {
       c.add(key + "=" + value);
     });
     return c;
+  }
+
+  /**
+   * Writes the jar of the {@link ExitWithParent} agent into {@code dir}: its one class, from this JVM's class path, and
+   * the manifest that names it the agent.
+   */
+  static Path writeAgentJar(Path dir) throws IOException {
+    String entry = ExitWithParent.class.getName().replace('.', '/') + ".class";
+    Manifest manifest = new Manifest();
+    manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    manifest.getMainAttributes().putValue("Premain-Class", ExitWithParent.class.getName());
+    Path jar = dir.resolve("exit-with-parent.jar");
+    try (InputStream in = ExitWithParent.class.getResourceAsStream("/" + entry)) {
+      if (in == null) {
+        throw new IllegalStateException(entry + " is not on the class path");
+      }
+      try (JarOutputStream written = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
+        written.putNextEntry(new JarEntry(entry));
+        in.transferTo(written);
+        written.closeEntry();
+      }
+    }
+    return jar;
   }
 
   /** The jar files of {@code classPath} that a Flink installation's lib/ holds (see {@link #NOT_IN_FLINK_LIB}). */

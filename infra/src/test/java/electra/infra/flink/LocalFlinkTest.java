@@ -1,5 +1,6 @@
 package electra.infra.flink;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import electra.cli.UsageException;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -15,12 +17,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What {@link LocalFlink} hands its Flink processes: the class path a Flink installation's lib/ would hold, the
- * configuration and the command lines. The cluster itself runs in tests/'s ServeQaOnLocalFlinkTest (this module has
- * no Flink on its class path).
+ * configuration, the command lines and the agent that ends them with LocalFlink. The cluster itself runs in tests/'s
+ * ServeQaOnLocalFlinkTest and LocalFlinkKilledTest (this module has no Flink on its class path).
  */
 class LocalFlinkTest {
 
@@ -73,15 +78,31 @@ class LocalFlinkTest {
   }
 
   @Test
-  void aProcessStartsFlinksEntryPointWithTheConfigurationFolderAndItsOwnSettings() {
+  void aProcessStartsFlinksEntryPointWithTheConfigurationFolderItsOwnSettingsAndTheAgentThatEndsIt() {
     List<String> command = LocalFlink.command(LocalFlink.TASK_MANAGER_CLASS, 768, Path.of("/w/conf"),
-        Path.of("/w/log/taskmanager-1.log"), Map.of("metrics.reporter.prom.port", "9251"), "/a.jar:/b.jar");
+        Path.of("/w/log/taskmanager-1.log"), Map.of("metrics.reporter.prom.port", "9251"), "/a.jar:/b.jar",
+        Path.of("/w/exit-with-parent.jar"));
     assertTrue(command.contains("-Xmx768m"), "" + command);
     assertTrue(command.contains("--add-opens=java.base/java.util=ALL-UNNAMED"), "" + command);
     int main = command.indexOf(LocalFlink.TASK_MANAGER_CLASS);
+    int agent = command.indexOf("-javaagent:/w/exit-with-parent.jar");
+    assertTrue(agent > 0 && agent < main, "a JVM option, Flink's entry point stays the main class: " + command);
     assertEquals("/a.jar:/b.jar", command.get(main - 1));
     assertEquals(List.of("--configDir", "/w/conf", "-D", "metrics.reporter.prom.port=9251"),
         command.subList(main + 1, command.size()));
+  }
+
+  @Test
+  void theAgentJarHoldsTheAgentClassAloneAndNamesItInItsManifest(@TempDir Path dir) throws Exception {
+    Path jar = LocalFlink.writeAgentJar(dir);
+    String entry = "electra/infra/flink/ExitWithParent.class";
+    try (JarFile read = new JarFile(jar.toFile());
+        InputStream original = ExitWithParent.class.getResourceAsStream("/" + entry)) {
+      assertEquals(ExitWithParent.class.getName(), read.getManifest().getMainAttributes().getValue("Premain-Class"));
+      assertEquals(List.of(JarFile.MANIFEST_NAME, entry), read.stream().map(JarEntry::getName).toList(),
+          "the JDK is all it needs: none of this project's other classes goes on the cluster's class path");
+      assertArrayEquals(original.readAllBytes(), read.getInputStream(read.getEntry(entry)).readAllBytes());
+    }
   }
 
   @Test
