@@ -448,7 +448,7 @@ public final class EvaluateCheckpoints implements Job {
   /** Publishes a fine-tuned checkpoint as the next version of {@code repo}, with the run's own export settings. */
   private ModelRepository.Version publish(ModelRepository repo, Path finetuned, FinetuneConfig config,
       ModelEvaluation evaluation) throws IOException {
-    return ExportModel.publish(finetuned, Vocabulary.resolve(config.vocabFile()), repo,
+    return ExportModel.publish(finetuned, Vocabulary.resolve(config.tokenization().vocabFile()), repo,
         ExportModel.Settings.of(config), evaluation, staged -> out.println("exporting " + finetuned + " into "
             + staged));
   }
