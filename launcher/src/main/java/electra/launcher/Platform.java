@@ -6,6 +6,7 @@ import electra.cli.Job;
 import electra.cli.OutputFolder;
 import electra.cli.Overwrite;
 import electra.cli.StopRequest;
+import electra.cli.StopSignals;
 import electra.cli.UsageException;
 import electra.export.ModelRepository;
 import electra.model.ElectraConfig;

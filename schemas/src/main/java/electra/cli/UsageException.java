@@ -9,6 +9,13 @@ public class UsageException extends IllegalArgumentException {
     super(message);
   }
 
+  /** Refuses a setting with {@code message} (one the user can act on: it names the flag) unless {@code ok}. */
+  public static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new UsageException(message);
+    }
+  }
+
   /** Refuses a {@code --flag} that names no regular file, in one line naming the flag and the path. */
   public static void requireFile(Path file, String flag) {
     if (!Files.isRegularFile(file)) {

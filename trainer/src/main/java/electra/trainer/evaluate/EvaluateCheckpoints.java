@@ -1,5 +1,7 @@
 package electra.trainer.evaluate;
 
+import static electra.cli.UsageException.require;
+
 import electra.cli.Directories;
 import electra.cli.Flag;
 import electra.cli.Flags;
@@ -7,6 +9,7 @@ import electra.cli.Job;
 import electra.cli.OutputFolder;
 import electra.cli.Overwrite;
 import electra.cli.StopRequest;
+import electra.cli.StopSignals;
 import electra.cli.UsageException;
 import electra.data.SampleData;
 import electra.data.SampleFile;
@@ -54,9 +57,9 @@ import java.util.stream.Stream;
  * step counter starts again at 0. Each evaluation is recorded with its phase and that phase's own step, as Pretrain
  * logs them ({@link EvaluationLog}), and {@code --every_steps} counts within a phase.
  *
- * <p>{@link #stop()} ends a run at its next safe point: between checkpoints, or after the fine-tuning in progress
- * (then nothing is exported or recorded for that checkpoint, so a restart evaluates it); a publish already under way
- * completes, as one rename, and is recorded.
+ * <p>{@link #stop()}, or Ctrl-C or SIGTERM to the command ({@link #run(String[])}), ends a run at its next safe
+ * point: between checkpoints, or after the fine-tuning in progress (then nothing is exported or recorded for that
+ * checkpoint, so a restart evaluates it); a publish already under way completes, as one rename, and is recorded.
  */
 public final class EvaluateCheckpoints implements Job {
 
@@ -165,12 +168,6 @@ public final class EvaluateCheckpoints implements Job {
     return e.name().toLowerCase(Locale.ROOT);
   }
 
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new UsageException(message);
-    }
-  }
-
   static Flags flags() {
     return Flags.forJob("EvaluateCheckpoints", "fine-tunes every new checkpoint of a Pretrain run on SQuAD, scores "
             + "it on held-out questions and publishes the better ones as model versions")
@@ -203,9 +200,19 @@ public final class EvaluateCheckpoints implements Job {
         + "questions, published as a model version when better";
   }
 
+  /**
+   * Runs from the command line until it ends or is stopped: Ctrl-C, SIGTERM or SIGHUP ({@link StopSignals}) ask for
+   * {@link #stop()}, in place of the JVM's shutdown, so that a fine-tuning or publish in progress finishes while
+   * TensorFlow is still there, and the job returns (status 0) with no half-done work recorded.
+   */
   @Override
   public void run(String[] args) throws Exception {
-    run(flags().parse(args).record(Settings.class));
+    Settings s = flags().parse(args).record(Settings.class);
+    try (StopSignals signals = new StopSignals(stop::request, out)) {
+      stop.onRequest(() -> out.println("EvaluateCheckpoints: stop requested: ending after the checkpoint in progress "
+          + "(a second Ctrl-C exits at once)"));
+      run(s);
+    }
   }
 
   /**
@@ -448,7 +455,7 @@ public final class EvaluateCheckpoints implements Job {
   /** Publishes a fine-tuned checkpoint as the next version of {@code repo}, with the run's own export settings. */
   private ModelRepository.Version publish(ModelRepository repo, Path finetuned, FinetuneConfig config,
       ModelEvaluation evaluation) throws IOException {
-    return ExportModel.publish(finetuned, Vocabulary.resolve(config.vocabFile()), repo,
+    return ExportModel.publish(finetuned, Vocabulary.resolve(config.tokenization().vocabFile()), repo,
         ExportModel.Settings.of(config), evaluation, staged -> out.println("exporting " + finetuned + " into "
             + staged));
   }

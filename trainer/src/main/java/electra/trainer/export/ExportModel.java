@@ -103,7 +103,7 @@ public final class ExportModel implements Job {
 
     /** Serving as FinetuneSquad run {@code c} evaluated: its windows, casing, head, beam and decoding. */
     public static Settings of(FinetuneConfig c) {
-      return new Settings(c.maxSeqLength(), c.docStride(), c.maxQueryLength(), c.doLowerCase(),
+      return new Settings(c.maxSeqLength(), c.docStride(), c.maxQueryLength(), c.tokenization().doLowerCase(),
           MAX_INPUT_CHARS_PER_WORD, c.head(), c.beamSize(), new AnswerDecoder.Options(c.nBestSize(),
           c.maxAnswerLength(), c.version2() ? SquadVersion.V2_0 : SquadVersion.V1_1, c.nullScoreDiffThreshold()));
     }

@@ -1,13 +1,14 @@
 package electra.trainer.finetune;
 
+import static electra.cli.UsageException.require;
+
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Overwrite;
-import electra.cli.UsageException;
 import electra.export.QaHead;
 import electra.trainer.distributed.DataParallelSettings;
 import electra.trainer.runtime.Presets;
-import electra.tokenization.VocabularyResolver;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,11 +55,8 @@ public record FinetuneConfig(
     @Flag("v2.0: predict no answer above this null-odds score (default -2.75 for the joint head's answerable logit, "
         + "0.0 for the simple head)")
     Double nullScoreDiffThreshold,
-    @Flag(value = "lower-case and strip accents (uncased vocabularies)", defaultValue = "true")
-    boolean doLowerCase,
-    @Flag("vocab.txt or bert-base-uncased (default: <electra_model>/vocab.txt if present, else "
-        + VocabularyResolver.BERT_BASE_UNCASED + ")")
-    String vocabFile,
+    @JsonUnwrapped // settings.json lists the shared flags among the others, by their flag names
+    FinetuneFlags.Tokenization tokenization,
     @Flag(value = "training epochs (a checkpoint after each)", defaultValue = "2")
     int numTrainEpochs,
     @Flag(value = "windows per training step and worker: the global batch is --workers x this", defaultValue = "32")
@@ -67,30 +65,15 @@ public record FinetuneConfig(
     int predictBatchSize,
     @Flag(value = "peak learning rate (Google: 1e-4 small/base, 5e-5 large; paper 3e-4 small)", defaultValue = "1e-4")
     double learningRate,
-    @Flag(value = "layer-wise learning-rate decay (0.8 small/base, 0.9 large, 1 = off)", defaultValue = "0.8")
-    double layerwiseLrDecay,
-    @Flag(value = "fraction of steps with linear warmup", defaultValue = "0.1")
-    double warmupProportion,
-    @Flag(value = "decoupled weight decay (not on LayerNorm and biases)", defaultValue = "0.01")
-    double weightDecay,
-    @Flag(value = "automatic mixed precision (bf16 on CPU, fp16 with loss scaling on GPU)", defaultValue = "false")
-    boolean amp,
-    @Flag(value = "XLA JIT compilation", defaultValue = "false")
-    boolean xla,
-    @Flag(value = "seed of the head's initial weights, data order and dropout", defaultValue = "12439")
-    long seed,
+    @JsonUnwrapped
+    FinetuneFlags.Training training,
     @Flag("predictions, eval_results.json, log.jsonl, loss_curves.png, TensorBoard events and checkpoints/ go here")
     Path outputDir,
     Overwrite overwrite,
     @Flag(value = "use only the first N questions of each file (0 = all)", defaultValue = "0")
     int maxExamples,
-    @Flag(value = "checkpoints kept", defaultValue = "2")
-    int keepCheckpointMax,
-    @Flag(value = "also checkpoint every this many steps within an epoch (0: only at the end of each epoch); a "
-        + "restarted run resumes from the latest", defaultValue = "1000")
-    int saveCheckpointsSteps,
-    @Flag(value = "log every this many steps (console, log.jsonl, TensorBoard)", defaultValue = "50")
-    int logFreq,
+    @JsonUnwrapped
+    FinetuneFlags.Checkpointing checkpointing,
     @Flag("after training, write the simple head's model as a Hugging Face ElectraForQuestionAnswering folder here "
         + "(config.json, model.safetensors, vocab.txt; for ExportModel)")
     Path exportHfDir) {
@@ -106,28 +89,32 @@ public record FinetuneConfig(
     public boolean predicts() {
       return this != TRAIN;
     }
+
+    /** The mode as {@code --mode} spells it. */
+    public String id() {
+      return name().toLowerCase(Locale.ROOT);
+    }
   }
 
   public FinetuneConfig {
     require(mode != null, "--mode is required");
     require(head != null, "--head is required (joint or simple)");
     electraModel = electraModel == null || electraModel.isBlank() ? null : electraModel;
-    vocabFile = vocabFile == null || vocabFile.isBlank() ? null : vocabFile;
     nullScoreDiffThreshold = nullScoreDiffThreshold != null ? nullScoreDiffThreshold
         : head.defaultNullScoreDiffThreshold();
     require(outputDir != null, "--output_dir is required");
     if (mode.trains()) {
-      require(trainFile != null || trainTfrecords != null, "--mode " + name(mode) + " needs --train_file or "
+      require(trainFile != null || trainTfrecords != null, "--mode " + mode.id() + " needs --train_file or "
           + "--train_tfrecords");
       require(trainFile == null || trainTfrecords == null, "give --train_file or --train_tfrecords, not both");
-      require(electraModel != null || initCheckpoint != null, "--mode " + name(mode) + " needs --electra_model "
+      require(electraModel != null || initCheckpoint != null, "--mode " + mode.id() + " needs --electra_model "
           + "(a Hugging Face folder or pre-training checkpoint) or --init_checkpoint");
     } else {
-      require(electraModel != null || initCheckpoint != null, "--mode " + name(mode) + " needs --init_checkpoint "
+      require(electraModel != null || initCheckpoint != null, "--mode " + mode.id() + " needs --init_checkpoint "
           + "(a fine-tuned checkpoint) or --electra_model (a Hugging Face QA folder)");
     }
     if (mode.predicts()) {
-      require(predictFile != null, "--mode " + name(mode) + " needs --predict_file");
+      require(predictFile != null, "--mode " + mode.id() + " needs --predict_file");
     }
     require(maxSeqLength > 0 && maxSeqLength <= 512, "--max_seq_length must be in 1..512, got " + maxSeqLength);
     require(docStride > 0, "--doc_stride must be positive, got " + docStride);
@@ -142,30 +129,11 @@ public record FinetuneConfig(
     require(trainBatchSize > 0, "--train_batch_size must be positive, got " + trainBatchSize);
     require(predictBatchSize > 0, "--predict_batch_size must be positive, got " + predictBatchSize);
     require(learningRate > 0, "--learning_rate must be positive, got " + learningRate);
-    require(layerwiseLrDecay > 0 && layerwiseLrDecay <= 1, "--layerwise_lr_decay must be in (0, 1], got "
-        + layerwiseLrDecay);
-    require(warmupProportion >= 0 && warmupProportion <= 1, "--warmup_proportion must be in [0, 1], got "
-        + warmupProportion);
-    require(weightDecay >= 0, "--weight_decay must be >= 0, got " + weightDecay);
     require(maxExamples >= 0, "--max_examples must be >= 0, got " + maxExamples);
-    require(keepCheckpointMax > 0, "--keep_checkpoint_max must be positive, got " + keepCheckpointMax);
-    require(saveCheckpointsSteps >= 0, "--save_checkpoints_steps must be >= 0 (0: at the end of each epoch only), "
-        + "got " + saveCheckpointsSteps);
-    require(logFreq > 0, "--log_freq must be positive, got " + logFreq);
     if (exportHfDir != null) {
       require(mode.trains(), "--export_hf_dir needs --mode train or train_eval");
       require(head == QaHead.SIMPLE, "--export_hf_dir needs --head=simple: the joint head has no Hugging Face "
           + "counterpart");
-    }
-  }
-
-  private static String name(Mode m) {
-    return m.name().toLowerCase(Locale.ROOT);
-  }
-
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new UsageException(message);
     }
   }
 

@@ -13,15 +13,11 @@ import electra.glue.GlueFeaturizer;
 import electra.glue.GluePredictions;
 import electra.glue.GlueSubmission;
 import electra.glue.GlueTask;
-import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
-import electra.tokenization.WordpieceTokenizer;
 import electra.trainer.distributed.DataParallelSettings;
 import electra.trainer.distributed.WorkerRuntime;
 import electra.trainer.model.HuggingFaceWeights;
-import electra.trainer.runtime.OptimizerGraph;
 import electra.trainer.runtime.Progress;
-import electra.trainer.runtime.SessionConfigs;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -130,13 +126,13 @@ public final class FinetuneGlue implements Job {
         splitFiles.put(split, c.split(split));
       }
     }
-    FinetuneSource source = FinetuneSource.resolve(c.electraModel(), c.initCheckpoint(), c.vocabFile());
+    FinetuneSource source = FinetuneSource.resolve(c.electraModel(), c.initCheckpoint(),
+        c.tokenization().vocabFile());
     if (c.initCheckpoint() != null) {
       FinetunedHead.requireClassifier(c.initCheckpoint(), task.id(), "another --init_checkpoint");
     }
-    Vocabulary vocab = source.vocabulary(c.doLowerCase());
-    GlueFeaturizer featurizer = new GlueFeaturizer(new BertTokenizer(vocab, c.doLowerCase(),
-        WordpieceTokenizer.NVIDIA_MAX_INPUT_CHARS_PER_WORD), c.maxSeqLength());
+    Vocabulary vocab = source.vocabulary(c.tokenization().doLowerCase());
+    GlueFeaturizer featurizer = new GlueFeaturizer(c.tokenization().tokenizer(vocab), c.maxSeqLength());
     if (chief) { // the only worker that writes the output folder and the export
       OutputFolder.Claim claim = new OutputFolder.Claim(name(), c.trainingWork(), c.mode().trains(), "");
       OutputFolder.claim(c.outputDir(), claim, c.overwrite());
@@ -144,17 +140,15 @@ public final class FinetuneGlue implements Job {
         OutputFolder.claim(c.exportDir(), claim, c.overwrite());
       }
     }
-    boolean gpu = (c.amp() || c.xla()) && SessionConfigs.gpuAvailable();
+    boolean gpu = c.training().gpu();
     int outputs = task.isRegression() ? 1 : task.labels().size();
-    out.printf(Locale.ROOT, "FinetuneGlue %s %s: %s, %s, %d tokens%n", task.folder(),
-        c.mode().name().toLowerCase(Locale.ROOT), source.config(),
+    out.printf(Locale.ROOT, "FinetuneGlue %s %s: %s, %s, %d tokens%n", task.folder(), c.mode().id(), source.config(),
         task.isRegression() ? "regression" : outputs + " labels " + task.labels(), c.maxSeqLength());
     FinetuneLoop.printWorker(dp, c.trainBatchSize(), "examples", out);
     try (WorkerRuntime runtime = dp.start();
         ClassifierGraph graph = new ClassifierGraph(source.config(), outputs, task.isRegression(),
-            !c.mode().trains() ? null : new FinetuneGraph.Training(OptimizerGraph.Settings.fineTuning(
-                c.weightDecay(), c.amp() && gpu), c.layerwiseLrDecay(), c.seed(), runtime),
-            SessionConfigs.training(c.amp(), c.xla(), gpu));
+            c.mode().trains() ? c.training().graph(gpu, runtime) : null,
+            c.training().sessionConfig(gpu));
         FinetuneLog log = chief ? new FinetuneLog(c.outputDir(), out, clock) : null) {
       FinetuneLoop.Trained trained = FinetuneLoop.Trained.NOTHING;
       long modelStep;
@@ -169,9 +163,9 @@ public final class FinetuneGlue implements Job {
         modelStep = source.loadForPrediction(graph, out);
       }
       if (c.exportDir() != null) {
-        ClassifierExport export = task.isRegression() ? ClassifierExport.regression(c.doLowerCase(), c.maxSeqLength())
-            : new ClassifierExport(ClassifierExport.Kind.SEQUENCE, task.labels(), false, c.doLowerCase(),
-                c.maxSeqLength());
+        boolean lowerCase = c.tokenization().doLowerCase();
+        ClassifierExport export = task.isRegression() ? ClassifierExport.regression(lowerCase, c.maxSeqLength())
+            : new ClassifierExport(ClassifierExport.Kind.SEQUENCE, task.labels(), false, lowerCase, c.maxSeqLength());
         ClassifierExports.write(graph, () -> new ClassifierGraph(source.config(), outputs, task.isRegression(), null,
             null), export, vocab, c.exportDir(), task.isRegression() ? STSB_MAX : 1);
         out.println("wrote " + c.exportDir() + ": a Hugging Face " + export.kind().architecture() + " folder and a "
@@ -236,9 +230,8 @@ public final class FinetuneGlue implements Job {
       source.config().writeJson(c.checkpointDir().resolve(HuggingFaceWeights.CONFIG_FILE),
           "ElectraForSequenceClassification");
     }
-    FinetuneLoop.Settings settings = new FinetuneLoop.Settings(c.seed(), c.maxSeqLength(), c.numTrainEpochs(),
-        c.trainBatchSize(), c.learningRate(), c.warmupProportion(), c.layerwiseLrDecay(), c.saveCheckpointsSteps(),
-        c.keepCheckpointMax(), c.logFreq(), c.checkpointDir(), "examples",
+    FinetuneLoop.Settings settings = new FinetuneLoop.Settings(c.training(), c.checkpointing(), c.maxSeqLength(),
+        c.numTrainEpochs(), c.trainBatchSize(), c.learningRate(), c.checkpointDir(), "examples",
         "the training data, --max_examples and global batch (--train_batch_size x workers)");
     FinetuneLoop.Model<Example> model = new FinetuneLoop.Model<>() {
       @Override

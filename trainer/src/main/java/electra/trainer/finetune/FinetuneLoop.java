@@ -36,10 +36,12 @@ import java.util.Random;
  */
 final class FinetuneLoop<T> {
 
-  /** What the loop needs of a job's settings. */
-  record Settings(long seed, int maxSeqLength, int epochs, int batchSize, double learningRate,
-      double warmupProportion, double layerwiseDecay, int saveCheckpointsSteps, int keepCheckpointMax, int logFreq,
-      Path checkpointDir, String unit, String resumeAdvice) {}
+  /**
+   * What the loop needs of a job's settings: the flags every fine-tuning job shares, and the job's own window length,
+   * epochs, batch (in {@code unit}s) and peak learning rate.
+   */
+  record Settings(FinetuneFlags.Training training, FinetuneFlags.Checkpointing checkpointing, int maxSeqLength,
+      int epochs, int batchSize, double learningRate, Path checkpointDir, String unit, String resumeAdvice) {}
 
   /** The job's model as the loop drives it. */
   interface Model<T> {
@@ -124,17 +126,17 @@ final class FinetuneLoop<T> {
 
   /** Trains on {@code examples}, stopping after global step {@code stopAfterStep} as a killed job would. */
   Trained train(List<T> examples, String vocabFingerprint, long stopAfterStep) throws IOException {
-    Checkpoints checkpoints = new Checkpoints(s.checkpointDir(), "ckpt-", s.keepCheckpointMax());
+    Checkpoints checkpoints = new Checkpoints(s.checkpointDir(), "ckpt-", s.checkpointing().keepCheckpointMax());
     int global = globalBatch();
     int perEpoch = (examples.size() + global - 1) / global;
     long total = (long) perEpoch * s.epochs();
     LearningRateSchedule schedule = new LearningRateSchedule(s.learningRate(), 0,
-        (long) (total * s.warmupProportion()), total, 1.0);
+        (long) (total * s.training().warmupProportion()), total, 1.0);
     Position at = start(checkpoints, examples.size());
     out.printf(Locale.ROOT, "training on %d %s: %d epochs x %d steps of %d%s, lr %.3g, layer-wise decay %.2f%n",
         examples.size(), s.unit(), s.epochs(), perEpoch, global,
         cluster.distributed() ? " (" + cluster.size() + " workers x " + s.batchSize() + ")" : "", s.learningRate(),
-        s.layerwiseDecay());
+        s.training().layerwiseLrDecay());
     if (cluster.distributed()) {
       startTogether(at, examples.size());
     }
@@ -146,7 +148,7 @@ final class FinetuneLoop<T> {
     long started = System.nanoTime();
     for (int epoch = at.epoch(); epoch < s.epochs(); epoch++) {
       List<T> order = new ArrayList<>(examples);
-      Collections.shuffle(order, new Random(s.seed() * 1_000_003L + epoch));
+      Collections.shuffle(order, new Random(s.training().seed() * 1_000_003L + epoch));
       for (int from = epoch == at.epoch() ? at.example() : 0; from < order.size(); from += global) {
         if (step >= stopAfterStep) {
           return new Trained(losses, at.step(), step, secondsPerStep(started, step - at.step()), false);
@@ -168,10 +170,11 @@ final class FinetuneLoop<T> {
           continue;
         }
         log.stepDone(loss, to - from);
-        if (step % s.logFreq() == 0 || step == total) {
+        if (step % s.checkpointing().logFreq() == 0 || step == total) {
           log.write(step, total, epoch + 1, s.epochs(), learningRate);
         }
-        if (epochDone || (s.saveCheckpointsSteps() > 0 && step % s.saveCheckpointsSteps() == 0)) {
+        int every = s.checkpointing().saveCheckpointsSteps();
+        if (epochDone || (every > 0 && step % every == 0)) {
           Path saved = save(checkpoints, vocabFingerprint,
               epochDone ? new Position(step, epoch + 1, 0) : new Position(step, epoch, to));
           out.println((epochDone ? "epoch " + (epoch + 1) + "/" + s.epochs() + " done; " : "") + "saved " + saved);
@@ -226,8 +229,8 @@ final class FinetuneLoop<T> {
 
   /** Writes the checkpoint of {@code next.step()}: the variables, where training continues, and the head. */
   private Path save(Checkpoints checkpoints, String vocabFingerprint, Position next) throws IOException {
-    Checkpoints.State state = Checkpoints.State.fineTuning(next.step(), s.seed(), s.maxSeqLength(), next.epoch(),
-        next.example(), vocabFingerprint);
+    Checkpoints.State state = Checkpoints.State.fineTuning(next.step(), s.training().seed(), s.maxSeqLength(),
+        next.epoch(), next.example(), vocabFingerprint);
     return checkpoints.save(state, prefix -> {
       model.graph().save(prefix);
       try {
@@ -250,9 +253,10 @@ final class FinetuneLoop<T> {
     }
     Path checkpoint = latest.get();
     Checkpoints.State state = Checkpoints.readState(checkpoint);
-    if (state.seed() != s.seed() || state.maxSeqLength() != s.maxSeqLength()) {
+    long seed = s.training().seed();
+    if (state.seed() != seed || state.maxSeqLength() != s.maxSeqLength()) {
       throw new UsageException("checkpoint " + checkpoint + " is from a run with seed " + state.seed()
-          + " and max_seq_length " + state.maxSeqLength() + "; this run has " + s.seed() + " and " + s.maxSeqLength()
+          + " and max_seq_length " + state.maxSeqLength() + "; this run has " + seed + " and " + s.maxSeqLength()
           + " (use another --output_dir)");
     }
     Position at = new Position(state.step(), (int) state.dataEpoch(), (int) state.dataRecord());

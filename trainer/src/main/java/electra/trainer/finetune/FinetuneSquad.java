@@ -20,16 +20,13 @@ import electra.squad.SquadMetrics;
 import electra.squad.SquadVersion;
 import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
-import electra.tokenization.WordpieceTokenizer;
 import electra.trainer.distributed.DataParallelSettings;
 import electra.trainer.distributed.WorkerRuntime;
 import electra.trainer.model.HuggingFaceTokenizer;
 import electra.trainer.model.HuggingFaceWeights;
-import electra.trainer.runtime.OptimizerGraph;
 import electra.trainer.runtime.Progress;
 import electra.trainer.runtime.Presets;
 import electra.trainer.runtime.RunSettings;
-import electra.trainer.runtime.SessionConfigs;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -139,9 +136,8 @@ public final class FinetuneSquad implements Job {
     if (c.initCheckpoint() != null) {
       FinetunedHead.require(c.initCheckpoint(), c.head(), "another --init_checkpoint");
     }
-    Vocabulary vocab = source.vocabulary(c.doLowerCase());
-    BertTokenizer tokenizer = new BertTokenizer(vocab, c.doLowerCase(),
-        WordpieceTokenizer.NVIDIA_MAX_INPUT_CHARS_PER_WORD);
+    Vocabulary vocab = source.vocabulary(c.tokenization().doLowerCase());
+    BertTokenizer tokenizer = c.tokenization().tokenizer(vocab);
     QaFeaturizer featurizer = new QaFeaturizer(tokenizer,
         new QaFeaturizer.Options(c.maxSeqLength(), c.docStride(), c.maxQueryLength()));
     if (chief) { // the only worker that writes the output folder
@@ -153,13 +149,12 @@ public final class FinetuneSquad implements Job {
       RunSettings.write(c.outputDir().resolve("settings.json"), Map.of("finetune", c, "data_parallel", dp,
           "global_batch", dp.globalBatch(c.trainBatchSize())));
     }
-    boolean gpu = (c.amp() || c.xla()) && SessionConfigs.gpuAvailable();
-    var sessionConfig = SessionConfigs.training(c.amp(), c.xla(), gpu);
+    boolean gpu = c.training().gpu();
+    var sessionConfig = c.training().sessionConfig(gpu);
 
-    out.printf(Locale.ROOT, "FinetuneSquad %s: %s, %s head%s, %d/%d/%d tokens%n",
-        c.mode().name().toLowerCase(Locale.ROOT), source.config(), c.head().id(),
-        c.head() == QaHead.JOINT ? " (beam " + c.beamSize() + ")" : "", c.maxSeqLength(), c.docStride(),
-        c.maxQueryLength());
+    out.printf(Locale.ROOT, "FinetuneSquad %s: %s, %s head%s, %d/%d/%d tokens%n", c.mode().id(), source.config(),
+        c.head().id(), c.head() == QaHead.JOINT ? " (beam " + c.beamSize() + ")" : "", c.maxSeqLength(),
+        c.docStride(), c.maxQueryLength());
     FinetuneLoop.printWorker(dp, c.trainBatchSize(), "windows", out);
     try (WorkerRuntime runtime = dp.start();
         QaGraph graph = new QaGraph(source.config(), c.head(), c.beamSize(), training(c, gpu, runtime),
@@ -175,7 +170,7 @@ public final class FinetuneSquad implements Job {
         log.drawCurves(String.format(Locale.ROOT, "ELECTRA SQuAD %s fine-tuning, %s head: %s",
             c.version2() ? "2.0" : "1.1", c.head().id(), c.outputDir()));
         if (c.exportHfDir() != null) {
-          exportHuggingFace(graph, vocab, c.doLowerCase(), c.exportHfDir());
+          exportHuggingFace(graph, vocab, c.tokenization().doLowerCase(), c.exportHfDir());
         }
         modelStep = trained.lastStep();
       } else {
@@ -194,11 +189,7 @@ public final class FinetuneSquad implements Job {
 
   /** The training side of the graph (null when the run does not train), replicated over the workers if any. */
   private static FinetuneGraph.Training training(FinetuneConfig c, boolean gpu, WorkerRuntime runtime) {
-    if (!c.mode().trains()) {
-      return null;
-    }
-    return new FinetuneGraph.Training(OptimizerGraph.Settings.fineTuning(c.weightDecay(), c.amp() && gpu),
-        c.layerwiseLrDecay(), c.seed(), runtime);
+    return c.mode().trains() ? c.training().graph(gpu, runtime) : null;
   }
 
   private static Summary summary(FinetuneLoop.Trained t, Map<String, Number> results) {
@@ -214,9 +205,8 @@ public final class FinetuneSquad implements Job {
       source.config().writeJson(c.checkpointDir().resolve(HuggingFaceWeights.CONFIG_FILE),
           c.head() == QaHead.JOINT ? "ElectraForPreTraining" : "ElectraForQuestionAnswering");
     }
-    FinetuneLoop.Settings settings = new FinetuneLoop.Settings(c.seed(), c.maxSeqLength(), c.numTrainEpochs(),
-        c.trainBatchSize(), c.learningRate(), c.warmupProportion(), c.layerwiseLrDecay(), c.saveCheckpointsSteps(),
-        c.keepCheckpointMax(), c.logFreq(), c.checkpointDir(), "windows",
+    FinetuneLoop.Settings settings = new FinetuneLoop.Settings(c.training(), c.checkpointing(), c.maxSeqLength(),
+        c.numTrainEpochs(), c.trainBatchSize(), c.learningRate(), c.checkpointDir(), "windows",
         "the training data, --max_examples and global batch (--train_batch_size x workers)");
     FinetuneLoop.Model<Batch.Window> model = new FinetuneLoop.Model<>() {
       @Override
@@ -256,7 +246,7 @@ public final class FinetuneSquad implements Job {
   }
 
   static FinetuneSource resolveSource(FinetuneConfig c) throws IOException {
-    return FinetuneSource.resolve(c.electraModel(), c.initCheckpoint(), c.vocabFile());
+    return FinetuneSource.resolve(c.electraModel(), c.initCheckpoint(), c.tokenization().vocabFile());
   }
 
   private List<Batch.Window> trainingWindows(FinetuneConfig c, QaFeaturizer featurizer, Vocabulary vocab)

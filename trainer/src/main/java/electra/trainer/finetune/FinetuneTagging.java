@@ -12,13 +12,9 @@ import electra.tagging.TaggedSentence;
 import electra.tagging.TaggingFeaturizer;
 import electra.tagging.TaggingScores;
 import electra.tagging.TaggingTask;
-import electra.tokenization.BertTokenizer;
 import electra.tokenization.Vocabulary;
-import electra.tokenization.WordpieceTokenizer;
 import electra.trainer.model.HuggingFaceWeights;
-import electra.trainer.runtime.OptimizerGraph;
 import electra.trainer.runtime.Progress;
-import electra.trainer.runtime.SessionConfigs;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -126,22 +122,21 @@ public final class FinetuneTagging implements Job {
     if (!c.mode().trains() && c.initCheckpoint() == null) {
       labels = exportedLabels(Path.of(c.electraModel()), c.mode());
     }
-    FinetuneSource source = FinetuneSource.resolve(c.electraModel(), c.initCheckpoint(), c.vocabFile());
-    Vocabulary vocab = source.vocabulary(c.doLowerCase());
-    TaggingFeaturizer featurizer = new TaggingFeaturizer(new BertTokenizer(vocab, c.doLowerCase(),
-        WordpieceTokenizer.NVIDIA_MAX_INPUT_CHARS_PER_WORD), c.maxSeqLength());
+    FinetuneSource source = FinetuneSource.resolve(c.electraModel(), c.initCheckpoint(),
+        c.tokenization().vocabFile());
+    Vocabulary vocab = source.vocabulary(c.tokenization().doLowerCase());
+    TaggingFeaturizer featurizer = new TaggingFeaturizer(c.tokenization().tokenizer(vocab), c.maxSeqLength());
     OutputFolder.Claim claim = new OutputFolder.Claim(name(), c.trainingWork(), c.mode().trains(), "");
     OutputFolder.claim(c.outputDir(), claim, c.overwrite());
     if (c.exportDir() != null) { // claimed now, not refused after hours of training
       OutputFolder.claim(c.exportDir(), claim, c.overwrite());
     }
-    boolean gpu = (c.amp() || c.xla()) && SessionConfigs.gpuAvailable();
-    FinetuneGraph.Training training = !c.mode().trains() ? null : new FinetuneGraph.Training(
-        OptimizerGraph.Settings.fineTuning(c.weightDecay(), c.amp() && gpu), c.layerwiseLrDecay(), c.seed());
+    boolean gpu = c.training().gpu();
+    FinetuneGraph.Training training = c.mode().trains() ? c.training().graph(gpu, null) : null;
     out.printf(Locale.ROOT, "FinetuneTagging %s %s: %s, %d labels %s, %d tokens%n", task.id(),
-        c.mode().name().toLowerCase(Locale.ROOT), source.config(), labels.size(), labels, c.maxSeqLength());
+        c.mode().id(), source.config(), labels.size(), labels, c.maxSeqLength());
     try (TaggerGraph graph = new TaggerGraph(source.config(), labels.size(), training,
-            SessionConfigs.training(c.amp(), c.xla(), gpu));
+            c.training().sessionConfig(gpu));
         FinetuneLog log = new FinetuneLog(c.outputDir(), out, clock)) {
       FinetuneLoop.Trained trained = FinetuneLoop.Trained.NOTHING;
       long modelStep;
@@ -158,8 +153,8 @@ public final class FinetuneTagging implements Job {
       if (c.exportDir() != null) {
         int labelCount = labels.size();
         ClassifierExports.write(graph, () -> new TaggerGraph(source.config(), labelCount, null, null),
-            new ClassifierExport(ClassifierExport.Kind.TOKEN, labels, false, c.doLowerCase(), c.maxSeqLength()), vocab,
-            c.exportDir(), 1);
+            new ClassifierExport(ClassifierExport.Kind.TOKEN, labels, false, c.tokenization().doLowerCase(),
+                c.maxSeqLength()), vocab, c.exportDir(), 1);
         out.println("wrote " + c.exportDir() + ": a Hugging Face ElectraForTokenClassification folder and a "
             + "SavedModel for Infer --task=tag");
       }
@@ -193,9 +188,9 @@ public final class FinetuneTagging implements Job {
     try {
       export = ClassifierExport.read(model);
     } catch (IOException e) {
-      throw new UsageException("--mode " + mode.name().toLowerCase(Locale.ROOT) + " needs the tagger's labels: give "
-          + "--init_checkpoint (a FinetuneTagging checkpoint records them) or an --electra_model written by "
-          + "FinetuneTagging --export_dir (" + e.getMessage() + ")");
+      throw new UsageException("--mode " + mode.id() + " needs the tagger's labels: give --init_checkpoint (a "
+          + "FinetuneTagging checkpoint records them) or an --electra_model written by FinetuneTagging --export_dir ("
+          + e.getMessage() + ")");
     }
     if (export.kind() != ClassifierExport.Kind.TOKEN) {
       throw new UsageException("--electra_model " + model + " holds an " + export.kind().architecture()
@@ -223,9 +218,8 @@ public final class FinetuneTagging implements Job {
     Files.createDirectories(c.checkpointDir());
     source.config().writeJson(c.checkpointDir().resolve(HuggingFaceWeights.CONFIG_FILE),
         "ElectraForTokenClassification");
-    FinetuneLoop.Settings settings = new FinetuneLoop.Settings(c.seed(), c.maxSeqLength(), c.numTrainEpochs(),
-        c.trainBatchSize(), c.learningRate(), c.warmupProportion(), c.layerwiseLrDecay(), c.saveCheckpointsSteps(),
-        c.keepCheckpointMax(), c.logFreq(), c.checkpointDir(), "sentences",
+    FinetuneLoop.Settings settings = new FinetuneLoop.Settings(c.training(), c.checkpointing(), c.maxSeqLength(),
+        c.numTrainEpochs(), c.trainBatchSize(), c.learningRate(), c.checkpointDir(), "sentences",
         "the training data, --max_examples and --train_batch_size");
     String task = c.taskName().id();
     FinetuneLoop.Model<TaggingFeaturizer.Features> model = new FinetuneLoop.Model<>() {

@@ -1,5 +1,7 @@
 package electra.trainer.finetune;
 
+import static electra.cli.UsageException.require;
+
 import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Overwrite;
@@ -7,10 +9,8 @@ import electra.cli.UsageException;
 import electra.glue.GlueData;
 import electra.glue.GlueTask;
 import electra.trainer.distributed.DataParallelSettings;
-import electra.tokenization.VocabularyResolver;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 
 /**
  * Every setting of one GLUE fine-tuning / evaluation / prediction run, checked when built. Defaults are Google's
@@ -33,11 +33,7 @@ public record GlueConfig(
     Path dataDir,
     @Flag(value = "tokens per example: [CLS] A [SEP] B [SEP], the longer text cut first", defaultValue = "128")
     int maxSeqLength,
-    @Flag(value = "lower-case and strip accents (uncased vocabularies)", defaultValue = "true")
-    boolean doLowerCase,
-    @Flag("vocab.txt or bert-base-uncased (default: <electra_model>/vocab.txt if present, else "
-        + VocabularyResolver.BERT_BASE_UNCASED + ")")
-    String vocabFile,
+    FinetuneFlags.Tokenization tokenization,
     @Flag(value = "training epochs; 0: Google's for the task (3, 10 for RTE and STS-B)", defaultValue = "0")
     int numTrainEpochs,
     @Flag(value = "examples per training step and worker: the global batch is --workers x this", defaultValue = "32")
@@ -47,31 +43,14 @@ public record GlueConfig(
     @Flag(value = "peak learning rate (3e-4 ELECTRA-Small as in the paper; Google's code: 1e-4 base, 5e-5 large)",
         defaultValue = "3e-4")
     double learningRate,
-    @Flag(value = "layer-wise learning-rate decay (0.8 small/base, 0.9 large, 1 = off)", defaultValue = "0.8")
-    double layerwiseLrDecay,
-    @Flag(value = "fraction of steps with linear warmup", defaultValue = "0.1")
-    double warmupProportion,
-    @Flag(value = "decoupled weight decay (not on LayerNorm and biases)", defaultValue = "0.01")
-    double weightDecay,
-    @Flag(value = "automatic mixed precision (bf16 on CPU, fp16 with loss scaling on GPU)", defaultValue = "false")
-    boolean amp,
-    @Flag(value = "XLA JIT compilation", defaultValue = "false")
-    boolean xla,
-    @Flag(value = "seed of the head's initial weights, data order and dropout", defaultValue = "12439")
-    long seed,
+    FinetuneFlags.Training training,
     @Flag("eval_results.json, <split>_predictions.tsv, the test submission TSVs, log.jsonl, loss_curves.png, "
         + "TensorBoard events and checkpoints/ go here")
     Path outputDir,
     Overwrite overwrite,
     @Flag(value = "use only the first N examples of each file (0 = all)", defaultValue = "0")
     int maxExamples,
-    @Flag(value = "checkpoints kept", defaultValue = "2")
-    int keepCheckpointMax,
-    @Flag(value = "also checkpoint every this many steps within an epoch (0: only at the end of each epoch); a "
-        + "restarted run resumes from the latest", defaultValue = "1000")
-    int saveCheckpointsSteps,
-    @Flag(value = "log every this many steps (console, log.jsonl, TensorBoard)", defaultValue = "50")
-    int logFreq,
+    FinetuneFlags.Checkpointing checkpointing,
     @Flag(value = "MRPC and STS-B: train on every pair in both orders, as Google does (its double_unordered); no "
         + "effect on other tasks", defaultValue = "true")
     boolean doubleUnordered,
@@ -84,10 +63,9 @@ public record GlueConfig(
     require(taskName != null, "--task_name is required");
     require(mode != null, "--mode is required");
     electraModel = electraModel == null || electraModel.isBlank() ? null : electraModel;
-    vocabFile = vocabFile == null || vocabFile.isBlank() ? null : vocabFile;
     require(outputDir != null, "--output_dir is required");
     require(dataDir != null, "--data_dir is required");
-    require(electraModel != null || initCheckpoint != null, "--mode " + name(mode) + " needs --electra_model "
+    require(electraModel != null || initCheckpoint != null, "--mode " + mode.id() + " needs --electra_model "
         + "(a Hugging Face folder or pre-training checkpoint) or --init_checkpoint (a fine-tuned checkpoint)");
     numTrainEpochs = numTrainEpochs == 0 ? taskName.epochs() : numTrainEpochs;
     require(maxSeqLength >= 3 && maxSeqLength <= 512, "--max_seq_length must be in 3..512, got " + maxSeqLength);
@@ -96,26 +74,7 @@ public record GlueConfig(
     require(trainBatchSize > 0, "--train_batch_size must be positive, got " + trainBatchSize);
     require(predictBatchSize > 0, "--predict_batch_size must be positive, got " + predictBatchSize);
     require(learningRate > 0, "--learning_rate must be positive, got " + learningRate);
-    require(layerwiseLrDecay > 0 && layerwiseLrDecay <= 1, "--layerwise_lr_decay must be in (0, 1], got "
-        + layerwiseLrDecay);
-    require(warmupProportion >= 0 && warmupProportion <= 1, "--warmup_proportion must be in [0, 1], got "
-        + warmupProportion);
-    require(weightDecay >= 0, "--weight_decay must be >= 0, got " + weightDecay);
     require(maxExamples >= 0, "--max_examples must be >= 0, got " + maxExamples);
-    require(keepCheckpointMax > 0, "--keep_checkpoint_max must be positive, got " + keepCheckpointMax);
-    require(saveCheckpointsSteps >= 0, "--save_checkpoints_steps must be >= 0 (0: at the end of each epoch only), "
-        + "got " + saveCheckpointsSteps);
-    require(logFreq > 0, "--log_freq must be positive, got " + logFreq);
-  }
-
-  private static String name(FinetuneConfig.Mode m) {
-    return m.name().toLowerCase(Locale.ROOT);
-  }
-
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new UsageException(message);
-    }
   }
 
   /** The task's folder: {@code --data_dir} itself, or its subfolder named as the task's in the distribution. */
@@ -128,7 +87,7 @@ public record GlueConfig(
   public Path split(String split) {
     Path file = GlueData.file(taskDir(), split);
     if (!Files.isRegularFile(file)) {
-      throw new UsageException("--mode " + name(mode) + " needs " + file + "; --data_dir " + dataDir + " should be "
+      throw new UsageException("--mode " + mode.id() + " needs " + file + "; --data_dir " + dataDir + " should be "
           + "the GLUE " + taskName.folder() + " folder (DownloadGlue --tasks=" + taskName.id() + ")");
     }
     return file;

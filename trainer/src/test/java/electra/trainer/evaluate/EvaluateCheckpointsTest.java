@@ -34,6 +34,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -45,7 +46,8 @@ import org.tensorflow.proto.Event;
 /**
  * Continuous evaluation end to end over a real Pretrain run of a tiny model (two checkpoints, steps 2 and 4), fine-tuned
  * on 8 real SQuAD v1.1 questions and scored on 8 others: what it records, publishes and refuses to publish, and how
- * it survives restarts, a stop, a kill -9 while publishing and a checkpoint deleted before its turn.
+ * it survives restarts, a stop (asked in-process, or SIGTERM), a kill -9 while publishing and a checkpoint deleted
+ * before its turn.
  */
 class EvaluateCheckpointsTest {
 
@@ -377,13 +379,7 @@ class EvaluateCheckpointsTest {
     Path work = tmp.resolve("killed/work");
     Path models = tmp.resolve("killed/models");
     String[] args = args(run, work, "--models=" + models, "--publish=always");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-        EvaluateCheckpointsMain.class.getName()));
-    command.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-    pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");
-    Process child = pb.start();
+    Process child = startJob(args);
     List<String> output = new ArrayList<>();
     boolean killed = false;
     try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(),
@@ -425,6 +421,49 @@ class EvaluateCheckpointsTest {
           "no staging or temporary folder left");
     }
     assertEquals(2, lines(work).size());
+  }
+
+  @Test
+  void sigtermEndsAFollowingRunBetweenCheckpointsAsAStopWithStatus0() throws Exception {
+    Path run = Files.createDirectories(tmp.resolve("signal/tiny")); // no checkpoint yet: the run waits for one
+    String[] following = Stream.of(args(run, tmp.resolve("signal/work"), "--publish=never", "--poll_interval_s=600"))
+        .map(a -> a.equals("--follow=false") ? "--follow=true" : a).toArray(String[]::new);
+    Process child = startJob(following);
+    List<String> output = new CopyOnWriteArrayList<>(); // read by the timeout's message while it is written
+    try {
+      // a bound on a signal that is not heard: a following run never ends by itself
+      assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(),
+            StandardCharsets.UTF_8))) {
+          for (String line = r.readLine(); line != null; line = r.readLine()) {
+            output.add(line);
+            if (line.startsWith("waiting for new checkpoints")) {
+              child.toHandle().destroy(); // SIGTERM, as kill sends it (Process.destroy would close the output)
+            }
+          }
+        }
+        assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+      }, () -> String.join("\n", output));
+    } finally {
+      child.destroyForcibly();
+    }
+    // the JVM's own shutdown on SIGTERM would end it with status 143, before the job's last lines
+    String text = String.join("\n", output);
+    assertEquals(0, child.exitValue(), text);
+    assertTrue(text.contains("EvaluateCheckpoints: stop requested"), text);
+    assertTrue(output.containsAll(List.of("stopped on request; a restarted run continues with the checkpoints not "
+        + "recorded", "evaluated 0 checkpoints")), text);
+  }
+
+  /** {@code ./electra EvaluateCheckpoints args} in a child JVM, its errors in its output. */
+  private static Process startJob(String... args) throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        EvaluateCheckpointsMain.class.getName()));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");
+    return pb.start();
   }
 
   private static List<JsonNode> lines(Path work) throws IOException {

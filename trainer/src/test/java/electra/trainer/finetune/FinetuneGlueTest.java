@@ -267,8 +267,8 @@ class FinetuneGlueTest {
   void flagsAreCheckedAndDefaultToGooglesRecipe(@TempDir Path tmp) throws Exception {
     GlueConfig rte = GlueConfig.parse("--task_name=RTE", "--electra_model=m", "--data_dir=d", "--output_dir=o");
     assertEquals(List.of(10, 32, 128), List.of(rte.numTrainEpochs(), rte.trainBatchSize(), rte.maxSeqLength()));
-    assertEquals(List.of(3e-4, 0.8, 0.1, 0.01), List.of(rte.learningRate(), rte.layerwiseLrDecay(),
-        rte.warmupProportion(), rte.weightDecay()));
+    assertEquals(List.of(3e-4, 0.8, 0.1, 0.01), List.of(rte.learningRate(), rte.training().layerwiseLrDecay(),
+        rte.training().warmupProportion(), rte.training().weightDecay()));
     assertEquals(3, GlueConfig.parse("--task_name=cola", "--electra_model=m", "--data_dir=d", "--output_dir=o")
         .numTrainEpochs());
     UsageException noModel = assertThrows(UsageException.class, () -> GlueConfig.parse("--task_name=cola",

@@ -136,6 +136,10 @@ class FinetuneSquadTest {
     JsonNode settings = JSON.readTree(out.resolve("settings.json").toFile()).get("finetune");
     assertEquals(head.id(), settings.get("head").asText().toLowerCase(Locale.ROOT), "the run's full settings");
     assertEquals(questions, settings.get("max_examples").asInt());
+    // the flags every fine-tuning job shares (FinetuneFlags) are written beside the others, by their flag names
+    assertEquals(List.of(12439L, 100L, 0.8), List.of(settings.get("seed").asLong(), settings.get("log_freq").asLong(),
+        settings.get("layerwise_lr_decay").asDouble()), settings.toString());
+    assertFalse(settings.has("training"), settings.toString());
   }
 
   @Test

@@ -189,8 +189,8 @@ class FinetuneTaggingTest {
     TaggingConfig c = TaggingConfig.parse("--task_name=chunk", "--electra_model=m", "--data_dir=d",
         "--output_dir=o");
     assertEquals(List.of(3, 32, 128), List.of(c.numTrainEpochs(), c.trainBatchSize(), c.maxSeqLength()));
-    assertEquals(List.of(3e-4, 0.8, 0.1, 0.01), List.of(c.learningRate(), c.layerwiseLrDecay(),
-        c.warmupProportion(), c.weightDecay()));
+    assertEquals(List.of(3e-4, 0.8, 0.1, 0.01), List.of(c.learningRate(), c.training().layerwiseLrDecay(),
+        c.training().warmupProportion(), c.training().weightDecay()));
     Path model = model(tmp.resolve("model"));
     write(tmp.resolve("dev/dev.txt"), sentences(2, 1, false), true);
     UsageException eval = assertThrows(UsageException.class, () -> run(new ByteArrayOutputStream(),

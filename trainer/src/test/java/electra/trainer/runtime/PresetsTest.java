@@ -103,7 +103,7 @@ class PresetsTest {
     assertEquals(256, c.trainBatchSize(), "32 per GPU on 8 GPUs");
     assertEquals(8e-4, c.learningRate());
     assertEquals(2, c.numTrainEpochs());
-    assertEquals(1, c.seed());
+    assertEquals(1, c.training().seed());
     assertEquals("dgxa100_8gpu_amp", c.preset());
     assertArrayEquals(new String[] {"--a=1"}, Presets.apply(new Presets.Preset("none", 1, java.util.Map.of()),
         new String[] {"--a=1"}, "x", 1, s -> { }));

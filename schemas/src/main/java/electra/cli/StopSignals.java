@@ -1,4 +1,4 @@
-package electra.launcher;
+package electra.cli;
 
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -15,15 +15,27 @@ import sun.misc.SignalHandler;
  * them would use what is gone; asked first, every part has finished before the JVM shuts down. The first signal calls
  * {@code onStop}; another one while the parts stop ends the process as the JVM would have (status 128 + signal).
  * Closing gives the signals back.
+ *
+ * <p>The signals are the process's: the first job that takes them holds them until it closes. A job that another
+ * runs in its process (as {@code Platform} runs EvaluateCheckpoints) takes nothing: the job that holds the signals
+ * stops it through its own stop method, in its turn.
  */
-final class StopSignals implements AutoCloseable {
+public final class StopSignals implements AutoCloseable {
 
   private static final List<String> SIGNALS = List.of("INT", "TERM", "HUP");
 
+  /** Whether a job of this process holds the signals. */
+  private static final AtomicBoolean HELD = new AtomicBoolean();
+
   private final Map<Signal, SignalHandler> previous = new LinkedHashMap<>();
   private final AtomicBoolean signalled = new AtomicBoolean();
+  private final boolean holds;
 
-  StopSignals(Runnable onStop, PrintStream out) {
+  public StopSignals(Runnable onStop, PrintStream out) {
+    holds = HELD.compareAndSet(false, true);
+    if (!holds) {
+      return;
+    }
     SignalHandler handler = signal -> {
       if (signalled.compareAndSet(false, true)) {
         onStop.run();
@@ -45,6 +57,9 @@ final class StopSignals implements AutoCloseable {
 
   @Override
   public void close() {
-    previous.forEach(Signal::handle);
+    if (holds) {
+      previous.forEach(Signal::handle);
+      HELD.set(false);
+    }
   }
 }
