@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * held in a buffer across a checkpoint: once a checkpoint commits a request's offset, its answer has been written.
  *
  * <p>Each micro-batch is answered by one version of the model ({@link ServedModel}); a new version is swapped in
- * between micro-batches, and each answer names the version that gave it.
+ * between micro-batches, and each answer names the version that gave it and the engine that ran it.
  *
  * <p>Requests that cannot be answered go to {@link #ERRORS} right away, keyed by their id (null when none); the
  * job never stops for a bad request, nor for a model failure (every request of the failed run gets an error).
@@ -222,7 +222,7 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
         ANSWERED.inc();
         LATENCY.update(latency);
         results.add(new Result(ANSWERS, KV.of(o.id(), QaMessages.answer(o.answer(), modelName, answers.version(),
-            latency)), p.timestamp()));
+            answers.engine(), latency)), p.timestamp()));
       } else {
         ERRORS_BY_CAUSE.get(o.rejection().cause()).inc();
         results.add(new Result(ERRORS, KV.of(o.id(), QaMessages.error(o.id(), o.rejection().reason())),

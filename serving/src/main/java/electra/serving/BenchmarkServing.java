@@ -96,7 +96,8 @@ public final class BenchmarkServing implements Job {
       int maxBatchSize,
       @Flag(value = "ServeQA's --max_batch_wait_ms", defaultValue = "10")
       int maxBatchWaitMs,
-      @Flag(value = "what runs the model, in ServeQA and bare", defaultValue = "tensorflow")
+      @Flag(value = "what runs the model, in ServeQA and bare; auto: ONNX Runtime when the export has a model.onnx, "
+          + "else TensorFlow (the settings line and the table name the engine used)", defaultValue = "auto")
       InferenceEngine engine,
       @Flag("a Kafka cluster with the qa-requests and qa-answers topics; default: a broker in this process. Only this "
           + "run's requests count; older records in the topics are left alone")
@@ -228,7 +229,7 @@ public final class BenchmarkServing implements Job {
     }
   }
 
-  /** What a run measured. */
+  /** What a run measured; {@code engine} is the one that ran ({@code --engine=auto} resolved for the export). */
   public record Report(int requests, int answered, double offeredRate, double kafkaThroughput, Latency kafka,
       Latency bareSingle, double bareBatchThroughput, int batchSize, InferenceEngine engine, String source,
       Swaps swaps) {
@@ -517,7 +518,7 @@ public final class BenchmarkServing implements Job {
       }
       double bareThroughput = requests / ((System.nanoTime() - t0) / 1e9);
       return new Report(requests, answered, rate, throughput, Latency.of(e2e), Latency.of(single), bareThroughput,
-          batch, settings.engine(), inputs.source(), swaps);
+          batch, answerer.engine(), inputs.source(), swaps);
     } finally {
       SharedAnswerers.release(answerer);
     }

@@ -21,7 +21,8 @@ import java.util.stream.Collectors;
  * exclusive), or, for a SQuAD 2.0 model whose null odds exceed the export's threshold, "no answer"; long contexts are
  * windowed as in evaluation. {@code --task=classify} gives a sentence's (or a pair's) classes by probability, or a
  * regression's score, with FinetuneGlue's {@code --export_dir}; {@code --task=tag} tags each word of a sentence and
- * lists the chunks, with FinetuneTagging's.
+ * lists the chunks, with FinetuneTagging's. The last line gives the time and the engine that ran the model: the
+ * default {@code --engine=auto} picks ONNX Runtime for a QA export with {@code model.onnx}, else TensorFlow.
  */
 public final class Infer implements Job {
 
@@ -64,8 +65,9 @@ public final class Infer implements Job {
       String text,
       @Flag("classify: the pair's second sentence")
       String textB,
-      @Flag(value = "what runs the model: TensorFlow (the export's SavedModel) or ONNX Runtime (its model.onnx; qa "
-          + "only)", defaultValue = "tensorflow")
+      @Flag(value = "what runs the model: TensorFlow (the export's SavedModel), ONNX Runtime (its model.onnx; qa "
+          + "only), or auto: ONNX Runtime when the export has a model.onnx, else TensorFlow (classify and tag exports "
+          + "have none)", defaultValue = "auto")
       InferenceEngine engine,
       RequestLimits limits) {
 
@@ -80,8 +82,8 @@ public final class Infer implements Job {
         case TAG -> require(text != null && textB == null && question == null && context == null,
             "--task=tag needs --text only");
       }
-      require(task == Task.QA || engine == InferenceEngine.TENSORFLOW, "--engine=" + engine.name().toLowerCase(
-          Locale.ROOT) + " runs QA exports only: classifier exports have a SavedModel, no model.onnx");
+      require(task == Task.QA || engine != InferenceEngine.ONNXRUNTIME, "--engine=onnxruntime runs QA exports only: "
+          + "classifier exports have a SavedModel, no model.onnx (leave --engine out, or give auto or tensorflow)");
     }
 
     private static void require(boolean ok, String message) {
@@ -132,7 +134,7 @@ public final class Infer implements Job {
         out.printf("no answer (null score diff %.4f > threshold %.4f)%n", a.nullScoreDiff().orElseThrow(),
             threshold);
       }
-      out.printf("windows: %d, %.1f ms%n", a.windows(), ms);
+      out.printf("windows: %d, %.1f ms on %s%n", a.windows(), ms, model.engine().id());
     }
   }
 
@@ -171,7 +173,7 @@ public final class Infer implements Job {
         out.println("chunks: " + Chunks.of(labels).stream().map(ch -> ch.type() + " \""
             + String.join(" ", words.subList(ch.start(), ch.end())) + "\"").collect(Collectors.joining(", ")));
       }
-      out.printf(Locale.ROOT, "%.1f ms%n", (System.nanoTime() - t0) / 1e6);
+      out.printf(Locale.ROOT, "%.1f ms on %s%n", (System.nanoTime() - t0) / 1e6, InferenceEngine.TENSORFLOW.id());
     }
   }
 }

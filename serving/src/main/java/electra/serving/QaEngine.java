@@ -14,17 +14,17 @@ import java.util.function.Function;
 interface QaEngine extends AutoCloseable {
 
   /**
-   * Loads the export's network for {@code engine}: TensorFlow reads the SavedModel, ONNX Runtime the export's
-   * {@code model.onnx}. Both run ops one after another (one inter-op thread) with the engine's default number of
-   * threads inside an op (the machine's cores).
+   * Loads the export's network for {@code engine}, {@code auto} resolved against this export
+   * ({@link InferenceEngine#resolve}): TensorFlow reads the SavedModel, ONNX Runtime the export's {@code model.onnx}.
+   * Both run ops one after another (one inter-op thread) with the engine's default number of threads inside an op
+   * (the machine's cores).
    */
   static QaEngine load(InferenceEngine engine, Path dir, ExportMetadata metadata) throws IOException {
-    return switch (engine) {
-      case TENSORFLOW -> SavedModelEngine.load(dir, metadata);
-      case ONNXRUNTIME -> OnnxRuntimeEngine.load(dir, metadata);
-    };
+    return engine.resolve(metadata) == InferenceEngine.ONNXRUNTIME ? OnnxRuntimeEngine.load(dir, metadata)
+        : SavedModelEngine.load(dir, metadata);
   }
 
+  /** The runtime: TensorFlow or ONNX Runtime, never {@code auto}. */
   InferenceEngine kind();
 
   /**

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import electra.export.InferenceEngine;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -22,9 +23,11 @@ import java.nio.charset.StandardCharsets;
  *   <li>request on {@code qa-requests}: {@code {"id": "...", "question": "...", "context": "..."}}, UTF-8;</li>
  *   <li>answer on {@code qa-answers}, keyed by id:
  *       {@code {"id", "answer", "score", "start_char", "end_char", "answerable", ["null_score_diff",] "model",
- *       ["model_version",] "latency_ms"}}: {@code model_version} is the model repository's version that answered
- *       (absent when ServeQA serves an export folder); a SQuAD 2.0 model adds its null odds and may answer {@code "answerable": false} with
- *       {@code "answer": ""} (start and end 0); a SQuAD 1.1 model always answers, without null odds;</li>
+ *       ["model_version",] "engine", "latency_ms"}}: {@code model_version} is the model repository's version that
+ *       answered (absent when ServeQA serves an export folder), {@code engine} the runtime that ran it
+ *       ({@code tensorflow} or {@code onnxruntime}); a SQuAD 2.0 model adds its null odds and may answer
+ *       {@code "answerable": false} with {@code "answer": ""} (start and end 0); a SQuAD 1.1 model always answers,
+ *       without null odds;</li>
  *   <li>error on {@code qa-errors}, keyed by id when there is one: {@code {"id": "..." or null, "error": reason}}.</li>
  * </ul>
  */
@@ -163,9 +166,10 @@ public final class QaMessages {
 
   /**
    * An answer message; {@code modelVersion} is the repository version that answered, left out for an export folder
-   * ({@link ServedModel#EXPORT_FOLDER_VERSION}), which has no version.
+   * ({@link ServedModel#EXPORT_FOLDER_VERSION}), which has no version; {@code engine} is the runtime that ran it.
    */
-  public static String answer(QaAnswerer.Answer a, String model, long modelVersion, long latencyMs) {
+  public static String answer(QaAnswerer.Answer a, String model, long modelVersion, InferenceEngine engine,
+      long latencyMs) {
     ObjectNode n = JSON.createObjectNode();
     n.put("id", a.id());
     n.put("answer", a.text());
@@ -178,6 +182,7 @@ public final class QaMessages {
     if (modelVersion != ServedModel.EXPORT_FOLDER_VERSION) {
       n.put("model_version", modelVersion);
     }
+    n.put("engine", engine.id());
     n.put("latency_ms", latencyMs);
     return n.toString();
   }

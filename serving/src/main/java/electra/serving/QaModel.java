@@ -20,7 +20,7 @@ import java.util.Optional;
  * export recorded ({@code check.json}): {@link #predict} turns features
  * into the head's outputs as the decoder reads them (span logits, or the joint head's beams), {@code maxBatchSize}
  * windows per run of its {@link InferenceEngine} (TensorFlow on the SavedModel, or ONNX Runtime on
- * {@code model.onnx}).
+ * {@code model.onnx}; {@code auto} picks one for each export loaded, and {@link #engine} says which).
  *
  * <p>Thread-safe: both engines' sessions may run concurrently, and this class keeps no mutable state, so one
  * instance serves every thread of a process. Every tensor is closed before {@link #predict} returns. Close the
@@ -51,14 +51,17 @@ public final class QaModel implements AutoCloseable {
     this.maxBatchSize = maxBatchSize;
   }
 
-  /** Loads an export for TensorFlow with {@value #DEFAULT_MAX_BATCH_SIZE} windows per run. */
+  /**
+   * Loads an export with {@value #DEFAULT_MAX_BATCH_SIZE} windows per run on the engine {@code auto} picks for it.
+   */
   public static QaModel load(Path dir) throws IOException {
-    return load(dir, DEFAULT_MAX_BATCH_SIZE, InferenceEngine.TENSORFLOW);
+    return load(dir, DEFAULT_MAX_BATCH_SIZE, InferenceEngine.AUTO);
   }
 
   /**
    * Loads an export: its {@code export.json}, its vocabulary (checked against the recorded fingerprint) and the
-   * network in the form {@code engine} runs.
+   * network in the form {@code engine} runs; {@code auto} becomes ONNX Runtime when this export has a
+   * {@code model.onnx}, else TensorFlow ({@link InferenceEngine#resolve}).
    */
   public static QaModel load(Path dir, int maxBatchSize, InferenceEngine engine) throws IOException {
     if (maxBatchSize < 1) {
@@ -120,7 +123,7 @@ public final class QaModel implements AutoCloseable {
     return maxBatchSize;
   }
 
-  /** The engine that runs the network. */
+  /** The engine that runs the network: TensorFlow or ONNX Runtime ({@code auto} is resolved at load). */
   public InferenceEngine engine() {
     return engine.kind();
   }

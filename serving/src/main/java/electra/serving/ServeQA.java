@@ -311,7 +311,7 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
       build(p, options, bootstrap, kafka != null, properties, spec, modelName, job);
       PipelineResult result = p.run();
       out.println("ServeQA: " + options.getRequestsTopic() + " -> " + options.getAnswersTopic() + " (errors: "
-          + options.getErrorsTopic() + ") on " + bootstrap + ", model " + modelDir + " (" + options.getEngine().id()
+          + options.getErrorsTopic() + ") on " + bootstrap + ", model " + modelDir + " (" + preloaded.engine().id()
           + (preloaded.version() == ServedModel.EXPORT_FOLDER_VERSION ? "" : ", version " + preloaded.version()
           + (options.getModelVersion() > 0 ? ", pinned" : ", newer versions every " + options.getPollIntervalS()
           + " s")) + "), group "

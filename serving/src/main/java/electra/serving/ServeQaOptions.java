@@ -32,8 +32,9 @@ public interface ServeQaOptions extends PipelineOptions {
 
   void setModelVersion(long value);
 
-  @Description("What runs the model: tensorflow (the export's SavedModel) or onnxruntime (its model.onnx)")
-  @Default.Enum("TENSORFLOW")
+  @Description("What runs the model: tensorflow (the export's SavedModel), onnxruntime (its model.onnx), or auto: "
+      + "onnxruntime when the export has a model.onnx, else tensorflow, decided for each version a repository serves")
+  @Default.Enum("AUTO")
   InferenceEngine getEngine();
 
   void setEngine(InferenceEngine value);

@@ -1,5 +1,6 @@
 package electra.serving;
 
+import electra.export.InferenceEngine;
 import electra.export.ModelRepository;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -48,8 +49,8 @@ public final class ServedModel implements AutoCloseable {
     QaAnswerer load(Path exportDir) throws IOException;
   }
 
-  /** The outcomes of one micro-batch and the version that answered all of them. */
-  public record Answers(long version, List<QaAnswerer.Outcome> outcomes) {}
+  /** The outcomes of one micro-batch, and the version that answered all of them and the engine that ran it. */
+  public record Answers(long version, InferenceEngine engine, List<QaAnswerer.Outcome> outcomes) {}
 
   /** A loaded version and the runs holding it: the server's own hold, plus one per run in flight. */
   private static final class Loaded {
@@ -60,6 +61,11 @@ public final class ServedModel implements AutoCloseable {
     Loaded(long version, QaAnswerer answerer) {
       this.version = version;
       this.answerer = answerer;
+    }
+
+    /** The runtime this version runs on: each version resolves --engine=auto by its own export. */
+    InferenceEngine engine() {
+      return answerer.model().engine();
     }
 
     /** A hold for one run; false once the last hold was let go (the model is closed or closing). */
@@ -169,7 +175,7 @@ public final class ServedModel implements AutoCloseable {
   public Answers answerAll(List<QaAnswerer.Question> questions) {
     Loaded l = hold();
     try {
-      return new Answers(l.version, l.answerer.answerAll(questions));
+      return new Answers(l.version, l.engine(), l.answerer.answerAll(questions));
     } finally {
       l.letGo();
     }
@@ -205,6 +211,12 @@ public final class ServedModel implements AutoCloseable {
   public long version() {
     Loaded l = current.get();
     return l == null ? -1 : l.version;
+  }
+
+  /** The engine of the version being served (with {@code --engine=auto}, each version's own); null while waiting. */
+  public InferenceEngine engine() {
+    Loaded l = current.get();
+    return l == null ? null : l.engine();
   }
 
   /** Versions refused since the last call (each refusal counted once per process), for a metric. */
@@ -289,10 +301,11 @@ public final class ServedModel implements AutoCloseable {
     firstServed.countDown();
     if (old != null) {
       swapsUnreported.incrementAndGet();
-      LOG.info("serving version {} of {} (was version {})", fresh.version, description, old.version);
+      LOG.info("serving version {} of {} on {} (was version {} on {})", fresh.version, description,
+          fresh.engine().id(), old.version, old.engine().id());
       old.letGo();
     } else if (repository != null) {
-      LOG.info("serving version {} of {}", fresh.version, description);
+      LOG.info("serving version {} of {} on {}", fresh.version, description, fresh.engine().id());
     }
     if (closed) {
       // closed while this version loaded: close() may have let go of the previous one only

@@ -24,7 +24,8 @@ public final class SharedAnswerers {
 
   /**
    * What a served model is: {@code model} an export folder or a repository's model folder ({@code <models>/<name>}),
-   * {@code pinnedVersion} 0 for the newest, how often to look for a newer one, and how it answers.
+   * {@code pinnedVersion} 0 for the newest, how often to look for a newer one, and how it answers ({@code engine} as
+   * the flag gave it: {@code auto} is resolved for each version when it loads).
    */
   public record Spec(Path model, long pinnedVersion, Duration pollInterval, int maxBatchSize, InferenceEngine engine,
       RequestLimits limits) {
@@ -78,8 +79,11 @@ public final class SharedAnswerers {
         throw new UncheckedIOException("cannot serve the QA model " + spec.model() + ": " + ex.getMessage(), ex);
       }
       LOADED.put(spec, e);
-      // One line per load and process: on a cluster, each TaskManager's log shows how often it loaded the model.
-      LOG.info("loaded the QA model {} in this process (pid {}), shared by its subtasks", spec.model(),
+      // One line per load and process: on a cluster, each TaskManager's log shows how often it loaded the model, and
+      // on which engine (--engine=auto resolves per export; a repository's later versions log their own).
+      InferenceEngine engine = e.served.engine();
+      LOG.info("loaded the QA model {} ({}) in this process (pid {}), shared by its subtasks", spec.model(),
+          engine == null ? "no version yet" : engine.id(),
           ProcessHandle.current().pid());
     }
     e.users++;

@@ -28,14 +28,17 @@ import org.junit.jupiter.api.Test;
 /** BenchmarkServing on the golden tiny model: 30 requests through the embedded broker and Flink, then bare. */
 class BenchmarkServingTest {
 
-  /** With ONNX Runtime in the job and bare (the other test serves with TensorFlow). */
+  /**
+   * With the default engine, auto: ONNX Runtime in the job and bare, as the export has model.onnx (the next test
+   * serves with TensorFlow).
+   */
   @Test
   void measuresEveryRequestAndPrintsSaneNumbers() throws Exception {
     Path model = TestModels.export();
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
     BenchmarkServing.Report r = BenchmarkServing.benchmark(BenchmarkServing.Settings.parse("--model=" + model,
-        "--requests=30", "--rate=30", "--warmup=5", "--max_warmup_s=20", "--timeout_s=90", "--engine=onnxruntime"),
+        "--requests=30", "--rate=30", "--warmup=5", "--max_warmup_s=20", "--timeout_s=90"),
         BenchmarkServing.BUILT_IN, out);
     BenchmarkServing.print(r, out);
     String text = buf.toString(StandardCharsets.UTF_8);
@@ -46,6 +49,9 @@ class BenchmarkServingTest {
     assertTrue(r.kafkaThroughput() > 0 && r.bareBatchThroughput() > 0, text);
     assertTrue(r.p50Ratio() > 0 && r.throughputRatio() > 0, text);
     assertTrue(text.contains("30/30 answered") && text.contains("ratio: p50 through Kafka / bare p50 = "), text);
+    assertEquals(InferenceEngine.ONNXRUNTIME, r.engine(), text);
+    assertTrue(text.contains("; batch 16; engine onnxruntime\n"), "the settings line names the engine auto picked: "
+        + text);
     assertTrue(text.contains("throughput is the offered 30.0 req/s, not a capacity"), "a paced run judges latency only: "
         + text);
     assertTrue(r.markdownRow().startsWith("| ") && r.markdownRow().split("\\|").length == 12, r.markdownRow());
@@ -85,10 +91,11 @@ class BenchmarkServingTest {
       ByteArrayOutputStream buf = new ByteArrayOutputStream();
       BenchmarkServing.Report r = BenchmarkServing.benchmark(BenchmarkServing.Settings.parse("--model=" + model,
           "--bootstrap_servers=" + bootstrap, "--requests=12", "--rate=0", "--max_batch_size=4", "--warmup=4",
-          "--max_warmup_s=10", "--timeout_s=90"), BenchmarkServing.BUILT_IN,
+          "--max_warmup_s=10", "--timeout_s=90", "--engine=tensorflow"), BenchmarkServing.BUILT_IN,
           new PrintStream(buf, true, StandardCharsets.UTF_8));
       String text = buf.toString(StandardCharsets.UTF_8);
       assertEquals(12, r.answered(), text);
+      assertEquals(InferenceEngine.TENSORFLOW, r.engine(), "an engine asked for is used");
       assertTrue(r.kafka().p50() > 0 && r.kafka().p50() <= r.kafka().p99(), text);
       List<String> answeredIds = new ArrayList<>();
       try (KafkaConsumer<String, String> answers = new KafkaConsumer<>(Map.of(
@@ -149,7 +156,7 @@ class BenchmarkServingTest {
   @Test
   void settingsKeepTheirDefaultsAndCheckEachFlag() {
     BenchmarkServing.Settings defaults = BenchmarkServing.Settings.parse("--model=m");
-    assertEquals(new BenchmarkServing.Settings(Path.of("m"), 200, 20, 16, 10, InferenceEngine.TENSORFLOW, null, 20,
+    assertEquals(new BenchmarkServing.Settings(Path.of("m"), 200, 20, 16, 10, InferenceEngine.AUTO, null, 20,
         120, null, 2000, 300, 0), defaults);
     assertEquals(new BenchmarkServing.Warmup(20, 120, BenchmarkServing.Warmup.QUIET_JIT_SHARE), defaults.warmup());
     assertEquals(Duration.ofSeconds(300), defaults.timeout());

@@ -122,6 +122,8 @@ class InferLabelsTest {
           label + "\n" + printed);
     }
     assertTrue(printed.startsWith("label: " + GlueTask.MNLI.labels().get(best) + "\n"), printed);
+    assertTrue(printed.endsWith(" ms on tensorflow\n"), "the default, auto, runs a classifier export (no model.onnx) "
+        + "on TensorFlow: " + printed);
 
     UsageException tag = assertThrows(UsageException.class, () -> infer("--task=tag", "--model=" + export,
         "--text=the cat"));

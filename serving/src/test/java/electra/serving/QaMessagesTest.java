@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import electra.export.InferenceEngine;
 import java.nio.charset.StandardCharsets;
 import java.util.OptionalDouble;
 import org.junit.jupiter.api.Test;
@@ -80,14 +81,14 @@ class QaMessagesTest {
   void errorAndAnswerMessagesHaveTheContractKeys() {
     assertEquals("{\"id\":null,\"error\":\"not JSON\"}", QaMessages.error(null, "not JSON"));
     String a = QaMessages.answer(new QaAnswerer.Answer("x", "apples", 3.5, 0.9, 50, 56, 1, true,
-        OptionalDouble.empty()), "tiny", ServedModel.EXPORT_FOLDER_VERSION, 12);
+        OptionalDouble.empty()), "tiny", ServedModel.EXPORT_FOLDER_VERSION, InferenceEngine.ONNXRUNTIME, 12);
     assertEquals("{\"id\":\"x\",\"answer\":\"apples\",\"score\":3.5,\"start_char\":50,\"end_char\":56,"
-        + "\"answerable\":true,\"model\":\"tiny\",\"latency_ms\":12}", a);
+        + "\"answerable\":true,\"model\":\"tiny\",\"engine\":\"onnxruntime\",\"latency_ms\":12}", a);
     String none = QaMessages.answer(new QaAnswerer.Answer("y", "", 1.25, 0.5, 0, 0, 2, false,
-        OptionalDouble.of(0.75)), "tiny2", 7, 3);
+        OptionalDouble.of(0.75)), "tiny2", 7, InferenceEngine.TENSORFLOW, 3);
     assertEquals("{\"id\":\"y\",\"answer\":\"\",\"score\":1.25,\"start_char\":0,\"end_char\":0,"
         + "\"answerable\":false,\"null_score_diff\":0.75,\"model\":\"tiny2\",\"model_version\":7,"
-        + "\"latency_ms\":3}", none);
+        + "\"engine\":\"tensorflow\",\"latency_ms\":3}", none);
 
     QaClient.Request request = new QaClient.Request("y", "Why?", "Because.");
     assertTrue(new QaClient.Reply(request, QaMessages.read(none), null, 5).describe()

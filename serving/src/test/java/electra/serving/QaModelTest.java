@@ -25,7 +25,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -139,26 +138,40 @@ class QaModelTest {
     }
   }
 
-  /** An export from before model.onnx: TensorFlow serves it, ONNX Runtime says what to do. */
+  /** An export from before model.onnx: TensorFlow serves it, also under auto; ONNX Runtime says what to do. */
   @Test
   void anExportWithoutAnOnnxModelIsRefusedByOnnxRuntimeOnly(@TempDir Path tmp) throws Exception {
-    Path old = tmp.resolve("old-export");
-    try (Stream<Path> files = Files.walk(export)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        if (!f.getFileName().toString().equals(ExportMetadata.ONNX_FILE)) {
-          Files.copy(f, old.resolve(export.relativize(f).toString()));
-        }
-      }
-    }
-    Path json = old.resolve(ExportMetadata.FILE);
-    Files.writeString(json, Files.readString(json).replaceAll(",\\s*\"onnx_file\" : \"model.onnx\"", ""));
-    assertNull(ExportMetadata.read(old).onnxFile(), Files.readString(json));
+    Path old = TestModels.exportWithoutOnnx(tmp.resolve("old-export"));
+    assertNull(ExportMetadata.read(old).onnxFile());
+    assertTrue(Files.notExists(old.resolve(ExportMetadata.ONNX_FILE)));
     try (QaModel tensorflow = QaModel.load(old, 4, InferenceEngine.TENSORFLOW)) {
       assertEquals(InferenceEngine.TENSORFLOW, tensorflow.engine());
+    }
+    try (QaModel auto = QaModel.load(old, 4, InferenceEngine.AUTO)) {
+      assertEquals(InferenceEngine.TENSORFLOW, auto.engine(), "auto: no model.onnx, so TensorFlow");
     }
     IOException refused = assertThrows(IOException.class, () -> QaModel.load(old, 4, InferenceEngine.ONNXRUNTIME));
     assertTrue(refused.getMessage().contains("has no ONNX model") && refused.getMessage().contains("export it "
         + "again, or serve it with --engine=tensorflow"), refused.getMessage());
+
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    new Infer(new PrintStream(printed, true, StandardCharsets.UTF_8)).run(new String[] {"--model=" + old,
+        "--question=What food does Harry like?", "--context=My name is Harry and I grew up in Canada. I love apples."});
+    assertTrue(printed.toString(StandardCharsets.UTF_8).matches("(?s).*\nwindows: 1, [0-9.,]+ ms on tensorflow\n"),
+        printed.toString(StandardCharsets.UTF_8));
+  }
+
+  /** The default engine is auto: an ExportModel export has model.onnx, so ONNX Runtime runs it. */
+  @Test
+  void autoRunsAnExportWithAnOnnxModelOnOnnxRuntime() throws Exception {
+    assertEquals(ExportMetadata.ONNX_FILE, ExportMetadata.read(export).onnxFile());
+    try (QaModel auto = QaModel.load(export, 4, InferenceEngine.AUTO); QaModel plain = QaModel.load(export)) {
+      assertEquals(InferenceEngine.ONNXRUNTIME, auto.engine());
+      assertEquals(InferenceEngine.ONNXRUNTIME, plain.engine(), "QaModel.load(dir) picks as auto does");
+      assertTrue(auto.toString().endsWith(", onnxruntime]"), auto.toString());
+    }
+    assertEquals(InferenceEngine.AUTO, Infer.flags().parse("--model=" + export, "--question=q", "--context=c")
+        .record(Infer.Settings.class).engine());
   }
 
   @Test
@@ -214,11 +227,13 @@ class QaModelTest {
     new Infer(new PrintStream(buffer, true, StandardCharsets.UTF_8)).run(new String[] {"--model=" + export,
         "--question=What food does Harry like?", "--context=" + context});
     String printed = buffer.toString(StandardCharsets.UTF_8);
-    ByteArrayOutputStream onnx = new ByteArrayOutputStream();
-    new Infer(new PrintStream(onnx, true, StandardCharsets.UTF_8)).run(new String[] {"--model=" + export,
-        "--question=What food does Harry like?", "--context=" + context, "--engine=onnxruntime"});
+    assertTrue(printed.matches("(?s).*\nwindows: 1, [0-9.,]+ ms on onnxruntime\n"), "auto: " + printed);
+    ByteArrayOutputStream tensorflow = new ByteArrayOutputStream();
+    new Infer(new PrintStream(tensorflow, true, StandardCharsets.UTF_8)).run(new String[] {"--model=" + export,
+        "--question=What food does Harry like?", "--context=" + context, "--engine=tensorflow"});
+    assertTrue(tensorflow.toString(StandardCharsets.UTF_8).endsWith(" ms on tensorflow\n"), tensorflow.toString());
     assertEquals(printed.replaceFirst("windows: .*", "").replaceAll("score: .*\n", ""),
-        onnx.toString(StandardCharsets.UTF_8).replaceFirst("windows: .*", "").replaceAll("score: .*\n", ""),
+        tensorflow.toString(StandardCharsets.UTF_8).replaceFirst("windows: .*", "").replaceAll("score: .*\n", ""),
         "the same answer at the same offsets");
     System.out.print(printed);
     Matcher answer = Pattern.compile("answer: (.*)\n").matcher(printed);

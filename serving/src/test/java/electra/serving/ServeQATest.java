@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import electra.infra.kafka.EmbeddedKafka;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -30,6 +31,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -152,6 +154,7 @@ class ServeQATest {
     assertTrue(!text.isEmpty(), r.value());
     assertEquals(text, QaModelTest.span(context, a.get("start_char").asInt(), a.get("end_char").asInt()), r.value());
     assertEquals("tiny-qa", a.get("model").asText());
+    assertEquals("onnxruntime", a.get("engine").asText(), "auto, on an export with model.onnx: " + r.value());
     assertTrue(a.get("score").isNumber() && a.get("latency_ms").asLong() >= 0, r.value());
   }
 
@@ -166,6 +169,8 @@ class ServeQATest {
         new PrintStream(log, true, StandardCharsets.UTF_8))) {
       String bootstrap = job.bootstrapServers();
       assertTrue(log.toString(StandardCharsets.UTF_8).contains("started a Kafka broker"), log.toString());
+      assertTrue(log.toString(StandardCharsets.UTF_8).contains(", model " + model + " (onnxruntime), group "),
+          "the default engine, auto, runs an export with model.onnx on ONNX Runtime: " + log);
       assertTrue(job.awaitReady(Duration.ofSeconds(60)), "ready within 60 s");
       assertEquals(Set.of("qa-requests-0"), job.readerPartitions(), "ready: the reader has its partition");
       Map<String, String> bad = new LinkedHashMap<>(); // key of the error record -> expected start of the reason
@@ -310,10 +315,19 @@ class ServeQATest {
   }
 
   @Test
-  void theEngineIsTensorFlowUnlessOnnxRuntimeIsAskedFor() {
-    assertEquals(InferenceEngine.TENSORFLOW, options("--model=" + model).getEngine());
+  void theEngineIsAutoUnlessOneIsAskedFor() throws Exception {
+    assertEquals(InferenceEngine.AUTO, options("--model=" + model).getEngine());
+    assertEquals(InferenceEngine.TENSORFLOW, options("--model=" + model, "--engine=tensorflow").getEngine());
     assertEquals(InferenceEngine.ONNXRUNTIME, options("--model=" + model, "--engine=onnxruntime").getEngine());
     assertEquals(InferenceEngine.ONNXRUNTIME, options("--model=" + model, "--engine=ONNXRUNTIME").getEngine());
+    // A Flink cluster's TaskManagers get the options as JSON (Beam's SerializablePipelineOptions): auto survives it,
+    // to be resolved there for each version they load.
+    ObjectMapper json = new ObjectMapper();
+    for (InferenceEngine engine : InferenceEngine.values()) {
+      String sent = json.writeValueAsString(options("--model=" + model, "--engine=" + engine.id()));
+      assertTrue(sent.contains("\"engine\":\"" + engine.id() + "\""), sent);
+      assertEquals(engine, json.readValue(sent, PipelineOptions.class).as(ServeQaOptions.class).getEngine(), sent);
+    }
   }
 
   @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import electra.export.ExportCheck;
 import electra.export.InferenceEngine;
+import electra.export.ModelEvaluation;
 import electra.export.ModelRepository;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -307,6 +308,32 @@ class ServedModelTest {
     UncheckedIOException pinnedFolder = assertThrows(UncheckedIOException.class, () -> SharedAnswerers.acquire(
         new SharedAnswerers.Spec(TestModels.export(), 2, NEVER, 4, InferenceEngine.TENSORFLOW, LIMITS)));
     assertTrue(pinnedFolder.getMessage().contains("is an export folder"), pinnedFolder.getMessage());
+  }
+
+  /**
+   * {@code --engine=auto} (ServeQA's default) is decided for each version as it loads: an old version without
+   * model.onnx runs on TensorFlow, the newer one swapped in after it on ONNX Runtime, and answers say which.
+   */
+  @Test
+  void autoPicksTheEngineOfEachVersionAsItLoads() throws Exception {
+    ModelRepository repository = ModelRepository.at(tmp.resolve("models"), "tiny-qa");
+    repository.publishCopy(TestModels.exportWithoutOnnx(tmp.resolve("old-export")),
+        ModelEvaluation.unevaluated("", -1, "an export from before model.onnx"));
+    try (ServedModel served = new SharedAnswerers.Spec(repository.dir(), 0, NEVER, 4, InferenceEngine.AUTO, LIMITS)
+        .open()) {
+      assertEquals(1, served.version());
+      assertEquals(InferenceEngine.TENSORFLOW, served.engine());
+      assertEquals(InferenceEngine.TENSORFLOW, served.answerAll(questions(0, 0)).engine());
+
+      TestModels.publishCopy(repository);
+      served.pollNow();
+      assertEquals(2, served.version());
+      assertEquals(InferenceEngine.ONNXRUNTIME, served.engine());
+      ServedModel.Answers answers = served.answerAll(questions(0, 1));
+      assertEquals(2, answers.version());
+      assertEquals(InferenceEngine.ONNXRUNTIME, answers.engine());
+      assertTrue(answers.outcomes().stream().allMatch(QaAnswerer.Outcome::answered), answers.toString());
+    }
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import electra.cli.Directories;
 import electra.cli.Overwrite;
+import electra.export.ExportMetadata;
 import electra.export.ModelEvaluation;
 import electra.export.ModelRepository;
 import electra.squad.AnswerDecoder;
@@ -14,6 +15,7 @@ import electra.trainer.export.ExportModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 /** The golden tiny QA model (shared/golden), exported once per test JVM with {@link ExportModel}. */
 final class TestModels {
@@ -44,6 +46,27 @@ final class TestModels {
   static ModelRepository.Version publishCopy(ModelRepository repository) throws IOException {
     Path from = export();
     return repository.publishCopy(from, ModelEvaluation.unevaluated("", -1, "a copy of " + from));
+  }
+
+  /**
+   * A copy of {@link #export} in {@code dir} (which must not exist yet) as ExportModel wrote it before
+   * {@code model.onnx}: no ONNX file, and {@code export.json} without {@code onnx_file}.
+   */
+  static Path exportWithoutOnnx(Path dir) throws IOException {
+    Path from = export();
+    try (Stream<Path> files = Files.walk(from)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (!f.getFileName().toString().equals(ExportMetadata.ONNX_FILE)) {
+          Files.copy(f, dir.resolve(from.relativize(f).toString()));
+        }
+      }
+    }
+    Path json = dir.resolve(ExportMetadata.FILE);
+    Files.writeString(json, Files.readString(json).replaceAll(",\\s*\"onnx_file\" : \"model.onnx\"", ""));
+    if (ExportMetadata.read(dir).onnxFile() != null) {
+      throw new IllegalStateException(json + " still names an ONNX file: " + Files.readString(json));
+    }
+    return dir;
   }
 
   static synchronized Path export() throws IOException {

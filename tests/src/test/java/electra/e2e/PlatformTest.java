@@ -67,7 +67,7 @@ class PlatformTest {
           .matcher(awaitLine(lines, Pattern.compile("ask it: "), Duration.ofSeconds(600)));
       assertTrue(ask.find());
       // ServeQA starts on the newest version: 1, or a later one published while it started
-      Matcher started = Pattern.compile("model .*/models/squad \\(tensorflow, version (\\d+),")
+      Matcher started = Pattern.compile("model .*/models/squad \\((?:onnxruntime|tensorflow), version (\\d+),")
           .matcher(awaitLine(lines, Pattern.compile("ServeQA: qa-requests -> "), Duration.ofSeconds(10)));
       assertTrue(started.find());
       long version = Long.parseLong(started.group(1));

@@ -150,6 +150,8 @@ class ServeQaOnLocalFlinkTest {
         assertNotEquals(killedPartition, partitionOf(survivorLog), "each TaskManager read one partition");
         for (Path log : List.of(killedLog, survivorLog, restartedLog)) {
           assertEquals(1, count(Files.readString(log), "loaded the QA model "), log + " loads the model once");
+          assertEquals(1, count(Files.readString(log), " (onnxruntime) in this process"), log + ": the default "
+              + "--engine=auto runs an export with model.onnx on ONNX Runtime in the TaskManagers too");
         }
         assertEquals(killedPartition, partitionOf(restartedLog), "the restarted TaskManager took the lost partition");
 

@@ -81,5 +81,9 @@ class BenchmarkSquadTest {
         "--mode=train", "--engine=onnxruntime"}));
     assertTrue(train.getMessage().contains("needs --mode=eval and no --amp"), train.getMessage());
     assertThrows(UsageException.class, () -> new BenchmarkSquad().run(new String[] {"--engine=onnxruntime", "--amp"}));
+    UsageException auto = assertThrows(UsageException.class, () -> new BenchmarkSquad().run(new String[] {
+        "--engine=auto"}));
+    assertTrue(auto.getMessage().contains("give --engine=tensorflow (the default) or --engine=onnxruntime"),
+        auto.getMessage());
   }
 }
