@@ -9,14 +9,14 @@ import java.util.Map;
 import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
+import org.tensorflow.Operation;
+import org.tensorflow.OperationBuilder;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.Scope;
 import org.tensorflow.op.core.Variable;
-import org.tensorflow.op.linalg.MatMul;
-import org.tensorflow.op.train.BatchMatMul;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.DataType;
@@ -274,7 +274,7 @@ public final class MatrixProducts {
     }
   }
 
-  private record Chain(String name, List<Product> products, Op last) {}
+  private record Chain(String name, List<Product> products, Operation last) {}
 
   /** The timing graph's inputs: one variable per tensor the products read, made on first use. */
   private static final class Inputs {
@@ -289,18 +289,24 @@ public final class MatrixProducts {
       this.precision = precision;
     }
 
-    /** The products one after another; the last one's op. */
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    Op chain(List<Product> products) {
-      Op previous = null;
+    /** The products one after another, each the op the graph had (same attributes); the last one. */
+    Operation chain(List<Product> products) {
+      Operation previous = null;
       for (Product p : products) {
-        Ops after = previous == null ? tf : tf.withControlDependencies(List.of(previous));
-        Operand a = input(p.inputA(), p.shapeA());
-        Operand b = input(p.inputB(), p.shapeB());
-        previous = p.op().equals("MatMul")
-            ? after.linalg.matMul(a, b, MatMul.transposeA(p.transposeA()), MatMul.transposeB(p.transposeB()))
-            : after.train.batchMatMul(a, b, precision.type, BatchMatMul.adjX(p.transposeA()),
-                BatchMatMul.adjY(p.transposeB()));
+        Scope scope = tf.scope();
+        boolean plain = p.op().equals("MatMul");
+        OperationBuilder product = scope.env().opBuilder(p.op(), scope.makeOpName(p.op()), scope)
+            .addInput(input(p.inputA(), p.shapeA()).asOutput()).addInput(input(p.inputB(), p.shapeB()).asOutput())
+            .setAttr(plain ? "transpose_a" : "adj_x", p.transposeA())
+            .setAttr(plain ? "transpose_b" : "adj_y", p.transposeB());
+        if (p.op().equals("BatchMatMulV3")) {
+          product.setAttr("Ta", precision.dataType).setAttr("Tb", precision.dataType)
+              .setAttr("Tout", precision.dataType);
+        }
+        if (previous != null) {
+          product.addControlInput(previous);
+        }
+        previous = product.build();
       }
       return previous;
     }
