@@ -21,6 +21,7 @@ import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TUint16;
 
 /**
  * What every layer of one model graph shares while it is built: the {@link Ops}, the variables (by their Google
@@ -112,8 +113,26 @@ public final class ModelGraph {
    * (stateless: op number i uses the key {@code stepSeed + [0, i << 32]}).
    */
   public Operand<TFloat32> uniform(Operand<TInt32> shape) {
-    Operand<TInt64> key = tf.math.add(stepSeed(), tf.constant(new long[] {0L, nextSeed() << 32}));
-    return tf.random.statelessRandomUniform(shape, key, TFloat32.class);
+    return tf.random.statelessRandomUniform(shape, nextKey(), TFloat32.class);
+  }
+
+  /**
+   * Uniform 16-bit values of the given shape, keyed as {@link #uniform}: each 32-bit draw of the stateless generator
+   * (Philox, whose draws cost more than the rest of dropout together) split in two.
+   */
+  private Operand<TUint16> uniformBits16(Operand<TInt32> shape) {
+    Operand<TInt32> axis0 = tf.constant(0);
+    Operand<TInt32> count = tf.reduceProd(shape, axis0);
+    Operand<TInt32> pairs = tf.math.floorDiv(tf.math.add(count, tf.constant(1)), tf.constant(2));
+    Operand<TInt32> words = tf.random.statelessRandomUniformFullInt(tf.expandDims(pairs, axis0), nextKey(),
+        TInt32.class);
+    Operand<TUint16> halves = tf.reshape(tf.bitcast(words, TUint16.class), tf.constant(new int[] {-1}));
+    // an odd count leaves one half unused; an even one slices nothing
+    return tf.reshape(tf.slice(halves, tf.constant(new int[] {0}), tf.expandDims(count, axis0)), shape);
+  }
+
+  private Operand<TInt64> nextKey() {
+    return tf.math.add(stepSeed(), tf.constant(new long[] {0L, nextSeed() << 32}));
   }
 
   /** Every variable in creation order. */
@@ -158,15 +177,26 @@ public final class ModelGraph {
     return value;
   }
 
-  /** Inverted dropout: keeps each value with probability 1 - rate and scales it by 1 / (1 - rate). */
+  /**
+   * Inverted dropout: keeps each value with probability 1 - rate, scaled by the inverse of that probability so that
+   * the expected output is x. A value is kept where a 16-bit draw is at least rate·2¹⁶ rounded (rate 0.1: 58,982 of
+   * 65,536 draws, 0.899994), and scaled by 2¹⁶ over that count: half the random bits of a float draw per value,
+   * which made dropout about twice as fast (its time is the generator's).
+   */
   public Operand<TFloat32> dropout(Operand<TFloat32> x, double rate) {
     if (!training || rate == 0) {
       return x;
     }
-    // keep = 1 when switched off: floor(1 + u) = 1 for u in [0, 1), so x passes unchanged, bit for bit.
-    Operand<TFloat32> keep = tf.select(dropoutOn, tf.constant((float) (1 - rate)), tf.constant(1f));
-    Operand<TFloat32> u = uniform(tf.shape(x));
-    return tf.math.mul(x, tf.math.div(tf.math.floor(tf.math.add(u, keep)), keep));
+    long cut = Math.round(rate * 65536);
+    if (rate < 0 || cut >= 65536) {
+      throw new IllegalArgumentException("dropout rate must be in [0, 1), got " + rate);
+    }
+    // switched off: every draw is >= 0 and the scale is 1, so x passes unchanged, bit for bit
+    Operand<TUint16> threshold = tf.select(dropoutOn, tf.dtypes.cast(tf.constant((int) cut), TUint16.class),
+        tf.dtypes.cast(tf.constant(0), TUint16.class));
+    Operand<TFloat32> scale = tf.select(dropoutOn, tf.constant((float) (65536.0 / (65536 - cut))), tf.constant(1f));
+    Operand<TBool> kept = tf.math.greaterEqual(uniformBits16(tf.shape(x)), threshold);
+    return tf.math.mul(x, tf.math.mul(tf.dtypes.cast(kept, TFloat32.class), scale));
   }
 
   private long nextSeed() {

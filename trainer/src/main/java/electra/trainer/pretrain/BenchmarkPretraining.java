@@ -22,18 +22,23 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
+import org.tensorflow.proto.ConfigProto;
 
 /**
  * The {@code BenchmarkPretraining} job (NVIDIA's {@code benchmark_pretraining.sh}): times full pre-training steps
  * (generator + discriminator forward, backward, optimizer update) of a preset model on synthetic or shard input,
- * after a few untimed warm-up steps, and reports the median sequences per second and a Markdown table row.
+ * after a few untimed warm-up steps, and reports the median sequences per second and a Markdown table row; with
+ * {@code --matmul_floor} also the step's matrix products timed alone ({@link MatrixProducts}).
  */
 public final class BenchmarkPretraining implements Job {
 
-  /** What a benchmark measured. */
+  /** What a benchmark measured; {@code matmulFloor}: the step's matrix products timed alone (empty without it). */
   public record Result(String model, int seqLength, int batch, String precision, boolean xla, String optimizer,
-      int intraOpThreads, int interOpThreads, List<Double> stepSeconds, double medianSeconds, double sequencesPerSecond) {
+      int intraOpThreads, int interOpThreads, List<Double> stepSeconds, double medianSeconds, double sequencesPerSecond,
+      List<MatrixProducts.Timing> matmulFloor) {
 
     public String markdownRow() {
       return String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s | %s | %.1f | %.2f |", model, seqLength, batch,
@@ -94,6 +99,12 @@ public final class BenchmarkPretraining implements Job {
       @Flag(value = "traced steps after the timed ones: prints the time by op type (tracing slows steps; read shares)",
           defaultValue = "0")
       int profileSteps,
+      @Flag(value = "micro-batches summed into one optimizer step; every timed step is one micro-batch",
+          defaultValue = "1")
+      int gradientAccumulationSteps,
+      @Flag(value = "also time the matrix products of a step alone (shapes from the training graph, one after another, "
+          + "same threads and passes) and the sequences/s they alone would allow", defaultValue = "false")
+      boolean matmulFloor,
       @Flag(value = "the update rule: NVIDIA's LAMB or Google's AdamW", defaultValue = "lamb")
       OptimizerKind optimizer,
       @Flag("shard folder with manifest.json; synthetic input when absent")
@@ -127,6 +138,9 @@ public final class BenchmarkPretraining implements Job {
         throw new UsageException("--intra_op_threads and --inter_op_threads must be >= 0, got " + intraOpThreads
             + " and " + interOpThreads);
       }
+      if (matmulFloor && xla) {
+        throw new UsageException("--matmul_floor times TensorFlow's own kernels; run it without --xla");
+      }
       if (pretrainTfrecords != null && pretrainTfrecords.isBlank()) {
         pretrainTfrecords = null;
       }
@@ -142,7 +156,8 @@ public final class BenchmarkPretraining implements Job {
           "--pretrain_tfrecords=" + (synthetic() ? "synthetic" : pretrainTfrecords),
           model.modelConfig() != null ? "--model_config=" + model.modelConfig() : "--model_size=" + model.modelSize(),
           "--generator_hidden_size=" + generatorHiddenSize, "--max_seq_length=" + maxSeqLength,
-          "--train_batch_size=" + trainBatchSize, "--num_train_steps=" + (warmupSteps + steps),
+          "--train_batch_size=" + trainBatchSize, "--gradient_accumulation_steps=" + gradientAccumulationSteps,
+          "--num_train_steps=" + (warmupSteps + steps),
           "--num_warmup_steps=0", "--optimizer=" + optimizer, "--seed=" + seed, "--vocab_file=" + vocabFile,
           "--amp=" + amp, "--xla=" + xla);
     }
@@ -153,6 +168,7 @@ public final class BenchmarkPretraining implements Job {
         .example("./electra BenchmarkPretraining --model_size=small --max_seq_length=128 --train_batch_size=8")
         .example("./electra BenchmarkPretraining --model_size=base --max_seq_length=512 --train_batch_size=4 --amp")
         .example("./electra BenchmarkPretraining --model_size=small --optimizer=adam --profile_steps=3")
+        .example("./electra BenchmarkPretraining --model_size=small --optimizer=adam --matmul_floor")
         .record(Settings.class);
   }
 
@@ -178,6 +194,7 @@ public final class BenchmarkPretraining implements Job {
     int steps = settings.steps();
     boolean synthetic = settings.synthetic();
     int batch = c.trainBatchSize();
+    int accumulation = c.gradientAccumulationSteps();
     int maxPredictions = c.maxPredictionsPerSeq(length);
     Masking.SpecialIds special = new Masking.SpecialIds(101, 102, 103, 0);
     boolean gpu = c.amp() && SessionConfigs.gpuAvailable();
@@ -186,11 +203,13 @@ public final class BenchmarkPretraining implements Job {
     String precision = c.amp() ? (gpu ? "amp fp16" : "amp bf16") : "fp32";
     String model = settings.model().label();
     out.printf(Locale.ROOT, "BenchmarkPretraining: %s (discriminator %s, generator %s), %d tokens, batch %d, %s%s, "
-            + "%s, %s input, %d warm-up + %d timed steps%n", model, c.discriminator(), c.generator(), length, batch,
+            + "%s, %s input, %d warm-up + %d timed steps%s%n", model, c.discriminator(), c.generator(), length, batch,
         precision, c.xla() ? ", xla" : "", c.optimizer().name().toLowerCase(Locale.ROOT),
-        synthetic ? "synthetic" : "shard", warmup, steps);
+        synthetic ? "synthetic" : "shard", warmup, steps,
+        accumulation > 1 ? ", " + accumulation + " micro-batches an optimizer step" : "");
 
     List<Double> times = new ArrayList<>();
+    List<MatrixProducts.Product> products = List.of();
     try (PretrainingGraph graph = new PretrainingGraph(c, c.amp() && gpu,
         SessionConfigs.training(c.amp(), c.xla(), gpu, intra, inter))) {
       graph.initialize();
@@ -214,7 +233,7 @@ public final class BenchmarkPretraining implements Job {
         for (int i = 0; i < warmup + steps; i++) {
           MaskedBatch b = synthetic ? fixed : prefetch.take().batch();
           long t0 = System.nanoTime();
-          PretrainingGraph.StepResult r = graph.step(b, 1e-4, true, i);
+          PretrainingGraph.StepResult r = graph.step(b, 1e-4, (i + 1) % accumulation == 0, i);
           double dt = (System.nanoTime() - t0) / 1e9;
           if (i == 0 && c.xla()) {
             out.println(graph.xlaClusters().requireCompiled());
@@ -228,10 +247,13 @@ public final class BenchmarkPretraining implements Job {
         if (settings.profileSteps() > 0) {
           OpProfile profile = new OpProfile();
           graph.profileOps(profile);
-          for (int i = 0; i < settings.profileSteps(); i++) {
-            graph.step(synthetic ? fixed : prefetch.take().batch(), 1e-4, true, warmup + steps + i);
+          for (int i = warmup + steps; i < warmup + steps + settings.profileSteps(); i++) {
+            graph.step(synthetic ? fixed : prefetch.take().batch(), 1e-4, (i + 1) % accumulation == 0, i);
           }
           out.print(profile.markdown(PROFILE_ROWS));
+        }
+        if (settings.matmulFloor()) {
+          products = graph.matrixProducts(synthetic ? fixed : prefetch.take().batch());
         }
       } finally {
         if (prefetch != null) {
@@ -246,8 +268,44 @@ public final class BenchmarkPretraining implements Job {
     out.printf(Locale.ROOT, "median %.1f ms/step, %.2f sequences/s (min %.1f ms, max %.1f ms)%n", median * 1000,
         batch / median, times.stream().mapToDouble(Double::doubleValue).min().orElseThrow() * 1000,
         times.stream().mapToDouble(Double::doubleValue).max().orElseThrow() * 1000);
+    List<MatrixProducts.Timing> floor = settings.matmulFloor()
+        ? matmulFloor(products, c.amp() ? (gpu ? MatrixProducts.Precision.FP16 : MatrixProducts.Precision.BF16) : null,
+            SessionConfigs.training(false, false, gpu, intra, inter), Math.max(1, warmup), steps, batch, median)
+        : List.of();
     return new Result(model, length, batch, precision, c.xla(), c.optimizer().name().toLowerCase(Locale.ROOT), intra,
-        inter, times, median, batch / median);
+        inter, times, median, batch / median, floor);
+  }
+
+  /**
+   * Times the step's matrix products alone, in fp32 and, with {@code --amp}, in {@code mixed} as well (inputs held
+   * in that type: the products without the casts), and prints what they allow against the timed steps' median.
+   */
+  private List<MatrixProducts.Timing> matmulFloor(List<MatrixProducts.Product> products,
+      MatrixProducts.Precision mixed, ConfigProto config, int warmup, int runs, int batch, double stepSeconds) {
+    long flops = products.stream().mapToLong(MatrixProducts.Product::flops).sum();
+    Map<String, Long> byOp = new TreeMap<>();
+    products.forEach(p -> byOp.merge(p.op(), 1L, Long::sum));
+    out.printf(Locale.ROOT, "matrix products of a step (from the training graph): %d %s, %.3f GFLOP, %.3f GFLOP a "
+        + "sequence%n", products.size(), byOp, flops / 1e9, flops / 1e9 / batch);
+    List<MatrixProducts.Timing> timings = new ArrayList<>();
+    for (MatrixProducts.Precision p : mixed == null ? List.of(MatrixProducts.Precision.FP32)
+        : List.of(MatrixProducts.Precision.FP32, mixed)) {
+      MatrixProducts.Timing t = MatrixProducts.time(products, p, config, warmup, runs);
+      timings.add(t);
+      out.print(t.markdown(PROFILE_ROWS));
+      double seconds = t.all().medianSeconds();
+      out.printf(Locale.ROOT, "%s products alone: %.1f ms a step, at most %.2f sequences/s, %.1f GFLOP/s (%.0f%% of "
+              + "the %d³ product's %.1f)%n", p.label(), seconds * 1000, batch / seconds, t.all().gflopsPerSecond(),
+          100 * t.all().gflopsPerSecond() / t.reference().gflopsPerSecond(), MatrixProducts.REFERENCE_SIDE,
+          t.reference().gflopsPerSecond());
+    }
+    MatrixProducts.Timing last = timings.get(timings.size() - 1);
+    out.printf(Locale.ROOT, "the timed steps (%s): %.1f ms, of which %.1f ms outside the products%s%n",
+        mixed == null ? "fp32" : "amp " + mixed.label(), stepSeconds * 1000,
+        (stepSeconds - last.all().medianSeconds()) * 1000,
+        mixed == null ? "" : String.format(Locale.ROOT, "; %s products take %.2f of fp32's time", mixed.label(),
+            last.all().medianSeconds() / timings.get(0).all().medianSeconds()));
+    return timings;
   }
 
   /** [CLS] A [SEP] B [SEP] of random word ids, no padding, masked like a real batch. */

@@ -237,24 +237,13 @@ public final class PretrainingGraph implements AutoCloseable {
     if (replicated && !apply && optimizer.accumulateOp() == null) {
       throw new IllegalArgumentException("with one micro-batch per optimizer step every micro-step applies");
     }
-    PretrainingObjective.Feeds f = objective.feeds();
     PretrainingObjective.Outputs o = objective.outputs();
-    Shape tokens = Shape.of(b.batch(), b.length());
-    Shape slots = Shape.of(b.batch(), b.maxPredictions());
-    try (TInt32 ids = HostArrays.tensor(tokens, b.maskedInputIds());
-        TInt32 mask = HostArrays.tensor(tokens, b.inputMask());
-        TInt32 seg = HostArrays.tensor(tokens, b.segmentIds());
-        TInt32 pos = HostArrays.tensor(slots, b.maskedLmPositions());
-        TInt32 lmIds = HostArrays.tensor(slots, b.maskedLmIds());
-        TFloat32 weights = TFloat32.tensorOf(slots, DataBuffers.of(b.maskedLmWeights(), true, false));
+    try (BatchTensors batch = BatchTensors.of(b);
         TFloat32 lr = TFloat32.scalarOf((float) learningRate); TBool applyNow = TBool.scalarOf(apply);
         TInt64 stepSeed = TInt64.vectorOf(seed, microStep);
         TInt64 positionNow = TInt64.vectorOf(position == null ? new long[POSITION_VALUES] : position);
         TFloat32 sumsBefore = TFloat32.vectorOf(localScalarSums)) {
-      Session.Runner r = session.runner()
-          .feed(f.inputs().inputIds(), ids).feed(f.inputs().inputMask(), mask).feed(f.inputs().segmentIds(), seg)
-          .feed(f.maskedLmPositions(), pos).feed(f.maskedLmIds(), lmIds).feed(f.maskedLmWeights(), weights)
-          .feed(model.stepSeed(), stepSeed);
+      Session.Runner r = batch.feed(session.runner(), objective.feeds()).feed(model.stepSeed(), stepSeed);
       // one process: one signature for every micro-step (apply_gradients chooses); data parallel: two, so that
       // only the applying one reaches the collectives
       boolean reduces = replicated && apply;
@@ -327,6 +316,42 @@ public final class PretrainingGraph implements AutoCloseable {
         int microBatches = !replicated ? 1 : apply ? accumulationSteps : 0;
         return new StepResult(scalars, microBatches, apply, gradientNorm, probs, labels);
       }
+    }
+  }
+
+  /** A masked batch as the tensors the objective's placeholders take. */
+  private record BatchTensors(TInt32 ids, TInt32 mask, TInt32 segments, TInt32 positions, TInt32 lmIds,
+      TFloat32 lmWeights) implements AutoCloseable {
+
+    static BatchTensors of(MaskedBatch b) {
+      Shape tokens = Shape.of(b.batch(), b.length());
+      Shape slots = Shape.of(b.batch(), b.maxPredictions());
+      return new BatchTensors(HostArrays.tensor(tokens, b.maskedInputIds()), HostArrays.tensor(tokens, b.inputMask()),
+          HostArrays.tensor(tokens, b.segmentIds()), HostArrays.tensor(slots, b.maskedLmPositions()),
+          HostArrays.tensor(slots, b.maskedLmIds()),
+          TFloat32.tensorOf(slots, DataBuffers.of(b.maskedLmWeights(), true, false)));
+    }
+
+    Session.Runner feed(Session.Runner r, PretrainingObjective.Feeds f) {
+      return r.feed(f.inputs().inputIds(), ids).feed(f.inputs().inputMask(), mask)
+          .feed(f.inputs().segmentIds(), segments).feed(f.maskedLmPositions(), positions)
+          .feed(f.maskedLmIds(), lmIds).feed(f.maskedLmWeights(), lmWeights);
+    }
+
+    @Override
+    public void close() {
+      List.of(ids, mask, segments, positions, lmIds, lmWeights).forEach(TType::close);
+    }
+  }
+
+  /**
+   * Every matrix product (MatMul, BatchMatMul) of this graph's training micro-step, forward and backward, with its
+   * shapes on batch {@code b}: what {@code BenchmarkPretraining --matmul_floor} times on its own. Runs the forward
+   * and backward pass once, without any update.
+   */
+  List<MatrixProducts.Product> matrixProducts(MaskedBatch b) {
+    try (BatchTensors batch = BatchTensors.of(b)) {
+      return MatrixProducts.capture(graph, batch.feed(session.runner(), objective.feeds()));
     }
   }
 

@@ -14,6 +14,7 @@ import org.tensorflow.Output;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.AssignAdd;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.proto.DataType;
@@ -138,6 +139,7 @@ public final class OptimizerGraph {
     List<Op> updates = new ArrayList<>();
     List<Op> accumulations = new ArrayList<>();
     Operand<TFloat32> unscale = lossScale == null ? null : tf.math.reciprocal(tf.identity(lossScale));
+    Operand<TFloat32> accumulationSteps = tf.constant((float) s.accumulationSteps());
     for (int i = 0; i < params.size(); i++) {
       ModelGraph.Parameter p = params.get(i);
       if (grads[i] == null || grads[i].isClosed()) {
@@ -149,16 +151,14 @@ public final class OptimizerGraph {
         grad = tf.math.mul(grad, unscale);
       }
       if (s.accumulationSteps() > 1) {
+        // Added in place (one op, where reading, adding, choosing between the sum and zeros and assigning were
+        // four); the average reads the sum, and only a micro-step that applies clears it, after that read (the
+        // zeros are made from the average).
         Variable<TFloat32> accum = slot(p, "accum");
-        Operand<TFloat32> sum = tf.math.add(tf.identity(accum), grad);
-        if (accumulateLocally) {
-          accumulations.add(tf.assign(accum, sum));
-          // cleared only after `sum` has read it (zeros of a static shape are a constant without that order)
-          updates.add(tf.withControlDependencies(List.<Op>of(sum)).assign(accum, tf.zerosLike(sum)));
-        } else {
-          updates.add(tf.assign(accum, tf.select(applyNow, tf.zerosLike(sum), sum)));
-        }
-        grad = tf.math.div(sum, tf.constant((float) s.accumulationSteps()));
+        AssignAdd<TFloat32> sum = tf.assignAdd(accum, grad);
+        accumulations.add(sum);
+        grad = tf.math.div(sum, accumulationSteps);
+        updates.add(tf.assign(accum, tf.zerosLike(gate(grad, applying))));
       }
       averaged.add(grad);
     }

@@ -15,10 +15,12 @@ import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
+import org.tensorflow.ndarray.StdArrays;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 
 /** Dropout only where asked for, and a training graph that differentiates with respect to every variable. */
 class TrainingGraphTest {
@@ -83,6 +85,52 @@ class TrainingGraphTest {
       float[] on2 = training.run(true);
       assertFalse(Arrays.equals(on1, on2), "dropout masks must differ between steps");
       assertFalse(Arrays.equals(on1, first), "dropout must change the outputs in training");
+    }
+  }
+
+  /**
+   * Dropout 0.1 on 100,233 ones (an odd count: one 16-bit half of the last draw is unused): about 9 in 10 kept, each
+   * scaled by exactly 2¹⁶/58,982 (58,982 of 65,536 draws keep), the rest 0; the same step seed gives the same mask,
+   * another one a different mask; switched off, the ones pass unchanged.
+   */
+  @Test
+  void dropoutKeepsNineInTenScaledByTheInverseAndFollowsTheStepSeed() {
+    int rows = 301;
+    int columns = 333;
+    float[][] ones = new float[rows][columns];
+    for (float[] row : ones) {
+      Arrays.fill(row, 1f);
+    }
+    try (Graph graph = new Graph(); Session session = new Session(graph)) {
+      ModelGraph g = ModelGraph.training(graph, 3);
+      Ops tf = g.tf();
+      Operand<TFloat32> x = tf.placeholder(TFloat32.class);
+      Operand<TFloat32> y = g.dropout(x, 0.1);
+      float scale = (float) (65536.0 / 58982);
+      float[] first = run(g, session, x, y, ones, 5, true);
+      int kept = 0;
+      for (float v : first) {
+        assertTrue(v == 0 || v == scale, "a dropped 0 or a kept value times 2^16/58982, got " + v);
+        kept += v == 0 ? 0 : 1;
+      }
+      double fraction = (double) kept / (rows * columns);
+      assertTrue(Math.abs(fraction - 58982.0 / 65536) < 0.005, "kept fraction " + fraction); // 5 sd
+      assertArrayEquals(first, run(g, session, x, y, ones, 5, true), "the same step seed, the same mask");
+      assertFalse(Arrays.equals(first, run(g, session, x, y, ones, 6, true)), "another step seed, another mask");
+      float[] off = run(g, session, x, y, ones, 5, false);
+      for (float v : off) {
+        assertTrue(v == 1f, "switched off, dropout passes 1 unchanged, got " + v);
+      }
+    }
+  }
+
+  /** {@code y} for {@code x} fed {@code value}, with step seed [11, step] and dropout switched as asked. */
+  private static float[] run(ModelGraph g, Session session, Operand<TFloat32> x, Operand<TFloat32> y, float[][] value,
+      long step, boolean dropoutOn) {
+    try (TFloat32 in = TFloat32.tensorOf(StdArrays.ndCopyOf(value)); TInt64 seed = TInt64.vectorOf(11, step);
+        TBool on = TBool.scalarOf(dropoutOn); Result r = session.runner().feed(x, in).feed(g.stepSeed(), seed)
+            .feed(g.dropoutOn(), on).fetch(y).run()) {
+      return TestData.floats((TFloat32) r.get(0));
     }
   }
 

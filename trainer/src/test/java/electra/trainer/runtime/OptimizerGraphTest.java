@@ -255,6 +255,18 @@ class OptimizerGraphTest {
     }
   }
 
+  /** Accumulators add in place and are cleared without choosing between tensors (no Select, no Identity copy). */
+  @Test
+  void accumulationAddsInPlaceWithoutASelectPerTensor() {
+    try (Tiny tiny = new Tiny(settings(OptimizerKind.ADAM, 2, true))) {
+      Map<String, Integer> types = new HashMap<>();
+      tiny.graph.operations().forEachRemaining(op -> types.merge(op.type(), 1, Integer::sum));
+      assertEquals(3 + 1, types.get("AssignAdd"), "one a variable's accumulator, and the step: " + types);
+      assertEquals(null, types.get("SelectV2"), "no Select: " + types);
+      assertEquals(3, types.get("ZerosLike"), "one zeros an accumulator, to clear it: " + types);
+    }
+  }
+
   @Test
   void accumulationAveragesMicroBatchesAndAppliesOnlyOnTheLast() {
     OptimizerGraph.Settings s = settings(OptimizerKind.LAMB, 2, true);
