@@ -25,10 +25,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads, validates and answers requests, micro-batched as {@link MicroBatcher} decides: valid requests are answered
  * together when {@code maxBatchSize} of them are waiting, when the source says no more are waiting (an
- * {@link IdleMarkingSource idle mark}), or when the bundle ends, whichever comes first. So a lone request is answered
- * at once, and requests that queued while the model ran are answered together. The runner ends bundles after
- * {@code --max_batch_wait_ms} ({@code maxBundleTimeMills} on Flink) and before every checkpoint, so no request is
- * held in a buffer across a checkpoint: once a checkpoint commits a request's offset, its answer has been written.
+ * {@link IdleMarkingSource idle mark}), when one arrives after the oldest has waited {@code --max_batch_wait_ms}, or
+ * when the bundle ends, whichever comes first. So a lone request is answered at once, and requests that queued while
+ * the model ran are answered together. The runner ends bundles after {@link ServeQA#bundleMillis} milliseconds
+ * and before every checkpoint, so no request is held in a buffer across a checkpoint: once a checkpoint commits a
+ * request's offset, its answer has been written.
  *
  * <p>Each micro-batch is answered by one version of the model ({@link ServedModel}); a new version is swapped in
  * between micro-batches, and each answer names the version that gave it and the engine that ran it.
@@ -71,6 +72,7 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
   private final long pollIntervalMillis;
   private final String modelName;
   private final int maxBatchSize;
+  private final long maxBatchWaitMillis;
   private final InferenceEngine engine;
   private final RequestLimits limits;
 
@@ -108,14 +110,18 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
 
   private record Pending(QaAnswerer.Question question, long receivedMillis, Instant timestamp) {}
 
-  /** {@code job}: the job's token, for {@link Readiness}. */
-  AnswerRequestsFn(SharedAnswerers.Spec spec, String modelName, String job) {
+  /**
+   * {@code maxBatchWait}: the longest a request waits for others to share its model run ({@link MicroBatcher});
+   * {@code job}: the job's token, for {@link Readiness}.
+   */
+  AnswerRequestsFn(SharedAnswerers.Spec spec, Duration maxBatchWait, String modelName, String job) {
     this.job = job;
     this.modelDir = spec.model().toString();
     this.pinnedVersion = spec.pinnedVersion();
     this.pollIntervalMillis = spec.pollInterval().toMillis();
     this.modelName = modelName;
     this.maxBatchSize = spec.maxBatchSize();
+    this.maxBatchWaitMillis = maxBatchWait.toMillis();
     this.engine = spec.engine();
     this.limits = spec.limits();
   }
@@ -124,12 +130,13 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
   public void setup() {
     served = SharedAnswerers.acquire(new SharedAnswerers.Spec(Path.of(modelDir), pinnedVersion,
         Duration.ofMillis(pollIntervalMillis), maxBatchSize, engine, limits));
-    batcher = new MicroBatcher<>(maxBatchSize);
+    batcher = new MicroBatcher<>(maxBatchSize, Duration.ofMillis(maxBatchWaitMillis));
   }
 
   @ProcessElement
   public void process(@Element KafkaRecord<byte[], byte[]> record, @Timestamp Instant timestamp,
       MultiOutputReceiver out) {
+    long seen = System.nanoTime();
     if (!ready) {
       becomeReady();
     }
@@ -146,9 +153,10 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
       out.get(ERRORS).output(KV.of(e.id(), QaMessages.error(e.id(), e.reason())));
       return;
     }
+    RequestTimeline.stamp(q.id(), RequestTimeline.Stage.SEEN, seen);
     // The producer's (or the broker's) timestamp: latency_ms is measured from when the request was sent.
     long sent = record.getTimestamp() > 0 ? record.getTimestamp() : System.currentTimeMillis();
-    emit(answer(batcher.add(new Pending(q, sent, timestamp))), out);
+    emit(answer(batcher.add(new Pending(q, sent, timestamp), seen)), out);
   }
 
   /**
@@ -200,6 +208,7 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
     List<Result> results = new ArrayList<>(batch.size());
     ServedModel.Answers answers;
     long started = System.nanoTime();
+    stampAll(batch, RequestTimeline.Stage.MODEL_START, started);
     try {
       answers = served.answerAll(batch.stream().map(Pending::question).toList());
     } catch (RuntimeException e) {
@@ -211,7 +220,9 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
       }
       return results;
     }
-    MODEL_LATENCY.update((System.nanoTime() - started) / 1_000_000);
+    long ended = System.nanoTime();
+    stampAll(batch, RequestTimeline.Stage.MODEL_END, ended);
+    MODEL_LATENCY.update((ended - started) / 1_000_000);
     long now = System.currentTimeMillis();
     VERSION.set(answers.version());
     for (int i = 0; i < batch.size(); i++) {
@@ -230,6 +241,12 @@ final class AnswerRequestsFn extends DoFn<KafkaRecord<byte[], byte[]>, KV<String
       }
     }
     return results;
+  }
+
+  private static void stampAll(List<Pending> batch, RequestTimeline.Stage stage, long nanos) {
+    if (RequestTimeline.recording()) {
+      batch.forEach(p -> RequestTimeline.stamp(p.question().id(), stage, nanos));
+    }
   }
 
   /**

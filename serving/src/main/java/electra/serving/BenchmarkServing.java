@@ -34,6 +34,7 @@ import java.util.function.IntConsumer;
 import java.util.zip.GZIPInputStream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -229,10 +230,14 @@ public final class BenchmarkServing implements Job {
     }
   }
 
-  /** What a run measured; {@code engine} is the one that ran ({@code --engine=auto} resolved for the export). */
+  /**
+   * What a run measured; {@code engine} is the one that ran ({@code --engine=auto} resolved for the export);
+   * {@code hops}: where the requests' time went through Kafka and the job, one line per hop
+   * ({@link RequestTimeline#describe}), null when not recorded.
+   */
   public record Report(int requests, int answered, double offeredRate, double kafkaThroughput, Latency kafka,
       Latency bareSingle, double bareBatchThroughput, int batchSize, InferenceEngine engine, String source,
-      Swaps swaps) {
+      Swaps swaps, String hops) {
     public double p50Ratio() {
       return kafka.p50() / bareSingle.p50();
     }
@@ -359,6 +364,9 @@ public final class BenchmarkServing implements Job {
     out.printf("through Kafka + Flink: %d/%d answered, %.1f req/s, latency ms avg %.1f p50 %.1f p90 %.1f p99 %.1f%n",
         r.answered(), r.requests(), r.kafkaThroughput(), r.kafka().avg(), r.kafka().p50(), r.kafka().p90(),
         r.kafka().p99());
+    if (r.hops() != null) {
+      out.printf("where the time went through Kafka + Flink, ms: median, mean (requests)%n%s", r.hops());
+    }
     out.printf("bare QaAnswerer, one at a time at the offered rate: latency ms avg %.1f p50 %.1f p90 %.1f p99 %.1f%n",
         r.bareSingle().avg(), r.bareSingle().p50(), r.bareSingle().p90(), r.bareSingle().p99());
     out.printf("bare QaAnswerer, batches of %d: %.1f req/s%n", r.batchSize(), r.bareBatchThroughput());
@@ -419,11 +427,14 @@ public final class BenchmarkServing implements Job {
         "--max_batch_wait_ms=" + settings.maxBatchWaitMs(), "--engine=" + settings.engine().id(),
         "--group_id=benchmark-serving-" + run,
         "--kafka_property=auto.offset.reset=latest",
+        // The job's Kafka clients stamp when they poll a request and send its answer (this JVM: embedded Flink).
+        "--kafka_property=interceptor.classes=" + RequestTimeline.KafkaStamps.class.getName(),
         "--bootstrap_servers=" + (settings.bootstrapServers() == null ? "" : settings.bootstrapServers()));
     double[] e2e = new double[requests];
     int answered;
     double throughput;
     Swaps swaps = null;
+    String hops;
     try (ServeQA.Running job = ServeQA.start(options, new PrintStream(jobLog, true, StandardCharsets.UTF_8))) {
       String bootstrap = job.bootstrapServers();
       Map<String, Long> received = new ConcurrentHashMap<>();
@@ -431,7 +442,8 @@ public final class BenchmarkServing implements Job {
       Thread consumerThread = new Thread(() -> consume(bootstrap, run, received, stop), "benchmark-consumer");
       consumerThread.setDaemon(true);
       consumerThread.start();
-      try (KafkaProducer<String, String> producer = producer(bootstrap)) {
+      try (KafkaProducer<String, String> producer = producer(bootstrap);
+          RequestTimeline timeline = RequestTimeline.record(run + "req-")) {
         awaitFirstAnswer(producer, run, pairs, received, timeout);
         // Warm-up: sent at the offered rate too, and waited for, before anything is measured.
         String warmed = warmup.run(round -> {
@@ -475,6 +487,11 @@ public final class BenchmarkServing implements Job {
           }
         }
         e2e = lat.stream().mapToDouble(Double::doubleValue).toArray();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < requests; i++) {
+          ids.add(run + "req-" + i);
+        }
+        hops = timeline.describe(ids);
         throughput = answered == 0 ? 0 : answered / ((last - first) / 1e9);
         if (repository != null) {
           double[] byRequest = new double[requests];
@@ -518,7 +535,7 @@ public final class BenchmarkServing implements Job {
       }
       double bareThroughput = requests / ((System.nanoTime() - t0) / 1e9);
       return new Report(requests, answered, rate, throughput, Latency.of(e2e), Latency.of(single), bareThroughput,
-          batch, answerer.engine(), inputs.source(), swaps);
+          batch, answerer.engine(), inputs.source(), swaps, hops);
     } finally {
       SharedAnswerers.release(answerer);
     }
@@ -574,7 +591,9 @@ public final class BenchmarkServing implements Job {
       String[] p = pairs.get((offset + i) % pairs.size());
       String id = prefix + i;
       sent[i] = System.nanoTime();
-      producer.send(new ProducerRecord<>("qa-requests", id, QaMessages.request(id, p[0], p[1])));
+      RequestTimeline.stamp(id, RequestTimeline.Stage.SENT, sent[i]);
+      producer.send(new ProducerRecord<>("qa-requests", id, QaMessages.request(id, p[0], p[1])),
+          (metadata, e) -> RequestTimeline.stamp(id, RequestTimeline.Stage.SENT_ACKED));
     }
     producer.flush();
     return sent;
@@ -608,10 +627,14 @@ public final class BenchmarkServing implements Job {
     try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p)) {
       c.subscribe(List.of("qa-answers"));
       while (!stop.get()) {
-        for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(5))) {
-          long now = System.nanoTime();
+        // A poll returns as soon as an answer arrives, whatever its timeout; a 100 ms one measured the Kafka hops 1-3 ms
+        // slower on a loaded machine (docs/benchmarks.md), so the client keeps the timeout its earlier figures had.
+        ConsumerRecords<String, String> records = c.poll(Duration.ofMillis(5));
+        long now = System.nanoTime();
+        for (ConsumerRecord<String, String> r : records) {
           if (r.key() != null && r.key().startsWith(run)) {
             received.putIfAbsent(r.key(), now);
+            RequestTimeline.stamp(r.key(), RequestTimeline.Stage.RECEIVED, now);
           }
         }
       }

@@ -27,6 +27,12 @@ import org.joda.time.Instant;
  * load the requests that queued while the model ran form the next batch. The reader never reports "no data", so the
  * runner never sleeps; it waits inside Kafka's reader instead, which returns as soon as a record arrives.
  *
+ * <p>While nothing arrives, the reader keeps calling Kafka's reader (KafkaIO's waits 1 ms a call when idle, parked
+ * where its poll thread hands records over) rather than sleeping between calls: a reader asleep when a record comes
+ * leaves KafkaIO's poll thread waiting with it. And it marks idleness once after the last record (after
+ * 2 ms, to end the micro-batch), then every 20 ms: later marks tell the answering step
+ * nothing new, and each one costs a pass through Flink's operator chain.
+ *
  * <p>Marks carry no offset: checkpoints and offset commits are Kafka's own, untouched.
  *
  * <p>Before a job is cancelled its readers can be {@linkplain #quiesce quiesced}: they stop calling Kafka's reader
@@ -38,8 +44,19 @@ final class IdleMarkingSource extends UnboundedSource<KafkaRecord<byte[], byte[]
   /** Topic name of the idle mark; Kafka topic names cannot contain spaces, so no real record has it. */
   private static final String IDLE_TOPIC = "idle mark";
 
-  /** An idle reader polls Kafka at most this often (Kafka's reader waits up to 20 ms itself when it is idle). */
+  /**
+   * The first mark after a record comes once Kafka's reader has had nothing for this long (the mark ends a
+   * micro-batch); a reader that says "no data" at once is not asked again sooner.
+   */
   private static final long MIN_IDLE_POLL_MILLIS = 2;
+
+  /** While nothing arrives, marks come at most this often: after the first, they tell the answering step nothing. */
+  private static final long IDLE_MARK_INTERVAL_NANOS = 20_000_000;
+
+  /** A Kafka reader that says "no data" faster than this did not wait for records (it has not started yet). */
+  private static final long KAFKA_WAITED_NANOS = 500_000;
+
+  private static final long MIN_IDLE_POLL_NANOS = MIN_IDLE_POLL_MILLIS * 1_000_000;
 
   /** Jobs (by the token their sources carry) whose readers no longer call Kafka; see {@link #quiesce}. */
   private static final Set<String> QUIESCED = ConcurrentHashMap.newKeySet();
@@ -131,7 +148,19 @@ final class IdleMarkingSource extends UnboundedSource<KafkaRecord<byte[], byte[]
     @Override
     public boolean advance() throws IOException {
       long called = System.nanoTime();
-      return recordOrMark(!QUIESCED.contains(source.job) && kafka.advance(), called);
+      // Right after a record the first mark comes soon (it ends a micro-batch); later ones say nothing new.
+      long markAfter = mark == null ? MIN_IDLE_POLL_NANOS : IDLE_MARK_INTERVAL_NANOS;
+      while (!QUIESCED.contains(source.job)) {
+        long asked = System.nanoTime();
+        if (kafka.advance()) {
+          return recordOrMark(true, called);
+        }
+        long now = System.nanoTime();
+        if (now - called >= markAfter || now - asked < KAFKA_WAITED_NANOS) {
+          break;
+        }
+      }
+      return recordOrMark(false, called);
     }
 
     /** Always true: Kafka's record when it had one, else an idle mark (after at least a short wait). */

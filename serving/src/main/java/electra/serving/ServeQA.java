@@ -359,7 +359,20 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
         : GlobalConfiguration.loadConfiguration(dir);
   }
 
-  /** Streaming on Flink with checkpoints; bundles are the micro-batches. */
+  /**
+   * The shortest bundle, in ms. Each of the job's steps checks twice a bundle's length whether its bundle is due to end
+   * (Beam's Flink runner, a timer per step): with 10 ms bundles that is a thousand wake-ups a second, which take CPU
+   * from the model on a small machine. Micro-batches do not wait for bundles ({@link MicroBatcher} bounds the wait);
+   * a bundle's end flushes the answers' producers and reports the metrics.
+   */
+  static final long MIN_BUNDLE_MILLIS = 100;
+
+  /** How long the runner's bundles last: {@code --max_batch_wait_ms}, at least {@link #MIN_BUNDLE_MILLIS}. */
+  static long bundleMillis(int maxBatchWaitMs) {
+    return Math.max(maxBatchWaitMs, MIN_BUNDLE_MILLIS);
+  }
+
+  /** Streaming on Flink with checkpoints. */
   static void configureRunner(ServeQaOptions options) throws IOException {
     options.as(StreamingOptions.class).setStreaming(true);
     if (options.getRunner().getSimpleName().equals("FlinkRunner")) {
@@ -378,7 +391,7 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
         flink.setAutoWatermarkInterval(1000L);
       }
       flink.setMaxBundleSize((long) options.getMaxBatchSize());
-      flink.setMaxBundleTimeMills((long) options.getMaxBatchWaitMs());
+      flink.setMaxBundleTimeMills(bundleMillis(options.getMaxBatchWaitMs()));
       // Emit a bundle's answers downstream (and flush them to Kafka) before the checkpoint barrier, instead of
       // keeping them in operator state: then a committed offset means a written answer, even for a fresh restart.
       flink.setFinishBundleBeforeCheckpointing(true);
@@ -433,10 +446,8 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
   /** {@code job}: this job's token for {@link IdleMarkingSource#quiesce}. */
   static void build(Pipeline p, ServeQaOptions o, String bootstrap, boolean freshTopics,
       Map<String, Object> properties, SharedAnswerers.Spec model, String modelName, String job) {
-    Map<String, Object> consumer = forClient(properties, ConsumerConfig.configNames(), ProducerConfig.configNames());
-    consumer.put(ConsumerConfig.GROUP_ID_CONFIG, o.getGroupId());
-    consumer.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, offsetReset(o.getFromBeginning(), freshTopics));
-    consumer.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    Map<String, Object> consumer = consumerProperties(properties, o.getGroupId(),
+        offsetReset(o.getFromBeginning(), freshTopics));
     // Null keys and values (tombstones) are legal in Kafka; they get an error answer rather than a coder failure.
     Coder<byte[]> bytes = NullableCoder.of(ByteArrayCoder.of());
     KafkaIO.Read<byte[], byte[]> requests = KafkaIO.<byte[], byte[]>read()
@@ -448,7 +459,8 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
         .commitOffsetsInFinalize();
     PCollectionTuple results = p
         .apply("ReadRequests", Read.from(new IdleMarkingSource(KafkaUnboundedSources.of(requests), job)))
-        .apply("Answer", ParDo.of(new AnswerRequestsFn(model, modelName, job))
+        .apply("Answer", ParDo.of(new AnswerRequestsFn(model, Duration.ofMillis(o.getMaxBatchWaitMs()), modelName,
+                job))
             .withOutputTags(AnswerRequestsFn.ANSWERS, TupleTagList.of(AnswerRequestsFn.ERRORS)));
     PCollection<KV<String, String>> answers = results.get(AnswerRequestsFn.ANSWERS)
         .setCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()));
@@ -477,7 +489,33 @@ public final class ServeQA extends BeamJob<ServeQaOptions> {
         .withTopic(topic)
         .withKeySerializer(StringSerializer.class)
         .withValueSerializer(StringSerializer.class)
-        .withProducerConfigUpdates(forClient(properties, ProducerConfig.configNames(), ConsumerConfig.configNames()));
+        .withProducerConfigUpdates(producerProperties(properties));
+  }
+
+  /**
+   * The settings of the job's Kafka consumer: {@code --kafka_property}'s consumer settings, the group, offsets
+   * committed with checkpoints only, and {@code fetch.min.bytes=1} unless given: the broker answers a fetch as soon
+   * as one request is there instead of holding it for up to {@code fetch.max.wait.ms} to gather more bytes.
+   */
+  static Map<String, Object> consumerProperties(Map<String, Object> properties, String groupId, String offsetReset) {
+    Map<String, Object> consumer = forClient(properties, ConsumerConfig.configNames(), ProducerConfig.configNames());
+    consumer.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+    consumer.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, offsetReset);
+    consumer.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    consumer.putIfAbsent(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 1);
+    return consumer;
+  }
+
+  /**
+   * The settings of the job's Kafka producers: {@code --kafka_property}'s producer settings, and {@code linger.ms=0}
+   * unless given, so that an answer leaves as soon as it is handed over instead of waiting for others to share its
+   * batch (kafka-clients 4 waits 5 ms by default). Answers come a micro-batch at a time anyway, and KafkaIO flushes
+   * its producer at the end of every bundle.
+   */
+  static Map<String, Object> producerProperties(Map<String, Object> properties) {
+    Map<String, Object> producer = forClient(properties, ProducerConfig.configNames(), ConsumerConfig.configNames());
+    producer.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
+    return producer;
   }
 
   /** A ready-to-paste {@code ./electra Ask} line for this job's brokers and topics. */

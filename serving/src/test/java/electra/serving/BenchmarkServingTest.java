@@ -52,6 +52,11 @@ class BenchmarkServingTest {
     assertEquals(InferenceEngine.ONNXRUNTIME, r.engine(), text);
     assertTrue(text.contains("; batch 16; engine onnxruntime\n"), "the settings line names the engine auto picked: "
         + text);
+    // Every hop of every request was stamped: by the client, the job's Kafka clients and the answering step.
+    assertTrue(text.contains("where the time went through Kafka + Flink"), text);
+    for (RequestTimeline.Hop hop : RequestTimeline.PATH) {
+      assertTrue(text.lines().anyMatch(l -> l.contains(hop.name()) && l.endsWith("(30)")), hop.name() + ": " + text);
+    }
     assertTrue(text.contains("throughput is the offered 30.0 req/s, not a capacity"), "a paced run judges latency only: "
         + text);
     assertTrue(r.markdownRow().startsWith("| ") && r.markdownRow().split("\\|").length == 12, r.markdownRow());
@@ -61,7 +66,7 @@ class BenchmarkServingTest {
 
     BenchmarkServing.Report saturated = new BenchmarkServing.Report(r.requests(), r.answered(), 0,
         r.bareBatchThroughput() * 0.95, r.kafka(), r.bareSingle(), r.bareBatchThroughput(), r.batchSize(), r.engine(),
-        r.source(), null);
+        r.source(), null, null);
     String verdict = BenchmarkServing.verdict(saturated);
     assertTrue(verdict.startsWith("ratio: throughput through Kafka / bare batch throughput = 0.95 (target >= 0.9: met)"),
         "a saturated run judges throughput only: " + verdict);

@@ -32,11 +32,19 @@ class IdleMarkingSourceTest {
   private static final class ScriptedReader extends UnboundedSource.UnboundedReader<KafkaRecord<byte[], byte[]>> {
     private final List<KafkaRecord<byte[], byte[]>> script;
     private final UnboundedSource.CheckpointMark checkpoint = () -> { };
+    private final long millisOnNothing;
     private int next;
+    int calls;
     private KafkaRecord<byte[], byte[]> current;
     boolean closed;
 
     ScriptedReader(List<KafkaRecord<byte[], byte[]>> script) {
+      this(script, 0);
+    }
+
+    /** {@code millisOnNothing}: how long "nothing right now" takes, like Kafka's reader waiting for records. */
+    ScriptedReader(List<KafkaRecord<byte[], byte[]>> script, long millisOnNothing) {
+      this.millisOnNothing = millisOnNothing;
       this.script = script;
     }
 
@@ -45,12 +53,20 @@ class IdleMarkingSourceTest {
       return advance();
     }
 
-    /** Answers at once, also when there is nothing: like a reader whose partitions are not assigned yet. */
+    /** Without {@code millisOnNothing}, answers at once, also when there is nothing: like a reader not started yet. */
     @Override
     public boolean advance() {
+      calls++;
       KafkaRecord<byte[], byte[]> r = next < script.size() ? script.get(next) : null;
       next++;
       if (r == null) {
+        if (millisOnNothing > 0) {
+          try {
+            Thread.sleep(millisOnNothing);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
         return false;
       }
       current = r;
@@ -131,6 +147,41 @@ class IdleMarkingSourceTest {
     assertTrue(kafka.closed);
   }
 
+  /**
+   * A Kafka reader that waits for records (as KafkaIO's does, a millisecond or so per call): an idle reader stays
+   * inside it rather than sleeping between calls, so a record that arrives meanwhile is taken at once; the first mark
+   * after a record still comes after about 2 ms (it ends a micro-batch), later ones only every 20 ms or so.
+   */
+  @Test
+  void whileKafkasReaderWaitsTheReaderWaitsInsideItAndMarksIdlenessSparingly() throws Exception {
+    List<KafkaRecord<byte[], byte[]>> script = new ArrayList<>();
+    script.add(request(1, "{\"id\":\"a\"}"));
+    script.add(null);
+    script.add(null);
+    script.add(null);
+    script.add(request(2, "{\"id\":\"b\"}"));
+    ScriptedReader kafka = new ScriptedReader(script, 1);
+    IdleMarkingSource.Reader reader = new IdleMarkingSource.Reader(new IdleMarkingSource(null, "waiting-job"), kafka);
+    assertTrue(reader.start());
+    assertEquals("request 1", describe(reader));
+    assertTrue(reader.advance());
+    assertEquals("mark", describe(reader), "the first mark after a record comes within a few ms");
+    int callsForFirstMark = kafka.calls - 1;
+    assertTrue(reader.advance());
+    assertEquals("request 2", describe(reader), "a record arriving while the reader waits is taken, no mark first");
+
+    // Nothing more: each mark now stands for about 20 ms of Kafka's reader waiting, not for one call of it.
+    int before = kafka.calls;
+    long t0 = System.nanoTime();
+    for (int i = 0; i < 5; i++) {
+      assertTrue(reader.advance());
+      assertEquals("mark", describe(reader));
+    }
+    double elapsedMs = (System.nanoTime() - t0) / 1e6;
+    assertTrue(callsForFirstMark <= 3, "first mark after " + callsForFirstMark + " calls of Kafka's reader");
+    assertTrue(elapsedMs >= 2 + 4 * 20, "5 idle marks in " + elapsedMs + " ms");
+    assertTrue(kafka.calls - before > 5, (kafka.calls - before) + " calls of Kafka's reader for 5 marks");
+  }
   @Test
   void aQuiescedReaderLeavesKafkaAloneAndOnlyMarksUntilReleased() throws Exception {
     List<KafkaRecord<byte[], byte[]>> script = new ArrayList<>();

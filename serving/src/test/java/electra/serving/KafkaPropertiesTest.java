@@ -25,6 +25,28 @@ class KafkaPropertiesTest {
         ServeQA.forClient(GIVEN, ProducerConfig.configNames(), ConsumerConfig.configNames()));
   }
 
+  /**
+   * The settings a request's latency depends on: an answer leaves at once (no linger), a fetch returns as soon as one
+   * request is there; a user's own choice of them stands, the group and manual commits do not move.
+   */
+  @Test
+  void theJobsClientsSendAndFetchWithoutWaitingForMoreUnlessTold() {
+    assertEquals(Map.of("security.protocol", "SASL_SSL", "my.plugin.flag", "x", "linger.ms", "1"),
+        ServeQA.producerProperties(ServeQA.kafkaProperties(List.of("security.protocol=SASL_SSL", "linger.ms=1",
+            "my.plugin.flag=x"))));
+    assertEquals(Map.of("security.protocol", "SASL_SSL", "linger.ms", 0),
+        ServeQA.producerProperties(ServeQA.kafkaProperties(List.of("security.protocol=SASL_SSL",
+            "fetch.min.bytes=9"))));
+    assertEquals(Map.of("security.protocol", "SASL_SSL", "group.id", "qa", "auto.offset.reset", "latest",
+        "enable.auto.commit", false, "fetch.min.bytes", 1),
+        ServeQA.consumerProperties(ServeQA.kafkaProperties(List.of("security.protocol=SASL_SSL", "linger.ms=1")), "qa",
+            "latest"));
+    assertEquals(Map.of("group.id", "qa", "auto.offset.reset", "earliest", "enable.auto.commit", false,
+        "fetch.min.bytes", "65536"),
+        ServeQA.consumerProperties(ServeQA.kafkaProperties(List.of("fetch.min.bytes=65536", "enable.auto.commit=true",
+            "group.id=other", "auto.offset.reset=earliest")), "qa", "latest"));
+  }
+
   @Test
   void aBrokerThatDoesNotAnswerIsAFailureNamingItsAddressNotASilentWait() {
     long start = System.nanoTime();

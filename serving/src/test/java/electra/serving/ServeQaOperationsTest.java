@@ -67,6 +67,18 @@ class ServeQaOperationsTest {
         options.as(FlinkPipelineOptions.class).getCheckpointingInterval());
   }
 
+  /** Bundles last at least 100 ms (the micro-batcher bounds a request's wait), so the runner's timers are rare. */
+  @Test
+  void bundlesAreLongEnoughToKeepTheRunnersTimersRare() throws Exception {
+    ServeQaOptions options = new ServeQA().parse("--model=unused", "--max_batch_wait_ms=10");
+    ServeQA.configureRunner(options);
+    assertEquals(100, options.as(FlinkPipelineOptions.class).getMaxBundleTimeMills());
+    assertEquals(16, options.as(FlinkPipelineOptions.class).getMaxBundleSize());
+    ServeQaOptions longWait = new ServeQA().parse("--model=unused", "--max_batch_wait_ms=250");
+    ServeQA.configureRunner(longWait);
+    assertEquals(250, longWait.as(FlinkPipelineOptions.class).getMaxBundleTimeMills());
+  }
+
   @Test
   void aNewConsumerGroupStartsAtTheEndUnlessToldOrTheTopicIsNew() {
     assertEquals("latest", ServeQA.offsetReset(false, false));

@@ -239,7 +239,7 @@ class ServedModelTest {
     Pipeline p = Pipeline.create(PipelineOptionsFactory.create());
     PCollectionTuple results = p.apply(Create.of(requests).withCoder(KafkaRecordCoder.of(bytes, bytes)))
         .apply(ParDo.of(new AnswerRequestsFn(new SharedAnswerers.Spec(repository.dir(), 0, NEVER, 4,
-                InferenceEngine.TENSORFLOW, LIMITS), "tiny-qa", "refused-version-test"))
+                InferenceEngine.TENSORFLOW, LIMITS), Duration.ofMillis(10), "tiny-qa", "refused-version-test"))
             .withOutputTags(AnswerRequestsFn.ANSWERS, TupleTagList.of(AnswerRequestsFn.ERRORS)));
     results.get(AnswerRequestsFn.ERRORS).setCoder(KvCoder.of(NullableCoder.of(StringUtf8Coder.of()),
         StringUtf8Coder.of()));
