@@ -194,9 +194,11 @@ for page in "${pages[@]}"; do
       status="not ready: \"$ready\" did not appear"
     else
       set +e
+      started=$SECONDS
       (cd "$dir" && timeout --kill-after=30 "$timeout_s" bash -euo pipefail "$text") 2>&1 < /dev/null | tee "$log" | sed 's/^/   | /'
       rc=${PIPESTATUS[0]}
       set -e
+      echo "   (exit status $rc after $((SECONDS - started)) s)"
       if [ "$rc" -eq 0 ] && [ "$kind" = quick ] && ! grep -qF -- "${arg#expect=}" "$log"; then
         status="exit status 0, but the output lacks \"${arg#expect=}\""
       elif [ "$rc" -eq 0 ]; then
