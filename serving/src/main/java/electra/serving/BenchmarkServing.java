@@ -101,7 +101,8 @@ public final class BenchmarkServing implements Job {
           + "else TensorFlow (the settings line and the table name the engine used)", defaultValue = "auto")
       InferenceEngine engine,
       @Flag("a Kafka cluster with the qa-requests and qa-answers topics; default: a broker in this process. Only this "
-          + "run's requests count; older records in the topics are left alone")
+          + "run's requests count; older records in the topics are left alone. A paced run also measures Kafka alone "
+          + "there, through the topics benchmark-echo-requests and benchmark-echo-replies (made when missing)")
       String bootstrapServers,
       @Flag(value = "requests per warm-up round, through Kafka and bare", name = "warmup", defaultValue = "20")
       int warmupRequests,
@@ -233,13 +234,29 @@ public final class BenchmarkServing implements Job {
   /**
    * What a run measured; {@code engine} is the one that ran ({@code --engine=auto} resolved for the export);
    * {@code hops}: where the requests' time went through Kafka and the job, one line per hop
-   * ({@link RequestTimeline#describe}), null when not recorded.
+   * ({@link RequestTimeline#describe}), null when not recorded; {@code bareHops}: the bare single requests' model
+   * run, split as inside the job, null when not recorded; {@code kafkaAlone}: Kafka's round trip without the
+   * job at the same rate ({@link KafkaRoundTrip}), null when not measured (saturated runs, or the echo's topics could
+   * not be made).
    */
   public record Report(int requests, int answered, double offeredRate, double kafkaThroughput, Latency kafka,
       Latency bareSingle, double bareBatchThroughput, int batchSize, InferenceEngine engine, String source,
-      Swaps swaps, String hops) {
+      Swaps swaps, String hops, String bareHops, Latency kafkaAlone) {
     public double p50Ratio() {
       return kafka.p50() / bareSingle.p50();
+    }
+
+    /**
+     * The p50 ratio a job would have if it added nothing but Kafka's round trip to the bare model: the medians
+     * added, so an estimate, not a bound (the two vary together from request to request).
+     */
+    public double kafkaAloneRatio() {
+      return (bareSingle.p50() + kafkaAlone.p50()) / bareSingle.p50();
+    }
+
+    /** What the job adds beyond the bare model and Kafka's round trip, at p50, ms. */
+    public double jobBeyondKafkaMs() {
+      return kafka.p50() - bareSingle.p50() - kafkaAlone.p50();
     }
 
     public double throughputRatio() {
@@ -369,7 +386,19 @@ public final class BenchmarkServing implements Job {
     }
     out.printf("bare QaAnswerer, one at a time at the offered rate: latency ms avg %.1f p50 %.1f p90 %.1f p99 %.1f%n",
         r.bareSingle().avg(), r.bareSingle().p50(), r.bareSingle().p90(), r.bareSingle().p99());
+    if (r.bareHops() != null) {
+      out.printf("the bare model's run, split as inside the job, ms: median, mean (requests)%n%s", r.bareHops());
+    }
     out.printf("bare QaAnswerer, batches of %d: %.1f req/s%n", r.batchSize(), r.bareBatchThroughput());
+    if (r.kafkaAlone() != null) {
+      Latency k = r.kafkaAlone();
+      out.printf(Locale.ROOT, "Kafka alone at the offered rate (client -> broker -> an echo with the job's client "
+          + "settings -> broker -> client; no Flink, no model): latency ms avg %.1f p50 %.1f p90 %.1f p99 %.1f%n",
+          k.avg(), k.p50(), k.p90(), k.p99());
+      out.printf(Locale.ROOT, "the bare model plus Kafka alone: (bare p50 + Kafka p50) / bare p50 = %.2f, what a job "
+          + "that added nothing else would reach; this job adds %.1f ms beyond both at p50%n", r.kafkaAloneRatio(),
+          r.jobBeyondKafkaMs());
+    }
     out.print(verdict(r));
     if (r.swaps() != null) {
       Swaps w = r.swaps();
@@ -435,6 +464,7 @@ public final class BenchmarkServing implements Job {
     double throughput;
     Swaps swaps = null;
     String hops;
+    Latency kafkaAlone = null;
     try (ServeQA.Running job = ServeQA.start(options, new PrintStream(jobLog, true, StandardCharsets.UTF_8))) {
       String bootstrap = job.bootstrapServers();
       Map<String, Long> received = new ConcurrentHashMap<>();
@@ -502,6 +532,19 @@ public final class BenchmarkServing implements Job {
           swaps = Swaps.of(settings.swapEverySeconds(), windows, sent, byRequest);
         }
       }
+      if (rate > 0) {
+        // With the job running idle, as it was between the measured requests.
+        List<String> payloads = new ArrayList<>();
+        for (int i = 0; i < pairs.size(); i++) {
+          payloads.add(QaMessages.request(run + "echo-" + i, pairs.get(i)[0], pairs.get(i)[1]));
+        }
+        try {
+          kafkaAlone = Latency.of(KafkaRoundTrip.measure(bootstrap, payloads, warmup.requests(), requests, rate,
+              timeout));
+        } catch (IOException e) {
+          log.println("Kafka alone: not measured (" + e.getMessage() + ")");
+        }
+      }
     }
     // The bare model on the same inputs, after the job (and its threads) are gone.
     ServedModel answerer = SharedAnswerers.acquire(SharedAnswerers.Spec.exportFolder(settings.model(), batch,
@@ -516,13 +559,23 @@ public final class BenchmarkServing implements Job {
       // Paced like the requests through Kafka: back to back, the model would run with caches and thread pools hot
       // that requests arriving at the offered rate find cold.
       double[] single = new double[requests];
-      long paced = System.nanoTime();
-      for (int i = 0; i < requests; i++) {
-        awaitTurn(paced, i, rate);
-        String[] p = pairs.get((warmup.requests() + i) % pairs.size());
-        long t0 = System.nanoTime();
-        answerer.answerAll(List.of(new QaAnswerer.Question("req-" + i, p[0], p[1])));
-        single[i] = (System.nanoTime() - t0) / 1e6;
+      String bareHops;
+      try (RequestTimeline timeline = RequestTimeline.record(run + "bare-")) {
+        List<String> ids = new ArrayList<>();
+        long paced = System.nanoTime();
+        for (int i = 0; i < requests; i++) {
+          awaitTurn(paced, i, rate);
+          String[] p = pairs.get((warmup.requests() + i) % pairs.size());
+          String id = run + "bare-" + i;
+          ids.add(id);
+          long t0 = System.nanoTime();
+          RequestTimeline.stamp(id, RequestTimeline.Stage.MODEL_START, t0);
+          answerer.answerAll(List.of(new QaAnswerer.Question(id, p[0], p[1])));
+          long t1 = System.nanoTime();
+          RequestTimeline.stamp(id, RequestTimeline.Stage.MODEL_END, t1);
+          single[i] = (t1 - t0) / 1e6;
+        }
+        bareHops = timeline.describe(RequestTimeline.MODEL_RUN, ids);
       }
       long t0 = System.nanoTime();
       for (int start = 0; start < requests; start += batch) {
@@ -535,7 +588,7 @@ public final class BenchmarkServing implements Job {
       }
       double bareThroughput = requests / ((System.nanoTime() - t0) / 1e9);
       return new Report(requests, answered, rate, throughput, Latency.of(e2e), Latency.of(single), bareThroughput,
-          batch, answerer.engine(), inputs.source(), swaps, hops);
+          batch, answerer.engine(), inputs.source(), swaps, hops, bareHops, kafkaAlone);
     } finally {
       SharedAnswerers.release(answerer);
     }
@@ -600,7 +653,7 @@ public final class BenchmarkServing implements Job {
   }
 
   /** Waits until request {@code i} is due at {@code rate} per second from {@code t0} (0: at once). */
-  private static void awaitTurn(long t0, int i, double rate) {
+  static void awaitTurn(long t0, int i, double rate) {
     if (rate <= 0) {
       return;
     }
@@ -641,7 +694,7 @@ public final class BenchmarkServing implements Job {
     }
   }
 
-  private static KafkaProducer<String, String> producer(String bootstrap) {
+  static KafkaProducer<String, String> producer(String bootstrap) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());

@@ -144,7 +144,9 @@ public final class QaAnswerer {
         perQuestion.add(List.of());
       }
     }
+    stampAll(questions, RequestTimeline.Stage.FEATURIZED);
     List<AnswerDecoder.WindowOutput> outputs = all.isEmpty() ? List.of() : model.predict(all);
+    stampAll(questions, RequestTimeline.Stage.PREDICTED);
     List<Outcome> out = new ArrayList<>(questions.size());
     int at = 0;
     for (int i = 0; i < questions.size(); i++) {
@@ -159,6 +161,13 @@ public final class QaAnswerer {
       out.add(outcome(id, p, features.size()));
     }
     return out;
+  }
+
+  private static void stampAll(List<Question> questions, RequestTimeline.Stage stage) {
+    if (RequestTimeline.recording()) {
+      long now = System.nanoTime();
+      questions.forEach(q -> RequestTimeline.stamp(q.id(), stage, now));
+    }
   }
 
   private static Outcome outcome(String id, AnswerDecoder.Prediction p, int windows) {

@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerInterceptor;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -37,6 +38,10 @@ final class RequestTimeline implements AutoCloseable {
     /** the answering step has it (after KafkaIO's reader and Flink's source) */
     SEEN,
     MODEL_START,
+    /** the micro-batch's questions are cut into token windows ({@link QaAnswerer#answerAll}) */
+    FEATURIZED,
+    /** the engine returned the windows' logits */
+    PREDICTED,
     MODEL_END,
     /** the job's producer got the answer ({@code send}) */
     ANSWER_SENT,
@@ -47,15 +52,23 @@ final class RequestTimeline implements AutoCloseable {
   /** A hop of the path: from one stage to the next one. */
   record Hop(String name, Stage from, Stage to) {}
 
+  /** The model run ({@link QaAnswerer#answerAll}), hop by hop: the same inside the job and bare. */
+  static final List<Hop> MODEL_RUN = List.of(
+      new Hop("model run: featurize (tokens, windows)", Stage.MODEL_START, Stage.FEATURIZED),
+      new Hop("model run: the engine", Stage.FEATURIZED, Stage.PREDICTED),
+      new Hop("model run: decode (best span)", Stage.PREDICTED, Stage.MODEL_END));
+
   /** The path a request takes, hop by hop; the hops add up to {@code SENT -> RECEIVED}. */
-  static final List<Hop> PATH = List.of(
-      new Hop("client send -> job's Kafka consumer (producer, broker, fetch)", Stage.SENT, Stage.POLLED),
-      new Hop("-> answering step (KafkaIO reader hand-off, Flink source)", Stage.POLLED, Stage.SEEN),
-      new Hop("-> model start (micro-batch wait)", Stage.SEEN, Stage.MODEL_START),
-      new Hop("model run (featurize, model, decode)", Stage.MODEL_START, Stage.MODEL_END),
-      new Hop("-> answer handed to the job's producer (JSON, Flink chain, KafkaIO write)", Stage.MODEL_END,
-          Stage.ANSWER_SENT),
-      new Hop("-> client received it (producer, broker, fetch)", Stage.ANSWER_SENT, Stage.RECEIVED));
+  static final List<Hop> PATH = Stream.of(List.of(
+          new Hop("client send -> job's Kafka consumer (producer, broker, fetch)", Stage.SENT, Stage.POLLED),
+          new Hop("-> answering step (KafkaIO reader hand-off, Flink source)", Stage.POLLED, Stage.SEEN),
+          new Hop("-> model start (micro-batch wait)", Stage.SEEN, Stage.MODEL_START)),
+      MODEL_RUN,
+      List.of(
+          new Hop("-> answer handed to the job's producer (JSON, Flink chain, KafkaIO write)", Stage.MODEL_END,
+              Stage.ANSWER_SENT),
+          new Hop("-> client received it (producer, broker, fetch)", Stage.ANSWER_SENT, Stage.RECEIVED)))
+      .flatMap(List::stream).toList();
 
   /** Off the path, for comparison: the client's own send until the broker acknowledged it. */
   static final Hop SEND_ACK = new Hop("client send -> broker's ack to the client", Stage.SENT, Stage.SENT_ACKED);
@@ -126,15 +139,19 @@ final class RequestTimeline implements AutoCloseable {
 
   /** One line per hop of {@link #PATH}, plus {@link #SEND_ACK}: median and mean ms over {@code ids}. */
   String describe(List<String> ids) {
+    return describe(PATH, ids) + line(SEND_ACK, millis(SEND_ACK, ids));
+  }
+
+  /** One line per hop of {@code hops} and the sum of their medians: median and mean ms over {@code ids}. */
+  String describe(List<Hop> hops, List<String> ids) {
     StringBuilder out = new StringBuilder();
     double sum = 0;
-    for (Hop hop : PATH) {
+    for (Hop hop : hops) {
       double[] ms = millis(hop, ids);
       sum += median(ms);
       out.append(line(hop, ms));
     }
     out.append(String.format(Locale.ROOT, "  %-78s %8.2f%n", "sum of the hops' medians", sum));
-    out.append(line(SEND_ACK, millis(SEND_ACK, ids)));
     return out.toString();
   }
 

@@ -57,16 +57,28 @@ class BenchmarkServingTest {
     for (RequestTimeline.Hop hop : RequestTimeline.PATH) {
       assertTrue(text.lines().anyMatch(l -> l.contains(hop.name()) && l.endsWith("(30)")), hop.name() + ": " + text);
     }
+    // The bare requests' model run, split the same way: each of its hops twice, once in the job and once bare.
+    for (RequestTimeline.Hop hop : RequestTimeline.MODEL_RUN) {
+      assertEquals(2, text.lines().filter(l -> l.contains(hop.name()) && l.endsWith("(30)")).count(),
+          hop.name() + ": " + text);
+    }
     assertTrue(text.contains("throughput is the offered 30.0 req/s, not a capacity"), "a paced run judges latency only: "
         + text);
     assertTrue(r.markdownRow().startsWith("| ") && r.markdownRow().split("\\|").length == 12, r.markdownRow());
     assertTrue(r.markdownRow().contains(" | onnxruntime | 16 | 30 | 30/30 | "), r.markdownRow());
     assertTrue(r.markdownRow().endsWith(String.format(java.util.Locale.ROOT, "| %.2fx | - |", r.p50Ratio())),
         "a paced row has no throughput ratio: " + r.markdownRow());
+    // Kafka alone, at the same rate through the same broker: all 30 came back, and faster than through the job and
+    // the model, whose path holds the same two hops.
+    assertTrue(r.kafkaAlone() != null && r.kafkaAlone().p50() > 0, text);
+    assertTrue(r.kafkaAlone().p50() < r.kafka().p50(), text);
+    assertEquals(r.kafka().p50() - r.bareSingle().p50() - r.kafkaAlone().p50(), r.jobBeyondKafkaMs(), 1e-9);
+    assertTrue(text.contains(String.format(java.util.Locale.ROOT, "(bare p50 + Kafka p50) / bare p50 = %.2f, ",
+        r.kafkaAloneRatio())), text);
 
     BenchmarkServing.Report saturated = new BenchmarkServing.Report(r.requests(), r.answered(), 0,
         r.bareBatchThroughput() * 0.95, r.kafka(), r.bareSingle(), r.bareBatchThroughput(), r.batchSize(), r.engine(),
-        r.source(), null, null);
+        r.source(), null, null, null, null);
     String verdict = BenchmarkServing.verdict(saturated);
     assertTrue(verdict.startsWith("ratio: throughput through Kafka / bare batch throughput = 0.95 (target >= 0.9: met)"),
         "a saturated run judges throughput only: " + verdict);
@@ -101,6 +113,7 @@ class BenchmarkServingTest {
       String text = buf.toString(StandardCharsets.UTF_8);
       assertEquals(12, r.answered(), text);
       assertEquals(InferenceEngine.TENSORFLOW, r.engine(), "an engine asked for is used");
+      assertEquals(null, r.kafkaAlone(), "a saturated run measures no round trip of Kafka alone");
       assertTrue(r.kafka().p50() > 0 && r.kafka().p50() <= r.kafka().p99(), text);
       List<String> answeredIds = new ArrayList<>();
       try (KafkaConsumer<String, String> answers = new KafkaConsumer<>(Map.of(

@@ -24,7 +24,7 @@ class RequestTimelineTest {
     try (RequestTimeline t = RequestTimeline.record("tl-run-")) {
       assertTrue(RequestTimeline.recording());
       long base = 1_000 * MS;
-      long[] at = {0, 1, 2, 3, 4, 44, 45, 47}; // ms after SENT, stage by stage
+      long[] at = {0, 1, 2, 3, 4, 6, 40, 44, 45, 47}; // ms after SENT, stage by stage
       for (Stage s : Stage.values()) {
         RequestTimeline.stamp("tl-run-1", s, base + at[s.ordinal()] * MS);
       }
@@ -36,7 +36,13 @@ class RequestTimelineTest {
       List<String> ids = List.of("tl-run-1", "tl-run-2");
       RequestTimeline.stamp("tl-run-2", Stage.SENT, base); // never answered: left out of the hops it did not reach
       assertArrayEquals(new double[] {2.0}, t.millis(RequestTimeline.PATH.get(0), ids), 1e-9);
-      assertArrayEquals(new double[] {40.0}, t.millis(RequestTimeline.PATH.get(3), ids), 1e-9);
+      assertArrayEquals(new double[] {2.0}, t.millis(RequestTimeline.PATH.get(3), ids), 1e-9);
+      assertArrayEquals(new double[] {34.0}, t.millis(RequestTimeline.PATH.get(4), ids), 1e-9);
+      String modelRun = t.describe(RequestTimeline.MODEL_RUN, ids);
+      assertEquals(RequestTimeline.MODEL_RUN.size() + 1, modelRun.lines().count(), modelRun);
+      assertTrue(modelRun.lines().anyMatch(l -> l.contains("the engine") && l.contains(" 34.00 ")), modelRun);
+      assertTrue(modelRun.lines().anyMatch(l -> l.contains("sum of the hops' medians") && l.trim().endsWith("40.00")),
+          modelRun);
       String text = t.describe(ids);
       assertEquals(RequestTimeline.PATH.size() + 2, text.lines().count(), text);
       assertTrue(text.lines().anyMatch(l -> l.contains("sum of the hops' medians") && l.trim().endsWith("47.00")),
