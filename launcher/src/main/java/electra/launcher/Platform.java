@@ -48,8 +48,8 @@ public final class Platform implements Job {
   static final String RUN_NAME = "tiny";
 
   /**
-   * How long a stop waits for the parts: Pretrain's own grace for its checkpoint, and a little (the evaluator may be
-   * finishing a fine-tuning).
+   * How long a stop waits for the parts: Pretrain's step in progress and its checkpoint, the evaluator's fine-tuning
+   * in progress.
    */
   static final Duration STOP_WAIT = Duration.ofMinutes(6);
 
