@@ -1,5 +1,7 @@
 package electra.launcher;
 
+import static electra.cli.UsageException.require;
+
 import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
@@ -133,12 +135,6 @@ public final class Platform implements Job {
     /** What a restart must share with the run that started the work folder. */
     String work() {
       return "--corpus=" + corpus + " --vocab_file=" + vocabFile;
-    }
-  }
-
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new UsageException(message);
     }
   }
 
