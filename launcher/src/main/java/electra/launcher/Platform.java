@@ -1,5 +1,7 @@
 package electra.launcher;
 
+import static electra.cli.UsageException.require;
+
 import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
@@ -48,8 +50,8 @@ public final class Platform implements Job {
   static final String RUN_NAME = "tiny";
 
   /**
-   * How long a stop waits for the parts: Pretrain's own grace for its checkpoint, and a little (the evaluator may be
-   * finishing a fine-tuning).
+   * How long a stop waits for the parts: Pretrain's step in progress and its checkpoint, the evaluator's fine-tuning
+   * in progress.
    */
   static final Duration STOP_WAIT = Duration.ofMinutes(6);
 
@@ -133,12 +135,6 @@ public final class Platform implements Job {
     /** What a restart must share with the run that started the work folder. */
     String work() {
       return "--corpus=" + corpus + " --vocab_file=" + vocabFile;
-    }
-  }
-
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new UsageException(message);
     }
   }
 

@@ -231,13 +231,20 @@ public final class QuickStart implements Job {
         case PRETRAIN -> {
           Files.createDirectories(l.pretrain());
           ElectraConfig.standard(EMBEDDING, HIDDEN, LAYERS).writeJson(l.modelConfig(), "ElectraForPreTraining");
-          new Pretrain().run(new String[] {
+          Pretrain pretrain = new Pretrain();
+          pretrain.run(new String[] {
               "--model_config=" + l.modelConfig(), "--pretrain_tfrecords=" + l.shards(),
               "--output_dir=" + l.pretrain(), "--model_name=tiny", "--vocab_file=" + vocab,
               "--train_batch_size=16", "--num_train_steps=" + steps,
               "--num_warmup_steps=" + Math.max(1, steps / 10), "--learning_rate=2e-3",
               "--save_checkpoints_steps=" + steps, "--keep_checkpoint_max=1",
               "--log_freq=" + Math.max(1, Math.min(50, steps / 5))});
+          if (pretrain.stopRequested()) {
+            // Ctrl-C or SIGTERM, which Pretrain takes while it trains: the stop is QuickStart's too
+            out.printf("QuickStart: stopped during the %s stage, its checkpoint saved in %s%n", s.dir,
+                l.pretrainRun());
+            return;
+          }
         }
         case POSTPROCESS -> new Postprocess().run(new String[] {
             "--pretrain_dir=" + l.pretrainRun(), "--output_dir=" + l.postprocess(), "--what=discriminator",

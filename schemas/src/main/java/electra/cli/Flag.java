@@ -31,6 +31,12 @@ public @interface Flag {
   /** The job refuses to run without it. */
   boolean required() default false;
 
+  /**
+   * The values it takes, as typed, when they are fewer than its type allows (some of an enum's constants): {@code
+   * --help} lists these instead of every constant, and any other value is refused as an unknown one is.
+   */
+  String[] choices() default {};
+
   /** No default. */
   String NONE = "\0";
 }

@@ -91,7 +91,11 @@ public final class Flags {
         throw new IllegalStateException("--" + name + " (" + type.getSimpleName() + "." + c.getName() + ") needs a "
             + "default: a " + c.getType() + " cannot be left unset");
       }
-      String description = flag.value() + choices(c.getType()) + (flag.required() ? " [required]" : "");
+      if (defaultValue != null && flag.choices().length > 0 && !isChoice(flag.choices(), defaultValue)) {
+        throw new IllegalStateException("--" + name + " (" + type.getSimpleName() + "." + c.getName() + "): the "
+            + "default " + defaultValue + " is not one of its choices " + Arrays.toString(flag.choices()));
+      }
+      String description = flag.value() + choices(c.getType(), flag.choices()) + (flag.required() ? " [required]" : "");
       declare(new Declared(name, typeOf(c), defaultValue, description));
     }
     return this;
@@ -171,13 +175,21 @@ public final class Flags {
     }
   }
 
-  /** {@code " (lamb or adam)"} for an enum's values as flags spell them; nothing for other types. */
-  private static String choices(Class<?> type) {
-    if (!type.isEnum()) {
+  /**
+   * {@code " (lamb or adam)"}: the flag's own {@link Flag#choices}, else an enum's values as flags spell them; nothing
+   * for other types.
+   */
+  private static String choices(Class<?> type, String[] given) {
+    List<String> names = given.length > 0 ? List.of(given) : type.isEnum()
+        ? Arrays.stream(type.getEnumConstants()).map(e -> spelling((Enum<?>) e)).toList() : List.of();
+    if (names.isEmpty()) {
       return "";
     }
-    List<String> names = Arrays.stream(type.getEnumConstants()).map(e -> spelling((Enum<?>) e)).toList();
     return " (" + String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1) + ")";
+  }
+
+  private static boolean isChoice(String[] choices, String value) {
+    return Arrays.stream(choices).anyMatch(value.strip()::equalsIgnoreCase);
   }
 
   private static String spelling(Enum<?> e) {
@@ -334,7 +346,12 @@ public final class Flags {
         Flag flag = c.getAnnotation(Flag.class);
         if (flag != null) {
           String name = flagName(c, flag);
-          args[i] = convert(c.getType(), name, flag.required() ? required(name) : text(name));
+          String value = flag.required() ? required(name) : text(name);
+          if (value != null && flag.choices().length > 0 && !isChoice(flag.choices(), value)) {
+            throw new UsageException("--" + name + " must be one of " + String.join(", ", flag.choices()) + ", got '"
+                + value + "'");
+          }
+          args[i] = convert(c.getType(), name, value);
         } else if (declaresFlags(c.getType())) {
           args[i] = record(c.getType().asSubclass(Record.class));
         }

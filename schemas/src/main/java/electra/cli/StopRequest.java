@@ -7,12 +7,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A stop asked of a job that runs until it is stopped, from another thread: the job's shutdown hook (Ctrl-C, SIGTERM)
- * or a job running it in-process, as {@code Platform} does with its parts. Asking is all it does; the job ends at its
- * next safe point (after a training step, a batch, an evaluation) and its caller waits for it by its own means.
- * Why not only the JVM's shutdown hooks: they all run at once, so a part may still be using a native library
- * (TensorFlow, ONNX Runtime) whose own clean-up runs beside it; a caller that asks and waits before the JVM shuts
- * down has every part finished first.
+ * A stop asked of a job that runs until it is stopped, from another thread: Ctrl-C or SIGTERM through the job's
+ * {@link StopSignals}, or a job running it in-process, as {@code Platform} does with its parts. Asking is all it does;
+ * the job ends at its next safe point (after a training step, a batch, an evaluation) and its caller waits for it by
+ * its own means. Why not the JVM's shutdown hooks: they all run at once, so a part may still be using a native
+ * library (TensorFlow, ONNX Runtime) whose own clean-up runs beside it; a caller that asks and waits before the JVM
+ * shuts down has every part finished first.
  */
 public final class StopRequest {
 

@@ -129,6 +129,26 @@ class FlagsTest {
     assertThrows(IllegalStateException.class, () -> Flags.forJob("J", "s").record(Numbers.class));
   }
 
+  enum Engine { AUTO, FAST, EXACT }
+
+  record Timed(@Flag(value = "what runs it; not auto", defaultValue = "fast", choices = {"fast", "exact"})
+      Engine engine) {}
+
+  record ChoiceWithoutItsDefault(@Flag(value = "what runs it", defaultValue = "auto", choices = {"fast", "exact"})
+      Engine engine) {}
+
+  @Test
+  void aFlagsOwnChoicesAreTheOnlyValuesListedAndTaken() {
+    Flags flags = Flags.forJob("Timed", "times").record(Timed.class);
+    String help = assertThrows(HelpRequested.class, () -> flags.parse("--help")).getMessage();
+    assertTrue(help.contains("what runs it; not auto (fast or exact) (default: fast) [text]"), help);
+    assertEquals(new Timed(Engine.EXACT), flags.parse("--engine=Exact").record(Timed.class));
+    assertEquals(new Timed(Engine.FAST), flags.parse().record(Timed.class));
+    assertEquals("--engine must be one of fast, exact, got 'auto'", assertThrows(UsageException.class,
+        () -> flags.parse("--engine=auto").record(Timed.class)).getMessage());
+    assertThrows(IllegalStateException.class, () -> Flags.forJob("J", "s").record(ChoiceWithoutItsDefault.class));
+  }
+
   @Test
   void defaultsAreTheRecordAsItsFlagsDefaultsFillIt() {
     assertEquals(new Broker(List.of("requests", "answers"), new Port(9092)), Flags.defaults(Broker.class));

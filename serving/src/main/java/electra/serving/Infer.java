@@ -1,5 +1,7 @@
 package electra.serving;
 
+import static electra.cli.UsageException.require;
+
 import electra.cli.Flag;
 import electra.cli.Flags;
 import electra.cli.Job;
@@ -84,12 +86,6 @@ public final class Infer implements Job {
       }
       require(task == Task.QA || engine != InferenceEngine.ONNXRUNTIME, "--engine=onnxruntime runs QA exports only: "
           + "classifier exports have a SavedModel, no model.onnx (leave --engine out, or give auto or tensorflow)");
-    }
-
-    private static void require(boolean ok, String message) {
-      if (!ok) {
-        throw new UsageException(message);
-      }
     }
   }
 

@@ -13,10 +13,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,10 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -92,35 +85,6 @@ class ServeQATest {
   static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
-    }
-  }
-
-  /** Prefix of ServeQA's metrics as Flink's Prometheus reporter names them (namespace + name, dots as '_'). */
-  private static final Pattern SERVE_QA_METRIC = Pattern.compile(
-      "^flink_taskmanager_job_task_operator_electra_serving_ServeQA_(\\w+)(\\{[^}]*})? (\\S+)$");
-
-  /**
-   * ServeQA's metrics from the Prometheus endpoint on {@code port}, each summed over its series (subtasks), once
-   * {@code metric} reaches {@code atLeast} or {@code timeout} passed.
-   */
-  static Map<String, Double> scrapeUntil(int port, String metric, double atLeast, Duration timeout)
-      throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
-    HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      String body = http.send(get, HttpResponse.BodyHandlers.ofString()).body();
-      Map<String, Double> values = new TreeMap<>();
-      for (String line : body.split("\n")) {
-        Matcher match = SERVE_QA_METRIC.matcher(line);
-        if (match.matches()) {
-          values.merge(match.group(1), Double.parseDouble(match.group(3)), Double::sum);
-        }
-      }
-      if (values.getOrDefault(metric, 0.0) >= atLeast || System.nanoTime() > deadline) {
-        return values;
-      }
-      Thread.sleep(200);
     }
   }
 
@@ -229,7 +193,8 @@ class ServeQATest {
             (System.nanoTime() - t0) / 1e9);
 
         // What an operator sees: the job's Beam metrics on the Prometheus endpoint, counted as sent.
-        Map<String, Double> m = scrapeUntil(metricsPort, "requests", 220, Duration.ofSeconds(30));
+        Map<String, Double> m = PrometheusEndpoint.awaitServeQaMetrics(metricsPort, "requests", 220,
+            Duration.ofSeconds(30));
         assertEquals(220, m.get("requests"), m.toString());
         assertEquals(200, m.get("answers"), m.toString());
         for (String cause : List.of("not_json", "too_long", "missing_field", "bad_encoding")) {

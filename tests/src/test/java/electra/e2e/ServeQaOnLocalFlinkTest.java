@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import electra.cli.Overwrite;
 import electra.export.QaHead;
+import electra.serving.PrometheusEndpoint;
 import electra.serving.QaMessages;
 import electra.serving.ServeQA;
 import electra.squad.AnswerDecoder;
@@ -34,7 +35,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -172,12 +172,14 @@ class ServeQaOnLocalFlinkTest {
         // the replacement (the same port as the killed one) at least those sent after the kill, and those it read
         // again from the checkpoint, but no more than its partition holds.
         long survivorSent = client.sentTo(partitionNumber(partitionOf(survivorLog)), Long.MIN_VALUE);
-        Map<String, Double> survivor = scrapeServeQa(metricsPort + 2, "answers", survivorSent);
+        Map<String, Double> survivor = PrometheusEndpoint.awaitServeQaMetrics(metricsPort + 2, "answers",
+            survivorSent, Duration.ofSeconds(30));
         assertEquals(survivorSent, survivor.getOrDefault("requests", -1.0), "TaskManager 2's endpoint: " + survivor);
         assertEquals(survivorSent, survivor.getOrDefault("answers", -1.0), "TaskManager 2's endpoint: " + survivor);
         long sentAfterKill = client.sentTo(partition, killedAt);
         long sentToKilled = client.sentTo(partition, Long.MIN_VALUE);
-        Map<String, Double> replacement = scrapeServeQa(metricsPort + 1, "answers", sentAfterKill);
+        Map<String, Double> replacement = PrometheusEndpoint.awaitServeQaMetrics(metricsPort + 1, "answers",
+            sentAfterKill, Duration.ofSeconds(30));
         for (String counter : List.of("requests", "answers")) {
           double value = replacement.getOrDefault(counter, -1.0);
           assertTrue(value >= sentAfterKill && value <= sentToKilled, counter + " on the replacement TaskManager's "
@@ -239,44 +241,14 @@ class ServeQaOnLocalFlinkTest {
     }
   }
 
-  /** Prefix of ServeQA's metrics as Flink's Prometheus reporter names them (namespace + name, dots as '_'). */
-  private static final Pattern SERVE_QA_METRIC = Pattern.compile(
-      "^flink_taskmanager_job_task_operator_electra_serving_ServeQA_(\\w+)(\\{[^}]*})? (\\S+)$");
-
-  /**
-   * ServeQA's metrics on the Prometheus endpoint on {@code port}, each summed over its series, once {@code metric}
-   * reaches {@code atLeast} (Beam hands its counters to Flink when a bundle ends) or 30 s passed.
-   */
-  private static Map<String, Double> scrapeServeQa(int port, String metric, double atLeast) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (true) {
-      Map<String, Double> values = new TreeMap<>();
-      for (String line : scrape(port)) {
-        Matcher match = SERVE_QA_METRIC.matcher(line);
-        if (match.matches()) {
-          values.merge(match.group(1), Double.parseDouble(match.group(3)), Double::sum);
-        }
-      }
-      if (values.getOrDefault(metric, 0.0) >= atLeast || System.nanoTime() > deadline) {
-        return values;
-      }
-      Thread.sleep(200);
-    }
-  }
-
   /** The value of the one series of {@code metric} on the Prometheus endpoint on {@code port}. */
   private static double prometheusValue(int port, String metric) throws Exception {
     Pattern series = Pattern.compile("^" + metric + "(\\{[^}]*})? (\\S+)$");
-    List<String> lines = scrape(port);
+    List<String> lines = PrometheusEndpoint.scrape(port);
     List<Double> values = lines.stream().map(series::matcher).filter(Matcher::matches)
         .map(m -> Double.parseDouble(m.group(2))).toList();
     assertEquals(1, values.size(), metric + " on port " + port + ":\n" + String.join("\n", lines));
     return values.get(0);
-  }
-
-  private static List<String> scrape(int port) throws Exception {
-    return List.of(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-        + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body().split("\n"));
   }
 
   /** The partition a TaskManager's subtask read, from the line ServeQA logs when it is ready. */

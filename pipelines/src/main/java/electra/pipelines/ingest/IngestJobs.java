@@ -6,6 +6,7 @@ import electra.beam.ShardFiles;
 import electra.cli.OutputFolder;
 import electra.cli.Overwrite;
 import electra.cli.StopRequest;
+import electra.cli.StopSignals;
 import electra.cli.UsageException;
 import electra.data.SampleData;
 import electra.records.ShardManifest;
@@ -17,8 +18,6 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -50,8 +49,8 @@ public final class IngestJobs {
     }
 
     /**
-     * Asks a {@code --watch} run in progress on another thread to end after its batch in progress, as Ctrl-C would,
-     * without the JVM shutting down; the caller waits for {@link #run} to return. A batch run does not stop.
+     * Asks a {@code --watch} run in progress on another thread to end after its batch in progress, as Ctrl-C does;
+     * the caller waits for {@link #run} to return. A batch run does not stop.
      */
     public void stop() {
       stop.request();
@@ -68,7 +67,7 @@ public final class IngestJobs {
           options.getRunner().getSimpleName());
       if (options instanceof WatchOptions following && following.getWatch()) {
         claimOutput(options);
-        watch(new ContinuousIngest(ingest, following, out), stop);
+        watch(new ContinuousIngest(ingest, following, out));
         return;
       }
       Instant start = Instant.now();
@@ -86,6 +85,22 @@ public final class IngestJobs {
             manifest.records(), manifest.maxSeqLength(), manifest.shards().size());
       }
       out.printf(Locale.ROOT, "%s: done in %.1f s%n", name(), Duration.between(start, Instant.now()).toMillis() / 1e3);
+    }
+
+    /**
+     * Runs continuous ingestion until it stops by itself or a stop is asked for: {@link #stop()}, or Ctrl-C, SIGTERM
+     * or SIGHUP ({@link StopSignals}, in place of the JVM's shutdown, whose hooks, embedded Flink's among them, would
+     * run beside the batch in progress). That batch then finishes (its shards are listed) or fails (its partial
+     * shards are not), never half-listed, and the job returns (status 0); a second Ctrl-C exits at once.
+     */
+    private void watch(ContinuousIngest watcher) throws IOException, InterruptedException {
+      try (StopSignals signals = new StopSignals(stop::request, out)) {
+        stop.onRequest(() -> {
+          out.println(name() + ": stop requested: ending after the batch in progress (a second Ctrl-C exits at once)");
+          watcher.stop();
+        });
+        watcher.run();
+      }
     }
 
     private void claimOutput(O options) throws IOException {
@@ -110,35 +125,6 @@ public final class IngestJobs {
     return (watching(options) ? "--watch " : "") + "--input=" + options.getInput() + " --vocab_file="
         + options.getVocabFile() + " --do_lower_case=" + options.getDoLowerCase() + " --max_seq_length_p1="
         + options.getMaxSeqLengthP1() + " --max_seq_length_p2=" + options.getMaxSeqLengthP2();
-  }
-
-  /**
-   * Runs continuous ingestion until it stops by itself, {@code stop} is asked for, or the process is asked to end
-   * (Ctrl-C, SIGTERM): then the batch in progress may finish (its shards are listed) or fail (its partial shards are
-   * not), never half-listed.
-   */
-  static void watch(ContinuousIngest watcher, StopRequest stop) throws IOException, InterruptedException {
-    stop.onRequest(watcher::stop);
-    CountDownLatch finished = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
-      stop.request();
-      try {
-        finished.await(2, TimeUnit.MINUTES);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "stop-continuous-ingest");
-    Runtime.getRuntime().addShutdownHook(hook);
-    try {
-      watcher.run();
-    } finally {
-      finished.countDown();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook is already running and has just been released
-      }
-    }
   }
 
   /** {@code IngestWiki}: Wikipedia dumps to pre-training shards. */

@@ -113,7 +113,7 @@ public final class BenchmarkSquad implements Job {
       String batchSizes,
       @Flag(value = "eval: what runs the model: TensorFlow (the graph) or ONNX Runtime (the model.onnx ExportModel "
           + "would write); not auto, which picks by an export, and a benchmark names the engine it times",
-          defaultValue = "tensorflow")
+          defaultValue = "tensorflow", choices = {"tensorflow", "onnxruntime"})
       InferenceEngine engine,
       @Flag(value = "automatic mixed precision (bf16 on CPU, fp16 on GPU); TensorFlow only", defaultValue = "false")
       boolean amp,
@@ -146,10 +146,6 @@ public final class BenchmarkSquad implements Job {
         throw new UsageException("--train_batch_size must be >= 1, got " + trainBatchSize);
       }
       BenchmarkSquad.batchSizes(batchSizes); // refuses a malformed list now, not after the model is built
-      if (engine == InferenceEngine.AUTO) {
-        throw new UsageException("--engine=auto picks an engine by an export's model.onnx, and BenchmarkSquad times "
-            + "a model it makes itself: give --engine=tensorflow (the default) or --engine=onnxruntime");
-      }
       if (engine == InferenceEngine.ONNXRUNTIME && (mode == Mode.TRAIN || amp)) {
         throw new UsageException("--engine=onnxruntime runs fp32 inference: it needs --mode=eval and no --amp");
       }

@@ -3,12 +3,10 @@ package electra.trainer.pretrain;
 import electra.cli.Flags;
 import electra.cli.Job;
 import electra.cli.StopRequest;
+import electra.cli.StopSignals;
 import electra.trainer.distributed.DataParallelSettings;
 import electra.trainer.runtime.Presets;
 import java.io.PrintStream;
-import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /** The {@code Pretrain} job: ELECTRA pre-training from TFRecord shards, flags in {@link PretrainConfig#flags()}. */
 public final class Pretrain implements Job {
@@ -35,53 +33,40 @@ public final class Pretrain implements Job {
   }
 
   /**
-   * Trains; Ctrl-C or SIGTERM (the JVM's shutdown) or {@link #stop()} asks the trainer to stop after the optimizer
-   * step in progress, and the shutdown waits (up to {@link #STOP_GRACE}) until it has written its checkpoint, so that
-   * {@code --restore_checkpoint=latest} continues from where it stopped. A {@code kill -9} cannot be caught: then the
-   * run continues from its last periodic checkpoint. With {@code --workers}, a stop asked of any worker stops every
-   * worker after the same step (the flag travels with the gathered data positions) and the chief saves.
+   * Trains; Ctrl-C, SIGTERM or SIGHUP ({@link StopSignals}, in place of the JVM's shutdown) or {@link #stop()} asks
+   * the trainer to stop after the optimizer step in progress. It saves a checkpoint, so that
+   * {@code --restore_checkpoint=latest} continues from where it stopped, while TensorFlow is still there, and the job
+   * returns (status 0); a second Ctrl-C exits at once. A {@code kill -9} cannot be caught: then the run continues
+   * from its last periodic checkpoint. With {@code --workers}, a stop asked of any worker stops every worker after
+   * the same step (the flag travels with the gathered data positions) and the chief saves.
    */
   @Override
   public void run(String[] args) throws Exception {
     Flags.Values f = PretrainConfig.flags().parse(withPreset(args));
     Trainer trainer = new Trainer(f.record(PretrainConfig.class), out,
         f.record(DataParallelSettings.CommandLine.class).resolve(System.getenv()));
-    stop.onRequest(() -> {
-      out.println("Pretrain: stop requested: finishing the step in progress and saving a checkpoint ...");
-      out.flush();
-      trainer.requestStop();
-    });
-    CountDownLatch finished = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
-      stop.request();
-      try {
-        if (!finished.await(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-          out.println("Pretrain: no checkpoint after " + STOP_GRACE.toSeconds() + " s; exiting without it");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      out.flush();
-    }, "pretrain-stop");
-    Runtime.getRuntime().addShutdownHook(hook);
-    try {
+    try (StopSignals signals = new StopSignals(stop::request, out)) {
+      stop.onRequest(() -> {
+        out.println("Pretrain: stop requested: finishing the step in progress and saving a checkpoint (a second "
+            + "Ctrl-C exits at once) ...");
+        out.flush();
+        trainer.requestStop();
+      });
       trainer.run();
-    } finally {
-      finished.countDown();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook is running and has just been released
-      }
     }
   }
 
   /**
-   * Asks a run in progress on another thread to stop as Ctrl-C would (after its step, with a checkpoint), without
-   * the JVM shutting down; the caller waits for {@link #run} to return. A run not started yet stops as soon as it can.
+   * Asks a run in progress on another thread to stop as Ctrl-C does (after its step, with a checkpoint); the caller
+   * waits for {@link #run} to return. A run not started yet stops as soon as it can.
    */
   public void stop() {
     stop.request();
+  }
+
+  /** Whether a stop was asked for: a caller running more after this job (QuickStart) ends there too. */
+  public boolean stopRequested() {
+    return stop.requested();
   }
 
   /**
@@ -98,7 +83,4 @@ public final class Pretrain implements Job {
     Presets.Preset preset = Presets.load(Presets.Kind.PRETRAINING, name, given.bool("phase2"));
     return Presets.apply(preset, args, "gradient_accumulation_steps", workers, out::println);
   }
-
-  /** How long a stop request waits for the step in progress and the checkpoint. */
-  static final Duration STOP_GRACE = Duration.ofMinutes(5);
 }

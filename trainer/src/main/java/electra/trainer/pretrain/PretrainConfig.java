@@ -1,5 +1,7 @@
 package electra.trainer.pretrain;
 
+import static electra.cli.UsageException.require;
+
 import electra.beam.ShardFiles;
 import electra.cli.Flag;
 import electra.cli.Flags;
@@ -158,12 +160,6 @@ public record PretrainConfig(
     require(followTimeoutSeconds >= 0, "--follow_timeout must be >= 0 seconds, got " + followTimeoutSeconds);
     if (restoreCheckpoint != null && restoreCheckpoint.isBlank()) {
       restoreCheckpoint = null;
-    }
-  }
-
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new UsageException(message);
     }
   }
 

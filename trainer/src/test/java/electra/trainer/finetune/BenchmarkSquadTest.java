@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import electra.cli.HelpRequested;
 import electra.cli.UsageException;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -83,7 +84,10 @@ class BenchmarkSquadTest {
     assertThrows(UsageException.class, () -> new BenchmarkSquad().run(new String[] {"--engine=onnxruntime", "--amp"}));
     UsageException auto = assertThrows(UsageException.class, () -> new BenchmarkSquad().run(new String[] {
         "--engine=auto"}));
-    assertTrue(auto.getMessage().contains("give --engine=tensorflow (the default) or --engine=onnxruntime"),
-        auto.getMessage());
+    assertEquals("--engine must be one of tensorflow, onnxruntime, got 'auto'", auto.getMessage());
+    String help = assertThrows(HelpRequested.class, () -> new BenchmarkSquad().run(new String[] {"--help"}))
+        .getMessage();
+    assertTrue(help.contains("(tensorflow or onnxruntime) (default: tensorflow)"), "--help lists what it takes: "
+        + help);
   }
 }

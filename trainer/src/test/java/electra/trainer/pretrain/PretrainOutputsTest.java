@@ -265,13 +265,15 @@ class PretrainOutputsTest {
         }
         assertTrue(signalled || System.nanoTime() < deadline, "Pretrain did not train: " + lines);
       }
-      assertEquals(143, p.waitFor(), "exit status after SIGTERM: " + lines);
+      // the JVM's own shutdown on SIGTERM would end it with status 143, TensorFlow's clean-up beside the checkpoint
+      assertEquals(0, p.waitFor(), "exit status after SIGTERM: " + lines);
     } finally {
       p.destroyForcibly();
     }
     String text = String.join("\n", lines);
     Matcher stopped = Pattern.compile("stopped at step (\\d+) of 1000").matcher(text);
     assertTrue(stopped.find(), text);
+    assertTrue(text.contains("Pretrain: stop requested: finishing the step in progress and saving a checkpoint"), text);
     long n = Long.parseLong(stopped.group(1));
     assertTrue(n >= 3 && n < 10, "stopped soon after the signal: " + text);
     Path run = out.resolve("tiny");
