@@ -98,8 +98,8 @@ public final class ModelGraph {
   }
 
   /**
-   * The int64 [2] key of every random op that runs per step (dropout, {@link #uniform}): random values are a pure
-   * function of this key and the op, so feeding the same key gives the same masks. Absent in inference graphs.
+   * The int64 [2] key of every random op that runs per step (dropout, {@link #categorical}): random values are a
+   * pure function of this key and the op, so feeding the same key gives the same masks. Absent in inference graphs.
    */
   public PlaceholderWithDefault<TInt64> stepSeed() {
     if (stepSeed == null) {
@@ -109,16 +109,19 @@ public final class ModelGraph {
   }
 
   /**
-   * Uniform values in [0, 1) of the given shape, different for each call site and each fed {@link #stepSeed()}
-   * (stateless: op number i uses the key {@code stepSeed + [0, i << 32]}).
+   * One class per row of {@code logits} [R, C] drawn from softmax(logits), different for each call site and each fed
+   * {@link #stepSeed()} (stateless: random op number i uses the key {@code stepSeed + [0, i << 32]}). TensorFlow's
+   * categorical sampler draws one uniform a row (52 bits) against the row's cumulative probabilities in double
+   * precision, where Gumbel-max draws a float and takes two logarithms for every class.
    */
-  public Operand<TFloat32> uniform(Operand<TInt32> shape) {
-    return tf.random.statelessRandomUniform(shape, nextKey(), TFloat32.class);
+  public Operand<TInt32> categorical(Operand<TFloat32> logits) {
+    return tf.reshape(tf.random.statelessMultinomial(logits, tf.constant(1), nextKey(), TInt32.class),
+        tf.constant(new int[] {-1}));
   }
 
   /**
-   * Uniform 16-bit values of the given shape, keyed as {@link #uniform}: each 32-bit draw of the stateless generator
-   * (Philox, whose draws cost more than the rest of dropout together) split in two.
+   * Uniform 16-bit values of the given shape, keyed as {@link #categorical}: each 32-bit draw of the stateless
+   * generator (Philox, whose draws cost more than the rest of dropout together) split in two.
    */
   private Operand<TUint16> uniformBits16(Operand<TInt32> shape) {
     Operand<TInt32> axis0 = tf.constant(0);

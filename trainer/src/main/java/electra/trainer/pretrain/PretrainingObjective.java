@@ -13,15 +13,16 @@ import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.PlaceholderWithDefault;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
  * The replaced-token-detection objective in graph ops (spec §2.3–2.7), built on the model parts: the generator
- * predicts the masked tokens, replacements are sampled from it (Gumbel-max, no gradient), the discriminator labels
- * every token real or replaced. The graph reads the masked batch of {@link Masking}; all its randomness comes
- * from {@link ModelGraph#uniform}, i.e. from the fed step seed.
+ * predicts the masked tokens, replacements are sampled from it (no gradient), the discriminator labels every token
+ * real or replaced. The graph reads the masked batch of {@link Masking}; the replacements are drawn by
+ * {@link ModelGraph#categorical}, i.e. from the fed step seed.
  */
 public final class PretrainingObjective {
 
@@ -49,7 +50,7 @@ public final class PretrainingObjective {
   private final Ops tf;
   private final Feeds feeds;
   private final Outputs outputs;
-  private Operand<TFloat32> gumbelUniform;
+  private final PlaceholderWithDefault<TInt32> sampledTokens;
   private final Operand<TInt32> discriminatorInput;
 
   /**
@@ -85,8 +86,8 @@ public final class PretrainingObjective {
 
     // Replacements: the original tokens with a sampled token written at every used slot.
     Operand<TInt32> original = unmask(in.inputIds(), positions, feeds.maskedLmIds(), used);
-    Operand<TInt32> sampled = sample(logits, temperature);
-    Operand<TInt32> fake = replace(original, positions, tf.reshape(sampled, tf.shape(positions)), used);
+    this.sampledTokens = sample(g, logits, temperature);
+    Operand<TInt32> fake = replace(original, positions, tf.reshape(sampledTokens, tf.shape(positions)), used);
     this.discriminatorInput = fake;
     Operand<TFloat32> labels = tf.dtypes.cast(tf.math.notEqual(fake, original), TFloat32.class);
 
@@ -102,7 +103,7 @@ public final class PretrainingObjective {
         TFloat32.class);
     Operand<TFloat32> targetsF = tf.dtypes.cast(targets, TFloat32.class);
     Operand<TFloat32> mlmAccuracy = weightedMean(equal(predicted, targetsF), weights);
-    Operand<TFloat32> sampledAccuracy = weightedMean(equal(tf.dtypes.cast(sampled, TFloat32.class), targetsF),
+    Operand<TFloat32> sampledAccuracy = weightedMean(equal(tf.dtypes.cast(sampledTokens, TFloat32.class), targetsF),
         weights);
     Operand<TFloat32> preds = tf.dtypes.cast(tf.math.greater(discLogits, tf.constant(0f)), TFloat32.class);
     Operand<TFloat32> correct = equal(preds, labels);
@@ -121,9 +122,9 @@ public final class PretrainingObjective {
     return outputs;
   }
 
-  /** The uniform noise [B*N, V] behind the Gumbel-max sampling: tests feed fixed values here. */
-  Operand<TFloat32> gumbelUniform() {
-    return gumbelUniform;
+  /** The token drawn for each slot, [B*N]: tests feed fixed draws here. */
+  PlaceholderWithDefault<TInt32> sampledTokens() {
+    return sampledTokens;
   }
 
   /** The discriminator's input [B, T]: the original ids with the sampled replacements written in. */
@@ -183,17 +184,14 @@ public final class PretrainingObjective {
   }
 
   /**
-   * One token per row of {@code logits} [R, V] drawn from softmax(logits / temperature) by Gumbel-max
-   * (argmax of logits/temperature − log(−log(U + 1e-9) + 1e-9)); no gradient flows back into the generator.
+   * One token per row of {@code logits} [R, V] drawn from softmax(logits / temperature): the distribution that
+   * Gumbel-max (argmax of logits/temperature plus Gumbel noise, Google's and the peer's way) samples, drawn with one
+   * uniform a row instead of one for every vocabulary entry. No gradient flows back into the generator.
    */
-  Operand<TInt32> sample(Operand<TFloat32> logits, double temperature) {
-    Operand<TFloat32> u = g.uniform(tf.shape(logits));
-    gumbelUniform = u;
-    Operand<TFloat32> eps = tf.constant(1e-9f);
-    Operand<TFloat32> gumbel = tf.math.neg(tf.math.log(tf.math.add(
-        tf.math.neg(tf.math.log(tf.math.add(u, eps))), eps)));
+  static PlaceholderWithDefault<TInt32> sample(ModelGraph g, Operand<TFloat32> logits, double temperature) {
+    Ops tf = g.tf();
     Operand<TFloat32> scaled = tf.math.div(tf.stopGradient(logits), tf.constant((float) temperature));
-    return tf.math.argMax(tf.math.add(scaled, gumbel), tf.constant(-1), TInt32.class);
+    return tf.withName("sampled_tokens").placeholderWithDefault(g.categorical(scaled), Shape.of(-1));
   }
 
   /** max(x, 0) − x·z + log(1 + exp(−|x|)): sigmoid cross-entropy without overflow. */

@@ -36,8 +36,9 @@ import org.tensorflow.types.TInt32;
 
 /**
  * The pre-training objective against the independent PyTorch peer ({@code ElectraPretrainer} of
- * {@code ../shared/peers/torch_electra.py}): same weights, one batch, the masking choices and the Gumbel noise fixed;
- * the masked input, the discriminator's input (sampled tokens), the replaced-token labels, the three losses and the
+ * {@code ../shared/peers/torch_electra.py}): same weights, one batch, the masking choices and the sampled tokens fixed
+ * (the peer's Gumbel-max draws, fed as this graph's draws; {@link SamplingTest} checks the sampler by its
+ * distribution); the masked input, the discriminator's input, the replaced-token labels, the three losses and the
  * gradient of every variable must be the peer's. The expected values and weights in
  * {@code src/test/resources/objective-parity/} were written by the peer ({@code make_expected.py}, see its README).
  */
@@ -90,7 +91,6 @@ class PretrainingObjectiveParityTest {
       HuggingFaceWeights.load(DIR.resolve("discriminator"), Tower.DISCRIMINATOR, disc, g, session,
           HuggingFaceWeights.Match.EXACT, false);
 
-      HostTensor uniform = peer.read("gumbel_uniform");
       PretrainingObjective.Feeds f = objective.feeds();
       Shape tokens = Shape.of(batch, length);
       Shape slotShape = Shape.of(batch, slots);
@@ -98,12 +98,12 @@ class PretrainingObjectiveParityTest {
           TInt32 seg = ints(tokens, m.segmentIds()); TInt32 pos = ints(slotShape, m.maskedLmPositions());
           TInt32 lmIds = ints(slotShape, m.maskedLmIds());
           TFloat32 lmWeights = TFloat32.tensorOf(slotShape, DataBuffers.of(m.maskedLmWeights(), true, false));
-          TFloat32 noise = TFloat32.tensorOf(Shape.of(uniform.shape()), DataBuffers.of(uniform.values(), true, false));
+          TInt32 draws = ints(Shape.of(batch * slots), peerDraws());
           TBool noDropout = TBool.scalarOf(false)) {
         Session.Runner run = session.runner()
             .feed(f.inputs().inputIds(), ids).feed(f.inputs().inputMask(), mask)
             .feed(f.inputs().segmentIds(), seg).feed(f.maskedLmPositions(), pos).feed(f.maskedLmIds(), lmIds)
-            .feed(f.maskedLmWeights(), lmWeights).feed(objective.gumbelUniform(), noise)
+            .feed(f.maskedLmWeights(), lmWeights).feed(objective.sampledTokens(), draws)
             .feed(g.dropoutOn(), noDropout);
         PretrainingObjective.Outputs out = objective.outputs();
         List<Operand<?>> fetches = List.of(out.total(), out.mlmLoss(), out.discLoss(), out.discLabels(),
@@ -155,7 +155,7 @@ class PretrainingObjectiveParityTest {
     }
   }
 
-  /** The slot whose fixed noise draws the original token: the discriminator sees it unchanged, labelled real. */
+  /** The slot where the peer drew the original token: the discriminator sees it unchanged, labelled real. */
   private static void assertASampledOriginalIsLabelledReal(int[] discriminatorInput, float[] labels) {
     int row = expected.get("samples_original").get(0).asInt();
     int slot = expected.get("samples_original").get(1).asInt();
@@ -165,6 +165,20 @@ class PretrainingObjectiveParityTest {
     assertEquals(SPECIAL.mask(), masked, "the slot shows [MASK] to the generator");
     assertEquals(original, discriminatorInput[row * length + position], "the generator drew the original token");
     assertEquals(0f, labels[row * length + position], "a drawn original is labelled real");
+  }
+
+  /** The peer's draw for every slot [B*N]: its discriminator input at the slot's position (0 at an unused slot). */
+  private static int[] peerDraws() {
+    int[] draws = new int[batch * slots];
+    for (int b = 0; b < batch; b++) {
+      for (int i = 0; i < slots; i++) {
+        if (expected.get("masked_lm_weights").get(b).get(i).asInt() != 0) {
+          int position = expected.get("masked_lm_positions").get(b).get(i).asInt();
+          draws[b * slots + i] = expected.get("discriminator_input_ids").get(b).get(position).asInt();
+        }
+      }
+    }
+    return draws;
   }
 
   /** The masking of the fixed batch, with random draws scripted to choose the expected positions and [MASK]/keep. */
