@@ -27,6 +27,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -237,11 +238,12 @@ public final class BenchmarkServing implements Job {
    * ({@link RequestTimeline#describe}), null when not recorded; {@code bareHops}: the bare single requests' model
    * run, split as inside the job, null when not recorded; {@code kafkaAlone}: Kafka's round trip without the
    * job at the same rate ({@link KafkaRoundTrip}), null when not measured (saturated runs, or the echo's topics could
-   * not be made).
+   * not be made); {@code jobCpu} and {@code bareCpu}: this process's CPU by thread name while the requests through the
+   * job and the bare ones were measured ({@link ThreadCpu#describe}), null where not measurable (not Linux).
    */
   public record Report(int requests, int answered, double offeredRate, double kafkaThroughput, Latency kafka,
       Latency bareSingle, double bareBatchThroughput, int batchSize, InferenceEngine engine, String source,
-      Swaps swaps, String hops, String bareHops, Latency kafkaAlone) {
+      Swaps swaps, String hops, String bareHops, Latency kafkaAlone, String jobCpu, String bareCpu) {
     public double p50Ratio() {
       return kafka.p50() / bareSingle.p50();
     }
@@ -305,6 +307,14 @@ public final class BenchmarkServing implements Job {
 
   /** How long after a swap its window lasts: the micro-batches right after it run on a model nothing warmed yet. */
   static final Duration SWAP_WINDOW_TAIL = Duration.ofSeconds(1);
+
+  /** Thread names listed in the CPU profiles (the rest count in their total). */
+  static final int CPU_TOP_THREADS = 12;
+
+  static final String CPU_HEADING = "CPU of this process's threads during the measured requests";
+
+  static final String CPU_COLUMNS = "ms per request by thread name: on a CPU, runnable but waiting for one, switched "
+      + "in (threads)";
 
   static final String TABLE_HEADER = "| date | engine | batch | offered req/s | answered | req/s via Kafka "
       + "| e2e ms avg / p50 / p90 / p99 | bare ms p50 / p90 / p99 | bare batch req/s | p50 ratio | throughput ratio |\n"
@@ -386,8 +396,14 @@ public final class BenchmarkServing implements Job {
     }
     out.printf("bare QaAnswerer, one at a time at the offered rate: latency ms avg %.1f p50 %.1f p90 %.1f p99 %.1f%n",
         r.bareSingle().avg(), r.bareSingle().p50(), r.bareSingle().p90(), r.bareSingle().p99());
+    if (r.jobCpu() != null) {
+      out.printf("%s through Kafka + Flink, %s%n%s", CPU_HEADING, CPU_COLUMNS, r.jobCpu());
+    }
     if (r.bareHops() != null) {
       out.printf("the bare model's run, split as inside the job, ms: median, mean (requests)%n%s", r.bareHops());
+    }
+    if (r.bareCpu() != null) {
+      out.printf("%s to the bare model, %s%n%s", CPU_HEADING, CPU_COLUMNS, r.bareCpu());
     }
     out.printf("bare QaAnswerer, batches of %d: %.1f req/s%n", r.batchSize(), r.bareBatchThroughput());
     if (r.kafkaAlone() != null) {
@@ -464,6 +480,7 @@ public final class BenchmarkServing implements Job {
     double throughput;
     Swaps swaps = null;
     String hops;
+    String jobCpu;
     Latency kafkaAlone = null;
     try (ServeQA.Running job = ServeQA.start(options, new PrintStream(jobLog, true, StandardCharsets.UTF_8))) {
       String bootstrap = job.bootstrapServers();
@@ -492,6 +509,7 @@ public final class BenchmarkServing implements Job {
         List<long[]> windows = new ArrayList<>();
         Thread swapper = repository == null ? null : swapper(repository, settings.model(), job.model(),
             settings.swapEverySeconds(), sending, windows, log);
+        Optional<ThreadCpu.Snapshot> cpuFrom = ThreadCpu.take();
         producerThread.start();
         if (swapper != null) {
           swapper.start();
@@ -501,6 +519,7 @@ public final class BenchmarkServing implements Job {
           swapper.join();
         }
         await(received, run + "req-", requests, timeout);
+        jobCpu = ThreadCpu.describe(cpuFrom, ThreadCpu.take(), requests, CPU_TOP_THREADS);
         stop.set(true);
         consumerThread.join(5000);
         long first = Long.MAX_VALUE;
@@ -560,8 +579,10 @@ public final class BenchmarkServing implements Job {
       // that requests arriving at the offered rate find cold.
       double[] single = new double[requests];
       String bareHops;
+      String bareCpu;
       try (RequestTimeline timeline = RequestTimeline.record(run + "bare-")) {
         List<String> ids = new ArrayList<>();
+        Optional<ThreadCpu.Snapshot> cpuFrom = ThreadCpu.take();
         long paced = System.nanoTime();
         for (int i = 0; i < requests; i++) {
           awaitTurn(paced, i, rate);
@@ -576,6 +597,7 @@ public final class BenchmarkServing implements Job {
           single[i] = (t1 - t0) / 1e6;
         }
         bareHops = timeline.describe(RequestTimeline.MODEL_RUN, ids);
+        bareCpu = ThreadCpu.describe(cpuFrom, ThreadCpu.take(), requests, CPU_TOP_THREADS);
       }
       long t0 = System.nanoTime();
       for (int start = 0; start < requests; start += batch) {
@@ -588,7 +610,7 @@ public final class BenchmarkServing implements Job {
       }
       double bareThroughput = requests / ((System.nanoTime() - t0) / 1e9);
       return new Report(requests, answered, rate, throughput, Latency.of(e2e), Latency.of(single), bareThroughput,
-          batch, answerer.engine(), inputs.source(), swaps, hops, bareHops, kafkaAlone);
+          batch, answerer.engine(), inputs.source(), swaps, hops, bareHops, kafkaAlone, jobCpu, bareCpu);
     } finally {
       SharedAnswerers.release(answerer);
     }

@@ -76,9 +76,15 @@ class BenchmarkServingTest {
     assertTrue(text.contains(String.format(java.util.Locale.ROOT, "(bare p50 + Kafka p50) / bare p50 = %.2f, ",
         r.kafkaAloneRatio())), text);
 
+    // Where the CPU went, through the job and bare: the thread that ran the model in each is listed (the job's
+    // answering step runs in its Flink source task's thread).
+    assertEquals(2, text.lines().filter(l -> l.startsWith(BenchmarkServing.CPU_HEADING)).count(), text);
+    assertTrue(r.jobCpu().lines().anyMatch(l -> l.trim().startsWith("Source: ")), r.jobCpu());
+    assertTrue(r.bareCpu().lines().anyMatch(l -> l.trim().startsWith("all ")), r.bareCpu());
+
     BenchmarkServing.Report saturated = new BenchmarkServing.Report(r.requests(), r.answered(), 0,
         r.bareBatchThroughput() * 0.95, r.kafka(), r.bareSingle(), r.bareBatchThroughput(), r.batchSize(), r.engine(),
-        r.source(), null, null, null, null);
+        r.source(), null, null, null, null, null, null);
     String verdict = BenchmarkServing.verdict(saturated);
     assertTrue(verdict.startsWith("ratio: throughput through Kafka / bare batch throughput = 0.95 (target >= 0.9: met)"),
         "a saturated run judges throughput only: " + verdict);
