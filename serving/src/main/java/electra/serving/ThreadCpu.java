@@ -99,22 +99,15 @@ final class ThreadCpu {
     }
     List<Usage> usage = from.get().until(to.get());
     StringBuilder out = new StringBuilder();
-    long run = 0;
-    long wait = 0;
-    for (Usage u : usage) {
-      run += u.runNs();
-      wait += u.waitNs();
-    }
     for (Usage u : usage.subList(0, Math.min(top, usage.size()))) {
-      out.append(line(u.name() + " (" + u.threads() + ")", u.runNs(), u.waitNs(), u.switches(), per));
+      out.append(line(u.name() + " (" + u.threads() + ")", u, per));
     }
-    out.append(line("all " + usage.size() + " kinds of thread", run, wait,
-        usage.stream().mapToLong(Usage::switches).sum(), per));
-    return out.toString();
+    Usage all = usage.stream().reduce(new Usage("all", 0, 0, 0, 0), Usage::plus);
+    return out.append(line("all " + usage.size() + " kinds of thread", all, per)).toString();
   }
 
-  private static String line(String name, long runNs, long waitNs, long switches, int per) {
-    return String.format(Locale.ROOT, "  %-34s %9.2f %9.2f %9.1f%n", name, runNs / 1e6 / per, waitNs / 1e6 / per,
-        (double) switches / per);
+  private static String line(String label, Usage u, int per) {
+    return String.format(Locale.ROOT, "  %-34s %9.2f %9.2f %9.1f%n", label, u.runNs() / 1e6 / per,
+        u.waitNs() / 1e6 / per, (double) u.switches() / per);
   }
 }
